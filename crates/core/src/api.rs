@@ -1,1 +1,191 @@
+//! The HTTP API's request and response bodies (API.md), shared by server and client.
+//!
+//! Requests refuse unknown fields so that a typo in a field name is an error rather than
+//! a silently ignored setting. Secrets travel in [`Sensitive`] so they cannot be logged
+//! by accident on either side.
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::Sensitive;
+
+/// A member's role in their tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Approver,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Approver => "approver",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "approver" => Some(Self::Approver),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins see the whole tenant's audit log and manage its settings.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub email_verified: bool,
+    pub mfa_enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    pub email: String,
+    #[schema(value_type = String)]
+    pub password: Sensitive<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub invitation: Option<Sensitive<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SignupResponse {
+    pub user: User,
+    pub tenant: Tenant,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(value_type = String)]
+    pub password: Sensitive<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaRequest {
+    #[schema(value_type = String)]
+    pub mfa_ticket: Sensitive<String>,
+    #[schema(value_type = String)]
+    pub code: Sensitive<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SessionResponse {
+    #[schema(value_type = String)]
+    pub session_token: Sensitive<String>,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeResponse {
+    pub user: User,
+    pub tenant: Tenant,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String)]
+    pub current_password: Sensitive<String>,
+    #[schema(value_type = String)]
+    pub new_password: Sensitive<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    #[schema(value_type = String)]
+    pub token: Sensitive<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    #[schema(value_type = String)]
+    pub code: Sensitive<String>,
+}
+
+/// Who did something, in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    /// `user`, `agent_key`, `token`, `anonymous` or `system`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    /// Microsecond precision.
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    pub target: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerifyResponse {
+    pub ok: bool,
+    pub checked: u64,
+    pub first_bad: Option<i64>,
+}
+
+/// Filters for `GET /v1/audit`. All optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+pub const MAX_PAGE_LIMIT: u32 = 500;

@@ -194,7 +194,10 @@ mod tests {
         assert!(Credential::parse_kind(c.expose(), CredentialKind::Session).is_err());
         assert_eq!(Credential::parse(""), Err(CredentialError::Malformed));
         assert_eq!(Credential::parse("khs_"), Err(CredentialError::Malformed));
-        assert_eq!(Credential::parse("xyz_abc"), Err(CredentialError::Malformed));
+        assert_eq!(
+            Credential::parse("xyz_abc"),
+            Err(CredentialError::Malformed)
+        );
         let long = format!("{}x", c.expose());
         assert_eq!(Credential::parse(&long), Err(CredentialError::Malformed));
     }

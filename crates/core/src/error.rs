@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Every error code the API uses. The HTTP status of each is fixed here, once.
+/// Every error code the API uses. `unavailable` (503) and `internal` (500) are not in
+/// API.md's list; they name the two server-side failures a client must still tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -16,7 +17,6 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     PayloadTooLarge,
-    UnsupportedMediaType,
     RateLimited,
     Unavailable,
     Internal,
@@ -33,7 +33,6 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
@@ -51,7 +50,6 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -127,7 +125,6 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::PayloadTooLarge,
-            ErrorCode::UnsupportedMediaType,
             ErrorCode::RateLimited,
             ErrorCode::Unavailable,
             ErrorCode::Internal,

@@ -137,7 +137,11 @@ mod tests {
         assert!(check(p14, EMAIL).reasons.contains(&PolicyReason::TooShort));
         let p15 = "qz7$Kp2!vW9#mRx";
         assert!(check(p15, EMAIL).is_ok(), "{:?}", check(p15, EMAIL));
-        let p128: String = "correct horse battery staple ".repeat(5).chars().take(128).collect();
+        let p128: String = "correct horse battery staple "
+            .repeat(5)
+            .chars()
+            .take(128)
+            .collect();
         assert!(!check(&p128, EMAIL).reasons.contains(&PolicyReason::TooLong));
         let p129: String = "x".repeat(129);
         let v = check(&p129, EMAIL);

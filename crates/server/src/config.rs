@@ -1,0 +1,107 @@
+//! Command-line flags with environment fallbacks (see docs/configuration.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Clone, Debug, Parser)]
+#[command(name = "keyhold-server", version, about = "The Keyhold secrets vault")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Where the database, the master key file (if generated) and the outbox live.
+    #[arg(long, env = "KEYHOLD_DATA_DIR", default_value = "./.keyhold")]
+    pub data_dir: PathBuf,
+
+    /// Address to listen on. Plain HTTP is only for loopback addresses.
+    #[arg(long, env = "KEYHOLD_LISTEN", default_value = "127.0.0.1:8270")]
+    pub listen: SocketAddr,
+
+    /// Base URL used in links sent by mail. Defaults to http://<listen>.
+    #[arg(long, env = "KEYHOLD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// SMTP server for outgoing mail, e.g. smtps://user:pass@mail.example.com. Without
+    /// it, every message is written to <data-dir>/outbox/ as an .eml file.
+    #[arg(long, env = "KEYHOLD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender address for outgoing mail.
+    #[arg(
+        long,
+        env = "KEYHOLD_MAIL_FROM",
+        default_value = "Keyhold <keyhold@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Log format.
+    #[arg(long, env = "KEYHOLD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KEYHOLD_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+
+    /// Longest a request may take, in seconds, before it is answered with 503.
+    #[arg(long, env = "KEYHOLD_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// How many password hashes may run at once (each takes ~19 MiB and a core).
+    #[arg(long, env = "KEYHOLD_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
+
+    /// Failed logins per minute, per account and per client address, before 429.
+    #[arg(long, env = "KEYHOLD_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
+    pub login_failures_per_minute: u32,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: loopback, ephemeral port, this data dir.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            smtp_url: None,
+            mail_from: "Keyhold <keyhold@localhost>".to_owned(),
+            log_format: LogFormat::Text,
+            body_limit: 64 * 1024,
+            request_timeout_secs: 30,
+            hash_concurrency: None,
+            login_failures_per_minute: 10,
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("keyhold.db")
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}

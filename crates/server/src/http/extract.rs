@@ -1,0 +1,155 @@
+//! Extractors: the JSON body wrapper and the guards that say who may call a handler.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use keyhold_core::credential::{Credential, CredentialKind};
+use serde::de::DeserializeOwned;
+
+use crate::audit::ClientInfo;
+use crate::error::ApiError;
+use crate::sessions;
+use crate::state::SharedState;
+use crate::store::{SessionRecord, UserRecord};
+
+/// `Json<T>` whose rejections are the contract's error body: unreadable JSON is 400, a
+/// wrong content type 415, a body over the limit 413, and a well-formed body with missing,
+/// extra or mistyped fields 422.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+                JsonRejection::JsonDataError(e) => ApiError::invalid(format!(
+                    "The request body does not match what this endpoint expects: {}",
+                    e.body_text().trim_start_matches(
+                        "Failed to deserialize the JSON body into the target type: "
+                    )
+                )),
+                JsonRejection::JsonSyntaxError(_) => {
+                    ApiError::BadRequest("The request body is not valid JSON.".to_owned())
+                }
+                JsonRejection::BytesRejection(e)
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::PayloadTooLarge
+                }
+                _ => ApiError::BadRequest("The request body could not be read.".to_owned()),
+            }),
+        }
+    }
+}
+
+/// The caller's address and user agent, for the audit log and per-IP limits.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(256).collect());
+        Ok(Client(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// The bearer credential's text, if the request carries one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// A signed-in person: a live `khs_` session and its user.
+pub struct Session {
+    pub session: SessionRecord,
+    pub user: UserRecord,
+}
+
+impl Session {
+    pub fn tenant_id(&self) -> &str {
+        &self.user.tenant_id
+    }
+}
+
+const SIGN_IN: &str = "Sign in to continue.";
+const SIGN_IN_AGAIN: &str = "Your session has ended. Sign in again.";
+
+impl FromRequestParts<SharedState> for Session {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "auth.session", skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let text = bearer(parts).ok_or(ApiError::Unauthenticated(SIGN_IN))?;
+        let cred = Credential::parse_kind(text, CredentialKind::Session)
+            .map_err(|_| ApiError::Unauthenticated(SIGN_IN_AGAIN))?;
+        let hash = state.keys.credential_hash(cred.expose());
+        let session = state
+            .store
+            .session_by_hash(&hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated(SIGN_IN_AGAIN))?;
+        let now = state.clock.now();
+        if !sessions::is_live(&session, now) {
+            return Err(ApiError::Unauthenticated(SIGN_IN_AGAIN));
+        }
+        if sessions::needs_touch(&session, now) {
+            state
+                .store
+                .touch_session(&session.tenant_id, &session.id, now)
+                .await?;
+        }
+        let user = state
+            .store
+            .user(&session.tenant_id, &session.user_id)
+            .await?
+            .ok_or(ApiError::Unauthenticated(SIGN_IN_AGAIN))?;
+        Ok(Session { session, user })
+    }
+}
+
+/// `Query<T>` whose rejection is the contract's 400 body.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| {
+                ApiError::BadRequest(format!("The query string is not valid: {}", e.body_text()))
+            })
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP surface: one module per resource, each exporting its routes; the layers every
+//! route shares (request id, tracing, timeout, body limit, metrics, panic guard).
+
+pub mod accounts;
+pub mod audit;
+pub mod extract;
+pub mod ops;
+pub mod verify_page;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::error::ApiError;
+use crate::metrics::{LatencyLabels, RouteLabels};
+use crate::state::SharedState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Keyhold API",
+        description = "The Keyhold secrets vault. See API.md."
+    ),
+    paths(
+        accounts::signup,
+        accounts::login,
+        accounts::logout,
+        accounts::me,
+        accounts::change_password,
+        accounts::request_verification,
+        accounts::verify_email,
+        audit::list,
+        audit::export,
+        audit::stream,
+        audit::verify,
+    ),
+    components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
+)]
+pub struct ApiDoc;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Mark a response as not to be cached: it carries a credential, key, code or secret.
+pub fn no_store(inner: impl IntoResponse) -> Response {
+    let mut r = inner.into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn record_metrics(State(st): State<SharedState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    st.metrics
+        .requests
+        .get_or_create(&RouteLabels {
+            method,
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    st.metrics
+        .latency
+        .get_or_create(&LatencyLabels { route })
+        .observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn timeout(State(st): State<SharedState>, req: Request, next: Next) -> Response {
+    let is_stream = req.uri().path() == "/v1/audit/stream";
+    let limit = st.config.request_timeout();
+    if is_stream {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// Errors axum produces itself (unknown route, wrong method) in the contract's shape.
+async fn contract_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let has_body_type = resp.headers().contains_key(header::CONTENT_TYPE);
+    match status.as_u16() {
+        404 if !has_body_type => ApiError::NotFound.into_response(),
+        405 => {
+            let mut r =
+                ApiError::BadRequest("This method is not allowed here.".to_owned()).into_response();
+            *r.status_mut() = status;
+            r
+        }
+        413 => ApiError::PayloadTooLarge.into_response(),
+        _ => resp,
+    }
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+pub fn router(state: SharedState) -> Router {
+    let body_limit = state.config.body_limit;
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        // Only method, path and the request id: never headers (they carry credentials)
+        // and never the query string.
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    });
+    Router::new()
+        .merge(accounts::routes())
+        .merge(audit::routes())
+        .merge(verify_page::routes())
+        .merge(ops::routes())
+        .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(middleware::from_fn(contract_errors))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(CatchPanicLayer::custom(panic_response)),
+        )
+        .with_state(state)
+}
+
+/// How long graceful shutdown waits for in-flight requests before giving up.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

@@ -1,0 +1,156 @@
+//! keyhold-server: the vault's HTTP API over accounts, sessions, the audit log and (in
+//! later modules) keys, tokens, encrypted secrets and approvals.
+//!
+//! `build_state` + `http::router` give the whole app, so tests can serve it on an
+//! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
+
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod mail;
+pub mod metrics;
+pub mod passwords;
+pub mod sessions;
+pub mod state;
+pub mod store;
+pub mod throttle;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{KeySource, Keys};
+use crate::state::{AppState, SharedState};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// Open the store, load keys and build everything handlers share.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<SharedState> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let (master, source) = keys::load_master_key(&config.data_dir)?;
+    if source == KeySource::NewFile {
+        tracing::warn!(
+            path = %config.data_dir.join("master.key").display(),
+            "generated a new master key file; back it up and keep it private: without it the vault cannot be opened"
+        );
+    }
+    let keys = Keys::from_master(&master)?;
+    drop(master);
+    let db = config.db_path();
+    let store: Arc<dyn Store> =
+        Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    let concurrency = config.hash_concurrency.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let hasher = passwords::PasswordHasher::new(keys.pepper.clone(), concurrency).await?;
+    let mailer = mail::Mailer::new(
+        &config.mail_from,
+        config.smtp_url.as_deref(),
+        config.outbox_dir(),
+    )?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen))
+        .trim_end_matches('/')
+        .to_owned();
+    let per_minute = config.login_failures_per_minute;
+    Ok(Arc::new(AppState {
+        config,
+        store,
+        keys,
+        hasher,
+        mailer,
+        clock,
+        metrics: metrics::Metrics::new(),
+        login_failures_by_account: AppState::new_limiter(per_minute),
+        login_failures_by_ip: AppState::new_limiter(per_minute),
+        public_url,
+    }))
+}
+
+/// Plain HTTP is allowed only on loopback (security invariant 8).
+pub fn check_listen_addr(addr: &SocketAddr) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to serve plain HTTP on {addr}: only loopback addresses may listen without TLS"
+        );
+    }
+    Ok(())
+}
+
+/// Serve until `shutdown` resolves; in-flight requests finish, then the store is closed.
+pub async fn serve(
+    state: SharedState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = state.store.clone();
+    let app = http::router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
+    store.close().await.context("closing the store")?;
+    Ok(())
+}
+
+/// A server running in this process, for tests and embedding.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: SharedState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningServer {
+    /// Build the app from `config` (its `listen` may use port 0) and start serving.
+    pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        check_listen_addr(&config.listen)?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let mut config = config;
+        if config.public_url.is_none() {
+            config.public_url = Some(format!("http://{addr}"));
+        }
+        let state = build_state(config, clock).await?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(state.clone(), listener, async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting, let in-flight requests finish, close the store.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(t) => t.await?,
+            None => Ok(()),
+        }
+    }
+}

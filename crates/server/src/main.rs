@@ -1,0 +1,76 @@
+//! The `keyhold-server` binary: flags, logging, signals.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use keyhold_server::clock::SystemClock;
+use keyhold_server::config::{Cli, Command, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("KEYHOLD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => run(cli.config).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "keyhold-server stopped");
+            eprintln!("keyhold-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: keyhold_server::config::Config) -> anyhow::Result<()> {
+    keyhold_server::check_listen_addr(&config.listen)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let mut config = config;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let state = keyhold_server::build_state(config, Arc::new(SystemClock)).await?;
+    tracing::info!(%addr, data_dir = %state.config.data_dir.display(), "keyhold-server listening");
+    // Printed on stdout so scripts and tests can find the port when listening on :0.
+    println!("listening on http://{addr}");
+    keyhold_server::serve(state, listener, shutdown_signal()).await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Password hashing: argon2id with a pepper, bounded by a semaphore.
+//!
+//! Each hash takes ~19 MiB and tens of milliseconds of a core, so a burst of logins could
+//! otherwise exhaust memory and starve every other request; the semaphore queues them.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use tokio::sync::Semaphore;
+
+use crate::keys::Key32;
+
+/// OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
+const M_COST_KIB: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+
+pub struct PasswordHasher {
+    pepper: Arc<Key32>,
+    permits: Semaphore,
+    /// A real hash of a random password, verified against when the email is unknown so
+    /// that an unknown account costs exactly what a wrong password does.
+    dummy: String,
+}
+
+fn argon(pepper: &Key32) -> anyhow::Result<Argon2<'_>> {
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None)
+        .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+    Argon2::new_with_secret(pepper.bytes(), Algorithm::Argon2id, Version::V0x13, params)
+        .map_err(|e| anyhow::anyhow!("argon2 init: {e}"))
+}
+
+fn hash_blocking(pepper: &Key32, password: &[u8]) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon(pepper)?
+        .hash_password(password, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2 hash: {e}"))
+}
+
+fn verify_blocking(pepper: &Key32, password: &[u8], phc: &str) -> anyhow::Result<bool> {
+    let parsed = PasswordHash::new(phc).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+    Ok(argon(pepper)?.verify_password(password, &parsed).is_ok())
+}
+
+impl PasswordHasher {
+    pub async fn new(pepper: Key32, concurrency: usize) -> anyhow::Result<Self> {
+        let pepper = Arc::new(pepper);
+        let p = pepper.clone();
+        let dummy = tokio::task::spawn_blocking(move || {
+            let mut random = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut OsRng, &mut random);
+            hash_blocking(&p, &random)
+        })
+        .await??;
+        Ok(Self {
+            pepper,
+            permits: Semaphore::new(concurrency.max(1)),
+            dummy,
+        })
+    }
+
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        let pepper = self.pepper.clone();
+        let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
+        tokio::task::spawn_blocking(move || hash_blocking(&pepper, &pw)).await?
+    }
+
+    /// Verify against `phc`, or against the dummy hash when there is no account, so both
+    /// cases cost one argon2 run. Returns false for the dummy.
+    pub async fn verify(&self, password: &str, phc: Option<&str>) -> anyhow::Result<bool> {
+        let _permit = self.permits.acquire().await?;
+        let pepper = self.pepper.clone();
+        let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
+        let known = phc.is_some();
+        let target = phc.unwrap_or(&self.dummy).to_owned();
+        let ok =
+            tokio::task::spawn_blocking(move || verify_blocking(&pepper, &pw, &target)).await??;
+        Ok(ok && known)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_verify_and_pepper() {
+        let h = PasswordHasher::new(Key32::test([3; 32]), 2).await.unwrap();
+        let phc = h.hash("correct horse battery staple").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            h.verify("correct horse battery staple", Some(&phc))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !h.verify("wrong horse battery staple", Some(&phc))
+                .await
+                .unwrap()
+        );
+        assert!(!h.verify("anything", None).await.unwrap());
+        let other = PasswordHasher::new(Key32::test([4; 32]), 1).await.unwrap();
+        assert!(
+            !other
+                .verify("correct horse battery staple", Some(&phc))
+                .await
+                .unwrap(),
+            "a different pepper must not verify"
+        );
+    }
+}
