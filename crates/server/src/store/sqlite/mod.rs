@@ -18,28 +18,28 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use tokio::sync::watch;
 
 use super::{
-    AuditScope, AuditVerify, EmailTokenRecord, SessionRecord, Store, StoreError, StoreResult,
+    AccountStore, AuditScope, AuditVerify, EmailTokenRecord, SessionRecord, StoreError, StoreResult,
     TenantRecord, UserRecord,
 };
 use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_init.sql")];
 
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     audit_tx: Arc<watch::Sender<i64>>,
 }
 
-fn us(t: DateTime<Utc>) -> i64 {
+pub(crate) fn us(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn from_us(v: i64) -> DateTime<Utc> {
+pub(crate) fn from_us(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(v).unwrap_or_default()
 }
 
-fn map_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e
         && matches!(
             f.code,
@@ -51,7 +51,7 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     StoreError::Other(anyhow::Error::new(e))
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -77,7 +77,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
 }
 
 /// Append an event inside the caller's transaction. Returns its id.
-fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i64> {
+pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i64> {
     let chain = e.tenant_id.clone().unwrap_or_default();
     let prev: String = tx
         .prepare_cached("SELECT hash FROM audit_events WHERE chain = ?1 ORDER BY id DESC LIMIT 1")
@@ -208,7 +208,7 @@ impl SqliteStore {
         })
     }
 
-    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    pub(crate) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -223,7 +223,7 @@ impl SqliteStore {
     }
 
     /// Run `f` in a write transaction that also appends `event`; commit both or neither.
-    async fn write<T, F>(&self, event: NewEvent, f: F) -> StoreResult<T>
+    pub(crate) async fn write<T, F>(&self, event: NewEvent, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
@@ -245,7 +245,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl AccountStore for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.run(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
             .await
