@@ -1,0 +1,264 @@
+//! Shared harness for the end-to-end tests: a real keyhold-server on an ephemeral loopback
+//! port with a real SQLite file in a temporary directory, driven over HTTP.
+//!
+//! [`TestServer`] runs the server in this process with a [`ManualClock`] so tests can move
+//! time (session expiry, link expiry, TOTP steps); [`ServerProcess`] runs the real binary
+//! for what only a process shows (signals, restarts, logs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use keyhold_client::{Client, LoginOutcome};
+use keyhold_core::Sensitive;
+use keyhold_core::api::SignupRequest;
+use keyhold_server::RunningServer;
+use keyhold_server::clock::ManualClock;
+use keyhold_server::config::Config;
+use tempfile::TempDir;
+
+/// A password the policy accepts (zxcvbn 4, no email parts).
+pub const STRONG_PASSWORD: &str = "violet anchor quietly juggles seven kites";
+/// Another accepted password, for changes.
+pub const OTHER_STRONG_PASSWORD: &str = "marble otters negotiate crooked lanterns";
+
+/// A fixed, realistic start time, so tests do not depend on the wall clock.
+pub fn test_epoch() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// An email address no other test in this run uses.
+pub fn unique_email(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{tag}.{n}.{}@example.com", std::process::id())
+}
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub clock: Arc<ManualClock>,
+    pub dir: TempDir,
+}
+
+/// A signed-up, signed-in person.
+pub struct Person {
+    pub email: String,
+    pub password: String,
+    pub client: Client,
+    pub user_id: String,
+    pub tenant_id: String,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        adjust(&mut config);
+        let clock = Arc::new(ManualClock::new(test_epoch()));
+        let server = RunningServer::start(config, clock.clone()).await.unwrap();
+        Self { server, clock, dir }
+    }
+
+    /// Whole days the test clock has moved since [`test_epoch`].
+    pub fn clock_elapsed_days(&self) -> i64 {
+        use keyhold_server::clock::Clock;
+        (self.clock.now() - test_epoch()).num_days()
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// An unauthenticated client.
+    pub fn client(&self) -> Client {
+        Client::new(&self.url()).unwrap()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("keyhold.db")
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> keyhold_core::api::SignupResponse {
+        self.client()
+            .signup(&SignupRequest {
+                email: email.to_owned(),
+                password: Sensitive::new(password.to_owned()),
+                display_name: None,
+                invitation: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Sign up a new person with [`STRONG_PASSWORD`] and sign them in.
+    pub async fn person(&self, tag: &str) -> Person {
+        let email = unique_email(tag);
+        let created = self.signup(&email, STRONG_PASSWORD).await;
+        let client = self.login(&email, STRONG_PASSWORD).await;
+        Person {
+            email,
+            password: STRONG_PASSWORD.to_owned(),
+            client,
+            user_id: created.user.id,
+            tenant_id: created.tenant.id,
+        }
+    }
+
+    /// Sign in (no 2FA) and return an authenticated client.
+    pub async fn login(&self, email: &str, password: &str) -> Client {
+        match self.client().login(email, password).await.unwrap() {
+            LoginOutcome::Session(s) => self.client().with_token(s.session_token.expose().clone()),
+            LoginOutcome::MfaRequired { .. } => panic!("unexpected 2FA step for {email}"),
+        }
+    }
+
+    /// Every message in the outbox, oldest first, as raw RFC 5322 text.
+    pub fn outbox(&self) -> Vec<String> {
+        let dir = self.dir.path().join("outbox");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// The newest link to `path` (e.g. `/verify-email`) mailed to `to`, with its query.
+    pub fn mailed_link(&self, to: &str, path: &str) -> Option<String> {
+        let needle = format!("{}{path}?", self.url());
+        self.outbox()
+            .iter()
+            .rev()
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .find_map(|m| {
+                let unfolded = m.replace("=\r\n", "").replace("=\n", "");
+                unfolded
+                    .lines()
+                    .find(|l| l.trim().starts_with(&needle))
+                    .map(|l| l.trim().to_owned())
+            })
+    }
+
+    /// The value of `token=` in the newest `path` link mailed to `to`.
+    pub fn mailed_token(&self, to: &str, path: &str) -> Option<String> {
+        let link = self.mailed_link(to, path)?;
+        link.split("token=").nth(1).map(|t| t.to_owned())
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await.unwrap();
+    }
+}
+
+/// The real `keyhold-server` binary in a child process.
+pub struct ServerProcess {
+    pub child: Child,
+    pub url: String,
+    pub log: Arc<std::sync::Mutex<String>>,
+}
+
+/// Where cargo put this workspace's binaries (respects `CARGO_TARGET_DIR`).
+pub fn target_bin(name: &str) -> PathBuf {
+    // The test binary lives in <target>/debug/deps/; binaries sit one level up.
+    let exe = std::env::current_exe().unwrap();
+    let debug_dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = debug_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+impl ServerProcess {
+    /// Start `keyhold-server --data-dir DIR --listen 127.0.0.1:0` and wait until it listens.
+    pub fn spawn(data_dir: &Path, extra_env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(target_bin("keyhold-server"));
+        cmd.arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .env_remove("KEYHOLD_MASTER_KEY")
+            .env("KEYHOLD_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut l = log2.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("listening on ") => {
+                    break l.trim_start_matches("listening on ").to_owned();
+                }
+                Some(_) => continue,
+                None => panic!("server exited before listening: {}", log.lock().unwrap()),
+            }
+        };
+        let log3 = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut l = log3.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        Self { child, url, log }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url).unwrap()
+    }
+
+    /// Send SIGTERM and wait for the exit status.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        (status, log)
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,6 @@
+//! Server API tests: the real server on 127.0.0.1:0 with a real SQLite file, over HTTP,
+//! through keyhold-client. One binary for all of them (see tests/Cargo.toml).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
