@@ -151,7 +151,7 @@ impl Client {
             .map_err(|e| ClientError::BadUrl(e.to_string()))
     }
 
-    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
+    pub(crate) fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
         let mut rb = self.http.request(method, self.url(path)?);
         if let Some(t) = &self.token {
             rb = rb.bearer_auth(t.expose());
@@ -159,7 +159,7 @@ impl Client {
         Ok(rb)
     }
 
-    async fn send(&self, rb: RequestBuilder) -> Result<Response> {
+    pub(crate) async fn send(&self, rb: RequestBuilder) -> Result<Response> {
         let resp = rb.send().await.map_err(|e| ClientError::Unreachable {
             url: self.base.to_string(),
             reason: e.without_url().to_string(),
@@ -170,7 +170,7 @@ impl Client {
         Err(decode_error(resp).await)
     }
 
-    async fn json<T: DeserializeOwned>(&self, rb: RequestBuilder) -> Result<T> {
+    pub(crate) async fn json<T: DeserializeOwned>(&self, rb: RequestBuilder) -> Result<T> {
         let resp = self.send(rb).await?;
         let status = resp.status().as_u16();
         resp.json::<T>()
@@ -178,7 +178,7 @@ impl Client {
             .map_err(|_| ClientError::Protocol { status })
     }
 
-    async fn empty(&self, rb: RequestBuilder) -> Result<()> {
+    pub(crate) async fn empty(&self, rb: RequestBuilder) -> Result<()> {
         self.send(rb).await.map(|_| ())
     }
 
