@@ -149,8 +149,7 @@ impl TestServer {
             .rev()
             .filter(|m| m.contains(&format!("To: {to}")))
             .find_map(|m| {
-                let unfolded = m.replace("=\r\n", "").replace("=\n", "");
-                unfolded
+                decode_quoted_printable(m)
                     .lines()
                     .find(|l| l.trim().starts_with(&needle))
                     .map(|l| l.trim().to_owned())
@@ -166,6 +165,28 @@ impl TestServer {
     pub async fn stop(self) {
         self.server.stop().await.unwrap();
     }
+}
+
+/// Undo quoted-printable (RFC 2045): soft line breaks and `=XX` escapes. Mail bodies with
+/// long lines (links) are sent that way.
+pub fn decode_quoted_printable(text: &str) -> String {
+    let unfolded = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = unfolded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+            if let Ok(b) = u8::from_str_radix(hex, 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The real `keyhold-server` binary in a child process.

@@ -52,7 +52,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     });
-    let hasher = passwords::PasswordHasher::new(keys.pepper.clone(), concurrency).await?;
+    let metrics = metrics::Metrics::new();
+    let hasher = passwords::PasswordHasher::new(
+        keys.pepper.clone(),
+        concurrency,
+        metrics.password_hashes.clone(),
+    )
+    .await?;
     let mailer = mail::Mailer::new(
         &config.mail_from,
         config.smtp_url.as_deref(),
@@ -72,7 +78,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         hasher,
         mailer,
         clock,
-        metrics: metrics::Metrics::new(),
+        metrics,
         login_failures_by_account: AppState::new_limiter(per_minute),
         login_failures_by_ip: AppState::new_limiter(per_minute),
         public_url,

@@ -31,6 +31,8 @@ pub struct Metrics {
     pub latency: Family<LatencyLabels, Histogram>,
     pub auth_attempts: Family<AuthLabels, Counter>,
     pub rate_limited: Counter,
+    /// argon2id runs (hashes and verifications).
+    pub password_hashes: Counter,
     /// Highest audit event id: the number of events ever written.
     pub audit_events: Gauge,
 }
@@ -47,6 +49,8 @@ impl Metrics {
         let auth_attempts = Family::<AuthLabels, Counter>::default();
         let rate_limited = Counter::default();
         let audit_events = Gauge::default();
+        let password_hashes = Counter::default();
+        registry.register("password_hashes", "argon2id runs", password_hashes.clone());
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -74,6 +78,7 @@ impl Metrics {
             latency,
             auth_attempts,
             rate_limited,
+            password_hashes,
             audit_events,
         }
     }

@@ -23,6 +23,8 @@ pub struct PasswordHasher {
     /// A real hash of a random password, verified against when the email is unknown so
     /// that an unknown account costs exactly what a wrong password does.
     dummy: String,
+    /// argon2 runs so far (hashes and verifications), exported as a metric.
+    runs: prometheus_client::metrics::counter::Counter,
 }
 
 fn argon(pepper: &Key32) -> anyhow::Result<Argon2<'_>> {
@@ -46,7 +48,11 @@ fn verify_blocking(pepper: &Key32, password: &[u8], phc: &str) -> anyhow::Result
 }
 
 impl PasswordHasher {
-    pub async fn new(pepper: Key32, concurrency: usize) -> anyhow::Result<Self> {
+    pub async fn new(
+        pepper: Key32,
+        concurrency: usize,
+        runs: prometheus_client::metrics::counter::Counter,
+    ) -> anyhow::Result<Self> {
         let pepper = Arc::new(pepper);
         let p = pepper.clone();
         let dummy = tokio::task::spawn_blocking(move || {
@@ -59,11 +65,13 @@ impl PasswordHasher {
             pepper,
             permits: Semaphore::new(concurrency.max(1)),
             dummy,
+            runs,
         })
     }
 
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await?;
+        self.runs.inc();
         let pepper = self.pepper.clone();
         let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
         tokio::task::spawn_blocking(move || hash_blocking(&pepper, &pw)).await?
@@ -73,6 +81,7 @@ impl PasswordHasher {
     /// cases cost one argon2 run. Returns false for the dummy.
     pub async fn verify(&self, password: &str, phc: Option<&str>) -> anyhow::Result<bool> {
         let _permit = self.permits.acquire().await?;
+        self.runs.inc();
         let pepper = self.pepper.clone();
         let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
         let known = phc.is_some();
@@ -89,7 +98,9 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verify_and_pepper() {
-        let h = PasswordHasher::new(Key32::test([3; 32]), 2).await.unwrap();
+        let h = PasswordHasher::new(Key32::test([3; 32]), 2, Default::default())
+            .await
+            .unwrap();
         let phc = h.hash("correct horse battery staple").await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(
@@ -103,7 +114,9 @@ mod tests {
                 .unwrap()
         );
         assert!(!h.verify("anything", None).await.unwrap());
-        let other = PasswordHasher::new(Key32::test([4; 32]), 1).await.unwrap();
+        let other = PasswordHasher::new(Key32::test([4; 32]), 1, Default::default())
+            .await
+            .unwrap();
         assert!(
             !other
                 .verify("correct horse battery staple", Some(&phc))

@@ -3,4 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod abuse;
 mod accounts;
+mod audit;
+mod email;
+mod ops;
+mod process;

@@ -1,0 +1,187 @@
+//! The real `keyhold-server` binary: first start, restart, signals, logs.
+
+use keyhold_core::Sensitive;
+use keyhold_core::api::SignupRequest;
+use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, target_bin, unique_email};
+
+#[tokio::test]
+async fn first_start_makes_a_private_key_and_data_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), &[]);
+    let key = dir.path().join("master.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let email = unique_email("restart");
+    server
+        .client()
+        .signup(&SignupRequest {
+            email: email.clone(),
+            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+            display_name: None,
+            invitation: None,
+        })
+        .await
+        .unwrap();
+    let (status, log) = server.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM should end the server cleanly: {log}"
+    );
+    assert!(log.contains("generated a new master key file"), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    assert!(!log.contains(STRONG_PASSWORD));
+
+    let again = ServerProcess::spawn(dir.path(), &[]);
+    let c = again.client();
+    match c.login(&email, STRONG_PASSWORD).await.unwrap() {
+        keyhold_client::LoginOutcome::Session(s) => {
+            let token = s.session_token.expose().clone();
+            let me = c.with_token(token.clone()).me().await.unwrap();
+            assert_eq!(me.user.email, email);
+            let (_, log) = again.terminate();
+            assert!(!log.contains(&token), "a session token reached the log");
+            assert!(
+                !log.contains("generated a new master key"),
+                "key must be reused"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), &[]);
+    let c = server.client();
+    // A signup spends most of its time hashing; start several and signal mid-way.
+    let emails: Vec<String> = (0..4)
+        .map(|i| unique_email(&format!("inflight{i}")))
+        .collect();
+    let tasks: Vec<_> = emails
+        .iter()
+        .map(|e| {
+            let c = c.clone();
+            let req = SignupRequest {
+                email: e.clone(),
+                password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+                display_name: None,
+                invitation: None,
+            };
+            tokio::spawn(async move { c.signup(&req).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let (status, log) = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "{log}");
+    let mut landed = 0;
+    for t in tasks {
+        // Each request either completed (and then must be stored) or was never accepted.
+        if t.await.unwrap().is_ok() {
+            landed += 1;
+        }
+    }
+    let db = rusqlite::Connection::open(dir.path().join("keyhold.db")).unwrap();
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, landed, "every acknowledged signup is stored");
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    // The store was closed cleanly: the WAL was checkpointed into the main file.
+    let wal = dir.path().join("keyhold.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+}
+
+#[test]
+fn plain_http_on_a_public_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(target_bin("keyhold-server"))
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("only loopback addresses may listen without TLS"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("master.key"),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.path().join("master.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = std::process::Command::new(target_bin("keyhold-server"))
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("KEYHOLD_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
+}
+
+#[tokio::test]
+async fn json_logs_carry_request_ids_and_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(
+        dir.path(),
+        &[("KEYHOLD_LOG_FORMAT", "json"), ("KEYHOLD_LOG", "debug")],
+    );
+    let c = server.client();
+    let email = unique_email("logs");
+    c.signup(&SignupRequest {
+        email: email.clone(),
+        password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+        display_name: None,
+        invitation: None,
+    })
+    .await
+    .unwrap();
+    let token = match c.login(&email, STRONG_PASSWORD).await.unwrap() {
+        keyhold_client::LoginOutcome::Session(s) => s.session_token.expose().clone(),
+        other => panic!("{other:?}"),
+    };
+    c.with_token(token.clone()).me().await.unwrap();
+    let (_, log) = server.terminate();
+    let json_lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(!json_lines.is_empty(), "{log}");
+    assert!(
+        json_lines
+            .iter()
+            .any(|l| l.to_string().contains("request_id")),
+        "request spans carry the request id: {log}"
+    );
+    assert!(!log.contains(&token), "session token in the log");
+    assert!(!log.contains(STRONG_PASSWORD), "password in the log");
+}
