@@ -1,0 +1,76 @@
+# Keyhold: two commands for a fresh Debian/Ubuntu machine.
+#   make run   install what is missing, build, start the local server, open the desktop app
+#   make test  install what is missing, then lint and run every test suite
+# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+# nextest when installed (faster, clearer summary), cargo test otherwise.
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit clean
+
+help:
+	@sed -n '2,5p' Makefile
+
+deps:
+	@scripts/install-deps.sh
+
+ui: deps
+	cd ui && npm run build
+
+build: ui
+	$(CARGO) build --workspace --bins
+
+run: build
+	@scripts/run.sh
+
+# Only the server, in the foreground (no desktop session needed).
+server:
+	$(CARGO) build -p keyhold-server
+	./target/debug/keyhold-server --data-dir ./.keyhold --listen 127.0.0.1:8270
+
+test: deps ui lint test-rust test-ui test-desktop
+	@echo "make test: every suite passed"
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Every Rust suite but the desktop window tests: unit tests of each crate and the API
+# tests against a real server. Binaries first: some tests run the real keyhold-server.
+test-rust:
+	$(CARGO) build --workspace --bins
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast -E 'not binary(desktop)'
+else
+	$(CARGO) test --workspace --no-fail-fast -- --skip desktop::
+endif
+
+test-ui:
+	cd ui && npm test
+
+# The real app in a real window under Xvfb, driven by tauri-driver + WebKitWebDriver.
+test-desktop:
+	$(CARGO) build -p keyhold-desktop -p keyhold-server
+ifeq ($(NEXTEST),yes)
+	$(XVFB) $(CARGO) nextest run -p keyhold-e2e --test desktop --no-fail-fast
+else
+	$(XVFB) $(CARGO) test -p keyhold-e2e --test desktop
+endif
+
+bench:
+	$(CARGO) build --release -p keyhold-server
+	bench/login_and_me.sh
+
+# Supply-chain checks need the network (advisory database): kept out of `make test`.
+audit:
+	$(CARGO) deny check
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist
