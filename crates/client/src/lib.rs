@@ -115,7 +115,23 @@ pub fn check_server_url(url: &str) -> Result<Url> {
 
 impl Client {
     pub fn new(base_url: &str) -> Result<Self> {
-        let base = check_server_url(base_url)?;
+        Self::build(check_server_url(base_url)?)
+    }
+
+    /// Like [`Client::new`] but allows `http://` to any host. Only for an operator who
+    /// asked for it explicitly (`--insecure-http`): credentials then travel in clear.
+    pub fn new_allow_insecure(base_url: &str) -> Result<Self> {
+        let base = Url::parse(base_url.trim())
+            .map_err(|e| ClientError::BadUrl(format!("Server URL: {e}.")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::BadUrl(
+                "Server URL must start with http:// or https://.".into(),
+            ));
+        }
+        Self::build(base)
+    }
+
+    fn build(base: Url) -> Result<Self> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("keyhold-client/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(5))

@@ -6,6 +6,7 @@
 mod abuse;
 mod accounts;
 mod audit;
+mod cli;
 mod email;
 mod ops;
 mod process;

@@ -1,0 +1,175 @@
+//! The `keyhold` binary against a real server: sign-in through the OS keyring, reading,
+//! exit codes by kind, and no password or token in any output.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use keyhold_e2e::{STRONG_PASSWORD, TestServer, target_bin};
+
+fn keyhold(url: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(target_bin("keyhold"));
+    cmd.args(args)
+        .env("KEYHOLD_URL", url)
+        .env_remove("KEYHOLD_TOKEN")
+        .env_remove("KEYHOLD_AGENT_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_whoami_audit_logout_through_the_keyring() {
+    let ts = TestServer::start().await;
+    let url = ts.url();
+    let email = keyhold_e2e::unique_email("cli");
+    ts.signup(&email, STRONG_PASSWORD).await;
+    let input = format!("{STRONG_PASSWORD}\n");
+
+    let login = keyhold(
+        &url,
+        &["login", "--email", &email, "--password-stdin"],
+        Some(&input),
+        &[],
+    );
+    assert!(login.status.success(), "{}", text(&login));
+    assert!(text(&login).contains(&format!("Signed in as {email}")));
+
+    // A second process finds the session in the keyring.
+    let who = keyhold(&url, &["whoami"], None, &[]);
+    assert!(who.status.success(), "{}", text(&who));
+    let out = String::from_utf8_lossy(&who.stdout);
+    assert!(out.lines().next().unwrap().starts_with("EMAIL"), "{out}");
+    assert!(out.contains(&email) && out.contains("owner"));
+
+    let who_json = keyhold(&url, &["whoami", "--json"], None, &[]);
+    let v: serde_json::Value = serde_json::from_slice(&who_json.stdout).unwrap();
+    assert_eq!(v["user"]["email"], email.as_str());
+
+    let audit = keyhold(
+        &url,
+        &["audit", "--json", "--action", "auth.login"],
+        None,
+        &[],
+    );
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(events.len(), 1);
+    let table = keyhold(&url, &["audit"], None, &[]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("member.joined"));
+
+    let verify = keyhold(&url, &["audit", "verify"], None, &[]);
+    assert!(verify.status.success());
+    assert!(text(&verify).contains("Audit chain intact"));
+    let csv = keyhold(&url, &["audit", "export", "--format", "csv"], None, &[]);
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("id,at,actor_type"));
+
+    let all = [login, who, who_json, audit, table, verify, csv];
+    for o in &all {
+        assert!(!text(o).contains(STRONG_PASSWORD), "password in output");
+        assert!(!text(o).contains("khs_"), "session token in output");
+    }
+
+    let out = keyhold(&url, &["logout"], None, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let after = keyhold(&url, &["whoami"], None, &[]);
+    assert_eq!(after.status.code(), Some(3), "{}", text(&after));
+    assert!(text(&after).contains("keyhold login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_from_the_environment_and_exit_codes_by_kind() {
+    let ts = TestServer::start().await;
+    let url = ts.url();
+    let p = ts.person("cli-env").await;
+    let token = p.client.token().unwrap().to_owned();
+    let who = keyhold(
+        &url,
+        &["whoami", "--json"],
+        None,
+        &[("KEYHOLD_TOKEN", &token)],
+    );
+    assert!(who.status.success(), "{}", text(&who));
+
+    // Usage errors: unknown flag, bad value, a remote http:// URL.
+    assert_eq!(
+        keyhold(&url, &["whoami", "--frobnicate"], None, &[])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        keyhold(
+            &url,
+            &["audit", "--limit", "many"],
+            None,
+            &[("KEYHOLD_TOKEN", &token)]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        keyhold(
+            &url,
+            &["audit", "--limit", "0"],
+            None,
+            &[("KEYHOLD_TOKEN", &token)]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    let remote = keyhold("http://vault.example.com", &["whoami"], None, &[]);
+    assert_eq!(remote.status.code(), Some(2));
+    assert!(text(&remote).contains("https://"), "{}", text(&remote));
+    // Authentication: a forged token.
+    let forged = keyhold(&url, &["whoami"], None, &[("KEYHOLD_TOKEN", "khs_forged")]);
+    assert_eq!(forged.status.code(), Some(3));
+    // Server unreachable.
+    let down = keyhold(
+        "http://127.0.0.1:9",
+        &["whoami"],
+        None,
+        &[("KEYHOLD_TOKEN", &token)],
+    );
+    assert_eq!(down.status.code(), Some(7), "{}", text(&down));
+    // Wrong password at login: refused as authentication, nothing stored.
+    let bad = keyhold(
+        &url,
+        &["login", "--email", &p.email, "--password-stdin"],
+        Some("nope nope nope nope\n"),
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(3));
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let bash = keyhold("http://127.0.0.1:1", &["completions", "bash"], None, &[]);
+    assert!(bash.status.success());
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("keyhold"));
+    let man = keyhold("http://127.0.0.1:1", &["man"], None, &[]);
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH keyhold"));
+}
