@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Install what the desktop app's build and end-to-end tests need, skipping whatever is
+# already there (so `make test` on a ready machine spends no time here):
+#   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool
+#   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
+#   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
+# Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DO_APT=1 DO_NPM=1 DO_DRIVER=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-apt) DO_APT=0 ;;
+    --no-npm) DO_NPM=0 ;;
+    --no-driver) DO_DRIVER=0 ;;
+    -h | --help)
+      sed -n '2,8p' "$0"
+      exit 0
+      ;;
+    *)
+      echo "install-deps: unknown option $arg" >&2
+      exit 2
+      ;;
+  esac
+done
+
+log() { echo "install-deps: $*" >&2; }
+
+APT_PACKAGES=(
+  build-essential pkg-config curl
+  libwebkit2gtk-4.1-dev webkit2gtk-driver
+  xvfb xauth imagemagick
+  zbar-tools oathtool
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    log "need root for: $* (not root, and sudo is not available)"
+    return 1
+  fi
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+
+if [ "$DO_APT" -eq 1 ]; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    # An install can die half-way ("failed to read archive"); the same command again
+    # completes it.
+    for attempt in 1 2 3; do
+      if as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
+        break
+      fi
+      if [ "$attempt" -eq 3 ]; then
+        log "apt-get install failed three times"
+        exit 1
+      fi
+      log "apt-get install failed (attempt $attempt); retrying"
+      as_root dpkg --configure -a || true
+      sleep 2
+    done
+  fi
+fi
+
+if [ "$DO_NPM" -eq 1 ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    log "npm is missing: install Node.js 20.19+ (the UI build needs it)"
+    exit 1
+  fi
+  UI="$ROOT/ui"
+  stamp="$UI/node_modules/.keyhold-lock-sha256"
+  want="$(sha256sum "$UI/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -d "$UI/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    log "npm ci in ui/"
+    (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+fi
+
+if [ "$DO_DRIVER" -eq 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then
+  log "installing tauri-driver 2.x"
+  cargo install tauri-driver --version '^2' --locked
+fi

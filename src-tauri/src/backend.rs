@@ -1,0 +1,393 @@
+//! The one place the app talks to the server, through keyhold-client. Each function is a
+//! thin call plus a mapping into the web view's types. Where the client does not offer a
+//! call yet, the function says so with a `not_available` error — never a fake success.
+
+use keyhold_client::{Client, ClientError, LoginOutcome};
+use keyhold_core::Sensitive;
+use keyhold_core::api::{AuditQuery, MeResponse, SessionResponse, SignupRequest, User};
+
+use crate::error::{CommandError, CommandResult, ErrorKind};
+use crate::server_url::ServerUrl;
+use crate::view::{
+    AgentKeyView, ApprovalView, AuditEventView, AuditFilter, AuditPage, BackupCodes,
+    CreatedAgentKey, MfaStatus, NewAgentKey, SecurityOverview, SessionView, UserView,
+};
+
+/// A session the server just granted. The token goes to Rust state and the keyring.
+pub struct Granted {
+    pub token: Sensitive<String>,
+    pub view: SessionView,
+}
+
+/// The server's answer to a password.
+pub enum Login {
+    Granted(Granted),
+    MfaRequired { ticket: Sensitive<String> },
+}
+
+/// The TOTP secret at the start of enrollment. Rendered to a QR code in Rust.
+pub struct TotpSecret {
+    pub secret: Sensitive<String>,
+    pub otpauth_uri: Sensitive<String>,
+}
+
+/// Every client error as a sentence with the contract's code.
+pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
+    match e {
+        ClientError::Api {
+            code,
+            message,
+            extra,
+            retry_after,
+            ..
+        } => {
+            let strings = |key: &str| -> Vec<String> {
+                extra
+                    .get(key)
+                    .and_then(|v| v.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut error = CommandError::new(ErrorKind::from(code), message)
+                .with_details(strings("suggestions"));
+            error.retry_after_secs = retry_after.map(|s| u32::try_from(s).unwrap_or(u32::MAX));
+            error
+        }
+        ClientError::Unreachable { .. } => CommandError::new(
+            ErrorKind::Offline,
+            format!(
+                "Cannot reach the Keyhold server at {server}. Check that it is running and that the address is right."
+            ),
+        ),
+        ClientError::Protocol { status } => CommandError::new(
+            ErrorKind::Internal,
+            format!(
+                "The server gave an answer this app does not understand (HTTP {status}). It may run a different version of Keyhold."
+            ),
+        ),
+        ClientError::BadUrl(message) => CommandError::new(ErrorKind::InvalidServerUrl, message),
+    }
+}
+
+fn client(server: &ServerUrl) -> CommandResult<Client> {
+    Client::new(server.as_str()).map_err(|e| from_client(server, e))
+}
+
+fn authed(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<Client> {
+    Ok(client(server)?.with_token(token.expose().clone()))
+}
+
+fn user_view(u: &User) -> UserView {
+    UserView {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+    }
+}
+
+fn me_view(server: &ServerUrl, me: &MeResponse, expires_at: Option<String>) -> SessionView {
+    SessionView {
+        server_url: server.to_string(),
+        user: user_view(&me.user),
+        tenant_name: Some(me.tenant.name.clone()),
+        role: Some(me.role.as_str().to_owned()),
+        expires_at,
+    }
+}
+
+/// Turn a fresh session into what the app keeps, filling in tenant and role from `me`.
+async fn granted(server: &ServerUrl, s: SessionResponse) -> CommandResult<Granted> {
+    let expires_at = Some(s.expires_at.to_rfc3339());
+    let view = match me(server, &s.session_token).await {
+        Ok(mut v) => {
+            v.expires_at = expires_at;
+            v
+        }
+        Err(_) => SessionView {
+            server_url: server.to_string(),
+            user: user_view(&s.user),
+            tenant_name: None,
+            role: None,
+            expires_at,
+        },
+    };
+    Ok(Granted {
+        token: s.session_token,
+        view,
+    })
+}
+
+pub async fn healthz(server: &ServerUrl) -> CommandResult<()> {
+    client(server)?
+        .healthz()
+        .await
+        .map_err(|e| from_client(server, e))
+}
+
+pub async fn signup(
+    server: &ServerUrl,
+    email: &str,
+    password: &Sensitive<String>,
+    display_name: Option<&str>,
+) -> CommandResult<UserView> {
+    let req = SignupRequest {
+        email: email.to_owned(),
+        password: password.clone(),
+        display_name: display_name.map(str::to_owned),
+        invitation: None,
+    };
+    let created = client(server)?
+        .signup(&req)
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(user_view(&created.user))
+}
+
+pub async fn login(
+    server: &ServerUrl,
+    email: &str,
+    password: &Sensitive<String>,
+) -> CommandResult<Login> {
+    match client(server)?
+        .login(email, password.expose())
+        .await
+        .map_err(|e| from_client(server, e))?
+    {
+        LoginOutcome::Session(s) => Ok(Login::Granted(granted(server, s).await?)),
+        LoginOutcome::MfaRequired { mfa_ticket } => Ok(Login::MfaRequired { ticket: mfa_ticket }),
+    }
+}
+
+pub async fn login_mfa(
+    _server: &ServerUrl,
+    _ticket: &Sensitive<String>,
+    _code: &Sensitive<String>,
+) -> CommandResult<Granted> {
+    Err(CommandError::not_available(
+        "finish a sign-in with a 2FA code",
+    ))
+}
+
+pub async fn logout(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<()> {
+    authed(server, token)?
+        .logout()
+        .await
+        .map_err(|e| from_client(server, e))
+}
+
+/// Check a saved token and describe its session.
+pub async fn me(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<SessionView> {
+    let me = authed(server, token)?
+        .me()
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(me_view(server, &me, None))
+}
+
+pub async fn security(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+) -> CommandResult<SecurityOverview> {
+    Err(CommandError::not_available("show your security score"))
+}
+
+pub async fn request_email_verification(
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+) -> CommandResult<()> {
+    authed(server, token)?
+        .request_email_verification()
+        .await
+        .map_err(|e| from_client(server, e))
+}
+
+pub async fn change_password(
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    current: &Sensitive<String>,
+    new: &Sensitive<String>,
+) -> CommandResult<()> {
+    authed(server, token)?
+        .change_password(current.expose(), new.expose())
+        .await
+        .map_err(|e| from_client(server, e))
+}
+
+pub async fn reauth(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _proof: &Sensitive<String>,
+) -> CommandResult<()> {
+    Err(CommandError::not_available("confirm it is you with a code"))
+}
+
+pub async fn mfa_status(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+) -> CommandResult<MfaStatus> {
+    Err(CommandError::not_available("show your two-factor status"))
+}
+
+pub async fn mfa_begin(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+) -> CommandResult<TotpSecret> {
+    Err(CommandError::not_available(
+        "set up two-factor authentication",
+    ))
+}
+
+pub async fn mfa_confirm(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _code: &Sensitive<String>,
+) -> CommandResult<BackupCodes> {
+    Err(CommandError::not_available(
+        "turn on two-factor authentication",
+    ))
+}
+
+pub async fn mfa_regenerate_backup_codes(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _code: &Sensitive<String>,
+) -> CommandResult<BackupCodes> {
+    Err(CommandError::not_available("make new backup codes"))
+}
+
+pub async fn mfa_disable(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _code: &Sensitive<String>,
+) -> CommandResult<()> {
+    Err(CommandError::not_available(
+        "turn off two-factor authentication",
+    ))
+}
+
+pub async fn list_keys(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+) -> CommandResult<Vec<AgentKeyView>> {
+    Err(CommandError::not_available("list agent keys"))
+}
+
+pub async fn create_key(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _new: &NewAgentKey,
+) -> CommandResult<CreatedAgentKey> {
+    Err(CommandError::not_available("create agent keys"))
+}
+
+pub async fn revoke_key(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _id: &str,
+) -> CommandResult<()> {
+    Err(CommandError::not_available("revoke agent keys"))
+}
+
+pub async fn revoke_leaked_key(
+    _server: &ServerUrl,
+    _secret: &Sensitive<String>,
+) -> CommandResult<()> {
+    Err(CommandError::not_available("revoke leaked keys"))
+}
+
+pub async fn list_approvals(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _status: &str,
+) -> CommandResult<Vec<ApprovalView>> {
+    Err(CommandError::not_available("show the approval inbox"))
+}
+
+pub async fn approve(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _id: &str,
+    _comment: Option<&str>,
+    _code: Option<&Sensitive<String>>,
+) -> CommandResult<()> {
+    Err(CommandError::not_available("approve requests"))
+}
+
+pub async fn deny(
+    _server: &ServerUrl,
+    _token: &Sensitive<String>,
+    _id: &str,
+    _reason: &str,
+) -> CommandResult<()> {
+    Err(CommandError::not_available("deny requests"))
+}
+
+/// Parse an optional RFC 3339 time from the filter.
+fn time(
+    field: &str,
+    value: Option<&String>,
+) -> CommandResult<Option<chrono::DateTime<chrono::Utc>>> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    CommandError::invalid(format!("The {field} time is not a valid date and time."))
+                })
+        })
+        .transpose()
+}
+
+pub async fn audit(
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    filter: &AuditFilter,
+    cursor: Option<&str>,
+) -> CommandResult<AuditPage> {
+    let query = AuditQuery {
+        limit: Some(100),
+        cursor: cursor.map(str::to_owned),
+        action: filter.action.clone().filter(|s| !s.is_empty()),
+        actor: filter.actor.clone().filter(|s| !s.is_empty()),
+        since: time("start", filter.since.as_ref())?,
+        until: time("end", filter.until.as_ref())?,
+    };
+    let page = authed(server, token)?
+        .audit(&query)
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(AuditPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|e| AuditEventView {
+                id: e.id.to_string(),
+                at: e.at.to_rfc3339(),
+                actor_type: e.actor.kind,
+                actor_id: e.actor.id.unwrap_or_default(),
+                action: e.action,
+                target: e.target,
+                outcome: e.outcome,
+                ip: e.ip,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+pub async fn audit_export(
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    format: &str,
+) -> CommandResult<Vec<u8>> {
+    let text = authed(server, token)?
+        .audit_export(format)
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(text.into_bytes())
+}

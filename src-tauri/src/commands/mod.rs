@@ -1,0 +1,43 @@
+//! The Tauri commands: argument in, one call through `backend` (keyhold-client), result
+//! out. Passwords, codes and pasted secrets are wrapped in `Sensitive` as soon as they
+//! arrive, so they are wiped on drop and never printed.
+
+pub mod approvals;
+pub mod audit;
+pub mod files;
+pub mod keys;
+pub mod security;
+pub mod session;
+
+use keyhold_core::Sensitive;
+
+use crate::error::{CommandError, CommandResult, ErrorKind};
+use crate::server_url::ServerUrl;
+use crate::state::AppState;
+
+/// The signed-in server and token, copied out of the lock so no request holds it.
+pub(crate) async fn credentials(state: &AppState) -> CommandResult<(ServerUrl, Sensitive<String>)> {
+    let inner = state.inner.lock().await;
+    let session = inner.session()?;
+    Ok((session.server.clone(), session.token.clone()))
+}
+
+/// A request answered `unauthenticated` means the session expired or was revoked: forget
+/// it here and in the keyring, and tell the UI to return to sign-in.
+pub(crate) async fn expire_on_401<T>(
+    state: &AppState,
+    result: CommandResult<T>,
+) -> CommandResult<T> {
+    match result {
+        Err(e) if e.kind == ErrorKind::Unauthenticated => {
+            let mut inner = state.inner.lock().await;
+            if let Some(session) = inner.session.take()
+                && let Err(err) = state.tokens.delete(session.server.as_str())
+            {
+                eprintln!("keyhold-desktop: {err}");
+            }
+            Err(CommandError::signed_out())
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,120 @@
+//! The app's state in Rust: the chosen server, the signed-in session (its token never
+//! leaves this process except into the OS keyring) and a pending 2FA ticket.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use keyhold_core::Sensitive;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::{CommandError, CommandResult, ErrorKind};
+use crate::keystore::TokenStore;
+use crate::server_url::{self, ServerUrl};
+use crate::view::SessionView;
+
+/// A signed-in session.
+pub struct Session {
+    pub server: ServerUrl,
+    pub token: Sensitive<String>,
+    pub view: SessionView,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("server", &self.server.as_str())
+            .field("token", &self.token)
+            .field("user", &self.view.user.email)
+            .finish()
+    }
+}
+
+/// Between a password and a 2FA code.
+#[derive(Debug)]
+pub struct PendingMfa {
+    pub server: ServerUrl,
+    pub email: String,
+    pub ticket: Sensitive<String>,
+    pub started: Instant,
+}
+
+/// Non-secret settings kept between runs (`settings.json` in the app's config dir).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub server_url: Option<String>,
+    pub last_email: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Inner {
+    pub settings: Settings,
+    pub session: Option<Session>,
+    pub pending_mfa: Option<PendingMfa>,
+}
+
+#[derive(Debug)]
+pub struct AppState {
+    pub tokens: TokenStore,
+    config_dir: Option<PathBuf>,
+    /// `KEYHOLD_URL` at launch, which wins over the saved choice.
+    env_server: Option<String>,
+    pub inner: Mutex<Inner>,
+}
+
+impl AppState {
+    pub fn new(tokens: TokenStore, config_dir: Option<PathBuf>) -> Self {
+        let settings = config_dir
+            .as_ref()
+            .and_then(|d| std::fs::read(d.join("settings.json")).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Self {
+            tokens,
+            config_dir,
+            env_server: std::env::var("KEYHOLD_URL")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            inner: Mutex::new(Inner {
+                settings,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// The server to show on the first-run screen: `KEYHOLD_URL`, else the last
+    /// one used, else the local default.
+    pub fn initial_server(&self, settings: &Settings) -> String {
+        self.env_server
+            .clone()
+            .or_else(|| settings.server_url.clone())
+            .unwrap_or_else(|| server_url::DEFAULT_SERVER_URL.to_owned())
+    }
+
+    /// Save the settings; failure to save is not worth failing a sign-in for.
+    pub fn persist(&self, settings: &Settings) {
+        let Some(dir) = &self.config_dir else { return };
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            let tmp = dir.join("settings.json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(settings)?)?;
+            std::fs::rename(tmp, dir.join("settings.json"))
+        };
+        if let Err(e) = write() {
+            eprintln!("keyhold-desktop: could not save settings: {e}");
+        }
+    }
+}
+
+impl Inner {
+    /// The session, or the error that sends the UI back to sign-in.
+    pub fn session(&self) -> CommandResult<&Session> {
+        self.session.as_ref().ok_or_else(CommandError::signed_out)
+    }
+}
+
+/// Parse a server address or fail with the reason.
+pub fn parse_server(input: &str) -> CommandResult<ServerUrl> {
+    server_url::parse(input)
+        .map_err(|problem| CommandError::new(ErrorKind::InvalidServerUrl, problem))
+}

@@ -1,0 +1,238 @@
+//! What the web view sees: the commands' argument and result types, exported to
+//! TypeScript. They follow API.md but are the app's own, so that no session token, MFA
+//! ticket or password ever has a field here. The only credentials that cross are the
+//! show-once values a person must see (a new agent key, backup codes, the TOTP manual key).
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+use crate::error::CommandError;
+use crate::keystore::KeyringBackend;
+
+/// Static facts about the app.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AppInfo {
+    pub version: String,
+    pub default_server_url: String,
+}
+
+/// The verdict on a typed server address.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ServerUrlCheck {
+    pub ok: bool,
+    /// The normalised address when ok.
+    pub normalized: Option<String>,
+    /// Why it was refused, as a sentence.
+    pub problem: Option<String>,
+    /// True for a plain-http address on this computer.
+    pub loopback: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+}
+
+/// A signed-in session, as the UI may know it (the token stays in Rust).
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct SessionView {
+    pub server_url: String,
+    pub user: UserView,
+    pub tenant_name: Option<String>,
+    pub role: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// Where the app stands at start-up and after every sign-in or sign-out.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AppStatus {
+    pub server_url: String,
+    pub last_email: Option<String>,
+    pub keyring: KeyringBackend,
+    pub session: Option<SessionView>,
+    /// Set when a saved session could not be restored (server down, session expired).
+    pub restore_problem: Option<CommandError>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum SignInOutcome {
+    SignedIn {
+        session: SessionView,
+    },
+    /// The account has 2FA: ask for a code and call `sign_in_mfa`. The ticket stays in Rust.
+    MfaRequired {
+        email: String,
+    },
+}
+
+/// The live password meter: zxcvbn's estimate and the policy's verdict.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct PasswordStrength {
+    /// 0..=4
+    pub score: u8,
+    pub crack_time: String,
+    pub warning: Option<String>,
+    pub suggestions: Vec<String>,
+    /// Why the policy would refuse it, as sentences; empty when acceptable.
+    pub problems: Vec<String>,
+    pub acceptable: bool,
+    pub length: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityStatus {
+    Protected,
+    AtRisk,
+    Exposed,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct FactorView {
+    /// "email_verified" | "mfa" | "password_strength"
+    pub id: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct RecommendationView {
+    pub id: String,
+    /// "info" | "warning" | "critical"
+    pub severity: String,
+    pub message: String,
+    /// Where the fix lives: "keys", "approvals", "mfa", "email", "password", or a key id.
+    pub target: Option<String>,
+}
+
+/// `GET /v1/me/security`.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct SecurityOverview {
+    pub score: u8,
+    pub status: SecurityStatus,
+    pub factors: Vec<FactorView>,
+    pub recommendations: Vec<RecommendationView>,
+    pub email: String,
+    pub email_verified: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct MfaStatus {
+    pub totp_enabled: bool,
+    pub backup_codes_remaining: u32,
+    pub enrolled_at: Option<String>,
+}
+
+/// The start of TOTP enrollment: a QR code rendered in Rust and the manual key.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct TotpEnrollment {
+    /// `data:image/svg+xml;base64,…` for an `<img>`.
+    pub qr_data_url: String,
+    /// The base32 secret in groups of four, for typing into an authenticator.
+    pub manual_key: String,
+    pub issuer: String,
+    pub account: String,
+}
+
+/// Shown once.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct BackupCodes {
+    pub codes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AgentKeyView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<String>,
+    pub ip_allowlist: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Type)]
+pub struct NewAgentKey {
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// "1h", "30d"… or none for no expiry.
+    pub expires_in: Option<String>,
+    pub ip_allowlist: Vec<String>,
+}
+
+/// Shown once: the key's secret is in this value and nowhere else.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct CreatedAgentKey {
+    pub key: AgentKeyView,
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ScopeCheck {
+    pub ok: bool,
+    pub problem: Option<String>,
+    /// A plain-language reading of the scope ("read everything below production/").
+    pub summary: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ApprovalVote {
+    pub user: String,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ApprovalView {
+    pub id: String,
+    pub path: String,
+    /// "standard" | "sensitive" | "critical"
+    pub tier: String,
+    pub key_id: String,
+    pub key_name: String,
+    pub owner: String,
+    pub reason: Option<String>,
+    pub requested_at: String,
+    pub expires_at: String,
+    pub approvals: Vec<ApprovalVote>,
+    pub required_approvals: u32,
+    /// "pending" | "approved" | "denied" | "expired"
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Type)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AuditEventView {
+    pub id: String,
+    pub at: String,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub ip: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A file the app wrote on the person's behalf.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct SavedFile {
+    pub path: String,
+}

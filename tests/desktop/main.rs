@@ -1,0 +1,339 @@
+//! The desktop app end to end: the real app in a real window (Xvfb), driven over WebDriver
+//! (tauri-driver → WebKitWebDriver), one session at a time. Screenshots of every screen go
+//! to `<target>/e2e-screenshots/`.
+//!
+//! Run: `xvfb-run -a -s "-screen 0 1280x800x24" cargo test -p keyhold-e2e --test desktop`
+//! after building ui/ and the app (`cargo build -p keyhold-desktop`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+use anyhow::{Context, Result, ensure};
+use harness::{App, Driver, Paths};
+use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer, unique_email};
+
+/// Who the scenario signs up as.
+struct Person {
+    email: String,
+    password: String,
+}
+
+/// First launch of the app: first run, sign-up, every screen, password change, theme,
+/// sign-out and sign-in again.
+async fn first_launch(
+    app: &mut App,
+    server: &TestServer,
+    driver: &Driver,
+    ada: &mut Person,
+) -> Result<()> {
+    first_run_screen(app, &server.url()).await?;
+    sign_up(app, ada).await?;
+    verify_email(app, server, ada).await?;
+    change_password(app, ada).await?;
+    visit_pages(app, driver).await?;
+    themes_and_menu(app).await?;
+    sign_out(app).await?;
+    sign_in(app, ada).await?;
+    Ok(())
+}
+
+/// Second launch: the session comes back from the OS keyring (another process reads what
+/// the first one stored), then sign-out clears it.
+async fn second_launch(app: &mut App) -> Result<()> {
+    app.testid("topbar")
+        .await
+        .context("the saved session was not restored")?;
+    app.testid("vault-page").await?;
+    app.screenshot("session-restored-from-keyring").await?;
+    sign_out(app).await?;
+    Ok(())
+}
+
+async fn sign_up(app: &mut App, ada: &Person) -> Result<()> {
+    app.click("mode-signup").await?;
+    app.fill("display-name", "Ada Lovelace").await?;
+    app.fill("email", &ada.email).await?;
+    app.fill("password", &ada.password).await?;
+    app.click("submit-auth").await?;
+    app.testid("topbar")
+        .await
+        .context("sign-up did not reach the dashboard")?;
+    let initials = app.testid("avatar-button").await?.text().await?;
+    ensure!(
+        initials.trim() == "AL",
+        "avatar shows {initials:?}, expected AL"
+    );
+    app.testid("vault-page").await?;
+    app.testid("factor-email").await?;
+    app.testid("factor-mfa").await?;
+    app.testid("factor-password").await?;
+    app.screenshot("security-vault").await?;
+    Ok(())
+}
+
+/// "Verify email" sends the link; the test opens it as the person would.
+async fn verify_email(app: &mut App, server: &TestServer, ada: &Person) -> Result<()> {
+    app.click("verify-email-button").await?;
+    app.testid("email-sent").await?;
+    app.screenshot("email-verification-sent").await?;
+    let token = server
+        .mailed_token(&ada.email, "/verify-email")
+        .context("no verification link in the outbox")?;
+    server
+        .client()
+        .verify_email(&token)
+        .await
+        .context("the mailed link did not verify the address")?;
+    Ok(())
+}
+
+async fn change_password(app: &mut App, ada: &mut Person) -> Result<()> {
+    app.click("change-password-button").await?;
+    app.testid("change-password-dialog").await?;
+    app.fill("current-password", &ada.password).await?;
+    app.fill("new-password", OTHER_STRONG_PASSWORD).await?;
+    app.fill("repeat-password", OTHER_STRONG_PASSWORD).await?;
+    wait_strong(app).await?;
+    app.screenshot("change-password").await?;
+    app.click("change-password-submit").await?;
+    app.wait_gone("change-password-dialog").await?;
+    ada.password = OTHER_STRONG_PASSWORD.to_owned();
+    Ok(())
+}
+
+/// Every page of the navigation; the audit log shows this session's own events and
+/// exports them to a file.
+async fn visit_pages(app: &mut App, driver: &Driver) -> Result<()> {
+    app.click("nav-keys").await?;
+    app.testid("keys-page").await?;
+    app.screenshot("agent-keys").await?;
+    app.click("nav-approvals").await?;
+    app.testid("approvals-page").await?;
+    app.screenshot("approvals").await?;
+    app.click("nav-audit").await?;
+    app.testid("audit-page").await?;
+    app.wait_text("audit-table", "auth.login").await?;
+    app.screenshot("audit-log").await?;
+    app.click("audit-export-csv").await?;
+    let saved = app.wait_text("audit-exported", "keyhold-audit").await?;
+    let path = saved.trim_start_matches("Saved to").trim();
+    ensure!(
+        std::path::Path::new(path).starts_with(driver.home()),
+        "export saved outside the app's home: {path}"
+    );
+    let csv = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    ensure!(
+        csv.contains("auth.login"),
+        "the exported CSV lacks the sign-in event"
+    );
+    Ok(())
+}
+
+async fn themes_and_menu(app: &mut App) -> Result<()> {
+    app.click("nav-vault").await?;
+    app.click("avatar-button").await?;
+    app.testid("account-menu").await?;
+    app.testid("menu-security-vault").await?;
+    app.screenshot("account-menu").await?;
+    app.click("theme-dark").await?;
+    app.click("avatar-button").await?;
+    app.wait_gone("account-menu").await?;
+    app.screenshot("security-vault-dark").await?;
+    app.click("avatar-button").await?;
+    app.click("theme-system").await?;
+    app.click("menu-security-vault").await?;
+    app.wait_gone("account-menu").await?;
+    Ok(())
+}
+
+async fn sign_out(app: &mut App) -> Result<()> {
+    app.click("avatar-button").await?;
+    app.click("menu-sign-out").await?;
+    app.testid("first-run")
+        .await
+        .context("sign-out did not return to sign-in")?;
+    Ok(())
+}
+
+async fn sign_in(app: &mut App, ada: &Person) -> Result<()> {
+    app.click("mode-signin").await?;
+    let email = app
+        .testid("email")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        email == ada.email,
+        "sign-in does not remember the last email: {email:?}"
+    );
+    app.fill("password", &ada.password).await?;
+    app.screenshot("sign-in").await?;
+    app.click("submit-auth").await?;
+    app.testid("topbar")
+        .await
+        .context("sign-in with the new password failed")?;
+    app.testid("vault-page").await?;
+    Ok(())
+}
+
+/// Wait until the live meter rates the typed password strong (zxcvbn 3 or 4).
+async fn wait_strong(app: &App) -> Result<()> {
+    let score = app.testid("password-score").await?;
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    loop {
+        let s = score.attr("data-score").await?.unwrap_or_default();
+        if s == "3" || s == "4" {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the meter shows score {s:?} for a strong passphrase"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// First run: the server address (defaulting as configured), the sign-in / sign-up
+/// choice and its button are there, and the address is validated in Rust as it is typed.
+async fn first_run_screen(app: &mut App, expected_server: &str) -> Result<()> {
+    app.testid("first-run").await?;
+    let server = app.testid("server-url").await?;
+    let value = server.prop("value").await?.unwrap_or_default();
+    ensure!(
+        value == expected_server,
+        "server field shows {value:?}, expected {expected_server:?}"
+    );
+    let title = app.client.title().await?;
+    ensure!(
+        title == "Keyhold — Security Vault",
+        "window title is {title:?}"
+    );
+
+    // A fresh install starts on "Create account"; switch to sign-in and check its button.
+    app.click("mode-signin").await?;
+    let submit = app.testid("submit-auth").await?;
+    ensure!(
+        submit.text().await?.trim() == "Sign in",
+        "the submit button does not say Sign in"
+    );
+    app.testid("email").await?;
+    app.testid("password").await?;
+    app.screenshot("first-run-sign-in").await?;
+
+    // Plain http to a remote host is refused with a sentence, and the button disables.
+    server.clear().await?;
+    server.send_keys("http://vault.example.com").await?;
+    let hint = app.testid("server-url-hint").await?;
+    wait_for_text(app, &hint, "https://").await?;
+    ensure!(
+        !submit.is_enabled().await?,
+        "sign-in stays enabled with an insecure server address"
+    );
+    app.screenshot("first-run-insecure-server").await?;
+
+    // Back to the expected address: accepted.
+    server.clear().await?;
+    server.send_keys(expected_server).await?;
+    wait_for_text(app, &hint, "this computer").await?;
+    ensure!(
+        submit.is_enabled().await?,
+        "sign-in is disabled for a loopback server"
+    );
+
+    // The live password meter (Rust zxcvbn) on the sign-up form.
+    app.click("mode-signup").await?;
+    app.fill("password", "violet anchor quietly juggles seven kites")
+        .await?;
+    wait_strong(app).await?;
+    app.screenshot("first-run-create-account").await?;
+    Ok(())
+}
+
+async fn wait_for_text(app: &App, el: &fantoccini::elements::Element, needle: &str) -> Result<()> {
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    loop {
+        let text = el.text().await?;
+        if text.contains(needle) {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "waited for {needle:?}, element says {text:?}"
+        );
+        let _ = app;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Screenshot a failure, then close the session (which quits the app) whatever happened.
+async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
+    if outcome.is_err() {
+        app.failure_screenshot().await;
+    }
+    let shots = app.shots();
+    app.client
+        .close()
+        .await
+        .context("closing the WebDriver session")?;
+    Ok(shots)
+}
+
+async fn run(paths: Paths) -> Result<()> {
+    let server = TestServer::start().await;
+    let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
+    let mut ada = Person {
+        email: unique_email("ada"),
+        password: STRONG_PASSWORD.to_owned(),
+    };
+
+    let mut app = App::new(
+        driver.session(&paths.app).await?,
+        paths.screenshots.clone(),
+        0,
+    );
+    let outcome = first_launch(&mut app, &server, &driver, &mut ada).await;
+    let shots = finish(app, &outcome).await;
+    outcome.context("first launch")?;
+    let shots = shots?;
+
+    let mut app = App::new(
+        driver.session(&paths.app).await?,
+        paths.screenshots.clone(),
+        shots,
+    );
+    let outcome = second_launch(&mut app).await;
+    let closed = finish(app, &outcome).await;
+    outcome.context("second launch")?;
+    closed?;
+
+    drop(driver);
+    server.stop().await;
+    eprintln!(
+        "desktop e2e: screenshots in {}",
+        paths.screenshots.display()
+    );
+    Ok(())
+}
+
+// Named `desktop::end_to_end` so that `cargo test --workspace -- --skip desktop::` leaves it
+// to `make test-desktop`, which runs it under Xvfb.
+mod desktop {
+    use super::{harness, run};
+
+    #[test]
+    fn end_to_end() {
+        let paths = match harness::prerequisites() {
+            Ok(p) => p,
+            Err(e) => panic!("{e:#}"),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        if let Err(e) = runtime.block_on(run(paths)) {
+            panic!("desktop end-to-end failed: {e:#}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// The UI's only door to the backend: the generated bindings, with errors normalised.
+// Arguments are never logged here (they include passwords and codes).
+import { commands } from "./bindings";
+import { toCommandError, type CommandError } from "./lib/errors";
+
+type Listener = (e: CommandError) => void;
+const signedOutListeners = new Set<Listener>();
+const offlineListeners = new Set<Listener>();
+
+/** Called when any command reports the session ended, so the app can return to sign-in. */
+export function onSignedOut(listener: Listener): () => void {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
+}
+
+/** Called when any command finds the server unreachable, so the app can show it and retry. */
+export function onOffline(listener: Listener): () => void {
+  offlineListeners.add(listener);
+  return () => offlineListeners.delete(listener);
+}
+
+/** Run a command; throws a CommandError. */
+export async function call<T>(run: (c: typeof commands) => Promise<T>): Promise<T> {
+  try {
+    return await run(commands);
+  } catch (raw) {
+    const e = toCommandError(raw);
+    if (e.kind === "signed_out") signedOutListeners.forEach((l) => l(e));
+    if (e.kind === "offline") offlineListeners.forEach((l) => l(e));
+    throw e;
+  }
+}
+
+export { commands };
