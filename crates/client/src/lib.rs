@@ -322,4 +322,5 @@ async fn decode_error(resp: Response) -> ClientError {
     }
 }
 
+mod mfa;
 pub mod sse;
