@@ -149,7 +149,7 @@ impl TestServer {
             .rev()
             .filter(|m| m.contains(&format!("To: {to}")))
             .find_map(|m| {
-                let unfolded = m.replace("=\r\n", "").replace("=\n", "");
+                let unfolded = quoted_printable_decode(m);
                 unfolded
                     .lines()
                     .find(|l| l.trim().starts_with(&needle))
@@ -166,6 +166,33 @@ impl TestServer {
     pub async fn stop(self) {
         self.server.stop().await.unwrap();
     }
+}
+
+/// Undo quoted-printable (RFC 2045): soft line breaks (`=` at a line end) are removed and
+/// `=XX` becomes the byte it encodes. Mail with lines over 76 characters (every message
+/// carrying a link) is sent this way, so `token=` arrives as `token=3D`.
+pub fn quoted_printable_decode(text: &str) -> String {
+    let unfolded = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = unfolded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The real `keyhold-server` binary in a child process.
