@@ -902,3 +902,80 @@ async fn sudo_window_for_a_new_sign_in_starts_at_login() {
     );
     ts.stop().await;
 }
+
+#[tokio::test]
+async fn the_database_holds_no_totp_secret_or_backup_code() {
+    let ts = TestServer::start().await;
+    let p = ts.person("atrest").await;
+    let e = enable_2fa(&ts, &p.client).await;
+    let raw = keyhold_core::totp::TotpSecret::from_base32(&e.secret).unwrap();
+
+    let db = rusqlite::Connection::open_with_flags(
+        ts.db_path(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let sealed: Vec<u8> = db
+        .query_row("SELECT secret_sealed FROM mfa_totp", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sealed.len(), 12 + 20 + 16, "nonce, ciphertext, tag");
+    assert!(
+        !sealed
+            .windows(raw.expose_bytes().len())
+            .any(|w| w == raw.expose_bytes())
+    );
+    let hashes: Vec<String> = db
+        .prepare("SELECT code_hash FROM mfa_backup_codes")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(hashes.len(), 10);
+    assert!(hashes.iter().all(|h| h.len() == 64));
+    drop(db);
+
+    // Nor anywhere in the files (database and write-ahead log), in any spelling.
+    let mut bytes = std::fs::read(ts.db_path()).unwrap();
+    if let Ok(wal) = std::fs::read(ts.data_dir().join("keyhold.db-wal")) {
+        bytes.extend(wal);
+    }
+    let mut needles: Vec<Vec<u8>> =
+        vec![e.secret.clone().into_bytes(), raw.expose_bytes().to_vec()];
+    for c in &e.backup_codes {
+        needles.push(c.clone().into_bytes());
+        needles.push(c.replace('-', "").into_bytes());
+    }
+    for n in &needles {
+        assert!(
+            !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+            "a secret or code is stored in the clear"
+        );
+    }
+    ts.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_lists_the_2fa_endpoints() {
+    let ts = TestServer::start().await;
+    let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", ts.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = &doc["paths"];
+    for (path, method) in [
+        ("/v1/me/mfa", "get"),
+        ("/v1/me/mfa/totp", "post"),
+        ("/v1/me/mfa/totp", "delete"),
+        ("/v1/me/mfa/totp/confirm", "post"),
+        ("/v1/me/mfa/backup-codes", "post"),
+        ("/v1/auth/login/mfa", "post"),
+        ("/v1/auth/reauth", "post"),
+        ("/v1/me/security", "get"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path}");
+    }
+    ts.stop().await;
+}
