@@ -338,4 +338,5 @@ async fn decode_error(resp: Response) -> ClientError {
     }
 }
 
+mod mfa;
 pub mod sse;

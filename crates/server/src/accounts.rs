@@ -1,4 +1,5 @@
 //! Accounts and sessions: sign-up, sign-in, sign-out, password change, email verification.
+//! The second step of a 2FA sign-in lives in `crate::mfa`.
 
 use chrono::Duration;
 use keyhold_core::api::{
@@ -21,7 +22,7 @@ const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 const BAD_LINK: &str = "This verification link is invalid, used or expired. Ask for a new one.";
 pub const EMAIL_LINK_TTL: Duration = Duration::hours(24);
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
@@ -115,7 +116,7 @@ pub async fn signup(
     })
 }
 
-fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Option<u64> {
+pub(crate) fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Option<u64> {
     let now = st.clock.now();
     let by_account = st.login_failures_by_account.check(email, now).err();
     let by_ip = client
@@ -125,7 +126,7 @@ fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Option<u64> {
     by_account.max(by_ip)
 }
 
-fn record_failure(st: &AppState, email: &str, client: &ClientInfo) {
+pub(crate) fn record_failure(st: &AppState, email: &str, client: &ClientInfo) {
     let now = st.clock.now();
     st.login_failures_by_account.record(email, now);
     if let Some(ip) = &client.ip {
@@ -228,11 +229,9 @@ pub async fn login(
 ) -> ApiResult<SessionResponse> {
     let user = check_password_login(st, &req, client).await?;
     if user.mfa_enabled {
-        // Two-factor sign-in arrives with the 2FA issue; until then no account can have
-        // 2FA on, and one that somehow does is refused rather than let in on a password.
-        return Err(ApiError::internal(anyhow::anyhow!(
-            "account has 2FA enabled but this build cannot complete a 2FA sign-in"
-        )));
+        // The password alone is not enough: 401 `mfa_required` with a ticket for
+        // `POST /v1/auth/login/mfa`.
+        return Err(crate::mfa::issue_ticket(st, &user, client).await);
     }
     open_session(st, &user, client, "password").await
 }

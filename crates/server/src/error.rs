@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keyhold_core::{ErrorBody, ErrorCode};
+use keyhold_core::{ErrorBody, ErrorCode, Sensitive};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -22,8 +22,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("authentication required")]
     Unauthenticated(&'static str),
+    /// The ticket is a credential: `Sensitive`, so `Debug` never shows it.
     #[error("second factor required")]
-    MfaRequired { ticket: String },
+    MfaRequired { ticket: Sensitive<String> },
     #[error("recent re-authentication required")]
     ReauthRequired,
     #[error("forbidden")]
@@ -87,7 +88,7 @@ impl ApiError {
                     C::MfaRequired,
                     "Enter the code from your authenticator app.",
                 )
-                .with("mfa_ticket", ticket.as_str()),
+                .with("mfa_ticket", ticket.expose().as_str()),
             ),
             Self::ReauthRequired => (
                 StatusCode::UNAUTHORIZED,
@@ -145,6 +146,11 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if matches!(self, Self::MfaRequired { .. }) {
+            // The body carries a credential (the MFA ticket).
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         resp
     }

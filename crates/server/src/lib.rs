@@ -1,5 +1,5 @@
-//! keyhold-server: the vault's HTTP API over accounts, sessions, the audit log and (in
-//! later modules) keys, tokens, encrypted secrets and approvals.
+//! keyhold-server: the vault's HTTP API over accounts, sessions, two-factor authentication,
+//! the audit log and (in later modules) keys, tokens, encrypted secrets and approvals.
 //!
 //! `build_state` + `http::router` give the whole app, so tests can serve it on an
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
@@ -13,6 +13,7 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod mfa;
 pub mod passwords;
 pub mod sessions;
 pub mod state;

@@ -10,3 +10,5 @@ mod cli;
 mod email;
 mod ops;
 mod process;
+mod mfa;
+mod security;

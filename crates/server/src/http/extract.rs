@@ -153,3 +153,32 @@ where
             })
     }
 }
+
+/// A signed-in person whose session proved itself (sign-in or `POST /v1/auth/reauth`)
+/// within [`sessions::SUDO_WINDOW`]; otherwise 401 `reauth_required`. Guards disabling
+/// 2FA, regenerating backup codes and, later, creating agent keys and changing roles.
+pub struct SudoSession(pub Session);
+
+impl std::ops::Deref for SudoSession {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.0
+    }
+}
+
+impl FromRequestParts<SharedState> for SudoSession {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "auth.sudo", skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let s = Session::from_request_parts(parts, state).await?;
+        if !sessions::in_sudo_window(&s.session, state.clock.now()) {
+            return Err(ApiError::ReauthRequired);
+        }
+        Ok(Self(s))
+    }
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod extract;
+pub mod mfa;
 pub mod ops;
 pub mod verify_page;
 
@@ -38,6 +39,14 @@ use crate::state::SharedState;
         accounts::change_password,
         accounts::request_verification,
         accounts::verify_email,
+        mfa::start_totp,
+        mfa::confirm_totp,
+        mfa::status,
+        mfa::regenerate_backup_codes,
+        mfa::disable_totp,
+        mfa::login_mfa,
+        mfa::reauth,
+        mfa::security,
         audit::list,
         audit::export,
         audit::stream,
@@ -137,6 +146,7 @@ pub fn router(state: SharedState) -> Router {
     });
     Router::new()
         .merge(accounts::routes())
+        .merge(mfa::routes())
         .merge(audit::routes())
         .merge(verify_page::routes())
         .merge(ops::routes())
