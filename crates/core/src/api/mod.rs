@@ -191,3 +191,8 @@ pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 pub const MAX_PAGE_LIMIT: u32 = 500;
 
 // Each area of the API keeps its wire types in its own file, re-exported here.
+
+mod keys;
+pub use keys::*;
+mod secrets;
+pub use secrets::*;
