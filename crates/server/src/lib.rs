@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod keys;

@@ -5,6 +5,8 @@
 //! commits both in one transaction (security invariant 7): if the event cannot be written,
 //! the action does not happen.
 
+pub mod keys;
+pub mod secrets;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +15,11 @@ use keyhold_core::api::{AuditEvent, AuditQuery, Role};
 use tokio::sync::watch;
 
 use crate::audit::NewEvent;
+pub use keys::{KeyRecord, KeyStore, TokenRecord};
+pub use secrets::{
+    DekRef, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore, VersionInfo,
+    VersionRow,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -134,9 +141,9 @@ pub struct AuditVerify {
 
 /// Everything the server needs from storage. Each area of the vault adds its own trait
 /// (in its own file) and joins it here, so areas can grow independently.
-pub trait Store: AccountStore + Send + Sync + 'static {}
+pub trait Store: AccountStore + KeyStore + SecretStore + Send + Sync + 'static {}
 
-impl<T: AccountStore + Send + Sync + 'static> Store for T {}
+impl<T: AccountStore + KeyStore + SecretStore + Send + Sync + 'static> Store for T {}
 
 /// Accounts, sessions, email tokens and the audit log.
 #[async_trait]

@@ -5,6 +5,9 @@
 //! upgrading a read lock, and the audit chain's "read previous hash, insert next" cannot
 //! interleave.
 
+mod keys;
+mod secrets;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -24,7 +27,10 @@ use super::{
 use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/0001_init.sql"),
+    include_str!("../../../migrations/0003_keys_secrets.sql"),
+];
 
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
