@@ -322,4 +322,6 @@ async fn decode_error(resp: Response) -> ClientError {
     }
 }
 
+mod keys;
+mod secrets;
 pub mod sse;

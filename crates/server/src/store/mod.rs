@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::audit::NewEvent;
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use secrets::{
-    DekRef, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore, VersionInfo,
+    DekRef, KekRow, NewVersion, STALE_KEK, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore, VersionInfo,
     VersionRow,
 };
 

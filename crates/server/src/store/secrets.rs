@@ -9,6 +9,10 @@ use keyhold_core::tier::{SecretType, Tier};
 use super::StoreResult;
 use crate::audit::NewEvent;
 
+/// The `Conflict` a write gets when a KEK rotation made another KEK version current
+/// between choosing the KEK and committing: the caller seals again under the new one.
+pub const STALE_KEK: &str = "the tenant key changed; retry";
+
 /// A tenant key-encryption key, wrapped by the master-derived wrap key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KekRow {

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::{SqliteStore, from_us, insert_event, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
-    DekRef, KekRow, NewVersion, Rewrapper, SecretRecord, SecretStore, Sealer, StoreError,
+    DekRef, KekRow, STALE_KEK, NewVersion, Rewrapper, SecretRecord, SecretStore, Sealer, StoreError,
     StoreResult, VersionInfo, VersionRow,
 };
 
@@ -264,7 +264,7 @@ impl SecretStore for SqliteStore {
     ) -> StoreResult<SecretRecord> {
         self.write_with(event, move |tx, event| {
             if max_kek_version(tx, &new.tenant_id)? != Some(new.kek_version) {
-                return Err(StoreError::Conflict("the tenant key changed; retry"));
+                return Err(StoreError::Conflict(STALE_KEK));
             }
             let path = new.path.as_str();
             let current = tx
