@@ -2,8 +2,8 @@
 
 use keyhold_core::Sensitive;
 use keyhold_core::api::{
-    KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretSummary,
-    SecretValue, SecretWritten,
+    KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretSummary, SecretValue,
+    SecretWritten,
 };
 use keyhold_core::path::SecretPath;
 use keyhold_core::tier::{SecretType, Tier};

@@ -245,9 +245,14 @@ mod tests {
         let p = Credential::parse(c.expose()).unwrap();
         assert_eq!(p.embedded_id(), Some(id));
         assert_eq!(p, c);
-        assert_eq!(Credential::generate(CredentialKind::AgentKey).embedded_id(), None);
+        assert_eq!(
+            Credential::generate(CredentialKind::AgentKey).embedded_id(),
+            None
+        );
         // Changing the id breaks the checksum: an id cannot be swapped onto another body.
-        let swapped = c.expose().replacen(id, "0190f2a4c3b87e1d9a6b5c4d3e2f1a0c", 1);
+        let swapped = c
+            .expose()
+            .replacen(id, "0190f2a4c3b87e1d9a6b5c4d3e2f1a0c", 1);
         assert_eq!(
             Credential::parse(&swapped),
             Err(CredentialError::BadChecksum)

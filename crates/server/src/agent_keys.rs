@@ -98,10 +98,7 @@ fn check_scopes(scopes: &[Scope]) -> ApiResult<Vec<Scope>> {
         return Err(invalid("scopes", "Give at least one scope."));
     }
     if scopes.len() > MAX_SCOPES {
-        return Err(invalid(
-            "scopes",
-            format!("At most {MAX_SCOPES} scopes."),
-        ));
+        return Err(invalid("scopes", format!("At most {MAX_SCOPES} scopes.")));
     }
     let mut out = scopes.to_vec();
     out.sort();
@@ -154,7 +151,10 @@ pub async fn create_key(
     let ip_allowlist = parse_allowlist(req.ip_allowlist.as_deref())?;
     let expires_at = match req.expires_in.as_deref() {
         None => None,
-        Some(t) => Some(now + duration::parse(t).map_err(|e| invalid("expires_in", format!("expires_in: {e}.")))?),
+        Some(t) => Some(
+            now + duration::parse(t)
+                .map_err(|e| invalid("expires_in", format!("expires_in: {e}.")))?,
+        ),
     };
     let id = new_id();
     let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
@@ -187,11 +187,7 @@ pub async fn create_key(
         )
         .detail("expires_at", record.expires_at.map(|t| t.to_rfc3339()));
     st.store
-        .create_key(
-            record.clone(),
-            st.keys.credential_hash(secret.expose()),
-            ev,
-        )
+        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
         .await?;
     Ok(CreateKeyResponse {
         key: to_api(&record),
@@ -537,17 +533,12 @@ pub async fn revoke_token(
     };
     if !allowed {
         st.store
-            .append_event(
-                base.outcome(Outcome::Failure)
-                    .detail("reason", "not_found"),
-            )
+            .append_event(base.outcome(Outcome::Failure).detail("reason", "not_found"))
             .await?;
         return Err(ApiError::NotFound);
     }
     let ev = base.target(format!("token:{token_id}"));
-    st.store
-        .revoke_token(&tenant_id, token_id, now, ev)
-        .await?;
+    st.store.revoke_token(&tenant_id, token_id, now, ev).await?;
     Ok(())
 }
 

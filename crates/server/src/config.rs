@@ -93,7 +93,11 @@ pub struct Config {
 
     /// Reverse proxies (CIDRs, repeatable or comma-separated) whose X-Forwarded-For is
     /// believed. From any other peer the header is ignored and the socket address counts.
-    #[arg(long = "trusted-proxy", env = "KEYHOLD_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYHOLD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 

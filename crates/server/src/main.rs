@@ -61,7 +61,10 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn rotate(config: keyhold_server::config::Config, tenant: Option<String>) -> anyhow::Result<()> {
+async fn rotate(
+    config: keyhold_server::config::Config,
+    tenant: Option<String>,
+) -> anyhow::Result<()> {
     let done = keyhold_server::rotate_keks(&config, tenant, Arc::new(SystemClock)).await?;
     for (tenant, r) in &done {
         println!(

@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use keyhold_core::Sensitive;
 use keyhold_core::api::{
     DEFAULT_PAGE_LIMIT, KekRotated, MAX_PAGE_LIMIT, MetadataQuery, Page, PutSecretRequest,
     SecretMetadata, SecretSummary, SecretValue, SecretVersionInfo, SecretWritten,
 };
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::scope::Action;
-use keyhold_core::Sensitive;
 use zeroize::Zeroizing;
 
 use crate::agent_keys::agent_allows;
@@ -28,9 +28,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::SecretsCaller;
 use crate::keys::{Key32, Keys};
 use crate::state::AppState;
-use crate::store::{
-    KekRow, NewVersion, Sealed, SecretRecord, Store, StoreError, STALE_KEK,
-};
+use crate::store::{KekRow, NewVersion, STALE_KEK, Sealed, SecretRecord, Store, StoreError};
 
 const APPROVAL_UNAVAILABLE: &str = "Reading this secret needs an approval (its tier is sensitive or critical), and the approval workflow is not available yet. A member of the tenant can read it while signed in.";
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
@@ -76,7 +74,11 @@ impl<'a> Vault<'a> {
     }
 
     /// The tenant's current KEK, created on first use.
-    pub async fn current_kek(&self, tenant: &str, now: chrono::DateTime<chrono::Utc>) -> ApiResult<(u32, Arc<Key32>)> {
+    pub async fn current_kek(
+        &self,
+        tenant: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> ApiResult<(u32, Arc<Key32>)> {
         let row = match self.store.current_kek(tenant).await? {
             Some(r) => r,
             None => {
@@ -91,10 +93,9 @@ impl<'a> Vault<'a> {
                         created_at: now,
                     })
                     .await?;
-                self.store
-                    .current_kek(tenant)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("tenant KEK missing after insert")))?
+                self.store.current_kek(tenant).await?.ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("tenant KEK missing after insert"))
+                })?
             }
         };
         if let Some(k) = self.cache.get(tenant, row.version) {
@@ -273,7 +274,9 @@ pub async fn read(
     };
     if is_agent(c) && secret.tier.needs_approval() {
         st.store
-            .append_event(ev(Outcome::Denied, "approval_unavailable").detail("tier", secret.tier.as_str()))
+            .append_event(
+                ev(Outcome::Denied, "approval_unavailable").detail("tier", secret.tier.as_str()),
+            )
             .await?;
         return Err(ApiError::Forbidden(APPROVAL_UNAVAILABLE));
     }
@@ -524,7 +527,10 @@ pub async fn rotate_kek(
         Ok(r) => Ok(r),
         Err(e) => {
             st.store
-                .append_event(base.outcome(Outcome::Failure).detail("reason", "rewrap_failed"))
+                .append_event(
+                    base.outcome(Outcome::Failure)
+                        .detail("reason", "rewrap_failed"),
+                )
                 .await?;
             Err(e)
         }

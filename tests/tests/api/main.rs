@@ -4,3 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod crypto;
+mod isolation;
+mod keys;
+mod secrets;
+mod support;
+mod tokens;

@@ -25,10 +25,7 @@ const METADATA: &str = "/v1/metadata/";
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
-        .route(
-            "/v1/secrets/{*path}",
-            get(read).put(write).delete(remove),
-        )
+        .route("/v1/secrets/{*path}", get(read).put(write).delete(remove))
         .route("/v1/metadata", get(list))
         .route("/v1/metadata/{*path}", get(metadata))
         .route("/v1/admin/kek/rotate", post(rotate_kek))

@@ -17,8 +17,8 @@ use tokio::sync::watch;
 use crate::audit::NewEvent;
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use secrets::{
-    DekRef, KekRow, NewVersion, STALE_KEK, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore, VersionInfo,
-    VersionRow,
+    DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealed, Sealer, SecretRecord, SecretStore,
+    VersionInfo, VersionRow,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -151,10 +151,6 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Make `new` the tenant's KEK: re-wrap every data key with `rewrap`, then drop the
     /// older KEK rows, all in one transaction with `event` (which gets the count added).
     /// `Conflict` if `new.version` is not the next version.
-    async fn rotate_kek(
-        &self,
-        new: KekRow,
-        rewrap: Rewrapper,
-        event: NewEvent,
-    ) -> StoreResult<u64>;
+    async fn rotate_kek(&self, new: KekRow, rewrap: Rewrapper, event: NewEvent)
+    -> StoreResult<u64>;
 }

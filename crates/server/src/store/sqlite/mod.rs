@@ -21,8 +21,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use tokio::sync::watch;
 
 use super::{
-    AccountStore, AuditScope, AuditVerify, EmailTokenRecord, SessionRecord, StoreError, StoreResult,
-    TenantRecord, UserRecord,
+    AccountStore, AuditScope, AuditVerify, EmailTokenRecord, SessionRecord, StoreError,
+    StoreResult, TenantRecord, UserRecord,
 };
 use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::{SqliteStore, from_us, insert_event, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
-    DekRef, KekRow, STALE_KEK, NewVersion, Rewrapper, SecretRecord, SecretStore, Sealer, StoreError,
-    StoreResult, VersionInfo, VersionRow,
+    DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealer, SecretRecord, SecretStore,
+    StoreError, StoreResult, VersionInfo, VersionRow,
 };
 
 fn bad(what: &str) -> rusqlite::Error {

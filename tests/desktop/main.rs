@@ -1,0 +1,1 @@
+//! Local stub (untracked): the real desktop tests live in the lead's tree.
