@@ -1,1 +1,0 @@
-//! Local stub (untracked): the real desktop tests live in the lead's tree.
