@@ -339,4 +339,6 @@ async fn decode_error(resp: Response) -> ClientError {
 }
 
 mod mfa;
+mod keys;
+mod secrets;
 pub mod sse;

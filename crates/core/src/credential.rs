@@ -1,9 +1,12 @@
 //! Bearer credentials: their text format, generation and offline recognition.
 //!
-//! Format: `<prefix>_<43 chars base64url of 32 random bytes><6 chars checksum>`. The
-//! checksum (the first 36 bits of SHA-256 over prefix and body) lets a secret scanner tell
-//! a real Keyhold credential from a look-alike without asking the server, and lets the
-//! server refuse garbage before touching the store. The regex for scanners is in
+//! Format: `<prefix>_[<32 hex id>]<43 chars base64url of 32 random bytes><6 chars checksum>`.
+//! The checksum (the first 36 bits of SHA-256 over everything before it) lets a secret
+//! scanner tell a real Keyhold credential from a look-alike without asking the server, and
+//! lets the server refuse garbage before touching the store. The optional id (a UUID as 32
+//! lowercase hex digits) names the record the credential belongs to: agent keys carry their
+//! key id, so a leaked key tells its owner which key to revoke, and the server looks the key
+//! up by id and compares the keyed hash. The regexes for scanners are in
 //! docs/credentials.md.
 
 use base64::Engine;
@@ -17,6 +20,8 @@ use crate::Sensitive;
 
 const BODY_LEN: usize = 43;
 const CHECK_LEN: usize = 6;
+/// Length of the optional embedded id: a UUID's 128 bits as lowercase hex.
+pub const ID_LEN: usize = 32;
 
 /// What a credential grants; the prefix says it so that a leaked one is recognisable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +85,12 @@ pub enum CredentialError {
     Malformed,
     #[error("credential checksum does not match")]
     BadChecksum,
+    #[error("an embedded id is 32 lowercase hex digits")]
+    BadId,
+}
+
+fn is_id(s: &str) -> bool {
+    s.len() == ID_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn checksum(prefix: &str, body: &str) -> String {
@@ -95,14 +106,29 @@ fn checksum(prefix: &str, body: &str) -> String {
 impl Credential {
     /// A fresh credential: 256 bits from the OS CSPRNG.
     pub fn generate(kind: CredentialKind) -> Self {
+        Self::generate_inner(kind, "")
+    }
+
+    /// A fresh credential that carries `id` (32 lowercase hex digits, e.g. a UUID's
+    /// simple form) before its random body.
+    pub fn generate_with_id(kind: CredentialKind, id: &str) -> Result<Self, CredentialError> {
+        if !is_id(id) {
+            return Err(CredentialError::BadId);
+        }
+        Ok(Self::generate_inner(kind, id))
+    }
+
+    fn generate_inner(kind: CredentialKind, id: &str) -> Self {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        let body = URL_SAFE_NO_PAD.encode(bytes);
+        let mut payload = format!("{id}{}", URL_SAFE_NO_PAD.encode(bytes));
         zeroize::Zeroize::zeroize(&mut bytes);
-        let check = checksum(kind.prefix(), &body);
+        let check = checksum(kind.prefix(), &payload);
+        let text = format!("{}{payload}{check}", kind.prefix());
+        zeroize::Zeroize::zeroize(&mut payload);
         Self {
             kind,
-            text: Sensitive::new(format!("{}{body}{check}", kind.prefix())),
+            text: Sensitive::new(text),
         }
     }
 
@@ -110,15 +136,17 @@ impl Credential {
     pub fn parse(text: &str) -> Result<Self, CredentialError> {
         let kind = CredentialKind::from_prefix(text).ok_or(CredentialError::Malformed)?;
         let rest = &text[kind.prefix().len()..];
-        if rest.len() != BODY_LEN + CHECK_LEN
+        let with_id = rest.len() == ID_LEN + BODY_LEN + CHECK_LEN;
+        if !(rest.len() == BODY_LEN + CHECK_LEN || with_id)
             || !rest
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || (with_id && !is_id(&rest[..ID_LEN]))
         {
             return Err(CredentialError::Malformed);
         }
-        let (body, check) = rest.split_at(BODY_LEN);
-        let expected = checksum(kind.prefix(), body);
+        let (payload, check) = rest.split_at(rest.len() - CHECK_LEN);
+        let expected = checksum(kind.prefix(), payload);
         if !bool::from(expected.as_bytes().ct_eq(check.as_bytes())) {
             return Err(CredentialError::BadChecksum);
         }
@@ -144,6 +172,12 @@ impl Credential {
 
     pub fn expose(&self) -> &str {
         self.text.expose()
+    }
+
+    /// The id the credential carries (32 lowercase hex digits), if it has one. Not secret.
+    pub fn embedded_id(&self) -> Option<&str> {
+        let rest = &self.expose()[self.kind.prefix().len()..];
+        (rest.len() == ID_LEN + BODY_LEN + CHECK_LEN).then(|| &rest[..ID_LEN])
     }
 
     /// The first characters, safe to display so people can tell their keys apart.
@@ -200,6 +234,35 @@ mod tests {
         );
         let long = format!("{}x", c.expose());
         assert_eq!(Credential::parse(&long), Err(CredentialError::Malformed));
+    }
+
+    #[test]
+    fn credentials_with_an_id_parse_back_and_expose_it() {
+        let id = "0190f2a4c3b87e1d9a6b5c4d3e2f1a0b";
+        let c = Credential::generate_with_id(CredentialKind::AgentKey, id).unwrap();
+        assert_eq!(c.expose().len(), 4 + ID_LEN + BODY_LEN + CHECK_LEN);
+        assert!(c.expose().starts_with(&format!("kha_{id}")));
+        let p = Credential::parse(c.expose()).unwrap();
+        assert_eq!(p.embedded_id(), Some(id));
+        assert_eq!(p, c);
+        assert_eq!(
+            Credential::generate(CredentialKind::AgentKey).embedded_id(),
+            None
+        );
+        // Changing the id breaks the checksum: an id cannot be swapped onto another body.
+        let swapped = c
+            .expose()
+            .replacen(id, "0190f2a4c3b87e1d9a6b5c4d3e2f1a0c", 1);
+        assert_eq!(
+            Credential::parse(&swapped),
+            Err(CredentialError::BadChecksum)
+        );
+        let upper = c.expose().replacen(id, &id.to_uppercase(), 1);
+        assert_eq!(Credential::parse(&upper), Err(CredentialError::Malformed));
+        assert_eq!(
+            Credential::generate_with_id(CredentialKind::AgentKey, "xyz"),
+            Err(CredentialError::BadId)
+        );
     }
 
     #[test]

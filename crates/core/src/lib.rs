@@ -7,6 +7,7 @@
 pub mod api;
 pub mod backup_codes;
 pub mod credential;
+pub mod duration;
 pub mod email;
 pub mod error;
 pub mod password;

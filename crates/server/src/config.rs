@@ -19,6 +19,22 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Manage tenant key-encryption keys.
+    Kek {
+        #[command(subcommand)]
+        action: KekCommand,
+    },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum KekCommand {
+    /// Give every tenant (or one) a new KEK and re-wrap all its data keys under it.
+    /// Ciphertexts are not touched; safe to run while the server is up.
+    Rotate {
+        /// Only this tenant id.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -74,6 +90,15 @@ pub struct Config {
     /// Failed logins per minute, per account and per client address, before 429.
     #[arg(long, env = "KEYHOLD_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
     pub login_failures_per_minute: u32,
+
+    /// Reverse proxies (CIDRs, repeatable or comma-separated) whose X-Forwarded-For is
+    /// believed. From any other peer the header is ignored and the socket address counts.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KEYHOLD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -90,6 +115,7 @@ impl Config {
             request_timeout_secs: 30,
             hash_concurrency: None,
             login_failures_per_minute: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -29,6 +29,11 @@ impl Key32 {
         Self(bytes)
     }
 
+    /// Take ownership of key bytes (the caller's copy should be wiped).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
     }

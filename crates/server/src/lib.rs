@@ -5,9 +5,11 @@
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
 
 pub mod accounts;
+pub mod agent_keys;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -15,6 +17,7 @@ pub mod mail;
 pub mod metrics;
 pub mod mfa;
 pub mod passwords;
+pub mod secrets;
 pub mod sessions;
 pub mod state;
 pub mod store;
@@ -83,7 +86,61 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         login_failures_by_account: AppState::new_limiter(per_minute),
         login_failures_by_ip: AppState::new_limiter(per_minute),
         public_url,
+        keks: crypto::KekCache::default(),
     }))
+}
+
+/// `keyhold-server kek rotate`: a new KEK for every tenant that has one (or just `tenant`),
+/// re-wrapping every data key, each tenant in its own audited transaction. Works on the
+/// database file directly, so it can run beside a serving server.
+pub async fn rotate_keks(
+    config: &Config,
+    tenant: Option<String>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Vec<(String, keyhold_core::api::KekRotated)>> {
+    let db = config.db_path();
+    if !db.exists() {
+        anyhow::bail!("no database at {}", db.display());
+    }
+    if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
+        && !config.data_dir.join("master.key").exists()
+    {
+        anyhow::bail!(
+            "no master key: set {} or put master.key in {}",
+            keys::MASTER_KEY_ENV,
+            config.data_dir.display()
+        );
+    }
+    let (master, _) = keys::load_master_key(&config.data_dir)?;
+    let keys = Keys::from_master(&master)?;
+    drop(master);
+    let store: Arc<dyn Store> =
+        Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    let cache = crypto::KekCache::default();
+    let vault = secrets::Vault {
+        store: store.as_ref(),
+        keys: &keys,
+        cache: &cache,
+    };
+    let tenants = match tenant {
+        Some(t) => vec![t],
+        None => store.kek_tenants().await?,
+    };
+    let mut done = Vec::new();
+    for t in tenants {
+        let now = clock.now();
+        let event = audit::NewEvent::new("kek.rotated", now, &audit::ClientInfo::default())
+            .tenant(&t)
+            .actor(audit::ActorKind::System, "keyhold-server kek rotate")
+            .target(format!("tenant:{t}"));
+        let r = vault
+            .rotate(&t, now, event)
+            .await
+            .map_err(|e| anyhow::anyhow!("tenant {t}: {e:#}"))?;
+        done.push((t, r));
+    }
+    store.close().await?;
+    Ok(done)
 }
 
 /// Plain HTTP is allowed only on loopback (security invariant 8).

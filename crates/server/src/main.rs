@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use keyhold_server::clock::SystemClock;
-use keyhold_server::config::{Cli, Command, LogFormat};
+use keyhold_server::config::{Cli, Command, KekCommand, LogFormat};
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(format: LogFormat) {
@@ -50,6 +50,9 @@ async fn main() -> std::process::ExitCode {
     init_logging(cli.config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run(cli.config).await,
+        Command::Kek {
+            action: KekCommand::Rotate { tenant },
+        } => rotate(cli.config, tenant).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -59,6 +62,21 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn rotate(
+    config: keyhold_server::config::Config,
+    tenant: Option<String>,
+) -> anyhow::Result<()> {
+    let done = keyhold_server::rotate_keks(&config, tenant, Arc::new(SystemClock)).await?;
+    for (tenant, r) in &done {
+        println!(
+            "tenant {tenant}: KEK version {}, {} data keys re-wrapped",
+            r.kek_version, r.rewrapped
+        );
+    }
+    println!("rotated {} tenant key(s)", done.len());
+    Ok(())
 }
 
 async fn run(config: keyhold_server::config::Config) -> anyhow::Result<()> {

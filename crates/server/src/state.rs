@@ -6,6 +6,7 @@ use chrono::Duration;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto::KekCache;
 use crate::keys::Keys;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub login_failures_by_ip: FailureLimiter,
     /// Base of links in mail, without a trailing slash.
     pub public_url: String,
+    /// Unwrapped tenant KEKs.
+    pub keks: KekCache,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -194,3 +194,7 @@ pub const MAX_PAGE_LIMIT: u32 = 500;
 
 mod mfa;
 pub use mfa::*;
+mod keys;
+pub use keys::*;
+mod secrets;
+pub use secrets::*;

@@ -1,6 +1,6 @@
 //! Extractors: the JSON body wrapper and the guards that say who may call a handler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -9,11 +9,14 @@ use axum::http::request::Parts;
 use keyhold_core::credential::{Credential, CredentialKind};
 use serde::de::DeserializeOwned;
 
+use ipnet::IpNet;
+
+use crate::agent_keys;
 use crate::audit::ClientInfo;
 use crate::error::ApiError;
 use crate::sessions;
 use crate::state::SharedState;
-use crate::store::{SessionRecord, UserRecord};
+use crate::store::{KeyRecord, SessionRecord, TokenRecord, UserRecord};
 
 /// `Json<T>` whose rejections are the contract's error body: unreadable JSON is 400, a
 /// wrong content type 415, a body over the limit 413, and a well-formed body with missing,
@@ -52,17 +55,52 @@ where
     }
 }
 
+/// The caller's address: the socket peer, unless the peer is one of the `trusted`
+/// proxies, in which case `X-Forwarded-For` is walked from the right past every trusted
+/// hop and the first untrusted address counts. A forged header from anyone else changes
+/// nothing. IP allowlists, per-IP limits and the audit log all use this one answer.
+pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()?
+        .0
+        .ip()
+        .to_canonical();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut addr = peer;
+    for hop in hops.iter().rev() {
+        if !is_trusted(&addr) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => addr = ip.to_canonical(),
+            Err(_) => break,
+        }
+    }
+    Some(addr)
+}
+
 /// The caller's address and user agent, for the audit log and per-IP limits.
 pub struct Client(pub ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<SharedState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, &st.config.trusted_proxies).map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -131,6 +169,78 @@ impl FromRequestParts<SharedState> for Session {
             .await?
             .ok_or(ApiError::Unauthenticated(SIGN_IN_AGAIN))?;
         Ok(Session { session, user })
+    }
+}
+
+/// An agent authenticated with its `kha_` key.
+pub struct AgentKey {
+    pub key: KeyRecord,
+}
+
+impl FromRequestParts<SharedState> for AgentKey {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "auth.agent_key", skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let text = bearer(parts).ok_or(ApiError::Unauthenticated(agent_keys::USE_A_KEY))?;
+        let ip = client_ip(parts, &st.config.trusted_proxies);
+        let key = agent_keys::authenticate_key(st, text, ip).await?;
+        Ok(Self { key })
+    }
+}
+
+/// An agent authenticated with a `kht_` scoped token (and the key that issued it).
+pub struct AgentToken {
+    pub token: TokenRecord,
+    pub key: KeyRecord,
+}
+
+impl FromRequestParts<SharedState> for AgentToken {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "auth.agent_token", skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let text = bearer(parts).ok_or(ApiError::Unauthenticated(agent_keys::USE_A_TOKEN))?;
+        let ip = client_ip(parts, &st.config.trusted_proxies);
+        let (token, key) = agent_keys::authenticate_token(st, text, ip).await?;
+        Ok(Self { token, key })
+    }
+}
+
+/// Whoever may call the secrets API: a person's session, an agent key or a scoped token,
+/// told apart by the credential's prefix.
+pub enum SecretsCaller {
+    Session(Session),
+    Key(AgentKey),
+    Token(AgentToken),
+}
+
+impl FromRequestParts<SharedState> for SecretsCaller {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "auth.secrets_caller", skip_all)]
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        let prefix = bearer(parts)
+            .ok_or(ApiError::Unauthenticated(SIGN_IN))?
+            .get(..4)
+            .unwrap_or_default()
+            .to_owned();
+        match prefix.as_str() {
+            "kha_" => Ok(Self::Key(AgentKey::from_request_parts(parts, st).await?)),
+            "kht_" => Ok(Self::Token(
+                AgentToken::from_request_parts(parts, st).await?,
+            )),
+            _ => Ok(Self::Session(Session::from_request_parts(parts, st).await?)),
+        }
     }
 }
 

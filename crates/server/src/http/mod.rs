@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod audit;
 pub mod extract;
 pub mod mfa;
+pub mod keys;
 pub mod ops;
+pub mod secrets;
 pub mod verify_page;
 
 use std::time::{Duration, Instant};
@@ -51,6 +53,18 @@ use crate::state::SharedState;
         audit::export,
         audit::stream,
         audit::verify,
+        keys::create,
+        keys::list,
+        keys::revoke,
+        keys::revoke_leaked,
+        keys::issue_token,
+        keys::revoke_token,
+        secrets::read,
+        secrets::write,
+        secrets::remove,
+        secrets::list,
+        secrets::metadata,
+        secrets::rotate_kek,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]
@@ -148,6 +162,8 @@ pub fn router(state: SharedState) -> Router {
         .merge(accounts::routes())
         .merge(mfa::routes())
         .merge(audit::routes())
+        .merge(keys::routes())
+        .merge(secrets::routes())
         .merge(verify_page::routes())
         .merge(ops::routes())
         .fallback(|| async { ApiError::NotFound })

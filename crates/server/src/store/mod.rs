@@ -6,6 +6,8 @@
 //! the action does not happen.
 
 pub mod mfa;
+pub mod keys;
+pub mod secrets;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -14,6 +16,11 @@ use keyhold_core::api::{AuditEvent, AuditQuery, Role};
 use tokio::sync::watch;
 
 use crate::audit::NewEvent;
+pub use keys::{KeyRecord, KeyStore, TokenRecord};
+pub use secrets::{
+    DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealed, Sealer, SecretRecord, SecretStore,
+    VersionInfo, VersionRow,
+};
 
 pub use mfa::MfaStore;
 
@@ -137,9 +144,9 @@ pub struct AuditVerify {
 
 /// Everything the server needs from storage. Each area of the vault adds its own trait
 /// (in its own file) and joins it here, so areas can grow independently.
-pub trait Store: AccountStore + MfaStore + Send + Sync + 'static {}
+pub trait Store: AccountStore + MfaStore + KeyStore + SecretStore + Send + Sync + 'static {}
 
-impl<T: AccountStore + MfaStore + Send + Sync + 'static> Store for T {}
+impl<T: AccountStore + MfaStore + KeyStore + SecretStore + Send + Sync + 'static> Store for T {}
 
 /// Accounts, sessions, email tokens and the audit log.
 #[async_trait]

@@ -6,6 +6,8 @@
 //! interleave.
 
 mod mfa;
+mod keys;
+mod secrets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_mfa.sql"),
+    include_str!("../../../migrations/0003_keys_secrets.sql"),
 ];
 
 pub struct SqliteStore {

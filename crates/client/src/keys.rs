@@ -1,0 +1,64 @@
+//! Agent keys and scoped tokens.
+
+use keyhold_core::Sensitive;
+use keyhold_core::api::{
+    AgentKey, CreateKeyRequest, CreateKeyResponse, IssueTokenRequest, IssueTokenResponse, Page,
+    RevokeLeakedRequest,
+};
+use reqwest::Method;
+
+use crate::{Client, Result};
+
+impl Client {
+    /// Create an agent key (needs a recent sign-in). The response's `secret` is the only
+    /// copy there will ever be.
+    pub async fn create_key(&self, req: &CreateKeyRequest) -> Result<CreateKeyResponse> {
+        self.json(self.request(Method::POST, "/v1/keys")?.json(req))
+            .await
+    }
+
+    pub async fn list_keys(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AgentKey>> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(l) = limit {
+            q.push(("limit", l.to_string()));
+        }
+        if let Some(c) = cursor {
+            q.push(("cursor", c.to_owned()));
+        }
+        self.json(self.request(Method::GET, "/v1/keys")?.query(&q))
+            .await
+    }
+
+    pub async fn revoke_key(&self, id: &str) -> Result<()> {
+        self.empty(self.request(Method::DELETE, &format!("/v1/keys/{id}"))?)
+            .await
+    }
+
+    /// Report a leaked key (or token): no authentication, and the same answer whether or
+    /// not it matched.
+    pub async fn revoke_leaked(&self, secret: &str) -> Result<()> {
+        let body = RevokeLeakedRequest {
+            secret: Sensitive::new(secret.to_owned()),
+        };
+        self.empty(
+            self.request(Method::POST, "/v1/keys/revoke-leaked")?
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Issue a scoped token (this client must hold a `kha_` key).
+    pub async fn issue_token(&self, req: &IssueTokenRequest) -> Result<IssueTokenResponse> {
+        self.json(self.request(Method::POST, "/v1/tokens")?.json(req))
+            .await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.empty(self.request(Method::DELETE, &format!("/v1/tokens/{id}"))?)
+            .await
+    }
+}

@@ -1,0 +1,555 @@
+//! Agent keys and scoped tokens: creation (shown once), authentication, revocation.
+//!
+//! A `kha_` key carries its key id (see `keyhold_core::credential`): authentication looks
+//! the key up by that id and compares the keyed hash of the whole credential in constant
+//! time. A `kht_` token is looked up by its keyed hash. Revoking a key revokes its tokens
+//! in the same transaction, and token authentication also checks the issuing key, so both
+//! stop working on the very next request.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use ipnet::IpNet;
+use keyhold_core::api::{
+    AgentKey, CreateKeyRequest, CreateKeyResponse, DEFAULT_PAGE_LIMIT, IssueTokenRequest,
+    IssueTokenResponse, MAX_PAGE_LIMIT, Page,
+};
+use keyhold_core::credential::{Credential, CredentialKind};
+use keyhold_core::duration;
+use keyhold_core::email::clean_text;
+use keyhold_core::scope::{Action, Scope, any_allows, scopes_subset};
+use subtle::ConstantTimeEq;
+
+use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{AgentKey as KeyCaller, Session};
+use crate::sessions;
+use crate::state::AppState;
+use crate::store::{KeyRecord, StoreError, TokenRecord};
+
+pub const USE_A_KEY: &str = "Authenticate with an agent key (kha_...).";
+pub const USE_A_TOKEN: &str = "Authenticate with a scoped token (kht_...).";
+const BAD_KEY: &str = "This agent key is not valid: it is unknown, revoked or expired.";
+const BAD_TOKEN: &str =
+    "This token is not valid: it is unknown, revoked, expired or has no uses left.";
+const WRONG_ADDRESS: &str = "This credential may not be used from your address.";
+
+/// Default and maximum lifetime of a scoped token. The maximum becomes the tenant's
+/// `max_token_ttl` setting when tenant settings exist.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::hours(1);
+pub const MAX_TOKEN_TTL: Duration = Duration::hours(24);
+/// `last_used_at`/`last_used_ip` are written at most this often.
+pub const TOUCH_EVERY: Duration = Duration::minutes(1);
+pub const MAX_SCOPES: usize = 50;
+pub const MAX_ALLOWLIST: usize = 50;
+pub const MAX_USES: u32 = 1_000_000;
+
+fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("field".into(), name.into());
+    m
+}
+
+fn invalid(field_name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Invalid {
+        message: message.into(),
+        extra: field(field_name),
+    }
+}
+
+/// Parse an allowlist: CIDRs or single addresses (a `/32` or `/128`).
+pub fn parse_allowlist(entries: Option<&[String]>) -> ApiResult<Vec<IpNet>> {
+    let entries = entries.unwrap_or_default();
+    if entries.len() > MAX_ALLOWLIST {
+        return Err(invalid(
+            "ip_allowlist",
+            format!("At most {MAX_ALLOWLIST} allowlist entries."),
+        ));
+    }
+    entries
+        .iter()
+        .map(|e| {
+            let e = e.trim();
+            e.parse::<IpNet>()
+                .map(|n| n.trunc())
+                .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "ip_allowlist",
+                        format!("{e:?} is not an IP address or CIDR such as 10.0.0.0/8."),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn allowed_from(list: &[IpNet], ip: Option<IpAddr>) -> bool {
+    list.is_empty() || ip.is_some_and(|ip| list.iter().any(|n| n.contains(&ip)))
+}
+
+fn check_scopes(scopes: &[Scope]) -> ApiResult<Vec<Scope>> {
+    if scopes.is_empty() {
+        return Err(invalid("scopes", "Give at least one scope."));
+    }
+    if scopes.len() > MAX_SCOPES {
+        return Err(invalid("scopes", format!("At most {MAX_SCOPES} scopes.")));
+    }
+    let mut out = scopes.to_vec();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub fn to_api(k: &KeyRecord) -> AgentKey {
+    AgentKey {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        scopes: k.scopes.clone(),
+        expires_at: k.expires_at,
+        ip_allowlist: k.ip_allowlist.iter().map(ToString::to_string).collect(),
+        created_at: k.created_at,
+        owner_id: k.owner_id.clone(),
+        last_used_at: k.last_used_at,
+        last_used_ip: k.last_used_ip.clone(),
+        revoked_at: k.revoked_at,
+    }
+}
+
+fn key_is_live(k: &KeyRecord, now: DateTime<Utc>) -> bool {
+    k.revoked_at.is_none() && k.expires_at.is_none_or(|t| now < t)
+}
+
+pub async fn create_key(
+    st: &AppState,
+    s: &Session,
+    req: CreateKeyRequest,
+    client: &ClientInfo,
+) -> ApiResult<CreateKeyResponse> {
+    let now = st.clock.now();
+    if !sessions::in_sudo_window(&s.session, now) {
+        let ev = NewEvent::new("key.created", now, client)
+            .user(s.tenant_id(), &s.user.id)
+            .outcome(Outcome::Denied)
+            .detail("reason", "reauth_required");
+        st.store.append_event(ev).await?;
+        return Err(ApiError::ReauthRequired);
+    }
+    let name = clean_text(&req.name, 100).ok_or_else(|| {
+        invalid(
+            "name",
+            "Name must be 1 to 100 characters with no control characters.",
+        )
+    })?;
+    let scopes = check_scopes(&req.scopes)?;
+    let ip_allowlist = parse_allowlist(req.ip_allowlist.as_deref())?;
+    let expires_at = match req.expires_in.as_deref() {
+        None => None,
+        Some(t) => Some(
+            now + duration::parse(t)
+                .map_err(|e| invalid("expires_in", format!("expires_in: {e}.")))?,
+        ),
+    };
+    let id = new_id();
+    let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("generating a key: {e}")))?;
+    let record = KeyRecord {
+        id: id.hyphenated().to_string(),
+        tenant_id: s.tenant_id().to_owned(),
+        owner_id: s.user.id.clone(),
+        name,
+        prefix: secret.display_prefix(),
+        scopes,
+        ip_allowlist,
+        expires_at,
+        created_at: now,
+        last_used_at: None,
+        last_used_ip: None,
+        revoked_at: None,
+    };
+    let ev = NewEvent::new("key.created", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("key:{}", record.id))
+        .detail("name", record.name.clone())
+        .detail(
+            "scopes",
+            record
+                .scopes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        )
+        .detail("expires_at", record.expires_at.map(|t| t.to_rfc3339()));
+    st.store
+        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
+        .await?;
+    Ok(CreateKeyResponse {
+        key: to_api(&record),
+        secret: secret.expose().to_owned().into(),
+    })
+}
+
+fn encode_cursor(id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k:{id}"))
+}
+
+fn decode_cursor(c: &str) -> ApiResult<String> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("k:").map(str::to_owned))
+        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
+}
+
+/// Owners and admins see every key of the tenant; everyone else their own.
+pub async fn list_keys(
+    st: &AppState,
+    s: &Session,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> ApiResult<Page<AgentKey>> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if limit == 0 || limit > MAX_PAGE_LIMIT {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE_LIMIT}."
+        )));
+    }
+    let after = cursor.map(decode_cursor).transpose()?;
+    let owner = (!s.user.role.is_admin()).then_some(s.user.id.as_str());
+    let keys = st
+        .store
+        .list_keys(s.tenant_id(), owner, after.as_deref(), limit)
+        .await?;
+    let next_cursor = if keys.len() == limit as usize {
+        keys.last().map(|k| encode_cursor(&k.id))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: keys.iter().map(to_api).collect(),
+        next_cursor,
+    })
+}
+
+/// Revoke a key and its tokens. A key the caller may not manage is a 404, like one that
+/// does not exist (or belongs to another tenant).
+pub async fn revoke_key(
+    st: &AppState,
+    s: &Session,
+    key_id: &str,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    let now = st.clock.now();
+    let key = st.store.key(s.tenant_id(), key_id).await?;
+    let manageable = key
+        .as_ref()
+        .is_some_and(|k| s.user.role.is_admin() || k.owner_id == s.user.id);
+    if !manageable {
+        let ev = NewEvent::new("key.revoked", now, client)
+            .user(s.tenant_id(), &s.user.id)
+            .outcome(Outcome::Failure)
+            .detail("reason", "not_found");
+        st.store.append_event(ev).await?;
+        return Err(ApiError::NotFound);
+    }
+    let ev = NewEvent::new("key.revoked", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("key:{key_id}"))
+        .detail("method", "owner");
+    st.store.revoke_key(s.tenant_id(), key_id, now, ev).await?;
+    Ok(())
+}
+
+/// `POST /v1/keys/revoke-leaked`: anyone holding a leaked key (or token) can kill it. The
+/// answer is the same whether or not it matched; the attempt is audited either way.
+pub async fn revoke_leaked(st: &AppState, text: &str, client: &ClientInfo) -> ApiResult<()> {
+    let now = st.clock.now();
+    let anonymous = |outcome, reason: &'static str| {
+        NewEvent::new("key.revoked", now, client)
+            .outcome(outcome)
+            .detail("method", "leaked")
+            .detail("reason", reason)
+    };
+    match Credential::parse(text.trim()) {
+        Ok(c) if c.kind() == CredentialKind::AgentKey => {
+            if let Some(key) = find_key(st, &c).await? {
+                let ev = NewEvent::new("key.revoked", now, client)
+                    .tenant(&key.tenant_id)
+                    .target(format!("key:{}", key.id))
+                    .detail("method", "leaked");
+                match st.store.revoke_key(&key.tenant_id, &key.id, now, ev).await {
+                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                return Ok(());
+            }
+        }
+        Ok(c) if c.kind() == CredentialKind::ScopedToken => {
+            let hash = st.keys.credential_hash(c.expose());
+            if let Some((token, _)) = st.store.token_for_auth(&hash).await? {
+                let ev = NewEvent::new("token.revoked", now, client)
+                    .tenant(&token.tenant_id)
+                    .target(format!("token:{}", token.id))
+                    .detail("method", "leaked");
+                match st
+                    .store
+                    .revoke_token(&token.tenant_id, &token.id, now, ev)
+                    .await
+                {
+                    Ok(()) | Err(StoreError::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                return Ok(());
+            }
+        }
+        _ => {
+            st.store
+                .append_event(anonymous(Outcome::Failure, "not_a_key"))
+                .await?;
+            return Ok(());
+        }
+    }
+    st.store
+        .append_event(anonymous(Outcome::Failure, "no_match"))
+        .await?;
+    Ok(())
+}
+
+/// The key a credential names, if its hash matches (revoked or not).
+async fn find_key(st: &AppState, cred: &Credential) -> ApiResult<Option<KeyRecord>> {
+    let Some(id) = cred
+        .embedded_id()
+        .and_then(|h| uuid::Uuid::try_parse(h).ok())
+    else {
+        return Ok(None);
+    };
+    let Some((key, stored)) = st.store.key_for_auth(&id.hyphenated().to_string()).await? else {
+        return Ok(None);
+    };
+    let presented = st.keys.credential_hash(cred.expose());
+    if bool::from(presented.as_bytes().ct_eq(stored.as_bytes())) {
+        Ok(Some(key))
+    } else {
+        Ok(None)
+    }
+}
+
+async fn touch(st: &AppState, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAddr>) {
+    if key.last_used_at.is_none_or(|t| now >= t + TOUCH_EVERY) {
+        // Bookkeeping: a failed touch must not fail the request it describes.
+        if let Err(e) = st
+            .store
+            .touch_key(&key.tenant_id, &key.id, now, ip.map(|i| i.to_string()))
+            .await
+        {
+            tracing::warn!(error = %e, "recording key use failed");
+        }
+    }
+}
+
+/// The `kha_` key behind a bearer credential, checked: known, hash equal, unrevoked,
+/// unexpired, used from an allowed address.
+pub async fn authenticate_key(
+    st: &AppState,
+    text: &str,
+    ip: Option<IpAddr>,
+) -> ApiResult<KeyRecord> {
+    let cred = Credential::parse_kind(text, CredentialKind::AgentKey)
+        .map_err(|_| ApiError::Unauthenticated(BAD_KEY))?;
+    let key = find_key(st, &cred)
+        .await?
+        .ok_or(ApiError::Unauthenticated(BAD_KEY))?;
+    let now = st.clock.now();
+    if !key_is_live(&key, now) {
+        return Err(ApiError::Unauthenticated(BAD_KEY));
+    }
+    if !allowed_from(&key.ip_allowlist, ip) {
+        return Err(ApiError::Forbidden(WRONG_ADDRESS));
+    }
+    touch(st, &key, now, ip).await;
+    Ok(key)
+}
+
+/// The `kht_` token behind a bearer credential and its key, checked like a key, plus the
+/// token's own expiry, revocation, allowlist and uses (counted atomically).
+pub async fn authenticate_token(
+    st: &AppState,
+    text: &str,
+    ip: Option<IpAddr>,
+) -> ApiResult<(TokenRecord, KeyRecord)> {
+    let cred = Credential::parse_kind(text, CredentialKind::ScopedToken)
+        .map_err(|_| ApiError::Unauthenticated(BAD_TOKEN))?;
+    let hash = st.keys.credential_hash(cred.expose());
+    let (token, key) = st
+        .store
+        .token_for_auth(&hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated(BAD_TOKEN))?;
+    let now = st.clock.now();
+    if token.revoked_at.is_some() || now >= token.expires_at || !key_is_live(&key, now) {
+        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+    }
+    if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
+        return Err(ApiError::Forbidden(WRONG_ADDRESS));
+    }
+    if token.max_uses.is_some() && !st.store.use_token(&token.tenant_id, &token.id, now).await? {
+        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+    }
+    touch(st, &key, now, ip).await;
+    Ok((token, key))
+}
+
+/// `POST /v1/tokens`: a short-lived token whose scopes are a subset of the key's.
+pub async fn issue_token(
+    st: &AppState,
+    caller: &KeyCaller,
+    req: IssueTokenRequest,
+    client: &ClientInfo,
+) -> ApiResult<IssueTokenResponse> {
+    let key = &caller.key;
+    let now = st.clock.now();
+    let refused = |reason: &'static str| {
+        NewEvent::new("token.issued", now, client)
+            .tenant(&key.tenant_id)
+            .actor(ActorKind::AgentKey, &key.id)
+            .outcome(Outcome::Denied)
+            .detail("reason", reason)
+    };
+    let scopes = check_scopes(&req.scopes)?;
+    if !scopes_subset(&scopes, &key.scopes) {
+        st.store.append_event(refused("scopes_exceed_key")).await?;
+        return Err(ApiError::Forbidden(
+            "A token's scopes must be a subset of its key's scopes.",
+        ));
+    }
+    let ttl = match req.ttl.as_deref() {
+        None => DEFAULT_TOKEN_TTL,
+        Some(t) => duration::parse(t).map_err(|e| invalid("ttl", format!("ttl: {e}.")))?,
+    };
+    if ttl > MAX_TOKEN_TTL {
+        st.store.append_event(refused("ttl_exceeds_max")).await?;
+        return Err(invalid(
+            "ttl",
+            format!(
+                "ttl may be at most {} (the tenant's max_token_ttl).",
+                duration::format(MAX_TOKEN_TTL)
+            ),
+        ));
+    }
+    if let Some(n) = req.max_uses
+        && !(1..=MAX_USES).contains(&n)
+    {
+        return Err(invalid(
+            "max_uses",
+            format!("max_uses must be between 1 and {MAX_USES}."),
+        ));
+    }
+    let ip_allowlist = parse_allowlist(req.ip_allowlist.as_deref())?;
+    // A token never outlives the key that issued it.
+    let expires_at = match key.expires_at {
+        Some(k) if k < now + ttl => k,
+        _ => now + ttl,
+    };
+    let secret = Credential::generate(CredentialKind::ScopedToken);
+    let record = TokenRecord {
+        id: new_id().hyphenated().to_string(),
+        tenant_id: key.tenant_id.clone(),
+        key_id: key.id.clone(),
+        scopes,
+        ip_allowlist,
+        expires_at,
+        max_uses: req.max_uses,
+        uses: 0,
+        created_at: now,
+        revoked_at: None,
+    };
+    let ev = NewEvent::new("token.issued", now, client)
+        .tenant(&key.tenant_id)
+        .actor(ActorKind::AgentKey, &key.id)
+        .target(format!("token:{}", record.id))
+        .detail(
+            "scopes",
+            record
+                .scopes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        )
+        .detail("expires_at", expires_at.to_rfc3339())
+        .detail("max_uses", record.max_uses);
+    let id = record.id.clone();
+    st.store
+        .create_token(record, st.keys.credential_hash(secret.expose()), ev)
+        .await?;
+    Ok(IssueTokenResponse {
+        token: secret.expose().to_owned().into(),
+        id,
+        expires_at,
+    })
+}
+
+/// Who is revoking a token: the key that issued it, or a person who may manage that key.
+pub enum TokenRevoker<'a> {
+    Session(&'a Session),
+    Key(&'a KeyRecord),
+}
+
+pub async fn revoke_token(
+    st: &AppState,
+    by: TokenRevoker<'_>,
+    token_id: &str,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    let now = st.clock.now();
+    let (tenant_id, base) = match &by {
+        TokenRevoker::Session(s) => (
+            s.tenant_id().to_owned(),
+            NewEvent::new("token.revoked", now, client).user(s.tenant_id(), &s.user.id),
+        ),
+        TokenRevoker::Key(k) => (
+            k.tenant_id.clone(),
+            NewEvent::new("token.revoked", now, client)
+                .tenant(&k.tenant_id)
+                .actor(ActorKind::AgentKey, &k.id),
+        ),
+    };
+    let token = st.store.token(&tenant_id, token_id).await?;
+    let allowed = match (&token, &by) {
+        (None, _) => false,
+        (Some(t), TokenRevoker::Key(k)) => t.key_id == k.id,
+        (Some(_), TokenRevoker::Session(s)) if s.user.role.is_admin() => true,
+        (Some(t), TokenRevoker::Session(s)) => st
+            .store
+            .key(&tenant_id, &t.key_id)
+            .await?
+            .is_some_and(|k| k.owner_id == s.user.id),
+    };
+    if !allowed {
+        st.store
+            .append_event(base.outcome(Outcome::Failure).detail("reason", "not_found"))
+            .await?;
+        return Err(ApiError::NotFound);
+    }
+    let ev = base.target(format!("token:{token_id}"));
+    st.store.revoke_token(&tenant_id, token_id, now, ev).await?;
+    Ok(())
+}
+
+/// Whether an agent (key or token) may do `action` on `path`: the token's scopes, and its
+/// key's as well (they are a subset at issue; checking both costs nothing).
+pub fn agent_allows(
+    key: &KeyRecord,
+    token: Option<&TokenRecord>,
+    action: Action,
+    path: &keyhold_core::path::SecretPath,
+) -> bool {
+    any_allows(&key.scopes, action, path)
+        && token.is_none_or(|t| any_allows(&t.scopes, action, path))
+}

@@ -1,0 +1,114 @@
+//! `/v1/secrets/{path}`, `/v1/metadata[/{path}]` and `/v1/admin/kek/rotate`.
+//!
+//! The secret path is taken from the raw request URI, not from axum's decoded wildcard, and
+//! decoded exactly once by `secrets::parse_raw_path`, so what is validated is what was sent.
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use keyhold_core::api::{
+    KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretReadQuery,
+    SecretSummary, SecretValue, SecretWritten,
+};
+use keyhold_core::path::SecretPath;
+
+use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, Session};
+use super::no_store;
+use crate::error::{ApiError, ApiResult};
+use crate::secrets;
+use crate::state::SharedState;
+
+const SECRETS: &str = "/v1/secrets/";
+const METADATA: &str = "/v1/metadata/";
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/v1/secrets/{*path}", get(read).put(write).delete(remove))
+        .route("/v1/metadata", get(list))
+        .route("/v1/metadata/{*path}", get(metadata))
+        .route("/v1/admin/kek/rotate", post(rotate_kek))
+}
+
+fn path_of(uri: &Uri, base: &str) -> ApiResult<SecretPath> {
+    let raw = uri.path().strip_prefix(base).ok_or(ApiError::NotFound)?;
+    secrets::parse_raw_path(raw)
+}
+
+#[utoipa::path(get, path = "/v1/secrets/{path}", tag = "secrets",
+    params(("path" = String, Path), ("version" = Option<u32>, Query)),
+    responses((status = 200, body = SecretValue), (status = 403, body = keyhold_core::ErrorBody),
+              (status = 404, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
+pub async fn read(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    caller: SecretsCaller,
+    uri: Uri,
+    ApiQuery(q): ApiQuery<SecretReadQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let path = path_of(&uri, SECRETS)?;
+    let value = secrets::read(&st, &caller, &path, q.version, &c).await?;
+    Ok(no_store(Json(value)))
+}
+
+#[utoipa::path(put, path = "/v1/secrets/{path}", tag = "secrets", params(("path" = String, Path)),
+    request_body = PutSecretRequest,
+    responses((status = 200, body = SecretWritten), (status = 403, body = keyhold_core::ErrorBody),
+              (status = 422, body = keyhold_core::ErrorBody)))]
+pub async fn write(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    caller: SecretsCaller,
+    uri: Uri,
+    ApiJson(req): ApiJson<PutSecretRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let path = path_of(&uri, SECRETS)?;
+    let written = secrets::write(&st, &caller, &path, req, &c).await?;
+    Ok(no_store(Json(written)))
+}
+
+#[utoipa::path(delete, path = "/v1/secrets/{path}", tag = "secrets", params(("path" = String, Path)),
+    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody)))]
+pub async fn remove(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    caller: SecretsCaller,
+    uri: Uri,
+) -> ApiResult<StatusCode> {
+    let path = path_of(&uri, SECRETS)?;
+    secrets::delete(&st, &caller, &path, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/metadata", tag = "secrets",
+    params(("prefix" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<SecretSummary>)))]
+pub async fn list(
+    State(st): State<SharedState>,
+    caller: SecretsCaller,
+    ApiQuery(q): ApiQuery<MetadataQuery>,
+) -> ApiResult<Json<Page<SecretSummary>>> {
+    Ok(Json(secrets::list(&st, &caller, &q).await?))
+}
+
+#[utoipa::path(get, path = "/v1/metadata/{path}", tag = "secrets", params(("path" = String, Path)),
+    responses((status = 200, body = SecretMetadata), (status = 404, body = keyhold_core::ErrorBody)))]
+pub async fn metadata(
+    State(st): State<SharedState>,
+    caller: SecretsCaller,
+    uri: Uri,
+) -> ApiResult<Json<SecretMetadata>> {
+    let path = path_of(&uri, METADATA)?;
+    Ok(Json(secrets::metadata(&st, &caller, &path).await?))
+}
+
+#[utoipa::path(post, path = "/v1/admin/kek/rotate", tag = "admin",
+    responses((status = 200, body = KekRotated), (status = 403, body = keyhold_core::ErrorBody)))]
+pub async fn rotate_kek(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: Session,
+) -> ApiResult<Json<KekRotated>> {
+    Ok(Json(secrets::rotate_kek(&st, &s, &c).await?))
+}
