@@ -21,7 +21,7 @@ use keyhold_core::api::{
 };
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::password;
-use keyhold_core::score::{SecurityFacts, SecurityScore, security_score};
+use keyhold_core::score::{KeyFacts, SecurityFacts, SecurityScore, security_score};
 use keyhold_core::totp::{self, TotpError, TotpSecret};
 use keyhold_core::{Sensitive, backup_codes};
 use rand::RngCore;
@@ -762,14 +762,33 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
 /// `GET /v1/me/security`: the facts this server knows, scored by keyhold-core.
 pub async fn security(st: &AppState, s: &Session) -> ApiResult<SecurityScore> {
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
+    let now = st.clock.now();
+    // The caller's own live keys: their hygiene feeds the recommendations.
+    let keys = st
+        .store
+        .list_keys(s.tenant_id(), Some(&s.user.id), None, 500)
+        .await?
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
+        .map(|k| {
+            KeyFacts::from_key(
+                k.id,
+                k.name,
+                &k.scopes,
+                k.created_at,
+                k.expires_at,
+                k.last_used_at,
+                now,
+            )
+        })
+        .collect();
     let facts = SecurityFacts {
         email_verified: s.user.email_verified_at.is_some(),
         mfa_enabled: s.user.mfa_enabled,
         password_zxcvbn: Some(s.user.password_zxcvbn),
         backup_codes_remaining: s.user.mfa_enabled.then_some(state.backup_codes_remaining),
-        // Agent keys and approvals arrive with their own modules; until then there are
-        // none to report, so their recommendations stay empty.
-        keys: Vec::new(),
+        keys,
+        // Approvals arrive with their own module; until then none wait on anyone.
         pending_approvals_for_me: 0,
     };
     Ok(security_score(&facts))

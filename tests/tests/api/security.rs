@@ -113,3 +113,36 @@ async fn a_new_account_moves_from_exposed_to_protected() {
     assert!(audited(&c, "mfa.disabled").await);
     ts.stop().await;
 }
+
+#[tokio::test]
+async fn agent_key_hygiene_shows_in_the_recommendations() {
+    let ts = TestServer::start().await;
+    let p = ts.person("hygiene").await;
+    let before = p.client.security().await.unwrap();
+    assert!(!recommends(&before, "key_without_expiry"));
+
+    // A key with no expiry and a scope reaching every environment.
+    let broad = crate::support::key(&p, &["secrets:read:*"]).await;
+    let s = p.client.security().await.unwrap();
+    for id in ["key_without_expiry", "key_broad_scope"] {
+        let r = s.recommendations.iter().find(|r| r.id == id);
+        assert_eq!(
+            r.and_then(|r| r.target.as_deref()),
+            Some(broad.key.id.as_str()),
+            "{id} should name the key: {:?}",
+            s.recommendations
+        );
+    }
+    // Unused for 30 days, then older than 90: each recommended; revoking clears them all.
+    ts.clock.advance(chrono::Duration::days(91));
+    let c = ts.login(&p.email, STRONG_PASSWORD).await;
+    let s = c.security().await.unwrap();
+    assert!(
+        recommends(&s, "key_unused") && recommends(&s, "key_old"),
+        "{:?}",
+        s.recommendations
+    );
+    c.revoke_key(&broad.key.id).await.unwrap();
+    let s = c.security().await.unwrap();
+    assert!(s.recommendations.iter().all(|r| !r.id.starts_with("key_")));
+}
