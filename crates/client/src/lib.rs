@@ -338,7 +338,7 @@ async fn decode_error(resp: Response) -> ClientError {
     }
 }
 
-mod mfa;
 mod keys;
+mod mfa;
 mod secrets;
 pub mod sse;

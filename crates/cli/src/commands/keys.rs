@@ -20,16 +20,6 @@ fn scopes_text(k: &AgentKey) -> String {
         .join(",")
 }
 
-fn state(k: &AgentKey) -> String {
-    if let Some(t) = k.revoked_at {
-        return format!("revoked {}", output::time(&t));
-    }
-    match k.expires_at {
-        Some(t) if t <= chrono::Utc::now() => "expired".to_owned(),
-        _ => "active".to_owned(),
-    }
-}
-
 pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
     match cmd {
         KeysCommand::Create {
@@ -102,13 +92,15 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
                             k.name.clone(),
                             k.prefix.clone(),
                             scopes_text(k),
-                            state(k),
                             k.expires_at
                                 .as_ref()
                                 .map_or_else(|| "never".to_owned(), output::time),
                             k.last_used_at
                                 .as_ref()
                                 .map_or_else(|| "never".to_owned(), output::time),
+                            k.revoked_at
+                                .as_ref()
+                                .map_or_else(|| "no".to_owned(), output::time),
                         ]
                     })
                     .collect(),

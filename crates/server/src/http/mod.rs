@@ -4,8 +4,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod extract;
-pub mod mfa;
 pub mod keys;
+pub mod mfa;
 pub mod ops;
 pub mod secrets;
 pub mod verify_page;

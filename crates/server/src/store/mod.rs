@@ -5,8 +5,8 @@
 //! commits both in one transaction (security invariant 7): if the event cannot be written,
 //! the action does not happen.
 
-pub mod mfa;
 pub mod keys;
+pub mod mfa;
 pub mod secrets;
 pub mod sqlite;
 

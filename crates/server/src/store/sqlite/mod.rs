@@ -5,8 +5,8 @@
 //! upgrading a read lock, and the audit chain's "read previous hash, insert next" cannot
 //! interleave.
 
-mod mfa;
 mod keys;
+mod mfa;
 mod secrets;
 
 use std::path::Path;
