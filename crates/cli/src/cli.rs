@@ -1,6 +1,11 @@
 //! The command line, as clap sees it. Completions and the man page are generated from it.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use keyhold_core::path::{PathPrefix, SecretPath};
+use keyhold_core::scope::Scope;
+use keyhold_core::tier::{SecretType, Tier};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +48,22 @@ pub enum Command {
     Logout,
     /// Who the current credential belongs to.
     Whoami,
+    /// The security score of your account and what to do about it.
+    Security,
+    /// Two-factor authentication: enroll, new backup codes, disable, status.
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+    /// Read, write, list and delete secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Run a command with the secrets under a prefix as environment variables.
+    Run(RunArgs),
+    /// Agent keys (`kha_`): create, list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Scoped tokens (`kht_`), issued by an agent key.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Read the audit log.
     Audit(AuditArgs),
     /// Print shell completions.
@@ -60,8 +81,124 @@ pub struct LoginArgs {
     #[arg(long)]
     pub email: Option<String>,
     /// Read the password from the first line of stdin instead of prompting.
+    /// (with 2FA on, the TOTP or backup code is read from the next line).
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// Turn 2FA on: QR code in the terminal, confirm a code, backup codes shown once.
+    Enroll,
+    /// Whether 2FA is on and how many backup codes are left.
+    Status,
+    /// A new set of backup codes (the old set stops working); asks for a current code.
+    BackupCodes,
+    /// Turn 2FA off; asks for a current TOTP or backup code.
+    Disable,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Write a new version of a secret. The value comes from VALUE, `-` (stdin),
+    /// --from-file, or a prompt that does not echo.
+    Set {
+        /// The secret's path, e.g. production/stripe/STRIPE_SECRET_KEY.
+        path: SecretPath,
+        /// The value, or `-` to read it from stdin (one trailing newline is dropped).
+        /// A value on the command line is visible to other local users and in shell
+        /// history: prefer `-` or --from-file.
+        value: Option<String>,
+        /// Read the value from this file, byte for byte (must be UTF-8).
+        #[arg(long, conflicts_with = "value")]
+        from_file: Option<PathBuf>,
+        /// api_key, password, url, certificate or generic.
+        #[arg(long = "type")]
+        kind: Option<SecretType>,
+        /// standard, sensitive or critical.
+        #[arg(long)]
+        tier: Option<Tier>,
+    },
+    /// Print a secret's value (the only command that ever prints one).
+    Get {
+        path: SecretPath,
+        /// An older version.
+        #[arg(long)]
+        version: Option<u32>,
+        /// Print the value exactly, with no trailing newline and nothing on stderr.
+        #[arg(long)]
+        silent: bool,
+    },
+    /// List secrets (metadata only, never values).
+    List {
+        /// Only below this folder, e.g. production/ (default: everything).
+        #[arg(long)]
+        prefix: Option<PathPrefix>,
+    },
+    /// The versions of a secret.
+    Versions { path: SecretPath },
+    /// Delete a secret and all its versions.
+    Rm { path: SecretPath },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The folder whose secrets become environment variables, e.g. production/gemini/.
+    #[arg(long)]
+    pub prefix: PathPrefix,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an agent key; its secret is printed once, on stdout.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, e.g. secrets:read:production/*.
+        #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
+        scopes: Vec<Scope>,
+        /// e.g. 30d, 8h (default: never).
+        #[arg(long, value_parser = parse_duration)]
+        expires_in: Option<String>,
+        /// Comma-separated CIDRs the key may be used from.
+        #[arg(long, value_delimiter = ',')]
+        ip_allowlist: Option<Vec<String>>,
+    },
+    /// Your agent keys (never their secrets).
+    List,
+    /// Revoke a key and every token it issued.
+    Revoke { id: String },
+    /// Kill a leaked key or token: reads it from stdin; no sign-in needed.
+    RevokeLeaked,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a scoped token with the agent key in KEYHOLD_AGENT_KEY; printed on stdout.
+    Issue {
+        /// Comma-separated scopes, a subset of the key's.
+        #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
+        scopes: Vec<Scope>,
+        /// e.g. 15m, 1h (server default 1h).
+        #[arg(long, value_parser = parse_duration)]
+        ttl: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        ip_allowlist: Option<Vec<String>>,
+        /// How many requests the token may make.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        max_uses: Option<u32>,
+    },
+    /// Revoke a token.
+    Revoke { id: String },
+}
+
+fn parse_duration(s: &str) -> Result<String, String> {
+    keyhold_core::duration::parse(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]

@@ -25,13 +25,17 @@ pub enum CliError {
     /// The server could not be reached, or failed.
     #[error("{0}")]
     Server(String),
+    /// `keyhold run` could not start its command (not found or not executable).
+    #[error("{0}")]
+    CannotRun(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 impl CliError {
     /// Exit codes by kind: 1 refused, 2 usage, 3 auth, 4 not found, 5 approval required,
-    /// 6 rate limited, 7 server unreachable or failing, 74 local I/O.
+    /// 6 rate limited, 7 server unreachable or failing, 74 local I/O, 127 `keyhold run`
+    /// could not start its command.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Refused(_) => 1,
@@ -42,6 +46,7 @@ impl CliError {
             Self::RateLimited(_) => 6,
             Self::Server(_) => 7,
             Self::Io(_) => 74,
+            Self::CannotRun(_) => 127,
         }
     }
 }
@@ -51,10 +56,13 @@ impl From<ClientError> for CliError {
         let text = e.to_string();
         match &e {
             ClientError::Api { code, .. } => match code {
-                ErrorCode::Unauthenticated
-                | ErrorCode::MfaRequired
-                | ErrorCode::ReauthRequired
-                | ErrorCode::Forbidden => Self::Auth(text),
+                ErrorCode::ReauthRequired => Self::Auth(format!(
+                    "{text} (this needs a sign-in from the last 10 minutes: run `keyhold login` \
+                     again)"
+                )),
+                ErrorCode::Unauthenticated | ErrorCode::MfaRequired | ErrorCode::Forbidden => {
+                    Self::Auth(text)
+                }
                 ErrorCode::NotFound => Self::NotFound(text),
                 ErrorCode::ApprovalRequired => Self::ApprovalRequired {
                     approval_id: e.extra_str("approval_id").map(str::to_owned),

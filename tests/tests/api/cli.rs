@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 use keyhold_e2e::{STRONG_PASSWORD, TestServer, target_bin};
 
-fn keyhold(url: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+pub fn keyhold(url: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(target_bin("keyhold"));
     cmd.args(args)
         .env("KEYHOLD_URL", url)
@@ -20,19 +20,18 @@ fn keyhold(url: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) 
     }
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        // A child that refuses its arguments exits without reading: a broken pipe then.
+        let written = child.stdin.take().unwrap().write_all(input.as_bytes());
+        if let Err(e) = written {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
     } else {
         drop(child.stdin.take());
     }
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -10,7 +10,7 @@ use crate::context::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::output;
 
-fn prompt(label: &str) -> CliResult<String> {
+pub fn prompt(label: &str) -> CliResult<String> {
     eprint!("{label}: ");
     std::io::stderr().flush()?;
     let mut line = String::new();
@@ -43,12 +43,14 @@ pub async fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
     let password = read_secret("Password", args.password_stdin)?;
     let session = match ctx.base.login(&email, &password).await? {
         LoginOutcome::Session(s) => s,
-        LoginOutcome::MfaRequired { .. } => {
-            return Err(CliError::Auth(
-                "This account has two-factor authentication on; this keyhold build cannot \
-                 complete a 2FA sign-in yet."
-                    .to_owned(),
-            ));
+        LoginOutcome::MfaRequired { mfa_ticket } => {
+            let code = prompt("Code from your authenticator app (or a backup code)")?;
+            if code.is_empty() {
+                return Err(CliError::Auth(
+                    "No two-factor code given; not signed in.".to_owned(),
+                ));
+            }
+            ctx.base.login_mfa(mfa_ticket.expose(), &code).await?
         }
     };
     ctx.keystore

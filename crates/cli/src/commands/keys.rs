@@ -1,0 +1,185 @@
+//! `keyhold keys create|list|revoke|revoke-leaked` and `keyhold tokens issue|revoke`.
+//!
+//! A new key's or token's secret goes to stdout alone (so `$(keyhold keys create …)`
+//! captures it), with what it is and a warning on stderr.
+
+use std::io::{BufRead, IsTerminal};
+
+use keyhold_core::api::{AgentKey, CreateKeyRequest, IssueTokenRequest};
+
+use crate::cli::{KeysCommand, TokensCommand};
+use crate::context::Ctx;
+use crate::error::{CliError, CliResult};
+use crate::output;
+
+fn scopes_text(k: &AgentKey) -> String {
+    k.scopes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
+    match cmd {
+        KeysCommand::Create {
+            name,
+            scopes,
+            expires_in,
+            ip_allowlist,
+        } => {
+            if name.trim().is_empty() {
+                return Err(CliError::Usage("--name must not be empty.".into()));
+            }
+            let r = ctx
+                .authed()?
+                .create_key(&CreateKeyRequest {
+                    name: name.clone(),
+                    scopes: scopes.clone(),
+                    expires_in: expires_in.clone(),
+                    ip_allowlist: ip_allowlist.clone(),
+                })
+                .await?;
+            if ctx.json {
+                return output::json(&r);
+            }
+            eprintln!(
+                "Created agent key {} ({}), expires {}.",
+                r.key.id,
+                r.key.name,
+                r.key
+                    .expires_at
+                    .as_ref()
+                    .map_or_else(|| "never".to_owned(), output::time)
+            );
+            eprintln!(
+                "keyhold: warning: this is the only time the key is shown; store it now \
+                 (e.g. as KEYHOLD_AGENT_KEY in your CI's secret store)."
+            );
+            println!("{}", r.secret.expose());
+            Ok(())
+        }
+        KeysCommand::List => {
+            let client = ctx.authed()?;
+            let mut items = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = client.list_keys(Some(500), cursor.as_deref()).await?;
+                items.extend(page.items);
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            if ctx.json {
+                return output::json(&items);
+            }
+            output::table(
+                &[
+                    "id",
+                    "name",
+                    "prefix",
+                    "scopes",
+                    "state",
+                    "expires",
+                    "last used",
+                ],
+                items
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.id.clone(),
+                            k.name.clone(),
+                            k.prefix.clone(),
+                            scopes_text(k),
+                            k.expires_at
+                                .as_ref()
+                                .map_or_else(|| "never".to_owned(), output::time),
+                            k.last_used_at
+                                .as_ref()
+                                .map_or_else(|| "never".to_owned(), output::time),
+                            k.revoked_at
+                                .as_ref()
+                                .map_or_else(|| "no".to_owned(), output::time),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        KeysCommand::Revoke { id } => {
+            ctx.authed()?.revoke_key(id).await?;
+            if !ctx.json {
+                println!("Revoked key {id} and every token it issued.");
+            }
+            Ok(())
+        }
+        KeysCommand::RevokeLeaked => {
+            let secret = if std::io::stdin().is_terminal() {
+                rpassword::prompt_password("Leaked key or token (not echoed): ")?
+            } else {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                line
+            };
+            let secret = secret.trim();
+            if secret.is_empty() {
+                return Err(CliError::Usage(
+                    "Give the leaked key or token on stdin.".into(),
+                ));
+            }
+            ctx.base.revoke_leaked(secret).await?;
+            if !ctx.json {
+                println!("Reported. If it was a live key or token, it no longer works.");
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn tokens(ctx: &Ctx, cmd: &TokensCommand) -> CliResult<()> {
+    match cmd {
+        TokensCommand::Issue {
+            scopes,
+            ttl,
+            ip_allowlist,
+            max_uses,
+        } => {
+            let key = std::env::var("KEYHOLD_AGENT_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| {
+                    CliError::Auth(
+                        "Tokens are issued by an agent key: set KEYHOLD_AGENT_KEY.".into(),
+                    )
+                })?;
+            let r = ctx
+                .base
+                .with_token(key.trim())
+                .issue_token(&IssueTokenRequest {
+                    scopes: scopes.clone(),
+                    ttl: ttl.clone(),
+                    ip_allowlist: ip_allowlist.clone(),
+                    max_uses: *max_uses,
+                })
+                .await?;
+            if ctx.json {
+                return output::json(&r);
+            }
+            eprintln!(
+                "Issued token {}, valid until {}.",
+                r.id,
+                output::time(&r.expires_at)
+            );
+            println!("{}", r.token.expose());
+            Ok(())
+        }
+        TokensCommand::Revoke { id } => {
+            ctx.authed()?.revoke_token(id).await?;
+            if !ctx.json {
+                println!("Revoked token {id}.");
+            }
+            Ok(())
+        }
+    }
+}
