@@ -93,7 +93,7 @@ export type AppStatus = {
 	keyring: KeyringBackend,
 	session: SessionView | null,
 	/**  Set when a saved session could not be restored (server down, session expired). */
-	restore_problem: string | null,
+	restore_problem: CommandError | null,
 };
 
 export type ApprovalView = {

@@ -104,10 +104,11 @@ pub async fn session_status(state: State<'_, AppState>) -> CommandResult<AppStat
                 eprintln!("keyhold-desktop: {err}");
             }
             let problem = match e.kind {
-                ErrorKind::Unauthenticated => {
-                    "Your saved session has ended. Sign in again.".to_owned()
-                }
-                _ => e.message,
+                ErrorKind::Unauthenticated => CommandError::new(
+                    ErrorKind::SignedOut,
+                    "Your saved session has ended. Sign in again.",
+                ),
+                _ => e,
             };
             Ok(status(&state, &inner, Some(problem)))
         }
