@@ -5,6 +5,7 @@
 //! upgrading a read lock, and the audit chain's "read previous hash, insert next" cannot
 //! interleave.
 
+mod approvals;
 mod mfa;
 mod keys;
 mod secrets;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_mfa.sql"),
     include_str!("../../../migrations/0003_keys_secrets.sql"),
+    include_str!("../../../migrations/0004_approvals.sql"),
 ];
 
 pub struct SqliteStore {
@@ -132,10 +134,10 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
     Ok(tx.last_insert_rowid())
 }
 
-const USER_COLS: &str = "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
+pub(crate) const USER_COLS: &str = "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
     email_verified_at, mfa_enabled, role, created_at";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let role: String = r.get(8)?;
     Ok(UserRecord {
         id: r.get(0)?,
