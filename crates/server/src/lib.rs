@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod agent_keys;
+pub mod approvals;
 pub mod audit;
 pub mod clock;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod metrics;
+pub mod members;
 pub mod mfa;
 pub mod passwords;
 pub mod secrets;
