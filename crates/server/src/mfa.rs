@@ -814,10 +814,9 @@ pub async fn security(st: &AppState, s: &Session) -> ApiResult<SecurityScore> {
         mfa_enabled: s.user.mfa_enabled,
         password_zxcvbn: Some(s.user.password_zxcvbn),
         backup_codes_remaining: s.user.mfa_enabled.then_some(state.backup_codes_remaining),
-        // Agent keys and approvals arrive with their own modules; until then there are
-        // none to report, so their recommendations stay empty.
+        // Agent keys are not reported here yet, so their recommendations stay empty.
         keys: Vec::new(),
-        pending_approvals_for_me: 0,
+        pending_approvals_for_me: crate::approvals::pending_for(st, s).await?,
     };
     Ok(security_score(&facts))
 }
