@@ -161,11 +161,17 @@ pub async fn set_role(
         return Err(ApiError::Forbidden(m));
     }
     let ev = base
+        .clone()
         .detail("from", target.role.as_str())
         .detail("to", role.as_str());
     match st.store.set_role(s.tenant_id(), user_id, role, ev).await {
         Ok(()) => {}
-        Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
+        Err(StoreError::Conflict(m)) => {
+            st.store
+                .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
+                .await?;
+            return Err(ApiError::Conflict(m));
+        }
         Err(e) => return Err(e.into()),
     }
     let u = st
