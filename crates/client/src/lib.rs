@@ -339,7 +339,7 @@ async fn decode_error(resp: Response) -> ClientError {
 }
 
 mod approvals;
-mod mfa;
 mod keys;
+mod mfa;
 mod secrets;
 pub mod sse;

@@ -247,7 +247,12 @@ pub fn usable(r: &ApprovalRecord, now: DateTime<Utc>) -> bool {
         && r.grant_expires_at.is_some_and(|g| g > now)
 }
 
-fn agent_event(c: &SecretsCaller, action: &'static str, now: DateTime<Utc>, client: &ClientInfo) -> Option<NewEvent> {
+fn agent_event(
+    c: &SecretsCaller,
+    action: &'static str,
+    now: DateTime<Utc>,
+    client: &ClientInfo,
+) -> Option<NewEvent> {
     let ev = NewEvent::new(action, now, client);
     match c {
         SecretsCaller::Session(_) => None,
@@ -415,7 +420,13 @@ pub async fn list(
     let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let items = st
         .store
-        .list_approvals(&tenant_id, q.status, key_id.as_deref(), before.as_deref(), limit)
+        .list_approvals(
+            &tenant_id,
+            q.status,
+            key_id.as_deref(),
+            before.as_deref(),
+            limit,
+        )
         .await?;
     let next_cursor = if items.len() == limit as usize {
         items.last().map(|v| encode_cursor(&v.record.id))

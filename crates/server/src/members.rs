@@ -90,11 +90,7 @@ pub async fn invite(
         .detail("email", record.email.clone())
         .detail("role", req.role.as_str());
     st.store
-        .create_invitation(
-            record.clone(),
-            st.keys.credential_hash(token.expose()),
-            ev,
-        )
+        .create_invitation(record.clone(), st.keys.credential_hash(token.expose()), ev)
         .await?;
     let link = format!("{}/signup?invitation={}", st.public_url, token.expose());
     let body = format!(

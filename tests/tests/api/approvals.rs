@@ -21,7 +21,9 @@ async fn invited(ts: &TestServer, owner: &Person, role: Role) -> Person {
     let email = unique_email("invitee");
     let inv = owner.client.invite(&email, role).await.unwrap();
     assert_eq!(inv.role, role);
-    let link = ts.mailed_link(&email, "/signup").expect("invitation mailed");
+    let link = ts
+        .mailed_link(&email, "/signup")
+        .expect("invitation mailed");
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     let created = ts
         .client()
@@ -155,7 +157,10 @@ async fn two_approvers_open_a_critical_read_once_after_the_delay() {
 
     // During the delay the agent still waits, on the same request.
     let (during, status) = asks(&agent, "p/STRIPE").await;
-    assert_eq!((during.as_str(), status.as_str()), (id.as_str(), "approved"));
+    assert_eq!(
+        (during.as_str(), status.as_str()),
+        (id.as_str(), "approved")
+    );
     let seen = agent.approval(&id).await.unwrap();
     assert_eq!(seen.status, ApprovalStatus::Approved);
     assert_eq!(seen.available_at, Some(available));
@@ -173,14 +178,21 @@ async fn two_approvers_open_a_critical_read_once_after_the_delay() {
     );
 
     // Every step is in the audit log.
-    assert_eq!(about(&events(&owner.client, "approval.requested").await, &id), 1);
-    assert_eq!(about(&events(&owner.client, "approval.approved").await, &id), 2);
+    assert_eq!(
+        about(&events(&owner.client, "approval.requested").await, &id),
+        1
+    );
+    assert_eq!(
+        about(&events(&owner.client, "approval.approved").await, &id),
+        2
+    );
     let reads = events(&owner.client, "secret.read").await;
     assert_eq!(
         reads
             .iter()
-            .filter(|e| e.outcome == "success"
-                && e.detail["approval_id"].as_str() == Some(id.as_str()))
+            .filter(
+                |e| e.outcome == "success" && e.detail["approval_id"].as_str() == Some(id.as_str())
+            )
             .count(),
         1
     );
@@ -228,9 +240,18 @@ async fn a_veto_during_the_delay_ends_the_request() {
     let (next, status) = asks(&agent, "p/KEY").await;
     assert_ne!(next, id);
     assert_eq!(status, "pending");
-    assert_eq!(agent.approval(&id).await.unwrap().status, ApprovalStatus::Denied);
-    assert_eq!(about(&events(&owner.client, "approval.denied").await, &id), 1);
-    assert_eq!(events(&owner.client, "tenant.settings_changed").await.len(), 1);
+    assert_eq!(
+        agent.approval(&id).await.unwrap().status,
+        ApprovalStatus::Denied
+    );
+    assert_eq!(
+        about(&events(&owner.client, "approval.denied").await, &id),
+        1
+    );
+    assert_eq!(
+        events(&owner.client, "tenant.settings_changed").await.len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -271,7 +292,10 @@ async fn settings_are_validated_and_limited_to_admins() {
     let agent = as_agent(&ts, k.secret.expose());
     let mut req = crate::support::token_req(&["secrets:read:p/*"]);
     req.ttl = Some("3h".into());
-    assert_eq!(agent.issue_token(&req).await.unwrap_err().status(), Some(422));
+    assert_eq!(
+        agent.issue_token(&req).await.unwrap_err().status(),
+        Some(422)
+    );
     req.ttl = Some("2h".into());
     agent.issue_token(&req).await.unwrap();
 }
@@ -285,11 +309,18 @@ async fn owners_of_the_key_members_and_other_tenants_cannot_approve() {
 
     // The key's owner (who created it) may not approve its request.
     let e = owner.client.approve(&id, None, None).await.unwrap_err();
-    assert_eq!((e.status(), e.code()), (Some(403), Some(ErrorCode::Forbidden)));
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(403), Some(ErrorCode::Forbidden))
+    );
     // A member without the approver role may neither approve nor see the inbox.
     let e = member.client.approve(&id, None, None).await.unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let e = member.client.list_approvals(None, None, None).await.unwrap_err();
+    let e = member
+        .client
+        .list_approvals(None, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     // An approver who owns the requesting key is refused too.
     let (a, _) = approver(&ts, &owner).await;
@@ -325,13 +356,7 @@ async fn owners_of_the_key_members_and_other_tenants_cannot_approve() {
     assert_eq!(e.status(), Some(404));
     // The refusals are audited.
     let refused = events(&owner.client, "approval.approved").await;
-    assert!(
-        refused
-            .iter()
-            .filter(|e| e.outcome == "denied")
-            .count()
-            >= 2
-    );
+    assert!(refused.iter().filter(|e| e.outcome == "denied").count() >= 2);
     // And the request is still pending, approvable by an approver.
     let ok = a.client.approve(&id, Some("fine"), None).await.unwrap();
     assert_eq!(ok.status, ApprovalStatus::Approved);
@@ -385,7 +410,10 @@ async fn requests_and_grants_expire() {
     let a = invited(&ts, &owner, Role::Approver).await;
     let (id, _) = asks(&agent, "p/S").await;
     ts.clock.advance(Duration::hours(24) + Duration::seconds(1));
-    assert_eq!(agent.approval(&id).await.unwrap().status, ApprovalStatus::Expired);
+    assert_eq!(
+        agent.approval(&id).await.unwrap().status,
+        ApprovalStatus::Expired
+    );
     // (Sessions idle out after 12 h: sign in again.)
     let a = Person {
         client: ts.login(&a.email, STRONG_PASSWORD).await,
@@ -397,7 +425,10 @@ async fn requests_and_grants_expire() {
     };
     let e = a.client.approve(&id, None, None).await.unwrap_err();
     assert_eq!(e.status(), Some(409));
-    assert_eq!(about(&events(&owner.client, "approval.expired").await, &id), 1);
+    assert_eq!(
+        about(&events(&owner.client, "approval.expired").await, &id),
+        1
+    );
 
     // An approved grant not used within the grant TTL (1 h) lapses too.
     let (id2, _) = asks(&agent, "p/S").await;
@@ -406,7 +437,10 @@ async fn requests_and_grants_expire() {
     ts.clock.advance(Duration::minutes(61));
     let (id3, _) = asks(&agent, "p/S").await;
     assert_ne!(id3, id2);
-    assert_eq!(agent.approval(&id2).await.unwrap().status, ApprovalStatus::Expired);
+    assert_eq!(
+        agent.approval(&id2).await.unwrap().status,
+        ApprovalStatus::Expired
+    );
 }
 
 #[tokio::test]
@@ -420,7 +454,11 @@ async fn parallel_reads_on_one_grant_succeed_exactly_once() {
     let (id, _) = asks(&tok, "p/S").await;
     a.client.approve(&id, None, None).await.unwrap();
     let reads = (0..8).map(|i| {
-        let c = if i % 2 == 0 { agent.clone() } else { tok.clone() };
+        let c = if i % 2 == 0 {
+            agent.clone()
+        } else {
+            tok.clone()
+        };
         async move { c.get_secret(&p("p/S"), None).await }
     });
     let results = futures::future::join_all(reads).await;
@@ -484,11 +522,21 @@ async fn explicit_requests_and_the_live_feed() {
         .put_secret(&p("p/PLAIN"), "x", None, None)
         .await
         .unwrap();
-    let e = agent.request_approval(&p("p/PLAIN"), "why").await.unwrap_err();
+    let e = agent
+        .request_approval(&p("p/PLAIN"), "why")
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(422));
-    let e = agent.request_approval(&p("p/NONE"), "why").await.unwrap_err();
+    let e = agent
+        .request_approval(&p("p/NONE"), "why")
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(404));
-    let e = owner.client.request_approval(&p("p/S"), "why").await.unwrap_err();
+    let e = owner
+        .client
+        .request_approval(&p("p/S"), "why")
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let (status, _) = raw(&ts, "GET", "/v1/approvals/stream", None, &[]).await;
     assert_eq!(status, 401);
@@ -501,7 +549,11 @@ async fn roles_change_in_the_sudo_window_and_the_last_owner_stays() {
     let m = invited(&ts, &owner, Role::Member).await;
     let members = owner.client.members().await.unwrap();
     assert_eq!(members.len(), 2);
-    let changed = owner.client.set_role(&m.user_id, Role::Approver).await.unwrap();
+    let changed = owner
+        .client
+        .set_role(&m.user_id, Role::Approver)
+        .await
+        .unwrap();
     assert_eq!(changed.role, Role::Approver);
     let e = owner
         .client
@@ -510,9 +562,17 @@ async fn roles_change_in_the_sudo_window_and_the_last_owner_stays() {
         .unwrap_err();
     assert_eq!(e.status(), Some(409));
     // Members cannot change roles or invite.
-    let e = m.client.set_role(&owner.user_id, Role::Member).await.unwrap_err();
+    let e = m
+        .client
+        .set_role(&owner.user_id, Role::Member)
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
-    let e = m.client.invite(&unique_email("x"), Role::Admin).await.unwrap_err();
+    let e = m
+        .client
+        .invite(&unique_email("x"), Role::Admin)
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     // Outside the sudo window: reauth_required.
     ts.clock.advance(Duration::minutes(11));

@@ -139,7 +139,9 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
                         let id = if name == "approval.used" {
                             e.detail.get("approval_id").and_then(|v| v.as_str())
                         } else {
-                            e.target.as_deref().and_then(|t| t.strip_prefix("approval:"))
+                            e.target
+                                .as_deref()
+                                .and_then(|t| t.strip_prefix("approval:"))
                         };
                         let Some(id) = id else { continue };
                         // Refusals (wrong role, own key) are not news.

@@ -6,8 +6,8 @@
 //! the action does not happen.
 
 pub mod approvals;
-pub mod mfa;
 pub mod keys;
+pub mod mfa;
 pub mod secrets;
 pub mod sqlite;
 
@@ -154,9 +154,8 @@ pub trait Store:
 {
 }
 
-impl<
-    T: AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static,
-> Store for T
+impl<T: AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static>
+    Store for T
 {
 }
 

@@ -6,7 +6,9 @@ use keyhold_core::api::{ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSet
 use keyhold_core::path::SecretPath;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{SqliteStore, USER_COLS, from_us, insert_event, is_unique_violation, map_err, us, user_row};
+use super::{
+    SqliteStore, USER_COLS, from_us, insert_event, is_unique_violation, map_err, us, user_row,
+};
 use crate::audit::NewEvent;
 use crate::store::{
     ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
@@ -62,19 +64,17 @@ fn get_req(c: &Connection, tenant_id: &str, id: &str) -> StoreResult<Option<Appr
 }
 
 fn person(c: &Connection, tenant_id: &str, user_id: &str) -> StoreResult<PersonRef> {
-    c.prepare_cached(
-        "SELECT id, email, display_name FROM users WHERE tenant_id = ?1 AND id = ?2",
-    )
-    .and_then(|mut s| {
-        s.query_row([tenant_id, user_id], |r| {
-            Ok(PersonRef {
-                id: r.get(0)?,
-                email: r.get(1)?,
-                display_name: r.get(2)?,
+    c.prepare_cached("SELECT id, email, display_name FROM users WHERE tenant_id = ?1 AND id = ?2")
+        .and_then(|mut s| {
+            s.query_row([tenant_id, user_id], |r| {
+                Ok(PersonRef {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    display_name: r.get(2)?,
+                })
             })
         })
-    })
-    .map_err(map_err)
+        .map_err(map_err)
 }
 
 fn view(c: &Connection, record: ApprovalRecord) -> StoreResult<ApprovalView> {
@@ -238,7 +238,7 @@ impl ApprovalStore for SqliteStore {
         let t = tenant_id.to_owned();
         self.tx_with_events(move |tx| {
             let done = expire_due(tx, &t, now)?;
-            let events = done.iter().map(|r| expired(r)).collect();
+            let events = done.iter().map(expired).collect();
             Ok((done, events))
         })
         .await
@@ -253,7 +253,7 @@ impl ApprovalStore for SqliteStore {
         self.tx_with_events(move |tx| {
             let now = new.requested_at;
             let done = expire_due(tx, &new.tenant_id, now)?;
-            let mut events: Vec<NewEvent> = done.iter().map(|r| expired(r)).collect();
+            let mut events: Vec<NewEvent> = done.iter().map(expired).collect();
             let open = tx
                 .prepare_cached(&format!(
                     "SELECT {REQ_COLS} FROM approval_requests r

@@ -6,8 +6,8 @@
 //! interleave.
 
 mod approvals;
-mod mfa;
 mod keys;
+mod mfa;
 mod secrets;
 
 use std::path::Path;
@@ -134,7 +134,8 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
     Ok(tx.last_insert_rowid())
 }
 
-pub(crate) const USER_COLS: &str = "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
+pub(crate) const USER_COLS: &str =
+    "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
     email_verified_at, mfa_enabled, role, created_at";
 
 pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
