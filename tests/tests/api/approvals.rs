@@ -584,3 +584,66 @@ async fn roles_change_in_the_sudo_window_and_the_last_owner_stays() {
     assert_eq!(e.code(), Some(ErrorCode::ReauthRequired));
     assert_eq!(events(&owner.client, "member.role_changed").await.len(), 3);
 }
+
+#[tokio::test]
+async fn invitations_are_single_use_bound_to_the_address_and_expire() {
+    let ts = TestServer::start().await;
+    let owner = ts.person("appr-inv").await;
+    let signup = |email: &str, token: &str| keyhold_core::api::SignupRequest {
+        email: email.to_owned(),
+        password: keyhold_core::Sensitive::new(STRONG_PASSWORD.to_owned()),
+        display_name: None,
+        invitation: Some(keyhold_core::Sensitive::new(token.to_owned())),
+    };
+    let email = unique_email("inv");
+    owner.client.invite(&email, Role::Approver).await.unwrap();
+    let link = ts.mailed_link(&email, "/signup").unwrap();
+    assert!(link.starts_with(&format!("{}/signup?invitation=khi_", ts.url())));
+    let token = link.split("invitation=").nth(1).unwrap().to_owned();
+    // Another address cannot use it.
+    let e = ts
+        .client()
+        .signup(&signup(&unique_email("thief"), &token))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(422));
+    ts.client().signup(&signup(&email, &token)).await.unwrap();
+    // Used once.
+    let e = ts
+        .client()
+        .signup(&signup(&email, &token))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(422));
+    // Expired after 7 days.
+    let late = unique_email("late");
+    owner.client.invite(&late, Role::Member).await.unwrap();
+    let token = ts
+        .mailed_link(&late, "/signup")
+        .unwrap()
+        .split("invitation=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    ts.clock.advance(Duration::days(7) + Duration::seconds(1));
+    let e = ts
+        .client()
+        .signup(&signup(&late, &token))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(422));
+    // The invitations and the join are audited.
+    let owner = Person {
+        client: ts.login(&owner.email, STRONG_PASSWORD).await,
+        ..owner
+    };
+    assert_eq!(events(&owner.client, "member.invited").await.len(), 2);
+    assert_eq!(
+        events(&owner.client, "member.joined")
+            .await
+            .iter()
+            .filter(|e| e.detail["role"] == "approver")
+            .count(),
+        1
+    );
+}
