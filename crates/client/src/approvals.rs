@@ -116,4 +116,10 @@ impl Client {
         )
         .await
     }
+
+    /// Remove a member (or leave, with one's own id); needs a recent sign-in.
+    pub async fn remove_member(&self, user_id: &str) -> Result<()> {
+        self.empty(self.request(Method::DELETE, &format!("/v1/members/{user_id}"))?)
+            .await
+    }
 }

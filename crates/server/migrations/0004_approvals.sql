@@ -61,3 +61,7 @@ CREATE TABLE invitations (
     used_at     INTEGER
 ) STRICT;
 CREATE INDEX invitations_tenant ON invitations(tenant_id, id);
+
+-- A member removed from the tenant keeps their row (history, votes and keys refer to it)
+-- but can no longer sign in or be found; their sessions end and their keys are revoked.
+ALTER TABLE users ADD COLUMN removed_at INTEGER;

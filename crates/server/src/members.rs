@@ -177,3 +177,45 @@ pub async fn set_role(
         .ok_or(ApiError::NotFound)?;
     Ok(to_api(&u))
 }
+
+/// `DELETE /v1/members/{id}` (sudo window): owners and admins remove others (owners only
+/// by owners); anyone may leave. The last owner can do neither.
+pub async fn remove(
+    st: &AppState,
+    s: &Session,
+    user_id: &str,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    let now = st.clock.now();
+    let base = NewEvent::new("member.removed", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("user:{user_id}"));
+    let target = st
+        .store
+        .user(s.tenant_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if target.id != s.user.id
+        && let Err(m) = may_manage(s.user.role, target.role)
+    {
+        st.store
+            .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
+            .await?;
+        return Err(ApiError::Forbidden(m));
+    }
+    let ev = base.clone().detail("role", target.role.as_str());
+    match st
+        .store
+        .remove_member(s.tenant_id(), user_id, now, ev)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(m)) => {
+            st.store
+                .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
+                .await?;
+            Err(ApiError::Conflict(m))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -647,3 +647,45 @@ async fn invitations_are_single_use_bound_to_the_address_and_expire() {
         1
     );
 }
+
+#[tokio::test]
+async fn removed_members_lose_sessions_keys_and_sign_in() {
+    let ts = TestServer::start().await;
+    let owner = ts.person("appr-remove").await;
+    owner
+        .client
+        .put_secret(&p("p/X"), "x", None, None)
+        .await
+        .unwrap();
+    let m = invited(&ts, &owner, Role::Member).await;
+    let k = key(&m, &["secrets:read:p/*"]).await;
+    let agent = as_agent(&ts, k.secret.expose());
+    agent.get_secret(&p("p/X"), None).await.unwrap();
+    // A member cannot remove others; the last owner cannot leave.
+    let e = m.client.remove_member(&owner.user_id).await.unwrap_err();
+    assert_eq!(e.status(), Some(403));
+    let e = owner
+        .client
+        .remove_member(&owner.user_id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(409));
+
+    owner.client.remove_member(&m.user_id).await.unwrap();
+    assert_eq!(m.client.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(
+        agent
+            .get_secret(&p("p/X"), None)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401)
+    );
+    assert!(ts.client().login(&m.email, STRONG_PASSWORD).await.is_err());
+    assert_eq!(owner.client.members().await.unwrap().len(), 1);
+    let e = owner.client.remove_member(&m.user_id).await.unwrap_err();
+    assert_eq!(e.status(), Some(404));
+    let removed = events(&owner.client, "member.removed").await;
+    assert_eq!(removed.iter().filter(|e| e.outcome == "success").count(), 1);
+    assert_eq!(removed.iter().filter(|e| e.outcome == "denied").count(), 2);
+}

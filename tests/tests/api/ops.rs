@@ -94,6 +94,7 @@ async fn openapi_lists_the_implemented_contract() {
         ("/v1/members", "get"),
         ("/v1/members/invitations", "post"),
         ("/v1/members/{id}/role", "put"),
+        ("/v1/members/{id}", "delete"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use futures::Stream;
 use keyhold_core::api::{
@@ -32,6 +32,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/members", get(list_members))
         .route("/v1/members/invitations", post(invite))
         .route("/v1/members/{id}/role", put(set_role))
+        .route("/v1/members/{id}", delete(remove_member))
 }
 
 #[utoipa::path(post, path = "/v1/approvals", tag = "approvals", request_body = CreateApprovalRequest,
@@ -264,4 +265,18 @@ pub async fn set_role(
     ApiJson(req): ApiJson<RoleRequest>,
 ) -> ApiResult<Json<Member>> {
     Ok(Json(members::set_role(&st, &s, &id, req.role, &c).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
+              (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody),
+              (status = 409, body = keyhold_core::ErrorBody)))]
+pub async fn remove_member(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: SudoSession,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    members::remove(&st, &s, &id, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -77,6 +77,7 @@ use crate::state::SharedState;
         approvals::list_members,
         approvals::invite,
         approvals::set_role,
+        approvals::remove_member,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]

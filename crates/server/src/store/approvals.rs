@@ -14,7 +14,7 @@ use crate::audit::NewEvent;
 pub const NOT_PENDING: &str = "This request is no longer waiting for approvals.";
 pub const ALREADY_VOTED: &str = "You have already approved this request.";
 pub const NOT_OPEN: &str = "This request is already decided, used or expired.";
-pub const LAST_OWNER: &str = "The tenant's last owner cannot be demoted.";
+pub const LAST_OWNER: &str = "The tenant's last owner cannot be demoted or removed.";
 pub const INVITATION_SPENT: &str = "This invitation is invalid, used or expired.";
 
 /// One approval request row. The rules in force when it was made are copied into it.
@@ -172,6 +172,16 @@ pub trait ApprovalStore: Send + Sync + 'static {
         tenant_id: &str,
         user_id: &str,
         role: Role,
+        event: NewEvent,
+    ) -> StoreResult<()>;
+
+    /// Remove a member: they can no longer sign in, their sessions end and their agent
+    /// keys (with every token) are revoked. `Conflict(LAST_OWNER)`; `NotFound`.
+    async fn remove_member(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
         event: NewEvent,
     ) -> StoreResult<()>;
 }

@@ -453,7 +453,8 @@ impl ApprovalStore for SqliteStore {
         let t = tenant_id.to_owned();
         self.run(move |c| {
             c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 ORDER BY created_at, id"
+                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND removed_at IS NULL
+                 ORDER BY created_at, id"
             ))
             .and_then(|mut s| {
                 s.query_map([t], user_row)?
@@ -564,7 +565,7 @@ impl ApprovalStore for SqliteStore {
         self.write(event, move |tx| {
             let n = tx
                 .execute(
-                    "UPDATE users SET role = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                    "UPDATE users SET role = ?3 WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL",
                     params![t, u, role.as_str()],
                 )
                 .map_err(map_err)?;
@@ -573,13 +574,65 @@ impl ApprovalStore for SqliteStore {
             }
             let owners: i64 = tx
                 .query_row(
-                    "SELECT COUNT(*) FROM users WHERE tenant_id = ?1 AND role = 'owner'",
+                    "SELECT COUNT(*) FROM users
+                     WHERE tenant_id = ?1 AND role = 'owner' AND removed_at IS NULL",
                     [&t],
                     |r| r.get(0),
                 )
                 .map_err(map_err)?;
             if owners == 0 {
                 return Err(StoreError::Conflict(LAST_OWNER));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_member(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+        event: NewEvent,
+    ) -> StoreResult<()> {
+        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
+        self.write(event, move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET removed_at = ?3
+                     WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL",
+                    params![t, u, us(now)],
+                )
+                .map_err(map_err)?;
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let owners: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM users
+                     WHERE tenant_id = ?1 AND role = 'owner' AND removed_at IS NULL",
+                    [&t],
+                    |r| r.get(0),
+                )
+                .map_err(map_err)?;
+            if owners == 0 {
+                return Err(StoreError::Conflict(LAST_OWNER));
+            }
+            for sql in [
+                "DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2",
+                "DELETE FROM mfa_tickets WHERE tenant_id = ?1 AND user_id = ?2",
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?3)
+                 WHERE tenant_id = ?1 AND key_id IN
+                     (SELECT id FROM agent_keys WHERE tenant_id = ?1 AND owner_id = ?2)",
+                "UPDATE agent_keys SET revoked_at = COALESCE(revoked_at, ?3)
+                 WHERE tenant_id = ?1 AND owner_id = ?2",
+            ] {
+                let now_us = us(now);
+                if sql.contains("?3") {
+                    tx.execute(sql, params![t, u, now_us]).map_err(map_err)?;
+                } else {
+                    tx.execute(sql, params![t, u]).map_err(map_err)?;
+                }
             }
             Ok(())
         })

@@ -314,9 +314,11 @@ impl AccountStore for SqliteStore {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let email = email.to_owned();
         self.run(move |c| {
-            c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE email = ?1"))
-                .and_then(|mut s| s.query_row([email], user_row).optional())
-                .map_err(map_err)
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLS} FROM users WHERE email = ?1 AND removed_at IS NULL"
+            ))
+            .and_then(|mut s| s.query_row([email], user_row).optional())
+            .map_err(map_err)
         })
         .await
     }
@@ -325,7 +327,7 @@ impl AccountStore for SqliteStore {
         let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
         self.run(move |c| {
             c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND id = ?2"
+                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL"
             ))
             .and_then(|mut s| s.query_row([t, u], user_row).optional())
             .map_err(map_err)
