@@ -338,6 +338,7 @@ async fn decode_error(resp: Response) -> ClientError {
     }
 }
 
+mod approvals;
 mod keys;
 mod mfa;
 mod secrets;

@@ -68,10 +68,24 @@ pub async fn signup(
             extra: field("display_name"),
         })?),
     };
-    if req.invitation.is_some() {
+    let bad_invitation = || ApiError::Invalid {
+        message: "This invitation is invalid, used or expired.".into(),
+        extra: field("invitation"),
+    };
+    let invitation = match req.invitation.as_ref() {
+        None => None,
+        Some(t) => Some(
+            crate::members::find_invitation(st, t.expose())
+                .await?
+                .ok_or_else(bad_invitation)?,
+        ),
+    };
+    if let Some(inv) = &invitation
+        && !inv.email.eq_ignore_ascii_case(email.as_str())
+    {
         return Err(ApiError::Invalid {
-            message: "This invitation is invalid or has expired.".into(),
-            extra: field("invitation"),
+            message: "Sign up with the address the invitation was sent to.".into(),
+            extra: field("email"),
         });
     }
     // Length is checked first inside `check`, so an oversized password is never hashed.
@@ -82,6 +96,45 @@ pub async fn signup(
     let zxcvbn = verdict.strength.as_ref().map_or(0, |s| s.score);
     let password_hash = st.hasher.hash(req.password.expose()).await?;
     let now = st.clock.now();
+    if let Some(inv) = invitation {
+        let tenant = st
+            .store
+            .tenant(&inv.tenant_id)
+            .await?
+            .ok_or_else(bad_invitation)?;
+        let user = UserRecord {
+            id: new_id(),
+            tenant_id: tenant.id.clone(),
+            email: email.as_str().to_owned(),
+            display_name,
+            password_hash,
+            password_zxcvbn: zxcvbn,
+            // The invitation reached this address: it counts as verified.
+            email_verified_at: Some(now),
+            mfa_enabled: false,
+            role: inv.role,
+            created_at: now,
+        };
+        let event = NewEvent::new("member.joined", now, client)
+            .user(&tenant.id, &user.id)
+            .target(format!("user:{}", user.id))
+            .detail("role", inv.role.as_str())
+            .detail("invitation_id", inv.id.clone());
+        return match st
+            .store
+            .accept_invitation(&inv.id, user.clone(), now, event)
+            .await
+        {
+            Ok(()) => Ok(SignupResponse {
+                user: user.to_api(),
+                tenant: tenant.to_api(),
+            }),
+            Err(StoreError::Conflict(m)) if m == crate::store::INVITATION_SPENT => {
+                Err(bad_invitation())
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let tenant = TenantRecord {
         id: new_id(),
         name: format!(

@@ -36,8 +36,8 @@ const BAD_TOKEN: &str =
     "This token is not valid: it is unknown, revoked, expired or has no uses left.";
 const WRONG_ADDRESS: &str = "This credential may not be used from your address.";
 
-/// Default and maximum lifetime of a scoped token. The maximum becomes the tenant's
-/// `max_token_ttl` setting when tenant settings exist.
+/// Default lifetime of a scoped token, and the default of the tenant's `max_token_ttl`
+/// setting (which is what issuing checks).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::hours(1);
 pub const MAX_TOKEN_TTL: Duration = Duration::hours(24);
 /// `last_used_at`/`last_used_ip` are written at most this often.
@@ -433,13 +433,16 @@ pub async fn issue_token(
         None => DEFAULT_TOKEN_TTL,
         Some(t) => duration::parse(t).map_err(|e| invalid("ttl", format!("ttl: {e}.")))?,
     };
-    if ttl > MAX_TOKEN_TTL {
+    let max_ttl = crate::approvals::rules_of(st, &key.tenant_id)
+        .await?
+        .max_token_ttl;
+    if ttl > max_ttl {
         st.store.append_event(refused("ttl_exceeds_max")).await?;
         return Err(invalid(
             "ttl",
             format!(
                 "ttl may be at most {} (the tenant's max_token_ttl).",
-                duration::format(MAX_TOKEN_TTL)
+                duration::format(max_ttl)
             ),
         ));
     }

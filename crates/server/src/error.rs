@@ -29,6 +29,14 @@ pub enum ApiError {
     ReauthRequired,
     #[error("forbidden")]
     Forbidden(&'static str),
+    /// An agent's read needs a human approval first (403 `approval_required`).
+    #[error("approval required")]
+    ApprovalRequired {
+        approval_id: String,
+        required_approvals: u32,
+        status: &'static str,
+        available_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -98,6 +106,27 @@ impl ApiError {
                 ),
             ),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, ErrorBody::new(C::Forbidden, *m)),
+            Self::ApprovalRequired {
+                approval_id,
+                required_approvals,
+                status,
+                available_at,
+            } => {
+                let mut b = ErrorBody::new(
+                    C::ApprovalRequired,
+                    "Reading this secret needs a human approval. Wait for the request to be approved, then read again.",
+                )
+                .with("approval_id", approval_id.as_str())
+                .with("required_approvals", *required_approvals)
+                .with("status", *status);
+                if let Some(at) = available_at {
+                    b = b.with(
+                        "available_at",
+                        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    );
+                }
+                (StatusCode::FORBIDDEN, b)
+            }
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 ErrorBody::new(C::NotFound, "Not found."),

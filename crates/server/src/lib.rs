@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod agent_keys;
+pub mod approvals;
 pub mod audit;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod mail;
+pub mod members;
 pub mod metrics;
 pub mod mfa;
 pub mod passwords;

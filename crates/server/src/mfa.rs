@@ -686,6 +686,53 @@ pub async fn login_mfa(
     })
 }
 
+/// Confirm an approval with a fresh TOTP code (never a backup code): the code's time step
+/// is spent like any other, so a replayed code is refused. 403 when 2FA is off or the code
+/// is wrong or used.
+pub async fn prove_for_approval(
+    st: &AppState,
+    user: &UserRecord,
+    code: &str,
+    approval_id: &str,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    classify(code, false)?;
+    let state = st.store.mfa_state(&user.tenant_id, &user.id).await?;
+    let totp = match state.totp.as_ref() {
+        Some(t) if t.confirmed_at.is_some() && user.mfa_enabled => t,
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Approving a critical request needs two-factor authentication; turn it on first.",
+            ));
+        }
+    };
+    let now = st.clock.now();
+    prove(
+        st,
+        Attempt {
+            user,
+            purpose: "approval",
+            code,
+            backup_allowed: false,
+            totp,
+            locked_until: state.locked_until,
+            ticket_id: None,
+            wrong: wrong_with_session,
+            client,
+        },
+        |method| {
+            let ev = NewEvent::new("auth.mfa", now, client)
+                .user(&user.tenant_id, &user.id)
+                .target(format!("approval:{approval_id}"))
+                .detail("purpose", "approval")
+                .detail("method", method.as_str());
+            (MfaEffect::ProofOnly, vec![ev])
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// `POST /v1/auth/reauth`: a TOTP code when 2FA is on, else the password, restarts the
 /// session's sudo window.
 pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo) -> ApiResult<()> {
@@ -788,8 +835,7 @@ pub async fn security(st: &AppState, s: &Session) -> ApiResult<SecurityScore> {
         password_zxcvbn: Some(s.user.password_zxcvbn),
         backup_codes_remaining: s.user.mfa_enabled.then_some(state.backup_codes_remaining),
         keys,
-        // Approvals arrive with their own module; until then none wait on anyone.
-        pending_approvals_for_me: 0,
+        pending_approvals_for_me: crate::approvals::pending_for(st, s).await?,
     };
     Ok(security_score(&facts))
 }

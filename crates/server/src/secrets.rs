@@ -4,8 +4,9 @@
 //! Who may do what (docs/permissions.md): a signed-in member of the tenant may read, write
 //! and delete the tenant's secrets whatever their role (for now); an agent key or scoped
 //! token only what its scopes allow (a token: its own scopes and its key's). An agent's
-//! read of a `sensitive` or `critical` secret needs an approval, which this build cannot
-//! grant yet, so it is refused with 403 and the value is never sent.
+//! read of a `sensitive` or `critical` secret needs an approval grant (`crate::approvals`):
+//! without one it opens (or reuses) a request and gets 403 `approval_required`; with one,
+//! the grant is consumed in the same transaction as the `secret.read` event.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use keyhold_core::scope::Action;
 use zeroize::Zeroizing;
 
 use crate::agent_keys::agent_allows;
+use crate::approvals;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::crypto::{self, IntegrityError, KekCache};
 use crate::error::{ApiError, ApiResult};
@@ -30,7 +32,6 @@ use crate::keys::{Key32, Keys};
 use crate::state::AppState;
 use crate::store::{KekRow, NewVersion, STALE_KEK, Sealed, SecretRecord, Store, StoreError};
 
-const APPROVAL_UNAVAILABLE: &str = "Reading this secret needs an approval (its tier is sensitive or critical), and the approval workflow is not available yet. A member of the tenant can read it while signed in.";
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const AGENT_TIER: &str = "Agents cannot change a secret's tier; ask a member of the tenant.";
 
@@ -272,14 +273,26 @@ pub async fn read(
             .await?;
         return Err(ApiError::NotFound);
     };
-    if is_agent(c) && secret.tier.needs_approval() {
+    let ask = |r: crate::store::ApprovalRecord| async move {
         st.store
             .append_event(
-                ev(Outcome::Denied, "approval_unavailable").detail("tier", secret.tier.as_str()),
+                ev(Outcome::Denied, "approval_required")
+                    .detail("tier", secret.tier.as_str())
+                    .detail("approval_id", r.id.clone())
+                    .detail("status", r.status.as_str()),
             )
             .await?;
-        return Err(ApiError::Forbidden(APPROVAL_UNAVAILABLE));
-    }
+        Err::<SecretValue, ApiError>(approvals::required(&r))
+    };
+    let grant = if is_agent(c) && secret.tier.needs_approval() {
+        let r = approvals::open_request(st, c, path, secret.tier, None, client).await?;
+        if !approvals::usable(&r, now) {
+            return ask(r).await;
+        }
+        Some(r.id)
+    } else {
+        None
+    };
     let vault = Vault::of(st);
     let opened = match vault.kek(tenant, row.kek_version).await {
         Ok(kek) => crypto::open_value(
@@ -305,9 +318,18 @@ pub async fn read(
             row.version
         )));
     };
-    st.store
-        .append_event(event(c, "secret.read", now, client, path).detail("version", row.version))
-        .await?;
+    let read = event(c, "secret.read", now, client, path).detail("version", row.version);
+    match grant {
+        Some(id) => {
+            let read = read.detail("approval_id", id.clone());
+            if !st.store.consume_grant(tenant, &id, now, read).await? {
+                // Another read used the grant first: this one asks again.
+                let r = approvals::open_request(st, c, path, secret.tier, None, client).await?;
+                return ask(r).await;
+            }
+        }
+        None => st.store.append_event(read).await?,
+    }
     Ok(SecretValue {
         path: path.clone(),
         version: row.version,

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod accounts;
+mod approvals;
 mod audit;
 mod cli;
 mod cli_keys;

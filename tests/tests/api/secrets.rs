@@ -298,7 +298,7 @@ async fn write_scope_writes_and_agents_cannot_change_tiers() {
     assert_eq!(err.code(), Some(ErrorCode::Forbidden));
 }
 
-/// Approvals do not exist yet: an agent's read of a sensitive or critical secret is
+/// Without an approval grant an agent's read of a sensitive or critical secret is
 /// refused (403) and never carries the value; people signed in still read it.
 #[tokio::test]
 async fn sensitive_and_critical_tiers_are_refused_to_agents() {

@@ -44,6 +44,11 @@ impl Role {
     pub fn is_admin(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
+
+    /// Owners, admins and approvers decide approval requests.
+    pub fn can_approve(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin | Self::Approver)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -198,3 +203,5 @@ mod keys;
 pub use keys::*;
 mod secrets;
 pub use secrets::*;
+mod approvals;
+pub use approvals::*;

@@ -2,6 +2,7 @@
 //! route shares (request id, tracing, timeout, body limit, metrics, panic guard).
 
 pub mod accounts;
+pub mod approvals;
 pub mod audit;
 pub mod extract;
 pub mod keys;
@@ -65,6 +66,18 @@ use crate::state::SharedState;
         secrets::list,
         secrets::metadata,
         secrets::rotate_kek,
+        approvals::create,
+        approvals::list,
+        approvals::show,
+        approvals::approve,
+        approvals::deny,
+        approvals::stream,
+        approvals::get_settings,
+        approvals::put_settings,
+        approvals::list_members,
+        approvals::invite,
+        approvals::set_role,
+        approvals::remove_member,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]
@@ -105,7 +118,10 @@ async fn record_metrics(State(st): State<SharedState>, req: Request, next: Next)
 }
 
 async fn timeout(State(st): State<SharedState>, req: Request, next: Next) -> Response {
-    let is_stream = req.uri().path() == "/v1/audit/stream";
+    let is_stream = matches!(
+        req.uri().path(),
+        "/v1/audit/stream" | "/v1/approvals/stream"
+    );
     let limit = st.config.request_timeout();
     if is_stream {
         return next.run(req).await;
@@ -164,6 +180,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(audit::routes())
         .merge(keys::routes())
         .merge(secrets::routes())
+        .merge(approvals::routes())
         .merge(verify_page::routes())
         .merge(ops::routes())
         .fallback(|| async { ApiError::NotFound })

@@ -102,6 +102,8 @@ pub enum MfaEffect {
     Disable,
     /// Restart the session's sudo window.
     Reauth { session_id: String },
+    /// Nothing beyond spending the proof (a code confirming an approval).
+    ProofOnly,
     /// Use up the ticket and open the session.
     Login {
         ticket_id: String,
@@ -117,6 +119,7 @@ impl std::fmt::Debug for MfaEffect {
             Self::ReplaceBackupCodes { .. } => "MfaEffect::ReplaceBackupCodes",
             Self::Disable => "MfaEffect::Disable",
             Self::Reauth { .. } => "MfaEffect::Reauth",
+            Self::ProofOnly => "MfaEffect::ProofOnly",
             Self::Login { .. } => "MfaEffect::Login",
         })
     }

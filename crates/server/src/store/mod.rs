@@ -5,6 +5,7 @@
 //! commits both in one transaction (security invariant 7): if the event cannot be written,
 //! the action does not happen.
 
+pub mod approvals;
 pub mod keys;
 pub mod mfa;
 pub mod secrets;
@@ -22,6 +23,10 @@ pub use secrets::{
     VersionInfo, VersionRow,
 };
 
+pub use approvals::{
+    ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
+    InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, VoteEvent,
+};
 pub use mfa::MfaStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -144,9 +149,15 @@ pub struct AuditVerify {
 
 /// Everything the server needs from storage. Each area of the vault adds its own trait
 /// (in its own file) and joins it here, so areas can grow independently.
-pub trait Store: AccountStore + MfaStore + KeyStore + SecretStore + Send + Sync + 'static {}
+pub trait Store:
+    AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static
+{
+}
 
-impl<T: AccountStore + MfaStore + KeyStore + SecretStore + Send + Sync + 'static> Store for T {}
+impl<T: AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static>
+    Store for T
+{
+}
 
 /// Accounts, sessions, email tokens and the audit log.
 #[async_trait]

@@ -244,6 +244,7 @@ impl MfaStore for SqliteStore {
                     }
                     set_mfa_enabled(tx, &t, &u, false)?;
                 }
+                MfaEffect::ProofOnly => {}
                 MfaEffect::Reauth { session_id } => {
                     let n = tx
                         .execute(

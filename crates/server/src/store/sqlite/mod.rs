@@ -5,6 +5,7 @@
 //! upgrading a read lock, and the audit chain's "read previous hash, insert next" cannot
 //! interleave.
 
+mod approvals;
 mod keys;
 mod mfa;
 mod secrets;
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_init.sql"),
     include_str!("../../../migrations/0002_mfa.sql"),
     include_str!("../../../migrations/0003_keys_secrets.sql"),
+    include_str!("../../../migrations/0004_approvals.sql"),
 ];
 
 pub struct SqliteStore {
@@ -132,10 +134,11 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
     Ok(tx.last_insert_rowid())
 }
 
-const USER_COLS: &str = "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
+pub(crate) const USER_COLS: &str =
+    "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
     email_verified_at, mfa_enabled, role, created_at";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let role: String = r.get(8)?;
     Ok(UserRecord {
         id: r.get(0)?,
@@ -311,9 +314,11 @@ impl AccountStore for SqliteStore {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let email = email.to_owned();
         self.run(move |c| {
-            c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE email = ?1"))
-                .and_then(|mut s| s.query_row([email], user_row).optional())
-                .map_err(map_err)
+            c.prepare_cached(&format!(
+                "SELECT {USER_COLS} FROM users WHERE email = ?1 AND removed_at IS NULL"
+            ))
+            .and_then(|mut s| s.query_row([email], user_row).optional())
+            .map_err(map_err)
         })
         .await
     }
@@ -322,7 +327,7 @@ impl AccountStore for SqliteStore {
         let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
         self.run(move |c| {
             c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND id = ?2"
+                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL"
             ))
             .and_then(|mut s| s.query_row([t, u], user_row).optional())
             .map_err(map_err)

@@ -1,0 +1,221 @@
+//! Members of a tenant: the list, invitations by mail link, role changes
+//! (docs/permissions.md). Accepting an invitation is a sign-up (`accounts::signup`).
+
+use chrono::Duration;
+use keyhold_core::api::{Invitation, InviteRequest, Member, Role};
+use keyhold_core::credential::{Credential, CredentialKind};
+use keyhold_core::email::Email;
+
+use crate::accounts::new_id;
+use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Session;
+use crate::mail::Mail;
+use crate::state::AppState;
+use crate::store::{InvitationRecord, StoreError, UserRecord};
+
+pub const INVITATION_TTL: Duration = Duration::days(7);
+const ADMINS_ONLY: &str = "Only owners and admins manage the tenant's members.";
+const OWNERS_ONLY: &str = "Only owners can make or change owners.";
+
+fn to_api(u: &UserRecord) -> Member {
+    Member {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        mfa_enabled: u.mfa_enabled,
+        created_at: u.created_at,
+    }
+}
+
+/// `GET /v1/members`: every member of the tenant may see who else is in it.
+pub async fn list(st: &AppState, s: &Session) -> ApiResult<Vec<Member>> {
+    Ok(st
+        .store
+        .members(s.tenant_id())
+        .await?
+        .iter()
+        .map(to_api)
+        .collect())
+}
+
+/// Whether `actor` may give or take `role` (owners manage owners; admins the rest).
+fn may_manage(actor: Role, role: Role) -> Result<(), &'static str> {
+    if !actor.is_admin() {
+        return Err(ADMINS_ONLY);
+    }
+    if role == Role::Owner && actor != Role::Owner {
+        return Err(OWNERS_ONLY);
+    }
+    Ok(())
+}
+
+/// `POST /v1/members/invitations`: mails `{public_url}/signup?invitation=…`, valid 7 days.
+pub async fn invite(
+    st: &AppState,
+    s: &Session,
+    req: InviteRequest,
+    client: &ClientInfo,
+) -> ApiResult<Invitation> {
+    let now = st.clock.now();
+    let base = NewEvent::new("member.invited", now, client).user(s.tenant_id(), &s.user.id);
+    if let Err(m) = may_manage(s.user.role, req.role) {
+        st.store
+            .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
+            .await?;
+        return Err(ApiError::Forbidden(m));
+    }
+    let email = Email::parse(&req.email).map_err(|e| {
+        let mut extra = serde_json::Map::new();
+        extra.insert("field".into(), "email".into());
+        ApiError::Invalid {
+            message: format!("Email: {e}."),
+            extra,
+        }
+    })?;
+    let token = Credential::generate(CredentialKind::Invitation);
+    let record = InvitationRecord {
+        id: new_id(),
+        tenant_id: s.tenant_id().to_owned(),
+        email: email.as_str().to_owned(),
+        role: req.role,
+        invited_by: s.user.id.clone(),
+        created_at: now,
+        expires_at: now + INVITATION_TTL,
+        used_at: None,
+    };
+    let ev = base
+        .target(format!("invitation:{}", record.id))
+        .detail("email", record.email.clone())
+        .detail("role", req.role.as_str());
+    st.store
+        .create_invitation(record.clone(), st.keys.credential_hash(token.expose()), ev)
+        .await?;
+    let link = format!("{}/signup?invitation={}", st.public_url, token.expose());
+    let body = format!(
+        "Hello,\n\n{} invites you to their Keyhold vault as {}. Create your account with this link within 7 days:\n\n{}\n\nIf you did not expect this, ignore this message.\n",
+        s.user.email,
+        req.role.as_str(),
+        link
+    );
+    st.mailer
+        .send(Mail {
+            to: &record.email,
+            subject: "You are invited to a Keyhold vault",
+            body,
+            link: Some(&link),
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "sending invitation mail failed");
+            ApiError::Unavailable
+        })?;
+    Ok(Invitation {
+        id: record.id,
+        email: record.email,
+        role: record.role,
+        expires_at: record.expires_at,
+    })
+}
+
+/// The live invitation a sign-up token names, or `None` (unknown, used, expired).
+pub async fn find_invitation(st: &AppState, token: &str) -> ApiResult<Option<InvitationRecord>> {
+    let Ok(cred) = Credential::parse_kind(token, CredentialKind::Invitation) else {
+        return Ok(None);
+    };
+    let now = st.clock.now();
+    Ok(st
+        .store
+        .invitation_by_hash(&st.keys.credential_hash(cred.expose()))
+        .await?
+        .filter(|i| i.used_at.is_none() && i.expires_at > now))
+}
+
+/// `PUT /v1/members/{id}/role` (sudo window, checked by the guard). The last owner
+/// cannot be demoted.
+pub async fn set_role(
+    st: &AppState,
+    s: &Session,
+    user_id: &str,
+    role: Role,
+    client: &ClientInfo,
+) -> ApiResult<Member> {
+    let now = st.clock.now();
+    let base = NewEvent::new("member.role_changed", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("user:{user_id}"));
+    let target = st
+        .store
+        .user(s.tenant_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Err(m) = may_manage(s.user.role, role).and(may_manage(s.user.role, target.role)) {
+        st.store
+            .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
+            .await?;
+        return Err(ApiError::Forbidden(m));
+    }
+    let ev = base
+        .clone()
+        .detail("from", target.role.as_str())
+        .detail("to", role.as_str());
+    match st.store.set_role(s.tenant_id(), user_id, role, ev).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(m)) => {
+            st.store
+                .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
+                .await?;
+            return Err(ApiError::Conflict(m));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let u = st
+        .store
+        .user(s.tenant_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(to_api(&u))
+}
+
+/// `DELETE /v1/members/{id}` (sudo window): owners and admins remove others (owners only
+/// by owners); anyone may leave. The last owner can do neither.
+pub async fn remove(
+    st: &AppState,
+    s: &Session,
+    user_id: &str,
+    client: &ClientInfo,
+) -> ApiResult<()> {
+    let now = st.clock.now();
+    let base = NewEvent::new("member.removed", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("user:{user_id}"));
+    let target = st
+        .store
+        .user(s.tenant_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if target.id != s.user.id
+        && let Err(m) = may_manage(s.user.role, target.role)
+    {
+        st.store
+            .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
+            .await?;
+        return Err(ApiError::Forbidden(m));
+    }
+    let ev = base.clone().detail("role", target.role.as_str());
+    match st
+        .store
+        .remove_member(s.tenant_id(), user_id, now, ev)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(m)) => {
+            st.store
+                .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
+                .await?;
+            Err(ApiError::Conflict(m))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
