@@ -39,6 +39,9 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     audit_tx: Arc<watch::Sender<i64>>,
+    /// Writers queue here, in order, instead of polling SQLite's lock: under load the
+    /// busy handler's sleep-and-retry gave second-long tail latencies.
+    writer: tokio::sync::Mutex<()>,
 }
 
 pub(crate) fn us(t: DateTime<Utc>) -> i64 {
@@ -216,6 +219,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             audit_tx: Arc::new(audit_tx),
+            writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -239,6 +243,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
+        let _turn = self.writer.lock().await;
         let (value, id) = self
             .run(move |conn| {
                 let tx = conn
