@@ -37,7 +37,7 @@ for r in $(seq 1 "$ROUNDS"); do
   LOGIN_P50+=("$(echo "$samples" | median)")
   LOGIN_P95+=("$(echo "$samples" | pct 95)")
   TOKEN="$(sed -n 's/.*"session_token":"\([^"]*\)".*/\1/p' "$DATA/login.json")"
-  out="$(wrk -t2 -c32 -d10s --latency -H "Authorization: Bearer $TOKEN" "$URL/v1/me")"
+  out="$(wrk -t2 -c32 -d5s --latency -H "Authorization: Bearer $TOKEN" "$URL/v1/me")"
   ME_RPS+=("$(echo "$out" | awk '/Requests\/sec/ {print $2}')")
   ME_P50+=("$(echo "$out" | awk '$1=="50%" {print $2}')")
   ME_P99+=("$(echo "$out" | awk '$1=="99%" {print $2}')")
@@ -45,5 +45,5 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 echo "median of $ROUNDS rounds:"
 echo "  login latency p50: $(printf '%s\n' "${LOGIN_P50[@]}" | median)s  p95: $(printf '%s\n' "${LOGIN_P95[@]}" | median)s  (sequential, one argon2id verify each)"
-echo "  GET /v1/me: $(printf '%s\n' "${ME_RPS[@]}" | median) req/s  (wrk -t2 -c32 -d10s)"
+echo "  GET /v1/me: $(printf '%s\n' "${ME_RPS[@]}" | median) req/s  (wrk -t2 -c32 -d5s)"
 echo "RSS after: $(awk '/VmRSS/ {print $2" kB"}' /proc/$PID/status)"

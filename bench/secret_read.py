@@ -94,9 +94,11 @@ def start_openbao(tmp):
 
 
 def to_ms(s):
-    m = re.match(r"([\d.]+)(us|ms|s)", s)
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", s)
+    if not m:
+        raise SystemExit(f"unexpected wrk latency {s!r}")
     v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v if u == "ms" else v * 1000
+    return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000}[u]
 
 
 def run_wrk(pid, url, headers, duration, conns):
