@@ -50,6 +50,11 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_DATA_DIR", default_value = "./.keyhold")]
     pub data_dir: PathBuf,
 
+    /// Keep the master key in the OS keyring (Secret Service, or the kernel keyutils store
+    /// when headless) instead of a key file; created there on first start.
+    #[arg(long, env = "KEYHOLD_MASTER_KEY_KEYRING")]
+    pub master_key_keyring: bool,
+
     /// Address to listen on. Plain HTTP is only for loopback addresses.
     #[arg(long, env = "KEYHOLD_LISTEN", default_value = "127.0.0.1:8270")]
     pub listen: SocketAddr,
@@ -106,6 +111,7 @@ impl Config {
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            master_key_keyring: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             smtp_url: None,

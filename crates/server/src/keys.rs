@@ -51,6 +51,8 @@ pub enum KeySource {
     Environment,
     ExistingFile,
     NewFile,
+    Keyring,
+    NewKeyring,
 }
 
 /// Keys derived from the master key.
@@ -112,13 +114,48 @@ fn decode_key(text: &str) -> anyhow::Result<Key32> {
     Ok(Key32(k))
 }
 
-/// Load the master key: `KEYHOLD_MASTER_KEY`, else `<data dir>/master.key`, else create
-/// that file (mode 0600). A key file others can read is refused rather than used.
-pub fn load_master_key(data_dir: &Path) -> anyhow::Result<(Key32, KeySource)> {
+/// The keyring service the server files master keys under, one entry per data dir.
+pub const KEYRING_SERVICE: &str = "dev.keyhold.server";
+
+fn random_key() -> Key32 {
+    let mut raw = [0u8; 32];
+    OsRng.fill_bytes(&mut raw);
+    Key32(raw)
+}
+
+/// The master key kept in the OS keyring under this data dir, created there on first use.
+fn keyring_master_key(data_dir: &Path) -> anyhow::Result<(Key32, KeySource)> {
+    let store = keyhold_keystore::TokenStore::init(KEYRING_SERVICE);
+    if store.backend() == keyhold_keystore::KeyringBackend::MemoryOnly {
+        bail!("--master-key-keyring: no OS keyring is available on this machine");
+    }
+    let dir = std::fs::canonicalize(data_dir)
+        .with_context(|| format!("resolving {}", data_dir.display()))?;
+    let account = format!("master-key:{}", dir.display());
+    if let Some(text) = store.load(&account)? {
+        return Ok((decode_key(text.expose())?, KeySource::Keyring));
+    }
+    let key = random_key();
+    let encoded = keyhold_core::Sensitive::new(STANDARD.encode(key.bytes()));
+    store.save(&account, &encoded)?;
+    // Read it back: a keyring that silently keeps nothing must not get a key we then lose.
+    match store.load(&account)? {
+        Some(back) if back.expose() == encoded.expose() => Ok((key, KeySource::NewKeyring)),
+        _ => bail!("the OS keyring did not keep the new master key"),
+    }
+}
+
+/// Load the master key: `KEYHOLD_MASTER_KEY`; else, when `from_keyring`, the OS keyring
+/// (created there on first start); else `<data dir>/master.key`, created with mode 0600 on
+/// first start. A key file others can read is refused rather than used.
+pub fn load_master_key(data_dir: &Path, from_keyring: bool) -> anyhow::Result<(Key32, KeySource)> {
     if let Ok(mut v) = std::env::var(MASTER_KEY_ENV) {
         let k = decode_key(&v).context(MASTER_KEY_ENV);
         v.zeroize();
         return Ok((k?, KeySource::Environment));
+    }
+    if from_keyring {
+        return keyring_master_key(data_dir);
     }
     let path = data_dir.join(KEY_FILE);
     if path.exists() {
@@ -167,7 +204,7 @@ mod tests {
     #[test]
     fn key_file_is_created_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let (k1, s1) = load_master_key(dir.path()).unwrap();
+        let (k1, s1) = load_master_key(dir.path(), false).unwrap();
         assert_eq!(s1, KeySource::NewFile);
         #[cfg(unix)]
         {
@@ -178,7 +215,7 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let (k2, s2) = load_master_key(dir.path()).unwrap();
+        let (k2, s2) = load_master_key(dir.path(), false).unwrap();
         assert_eq!(s2, KeySource::ExistingFile);
         assert_eq!(k1.bytes(), k2.bytes());
     }
@@ -187,10 +224,10 @@ mod tests {
     fn readable_key_file_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        load_master_key(dir.path()).unwrap();
+        load_master_key(dir.path(), false).unwrap();
         let p = dir.path().join(KEY_FILE);
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_master_key(dir.path()).unwrap_err().to_string();
+        let err = load_master_key(dir.path(), false).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
     }
 

@@ -43,7 +43,13 @@ use crate::store::sqlite::SqliteStore;
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<SharedState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-    let (master, source) = keys::load_master_key(&config.data_dir)?;
+    let (master, source) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
+    if source == KeySource::NewKeyring {
+        tracing::warn!(
+            service = keys::KEYRING_SERVICE,
+            "generated a new master key in the OS keyring; without it the vault cannot be opened"
+        );
+    }
     if source == KeySource::NewFile {
         tracing::warn!(
             path = %config.data_dir.join("master.key").display(),
@@ -105,6 +111,7 @@ pub async fn rotate_keks(
         anyhow::bail!("no database at {}", db.display());
     }
     if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
+        && !config.master_key_keyring
         && !config.data_dir.join("master.key").exists()
     {
         anyhow::bail!(
@@ -113,7 +120,7 @@ pub async fn rotate_keks(
             config.data_dir.display()
         );
     }
-    let (master, _) = keys::load_master_key(&config.data_dir)?;
+    let (master, _) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
     let keys = Keys::from_master(&master)?;
     drop(master);
     let store: Arc<dyn Store> =

@@ -185,3 +185,44 @@ async fn json_logs_carry_request_ids_and_no_credentials() {
     assert!(!log.contains(&token), "session token in the log");
     assert!(!log.contains(STRONG_PASSWORD), "password in the log");
 }
+
+#[tokio::test]
+async fn master_key_can_live_in_the_os_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("KEYHOLD_MASTER_KEY_KEYRING", "true"),
+        ("KEYHOLD_KEYRING", "keyutils"),
+    ];
+    let server = ServerProcess::spawn(dir.path(), &env);
+    let email = unique_email("keyring");
+    server
+        .client()
+        .signup(&SignupRequest {
+            email: email.clone(),
+            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+            display_name: None,
+            invitation: None,
+        })
+        .await
+        .unwrap();
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("generated a new master key in the OS keyring"),
+        "{log}"
+    );
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "no key file when the keyring holds it"
+    );
+
+    // A second process reads the same key back from the keyring: the pepper matches, so the
+    // password still verifies.
+    let again = ServerProcess::spawn(dir.path(), &env);
+    assert!(matches!(
+        again.client().login(&email, STRONG_PASSWORD).await.unwrap(),
+        keyhold_client::LoginOutcome::Session(_)
+    ));
+    let (_, log) = again.terminate();
+    assert!(!log.contains("generated a new master key"), "{log}");
+}
