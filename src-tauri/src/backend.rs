@@ -10,7 +10,8 @@ use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
 use crate::view::{
     AgentKeyView, ApprovalView, AuditEventView, AuditFilter, AuditPage, BackupCodes,
-    CreatedAgentKey, MfaStatus, NewAgentKey, SecurityOverview, SessionView, UserView,
+    CreatedAgentKey, FactorView, MfaStatus, NewAgentKey, RecommendationView, SecurityOverview,
+    SecurityStatus, SessionView, UserView,
 };
 
 /// A session the server just granted. The token goes to Rust state and the keyring.
@@ -163,13 +164,15 @@ pub async fn login(
 }
 
 pub async fn login_mfa(
-    _server: &ServerUrl,
-    _ticket: &Sensitive<String>,
-    _code: &Sensitive<String>,
+    server: &ServerUrl,
+    ticket: &Sensitive<String>,
+    code: &Sensitive<String>,
 ) -> CommandResult<Granted> {
-    Err(CommandError::not_available(
-        "finish a sign-in with a 2FA code",
-    ))
+    let s = client(server)?
+        .login_mfa(ticket.expose(), code.expose())
+        .await
+        .map_err(|e| from_client(server, e))?;
+    granted(server, s).await
 }
 
 pub async fn logout(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<()> {
@@ -189,10 +192,50 @@ pub async fn me(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<
 }
 
 pub async fn security(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
 ) -> CommandResult<SecurityOverview> {
-    Err(CommandError::not_available("show your security score"))
+    let c = authed(server, token)?;
+    let score = c.security().await.map_err(|e| from_client(server, e))?;
+    let me = c.me().await.map_err(|e| from_client(server, e))?;
+    use keyhold_core::score::{ScoreStatus, Severity};
+    Ok(SecurityOverview {
+        score: score.score,
+        status: match score.status {
+            ScoreStatus::Protected => SecurityStatus::Protected,
+            ScoreStatus::AtRisk => SecurityStatus::AtRisk,
+            ScoreStatus::Exposed => SecurityStatus::Exposed,
+        },
+        factors: score
+            .factors
+            .iter()
+            .map(|f| FactorView {
+                id: serde_json::to_value(f.id)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                ok: f.ok,
+                detail: f.detail.clone(),
+            })
+            .collect(),
+        recommendations: score
+            .recommendations
+            .iter()
+            .map(|r| RecommendationView {
+                id: r.id.clone(),
+                severity: match r.severity {
+                    Severity::Low => "info",
+                    Severity::Medium => "warning",
+                    Severity::High => "critical",
+                }
+                .to_owned(),
+                message: r.message.clone(),
+                target: r.target.clone(),
+            })
+            .collect(),
+        email: me.user.email.clone(),
+        email_verified: me.user.email_verified,
+    })
 }
 
 pub async fn request_email_verification(
@@ -218,18 +261,26 @@ pub async fn change_password(
 }
 
 pub async fn reauth(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _proof: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    proof: &Sensitive<String>,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available("confirm it is you with a code"))
+    authed(server, token)?
+        .reauth(proof.expose())
+        .await
+        .map_err(|e| from_client(server, e))
 }
 
-pub async fn mfa_status(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-) -> CommandResult<MfaStatus> {
-    Err(CommandError::not_available("show your two-factor status"))
+pub async fn mfa_status(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<MfaStatus> {
+    let m = authed(server, token)?
+        .mfa_status()
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(MfaStatus {
+        totp_enabled: m.totp_enabled,
+        backup_codes_remaining: m.backup_codes_remaining,
+        enrolled_at: m.enrolled_at.map(|t| t.to_rfc3339()),
+    })
 }
 
 pub async fn mfa_begin(
@@ -269,34 +320,87 @@ pub async fn mfa_disable(
     ))
 }
 
+fn key_view(k: &keyhold_core::api::AgentKey) -> AgentKeyView {
+    AgentKeyView {
+        id: k.id.clone(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        scopes: k.scopes.iter().map(ToString::to_string).collect(),
+        created_at: k.created_at.to_rfc3339(),
+        expires_at: k.expires_at.map(|t| t.to_rfc3339()),
+        last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
+        last_used_ip: k.last_used_ip.clone(),
+        revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+        ip_allowlist: k.ip_allowlist.clone(),
+    }
+}
+
 pub async fn list_keys(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
 ) -> CommandResult<Vec<AgentKeyView>> {
-    Err(CommandError::not_available("list agent keys"))
+    let c = authed(server, token)?;
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = c
+            .list_keys(Some(500), cursor.as_deref())
+            .await
+            .map_err(|e| from_client(server, e))?;
+        out.extend(page.items.iter().map(key_view));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
 }
 
 pub async fn create_key(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _new: &NewAgentKey,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    new: &NewAgentKey,
 ) -> CommandResult<CreatedAgentKey> {
-    Err(CommandError::not_available("create agent keys"))
+    let scopes = new
+        .scopes
+        .iter()
+        .map(|s| keyhold_core::scope::Scope::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CommandError::new(ErrorKind::InvalidRequest, format!("Scope: {e}.")))?;
+    let req = keyhold_core::api::CreateKeyRequest {
+        name: new.name.clone(),
+        scopes,
+        expires_in: new.expires_in.clone(),
+        ip_allowlist: (!new.ip_allowlist.is_empty()).then(|| new.ip_allowlist.clone()),
+    };
+    let created = authed(server, token)?
+        .create_key(&req)
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(CreatedAgentKey {
+        key: key_view(&created.key),
+        secret: created.secret.expose().clone(),
+    })
 }
 
 pub async fn revoke_key(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _id: &str,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    id: &str,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available("revoke agent keys"))
+    authed(server, token)?
+        .revoke_key(id)
+        .await
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn revoke_leaked_key(
-    _server: &ServerUrl,
-    _secret: &Sensitive<String>,
+    server: &ServerUrl,
+    secret: &Sensitive<String>,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available("revoke leaked keys"))
+    client(server)?
+        .revoke_leaked(secret.expose())
+        .await
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn list_approvals(

@@ -67,6 +67,8 @@ async fn sign_up(app: &mut App, ada: &Person) -> Result<()> {
     app.testid("factor-email").await?;
     app.testid("factor-mfa").await?;
     app.testid("factor-password").await?;
+    // The server's score for a new account: only the strong password counts (30 of 100).
+    app.wait_text("score-value", "30").await?;
     app.screenshot("security-vault").await?;
     Ok(())
 }
@@ -131,6 +133,8 @@ async fn visit_pages(app: &mut App, driver: &Driver) -> Result<()> {
 
 async fn themes_and_menu(app: &mut App) -> Result<()> {
     app.click("nav-vault").await?;
+    // Back on the vault, the verified email now counts too (20 + 30).
+    app.wait_text("score-value", "50").await?;
     app.click("avatar-button").await?;
     app.testid("account-menu").await?;
     app.testid("menu-security-vault").await?;
