@@ -9,7 +9,7 @@ use keyhold_core::api::{AuditQuery, MeResponse, SessionResponse, SignupRequest, 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
 use crate::view::{
-    AgentKeyView, ApprovalView, AuditEventView, AuditFilter, AuditPage, BackupCodes,
+    AgentKeyView, ApprovalView, ApprovalVote, AuditEventView, AuditFilter, AuditPage, BackupCodes,
     CreatedAgentKey, FactorView, MfaStatus, NewAgentKey, RecommendationView, SecurityOverview,
     SecurityStatus, SessionView, UserView,
 };
@@ -403,31 +403,85 @@ pub async fn revoke_leaked_key(
         .map_err(|e| from_client(server, e))
 }
 
+fn person(p: &keyhold_core::api::PersonRef) -> String {
+    p.display_name.clone().unwrap_or_else(|| p.email.clone())
+}
+
+fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
+    ApprovalView {
+        id: a.id.clone(),
+        path: a.path.to_string(),
+        tier: a.tier.as_str().to_owned(),
+        key_id: a.requested_by.key_id.clone(),
+        key_name: a.requested_by.key_name.clone(),
+        owner: person(&a.requested_by.owner),
+        reason: a.reason.clone(),
+        requested_at: a.requested_at.to_rfc3339(),
+        expires_at: a.expires_at.to_rfc3339(),
+        approvals: a
+            .approvals
+            .iter()
+            .map(|v| ApprovalVote {
+                user: person(&v.user),
+                at: v.at.to_rfc3339(),
+            })
+            .collect(),
+        required_approvals: a.required_approvals,
+        status: a.status.as_str().to_owned(),
+    }
+}
+
+/// The inbox: `status` is "pending", "history" (everything decided or expired), "all", or
+/// one of the server's statuses.
 pub async fn list_approvals(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _status: &str,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    status: &str,
 ) -> CommandResult<Vec<ApprovalView>> {
-    Err(CommandError::not_available("show the approval inbox"))
+    let filter = match status {
+        "all" | "history" | "" => None,
+        s => Some(keyhold_core::api::ApprovalStatus::parse(s).ok_or_else(|| {
+            CommandError::new(ErrorKind::InvalidRequest, format!("Unknown status {s:?}."))
+        })?),
+    };
+    let page = authed(server, token)?
+        .list_approvals(filter, Some(500), None)
+        .await
+        .map_err(|e| from_client(server, e))?;
+    let history = status == "history";
+    Ok(page
+        .items
+        .iter()
+        .filter(|a| !history || a.status != keyhold_core::api::ApprovalStatus::Pending)
+        .map(approval_view)
+        .collect())
 }
 
 pub async fn approve(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _id: &str,
-    _comment: Option<&str>,
-    _code: Option<&Sensitive<String>>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    id: &str,
+    comment: Option<&str>,
+    code: Option<&Sensitive<String>>,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available("approve requests"))
+    authed(server, token)?
+        .approve(id, comment, code.map(|c| c.expose().as_str()))
+        .await
+        .map(|_| ())
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn deny(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _id: &str,
-    _reason: &str,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    id: &str,
+    reason: &str,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available("deny requests"))
+    authed(server, token)?
+        .deny(id, reason)
+        .await
+        .map(|_| ())
+        .map_err(|e| from_client(server, e))
 }
 
 /// Parse an optional RFC 3339 time from the filter.
