@@ -83,7 +83,7 @@ pub mod bindings {
 /// Start the app.
 pub fn run() {
     let builder = specta_builder();
-    let tokens = keystore::TokenStore::init();
+    let tokens = keystore::TokenStore::init(keystore::SERVICE);
     let result = tauri::Builder::default()
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {

@@ -12,7 +12,7 @@ const CHILD_ACCOUNT: &str = "KEYHOLD_KEYRING_TEST_ACCOUNT";
 
 #[test]
 fn keyutils_token_is_read_back_by_another_process() {
-    let store = TokenStore::init_with(Some("keyutils"));
+    let store = TokenStore::init_with(keyhold_desktop::keystore::SERVICE, Some("keyutils"));
     assert_eq!(
         store.backend(),
         KeyringBackend::KernelKeyutils,
@@ -63,7 +63,7 @@ fn keyutils_token_is_read_back_by_another_process() {
 
 #[test]
 fn memory_only_keeps_nothing() {
-    let store = TokenStore::init_with(Some("none"));
+    let store = TokenStore::init_with(keyhold_desktop::keystore::SERVICE, Some("none"));
     assert_eq!(store.backend(), KeyringBackend::MemoryOnly);
     store
         .save("http://127.0.0.1:1", &Sensitive::new("khs_x".to_owned()))

@@ -41,10 +41,16 @@ pub struct TokenStore {
 }
 
 impl TokenStore {
-    /// Pick and install the best store for this machine. Call once, at startup.
+    /// Pick and install the best store for this machine (or the one `KEYHOLD_KEYRING`
+    /// names). Call once, at startup.
     pub fn init(service: &'static str) -> Self {
-        let forced = std::env::var("KEYHOLD_KEYRING").ok();
-        let backend = match forced.as_deref() {
+        Self::init_with(service, std::env::var("KEYHOLD_KEYRING").ok().as_deref())
+    }
+
+    /// Like [`TokenStore::init`], with the choice given: `Some("secret-service")`,
+    /// `Some("keyutils")`, `Some("none")`, or `None` to pick the best available.
+    pub fn init_with(service: &'static str, forced: Option<&str>) -> Self {
+        let backend = match forced {
             Some("none") => KeyringBackend::MemoryOnly,
             Some("keyutils") => init_keyutils().unwrap_or(KeyringBackend::MemoryOnly),
             Some("secret-service") => init_secret_service().unwrap_or(KeyringBackend::MemoryOnly),
