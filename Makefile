@@ -55,12 +55,14 @@ test-ui:
 	cd ui && npm test
 
 # The real app in a real window under Xvfb, driven by tauri-driver + WebKitWebDriver.
+# Always --workspace: selecting single packages changes feature unification and would
+# rebuild half the dependency tree.
 test-desktop:
-	$(CARGO) build -p keyhold-desktop -p keyhold-server
+	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
-	$(XVFB) $(CARGO) nextest run -p keyhold-e2e --test desktop --no-fail-fast
+	$(XVFB) $(CARGO) nextest run --workspace --no-fail-fast -E 'binary(desktop)'
 else
-	$(XVFB) $(CARGO) test -p keyhold-e2e --test desktop
+	$(XVFB) $(CARGO) test --workspace --test desktop
 endif
 
 bench:
