@@ -8,13 +8,10 @@
 
 use std::net::IpAddr;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use ipnet::IpNet;
 use keyhold_core::api::{
-    AgentKey, CreateKeyRequest, CreateKeyResponse, DEFAULT_PAGE_LIMIT, IssueTokenRequest,
-    IssueTokenResponse, MAX_PAGE_LIMIT, Page,
+    AgentKey, CreateKeyRequest, CreateKeyResponse, IssueTokenRequest, IssueTokenResponse, Page,
 };
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::duration;
@@ -195,19 +192,6 @@ pub async fn create_key(
     })
 }
 
-fn encode_cursor(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("k:{id}"))
-}
-
-fn decode_cursor(c: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("k:").map(str::to_owned))
-        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
-}
-
 /// Owners and admins see every key of the tenant; everyone else their own.
 pub async fn list_keys(
     st: &AppState,
@@ -215,23 +199,16 @@ pub async fn list_keys(
     limit: Option<u32>,
     cursor: Option<&str>,
 ) -> ApiResult<Page<AgentKey>> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
-    if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE_LIMIT}."
-        )));
-    }
-    let after = cursor.map(decode_cursor).transpose()?;
+    let limit = crate::paging::limit(limit)?;
+    let after = cursor
+        .map(|c| crate::paging::decode_cursor('k', c))
+        .transpose()?;
     let owner = (!s.user.role.is_admin()).then_some(s.user.id.as_str());
     let keys = st
         .store
         .list_keys(s.tenant_id(), owner, after.as_deref(), limit)
         .await?;
-    let next_cursor = if keys.len() == limit as usize {
-        keys.last().map(|k| encode_cursor(&k.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::paging::next_cursor(&keys, limit, 'k', |k| k.id.clone());
     Ok(Page {
         items: keys.iter().map(to_api).collect(),
         next_cursor,

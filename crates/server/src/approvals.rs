@@ -8,12 +8,10 @@
 //! and allows one read of exactly that path within the grant TTL, consumed atomically.
 //! Requests and grants expire. Every step is audited in the same transaction.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use keyhold_core::api::{
-    Approval, ApprovalQuery, ApprovalStatus, ApproveRequest, CreateApprovalRequest,
-    DEFAULT_PAGE_LIMIT, DenyRequest, MAX_PAGE_LIMIT, Page, RequestedBy, TenantSettings,
+    Approval, ApprovalQuery, ApprovalStatus, ApproveRequest, CreateApprovalRequest, DenyRequest,
+    MAX_PAGE_LIMIT, Page, RequestedBy, TenantSettings,
 };
 use keyhold_core::duration;
 use keyhold_core::email::clean_text;
@@ -377,19 +375,6 @@ pub async fn create(
     Ok(to_api(v))
 }
 
-fn encode_cursor(id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("r:{id}"))
-}
-
-fn decode_cursor(c: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("r:").map(str::to_owned))
-        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
-}
-
 /// `GET /v1/approvals`: approvers see the tenant's requests; an agent its key's own.
 pub async fn list(
     st: &AppState,
@@ -397,12 +382,7 @@ pub async fn list(
     q: &ApprovalQuery,
     client: &ClientInfo,
 ) -> ApiResult<Page<Approval>> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
-    if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE_LIMIT}."
-        )));
-    }
+    let limit = crate::paging::limit(q.limit)?;
     let (tenant_id, key_id) = match c {
         SecretsCaller::Session(s) => {
             if !s.user.role.can_approve() {
@@ -417,7 +397,11 @@ pub async fn list(
     st.store
         .expire_approvals(&tenant_id, now, expiry_event(now, client))
         .await?;
-    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| crate::paging::decode_cursor('r', c))
+        .transpose()?;
     let items = st
         .store
         .list_approvals(
@@ -428,11 +412,7 @@ pub async fn list(
             limit,
         )
         .await?;
-    let next_cursor = if items.len() == limit as usize {
-        items.last().map(|v| encode_cursor(&v.record.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::paging::next_cursor(&items, limit, 'r', |v| v.record.id.clone());
     Ok(Page {
         items: items.into_iter().map(to_api).collect(),
         next_cursor,

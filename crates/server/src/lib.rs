@@ -18,6 +18,7 @@ pub mod mail;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod paging;
 pub mod passwords;
 pub mod secrets;
 pub mod sessions;

@@ -11,12 +11,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyhold_core::Sensitive;
 use keyhold_core::api::{
-    DEFAULT_PAGE_LIMIT, KekRotated, MAX_PAGE_LIMIT, MetadataQuery, Page, PutSecretRequest,
-    SecretMetadata, SecretSummary, SecretValue, SecretVersionInfo, SecretWritten,
+    KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretSummary, SecretValue,
+    SecretVersionInfo, SecretWritten,
 };
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::scope::Action;
@@ -478,36 +476,26 @@ pub async fn metadata(
     })
 }
 
-fn decode_cursor(c: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("p:").map(str::to_owned))
-        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
-}
-
 pub async fn list(
     st: &AppState,
     c: &SecretsCaller,
     q: &MetadataQuery,
 ) -> ApiResult<Page<SecretSummary>> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
-    if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE_LIMIT}."
-        )));
-    }
+    let limit = crate::paging::limit(q.limit)?;
     let prefix = PathPrefix::parse(q.prefix.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::invalid(format!("Invalid prefix: {e}.")))?;
-    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(|c| crate::paging::decode_cursor('p', c))
+        .transpose()?;
     let rows = st
         .store
         .list_secrets(tenant_of(c), &prefix, after.as_deref(), limit)
         .await?;
     let next_cursor = if rows.len() == limit as usize {
         rows.last()
-            .map(|r| URL_SAFE_NO_PAD.encode(format!("p:{}", r.path)))
+            .map(|r| crate::paging::encode_cursor('p', r.path.as_str()))
     } else {
         None
     };

@@ -12,16 +12,13 @@ use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::Stream;
-use keyhold_core::api::{
-    AuditEvent, AuditQuery, AuditVerifyResponse, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, Page,
-};
+use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
 use serde::Deserialize;
 
 use super::extract::{ApiQuery, Session};
 use crate::error::{ApiError, ApiResult};
+use crate::paging;
 use crate::state::SharedState;
 use crate::store::{AuditScope, Store};
 
@@ -44,19 +41,6 @@ fn scope_of(s: &Session) -> AuditScope {
     }
 }
 
-pub fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("a:{id}"))
-}
-
-fn decode_cursor(c: &str) -> ApiResult<i64> {
-    URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("a:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
-}
-
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", params(
     ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("action" = Option<String>, Query),
     ("actor" = Option<String>, Query), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
@@ -66,22 +50,21 @@ pub async fn list(
     s: Session,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
-    if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_PAGE_LIMIT}."
-        )));
-    }
-    let before = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let limit = paging::limit(q.limit)?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            paging::decode_cursor('a', c)?
+                .parse::<i64>()
+                .map_err(|_| ApiError::BadRequest("The cursor is not valid.".to_owned()))
+        })
+        .transpose()?;
     let items = st
         .store
         .audit_page(&scope_of(&s), &q, before, limit)
         .await?;
-    let next_cursor = if items.len() == limit as usize {
-        items.last().map(|e| encode_cursor(e.id))
-    } else {
-        None
-    };
+    let next_cursor = paging::next_cursor(&items, limit, 'a', |e| e.id.to_string());
     Ok(Json(Page { items, next_cursor }))
 }
 
