@@ -127,7 +127,7 @@ pub struct MfaStatus {
 }
 
 /// The start of TOTP enrollment: a QR code rendered in Rust and the manual key.
-#[derive(Clone, Debug, Serialize, Type)]
+#[derive(Clone, Serialize, Type)]
 pub struct TotpEnrollment {
     /// `data:image/svg+xml;base64,…` for an `<img>`.
     pub qr_data_url: String,
@@ -138,7 +138,7 @@ pub struct TotpEnrollment {
 }
 
 /// Shown once.
-#[derive(Clone, Debug, Serialize, Type)]
+#[derive(Clone, Serialize, Type)]
 pub struct BackupCodes {
     pub codes: Vec<String>,
 }
@@ -167,7 +167,7 @@ pub struct NewAgentKey {
 }
 
 /// Shown once: the key's secret is in this value and nowhere else.
-#[derive(Clone, Debug, Serialize, Type)]
+#[derive(Clone, Serialize, Type)]
 pub struct CreatedAgentKey {
     pub key: AgentKeyView,
     pub secret: String,
@@ -235,4 +235,48 @@ pub struct AuditPage {
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct SavedFile {
     pub path: String,
+}
+
+/// Show-once values cross to the web view by design, but never into a log or panic: their
+/// `Debug` names the type and hides the contents.
+macro_rules! redacted_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($t), "([redacted])"))
+            }
+        }
+    )*};
+}
+
+redacted_debug!(TotpEnrollment, BackupCodes, CreatedAgentKey);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_once_values_stay_out_of_debug() {
+        let codes = BackupCodes {
+            codes: vec!["abcd-efgh-jkmn".into()],
+        };
+        let d = format!("{codes:?}");
+        assert!(!d.contains("abcd") && d.contains("redacted"), "{d}");
+        let key = CreatedAgentKey {
+            key: AgentKeyView {
+                id: "k".into(),
+                name: "n".into(),
+                prefix: "kha_1234".into(),
+                scopes: vec![],
+                created_at: String::new(),
+                expires_at: None,
+                last_used_at: None,
+                last_used_ip: None,
+                revoked_at: None,
+                ip_allowlist: vec![],
+            },
+            secret: "kha_topsecretvalue".into(),
+        };
+        assert!(!format!("{key:?}").contains("topsecret"));
+    }
 }
