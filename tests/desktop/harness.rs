@@ -269,12 +269,15 @@ impl App {
     pub async fn wait_text(&self, id: &str, needle: &str) -> Result<String> {
         let deadline = Instant::now() + WAIT;
         loop {
-            let text = self.text(id).await?;
-            if text.contains(needle) {
-                return Ok(text);
-            }
+            // A re-render can replace the element between finding and reading it (WebKit
+            // then answers "node not found"): look it up again rather than fail.
+            let seen = match self.text(id).await {
+                Ok(text) if text.contains(needle) => return Ok(text),
+                Ok(text) => format!("says {text:?}"),
+                Err(e) => format!("could not be read ({e})"),
+            };
             if Instant::now() > deadline {
-                bail!("{id} says {text:?}, waited {WAIT:?} for {needle:?}");
+                bail!("{id} {seen}, waited {WAIT:?} for {needle:?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

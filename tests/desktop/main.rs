@@ -183,10 +183,13 @@ async fn sign_in(app: &mut App, ada: &Person) -> Result<()> {
 
 /// Wait until the live meter rates the typed password strong (zxcvbn 3 or 4).
 async fn wait_strong(app: &App) -> Result<()> {
-    let score = app.testid("password-score").await?;
     let deadline = std::time::Instant::now() + harness::WAIT;
     loop {
-        let s = score.attr("data-score").await?.unwrap_or_default();
+        // Looked up afresh each time: the meter re-renders as the password is typed.
+        let s = match app.testid("password-score").await?.attr("data-score").await {
+            Ok(v) => v.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if s == "3" || s == "4" {
             return Ok(());
         }
