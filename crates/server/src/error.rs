@@ -191,7 +191,7 @@ impl From<crate::store::StoreError> for ApiError {
         match e {
             S::NotFound => Self::NotFound,
             S::Conflict(m) => Self::Conflict(m),
-            S::Busy => Self::Unavailable,
+            S::Busy | S::Unavailable => Self::Unavailable,
             S::Other(e) => Self::Internal(e),
         }
     }

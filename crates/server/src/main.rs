@@ -44,6 +44,21 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// A write past the file size limit (RLIMIT_FSIZE) would otherwise kill the process with
+/// SIGXFSZ. Caught, the write fails with EFBIG like a full disk does, the store answers
+/// 503 and the server recovers once the limit is lifted: failing closed, not dying.
+#[cfg(unix)]
+fn survive_file_size_limit() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut xfsz = signal(SignalKind::from_raw(libc::SIGXFSZ))?;
+    tokio::spawn(async move {
+        while xfsz.recv().await.is_some() {
+            tracing::error!("a write went past the file size limit (SIGXFSZ); it failed");
+        }
+    });
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -80,6 +95,8 @@ async fn rotate(
 }
 
 async fn run(config: keyhold_server::config::Config) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    survive_file_size_limit()?;
     keyhold_server::check_listen_addr(&config.listen)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

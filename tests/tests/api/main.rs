@@ -13,6 +13,7 @@ mod cli_mfa;
 mod cli_secrets;
 mod crypto;
 mod email;
+mod fail_closed;
 mod isolation;
 mod keys;
 mod mfa;

@@ -37,6 +37,10 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("store busy")]
     Busy,
+    /// The database cannot take writes at all right now (disk full, read-only, I/O
+    /// error). Callers fail closed: nothing that needed the write is answered.
+    #[error("store unavailable")]
+    Unavailable,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

@@ -4,11 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings};
 use keyhold_core::path::SecretPath;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::{
-    SqliteStore, USER_COLS, from_us, insert_event, is_unique_violation, map_err, us, user_row,
-};
+use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
 use crate::audit::NewEvent;
 use crate::store::{
     ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
@@ -156,24 +154,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
     {
-        let (value, last) = self
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let (value, events) = f(&tx)?;
-                let mut last = None;
-                for e in &events {
-                    last = Some(insert_event(&tx, e)?);
-                }
-                tx.commit().map_err(map_err)?;
-                Ok((value, last))
-            })
-            .await?;
-        if let Some(id) = last {
-            self.audit_tx.send_replace(id);
-        }
-        Ok(value)
+        self.transact(f).await
     }
 }
 

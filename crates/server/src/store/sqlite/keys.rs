@@ -166,14 +166,14 @@ impl KeyStore for SqliteStore {
         ip: Option<String>,
     ) -> StoreResult<()> {
         let (t, id) = (tenant_id.to_owned(), key_id.to_owned());
-        self.run(move |c| {
+        self.transact(move |c| {
             c.prepare_cached(
                 "UPDATE agent_keys SET last_used_at = ?3, last_used_ip = ?4
                  WHERE tenant_id = ?1 AND id = ?2",
             )
             .and_then(|mut s| s.execute(params![t, id, us(now), ip]))
             .map_err(map_err)?;
-            Ok(())
+            Ok(((), Vec::new()))
         })
         .await
     }
@@ -285,7 +285,7 @@ impl KeyStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let (t, id) = (tenant_id.to_owned(), token_id.to_owned());
-        self.run(move |c| {
+        self.transact(move |c| {
             let n = c
                 .prepare_cached(
                     "UPDATE tokens SET uses = uses + 1
@@ -294,7 +294,7 @@ impl KeyStore for SqliteStore {
                 )
                 .and_then(|mut s| s.execute(params![t, id, us(now)]))
                 .map_err(map_err)?;
-            Ok(n == 1)
+            Ok((n == 1, Vec::new()))
         })
         .await
     }

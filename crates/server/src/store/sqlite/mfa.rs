@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SESSION_COLS, SqliteStore, from_us, insert_event, map_err, us};
+use super::{SESSION_COLS, SqliteStore, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::mfa::{
     ALREADY_ENABLED, LockoutPolicy, MfaEffect, MfaState, MfaStore, MfaTicketRecord, PROOF_SPENT,
@@ -74,27 +74,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
     {
-        let (value, last) = self
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let (value, events) = f(&tx)?;
-                if events.is_empty() {
-                    return Err(StoreError::Other(anyhow::anyhow!(
-                        "a security action must write an audit event"
-                    )));
-                }
-                let mut last = 0;
-                for e in &events {
-                    last = insert_event(&tx, e)?;
-                }
-                tx.commit().map_err(map_err)?;
-                Ok((value, last))
-            })
-            .await?;
-        self.audit_tx.send_replace(last);
-        Ok(value)
+        self.transact(move |tx| {
+            let (value, events) = f(tx)?;
+            if events.is_empty() {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "a security action must write an audit event"
+                )));
+            }
+            Ok((value, events))
+        })
+        .await
     }
 }
 

@@ -9,6 +9,7 @@ mod approvals;
 mod keys;
 mod mfa;
 mod secrets;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,9 +40,8 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     audit_tx: Arc<watch::Sender<i64>>,
-    /// Writers queue here, in order, instead of polling SQLite's lock: under load the
-    /// busy handler's sleep-and-retry gave second-long tail latencies.
-    writer: tokio::sync::Mutex<()>,
+    /// Every write goes through here (group commit, see `writer`).
+    writer: writer::Writer,
 }
 
 pub(crate) fn us(t: DateTime<Utc>) -> i64 {
@@ -52,6 +52,21 @@ pub(crate) fn from_us(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(v).unwrap_or_default()
 }
 
+/// Errors that say the database cannot be written now rather than that the request was
+/// wrong: busy or locked, disk full, read-only, an I/O failure.
+pub(crate) fn is_unavailable(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode as C;
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(
+        f.code,
+        C::DatabaseBusy
+            | C::DatabaseLocked
+            | C::DiskFull
+            | C::ReadOnly
+            | C::SystemIoFailure
+            | C::CannotOpen
+    ))
+}
+
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e
         && matches!(
@@ -60,6 +75,9 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
         )
     {
         return StoreError::Busy;
+    }
+    if is_unavailable(&e) {
+        return StoreError::Unavailable;
     }
     StoreError::Other(anyhow::Error::new(e))
 }
@@ -204,8 +222,9 @@ impl SqliteStore {
                  PRAGMA busy_timeout = 10000;",
             )
         });
+        // Eight readers plus the writer thread's own connection.
         let pool = Pool::builder()
-            .max_size(8)
+            .max_size(9)
             .build(manager)
             .with_context(|| format!("opening {}", path.display()))?;
         let mut conn = pool.get()?;
@@ -214,12 +233,13 @@ impl SqliteStore {
             conn.query_row("SELECT COALESCE(MAX(id), 0) FROM audit_events", [], |r| {
                 r.get(0)
             })?;
-        drop(conn);
-        let (audit_tx, _) = watch::channel(last);
+        let audit_tx = Arc::new(watch::channel(last).0);
+        let writer = writer::Writer::start(conn, audit_tx.clone())
+            .context("starting the store's writer thread")?;
         Ok(Self {
             pool,
-            audit_tx: Arc::new(audit_tx),
-            writer: tokio::sync::Mutex::new(()),
+            audit_tx,
+            writer,
         })
     }
 
@@ -237,26 +257,23 @@ impl SqliteStore {
         .map_err(|e| StoreError::Other(e.into()))?
     }
 
+    /// Run `f` in a write transaction together with the audit events it returns (possibly
+    /// none): both commit or neither. The answer comes once the commit is durable.
+    pub(crate) async fn transact<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
+    {
+        self.writer.transact(f).await
+    }
+
     /// Run `f` in a write transaction that also appends `event`; commit both or neither.
     pub(crate) async fn write<T, F>(&self, event: NewEvent, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
-        let _turn = self.writer.lock().await;
-        let (value, id) = self
-            .run(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let value = f(&tx)?;
-                let id = insert_event(&tx, &event)?;
-                tx.commit().map_err(map_err)?;
-                Ok((value, id))
-            })
-            .await?;
-        self.audit_tx.send_replace(id);
-        Ok(value)
+        self.transact(move |tx| Ok((f(tx)?, vec![event]))).await
     }
 }
 
@@ -404,13 +421,13 @@ impl AccountStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let (t, id) = (tenant_id.to_owned(), session_id.to_owned());
-        self.run(move |c| {
+        self.transact(move |c| {
             c.prepare_cached(
                 "UPDATE sessions SET last_seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
             )
             .and_then(|mut s| s.execute(params![t, id, us(now)]))
             .map_err(map_err)?;
-            Ok(())
+            Ok(((), Vec::new()))
         })
         .await
     }

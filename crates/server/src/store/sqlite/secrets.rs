@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use keyhold_core::path::{PathPrefix, SecretPath};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, from_us, insert_event, map_err, us};
+use super::{SqliteStore, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
     DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealer, SecretRecord, SecretStore,
@@ -63,20 +63,12 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>, &mut NewEvent) -> StoreResult<T> + Send + 'static,
     {
-        let (value, id) = self
-            .run(move |conn| {
-                let mut event = event;
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(map_err)?;
-                let value = f(&tx, &mut event)?;
-                let id = insert_event(&tx, &event)?;
-                tx.commit().map_err(map_err)?;
-                Ok((value, id))
-            })
-            .await?;
-        self.audit_tx.send_replace(id);
-        Ok(value)
+        self.transact(move |tx| {
+            let mut event = event;
+            let value = f(tx, &mut event)?;
+            Ok((value, vec![event]))
+        })
+        .await
     }
 }
 
@@ -125,7 +117,7 @@ impl SecretStore for SqliteStore {
     }
 
     async fn insert_first_kek(&self, row: KekRow) -> StoreResult<()> {
-        self.run(move |c| {
+        self.transact(move |c| {
             c.execute(
                 "INSERT INTO tenant_keks (tenant_id, version, wrapped, created_at)
                  SELECT ?1, ?2, ?3, ?4
@@ -133,7 +125,7 @@ impl SecretStore for SqliteStore {
                 params![row.tenant_id, row.version, row.wrapped, us(row.created_at)],
             )
             .map_err(map_err)?;
-            Ok(())
+            Ok(((), Vec::new()))
         })
         .await
     }

@@ -1,0 +1,325 @@
+//! Group commit: every write of the store runs on one thread that owns the write
+//! connection, and the jobs that queue up while a commit is being made durable share the
+//! next transaction and its fsync.
+//!
+//! Why: with `synchronous=FULL` each commit costs an fsync, and every read of a secret
+//! writes its audit event. One transaction per request made the fsync the ceiling on
+//! secret reads; sharing it lets throughput grow with concurrency instead. Nothing is
+//! weakened: a job's caller is answered only after the transaction that holds its changes
+//! has committed, so an acknowledged read was audited and an acknowledged write is on disk.
+//!
+//! Each job runs inside its own SAVEPOINT, so a job that fails (a conflict, a constraint)
+//! is rolled back alone and its neighbours in the batch still commit. A single writer also
+//! means writers never meet SQLite's busy lock: they wait their turn in the queue.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::thread;
+
+use r2d2::PooledConnection;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Transaction, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::{insert_event, is_unavailable};
+use crate::audit::NewEvent;
+use crate::store::{StoreError, StoreResult};
+
+/// How many jobs may share one transaction; bounds the work lost to one failed commit
+/// and the latency of the first job in a batch.
+const MAX_BATCH: usize = 256;
+/// Jobs waiting for the writer. Beyond this, callers wait to enqueue (backpressure).
+const QUEUE: usize = 4096;
+
+/// Why a batch did not commit, told to every job in it.
+#[derive(Clone, Debug)]
+enum BatchError {
+    /// The database cannot take writes now (locked, full, read-only, I/O error).
+    Unavailable(String),
+    Other(String),
+}
+
+impl BatchError {
+    fn of(e: &rusqlite::Error) -> Self {
+        if is_unavailable(e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Other(e.to_string())
+        }
+    }
+
+    fn into_store(self) -> StoreError {
+        match self {
+            Self::Unavailable(m) => {
+                tracing::error!(error = %m, "write not committed: the database is unavailable");
+                StoreError::Unavailable
+            }
+            Self::Other(m) => StoreError::Other(anyhow::anyhow!("commit failed: {m}")),
+        }
+    }
+}
+
+/// What a job left behind once it ran: whether its savepoint stands, the id of the last
+/// audit event it appended, and how to answer its caller once the batch's fate is known.
+struct Staged {
+    ok: bool,
+    last_event: Option<i64>,
+    answer: Box<dyn FnOnce(Result<(), BatchError>) + Send>,
+}
+
+/// A job runs against the batch's transaction, or against `None` when its batch could not
+/// start (then it only prepares its answer, which will carry the batch's error).
+type Job = Box<dyn FnOnce(Option<&Transaction<'_>>) -> Staged + Send>;
+
+/// The handle the store keeps: a queue into the writer thread.
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Start the writer thread on `conn`. It stops when the store (the last sender) drops.
+    pub(crate) fn start(
+        conn: PooledConnection<SqliteConnectionManager>,
+        audit_tx: std::sync::Arc<watch::Sender<i64>>,
+    ) -> std::io::Result<Self> {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        thread::Builder::new()
+            .name("keyhold-writer".into())
+            .spawn(move || run(conn, jobs, &audit_tx))?;
+        Ok(Self { queue })
+    }
+
+    /// Run `f` in the next shared transaction and append the events it returns; answer
+    /// once that transaction has committed (or with why it did not).
+    pub(crate) async fn transact<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |tx| {
+            let result = tx.map(|tx| {
+                f(tx).and_then(|(value, events)| {
+                    let mut last = None;
+                    for e in &events {
+                        last = Some(insert_event(tx, e)?);
+                    }
+                    Ok((value, last))
+                })
+            });
+            let ok = matches!(result, Some(Ok(_)));
+            let last_event = match &result {
+                Some(Ok((_, last))) => *last,
+                _ => None,
+            };
+            Staged {
+                ok,
+                last_event,
+                answer: Box::new(move |batch| {
+                    let out = match (result, batch) {
+                        (Some(Err(e)), _) => Err(e),
+                        (_, Err(b)) => Err(b.into_store()),
+                        (Some(Ok((value, _))), Ok(())) => Ok(value),
+                        (None, Ok(())) => Err(StoreError::Other(anyhow::anyhow!(
+                            "a write was skipped by its batch"
+                        ))),
+                    };
+                    // The caller may have gone (request cancelled); the commit stands.
+                    let _ = reply.send(out);
+                }),
+            }
+        });
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the store's writer has stopped")))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other(anyhow::anyhow!("the store's writer dropped a write")))?
+    }
+}
+
+fn run(
+    mut conn: PooledConnection<SqliteConnectionManager>,
+    mut jobs: mpsc::Receiver<Job>,
+    audit_tx: &watch::Sender<i64>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, &mut batch, audit_tx);
+    }
+}
+
+/// Run every job of `batch` in one transaction, then answer them all.
+fn commit_batch(
+    conn: &mut rusqlite::Connection,
+    batch: &mut Vec<Job>,
+    audit_tx: &watch::Sender<i64>,
+) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let why = BatchError::of(&e);
+            for job in batch.drain(..) {
+                fail_unrun(job, why.clone());
+            }
+            return;
+        }
+    };
+    let mut staged = Vec::with_capacity(batch.len());
+    let mut broken: Option<BatchError> = None;
+    for job in batch.drain(..) {
+        if let Some(why) = &broken {
+            fail_unrun(job, why.clone());
+            continue;
+        }
+        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+            broken = Some(BatchError::of(&e));
+            fail_unrun(job, BatchError::of(&e));
+            continue;
+        }
+        let s = catch_unwind(AssertUnwindSafe(|| job(Some(&tx)))).unwrap_or_else(|_| Staged {
+            ok: false,
+            last_event: None,
+            answer: Box::new(|_| {}),
+        });
+        let end = if s.ok {
+            tx.execute_batch("RELEASE job")
+        } else {
+            tx.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        if let Err(e) = end {
+            // SQLite rolled the whole transaction back (disk full, I/O error): nothing
+            // of this batch can commit.
+            broken = Some(BatchError::of(&e));
+        }
+        staged.push(s);
+    }
+    let outcome = match broken {
+        Some(why) => Err(why),
+        None => tx.commit().map_err(|e| BatchError::of(&e)),
+    };
+    if outcome.is_ok()
+        && let Some(last) = staged
+            .iter()
+            .filter(|s| s.ok)
+            .filter_map(|s| s.last_event)
+            .max()
+    {
+        audit_tx.send_replace(last);
+    }
+    for s in staged {
+        (s.answer)(outcome.clone());
+    }
+}
+
+/// Answer a job that never ran with why its batch failed.
+fn fail_unrun(job: Job, why: BatchError) {
+    (job(None).answer)(Err(why));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::DateTime;
+
+    use super::super::SqliteStore;
+    use crate::audit::{ClientInfo, NewEvent};
+    use crate::store::{AccountStore, StoreError};
+
+    fn event(n: usize) -> NewEvent {
+        NewEvent::new("test.write", DateTime::UNIX_EPOCH, &ClientInfo::default())
+            .tenant("t1")
+            .target(format!("row:{n}"))
+    }
+
+    async fn count(store: &SqliteStore, sql: &'static str) -> i64 {
+        store
+            .run(move |c| {
+                c.query_row(sql, [], |r| r.get(0))
+                    .map_err(super::super::map_err)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Many concurrent writers share batches; the one that fails is rolled back alone and
+    /// every other write and its event commit, with the audit chain intact.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failing_job_is_rolled_back_alone_and_its_batch_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("w.db")).unwrap());
+        store
+            .run(|c| {
+                c.execute_batch("CREATE TABLE rows (n INTEGER PRIMARY KEY)")
+                    .map_err(super::super::map_err)
+            })
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..200usize)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .transact(move |tx| {
+                            tx.execute("INSERT INTO rows (n) VALUES (?1)", [n as i64])
+                                .map_err(super::super::map_err)?;
+                            if n % 50 == 7 {
+                                // Fails after its own insert: that insert must not stay.
+                                return Err(StoreError::Conflict("job refused"));
+                            }
+                            Ok((n, vec![event(n)]))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        for (n, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(v) => {
+                    assert_eq!(v, n);
+                    ok += 1;
+                }
+                Err(StoreError::Conflict(_)) => assert_eq!(n % 50, 7),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(ok, 196);
+        assert_eq!(count(&store, "SELECT COUNT(*) FROM rows").await, 196);
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM rows WHERE n % 50 = 7").await,
+            0
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'test.write'"
+            )
+            .await,
+            196
+        );
+        let verify = store.audit_verify("t1").await.unwrap();
+        assert!(verify.ok, "{verify:?}");
+    }
+
+    /// A panicking job must not take the writer down with it.
+    #[tokio::test]
+    async fn a_panicking_job_leaves_the_writer_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let r = store
+            .transact(|_| -> crate::store::StoreResult<((), Vec<NewEvent>)> { panic!("boom") })
+            .await;
+        assert!(r.is_err());
+        let n = store.transact(|_| Ok((5, vec![event(1)]))).await.unwrap();
+        assert_eq!(n, 5);
+    }
+}
