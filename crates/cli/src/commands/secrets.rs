@@ -2,11 +2,15 @@
 
 use std::io::{IsTerminal, Read, Write};
 
-use keyhold_core::Sensitive;
-use keyhold_core::api::{MetadataQuery, SecretSummary};
-use keyhold_core::path::PathPrefix;
+use std::time::Duration;
+
+use keyhold_client::Client;
+use keyhold_core::api::{ApprovalStatus, MetadataQuery, SecretSummary, SecretValue};
+use keyhold_core::path::{PathPrefix, SecretPath};
+use keyhold_core::{ErrorCode, Sensitive};
 
 use crate::cli::SecretsCommand;
+use crate::commands::wait;
 use crate::context::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::output;
@@ -87,6 +91,73 @@ pub async fn list_all(
     }
 }
 
+/// `get --wait-approval`: read; while the answer is `approval_required`, wait for the
+/// decision on the request it names and read again. An approved critical request opens
+/// only after its delay, so reads then wait for `available_at` (re-checked at least every
+/// 30 s, since the server's clock decides). A grant spent by a parallel read leads to a
+/// new request, which is waited for in turn.
+async fn read_after_approval(
+    client: &Client,
+    path: &SecretPath,
+    version: Option<u32>,
+    silent: bool,
+) -> CliResult<SecretValue> {
+    let spinner = wait::Spinner::new();
+    let mut announced: Option<String> = None;
+    let mut approved: Option<String> = None;
+    let result = loop {
+        let e = match client.get_secret(path, version).await {
+            Ok(v) => break Ok(v),
+            Err(e) if e.code() == Some(ErrorCode::ApprovalRequired) => e,
+            Err(e) => break Err(e.into()),
+        };
+        let Some(id) = e.extra_str("approval_id").map(str::to_owned) else {
+            break Err(e.into());
+        };
+        if !silent && announced.as_deref() != Some(id.as_str()) {
+            spinner.set(format!("Waiting for approval {id} of {path}"));
+            if !std::io::stderr().is_terminal() {
+                eprintln!("keyhold: waiting for approval {id} of {path}");
+            }
+            announced = Some(id.clone());
+        }
+        let a = match wait::until_decided(client, &id, &spinner, None).await {
+            Ok(a) => a,
+            Err(e) => break Err(e),
+        };
+        match a.status {
+            ApprovalStatus::Approved => pause_until_open(&a, &spinner, &mut approved).await,
+            // Spent by a parallel read: the next read opens (or joins) a new request.
+            ApprovalStatus::Used => {}
+            _ => break Err(wait::ended(&a)),
+        }
+    };
+    spinner.done();
+    result
+}
+
+/// Before reading again on an approved request: at once the first time (a grant with no
+/// delay is open now), then until its `available_at` by this computer's clock, capped so
+/// that a clock ahead of or behind the server's costs at most 30 s (at least 2 s between
+/// reads, since the server's clock decides and each early read is audited).
+async fn pause_until_open(
+    a: &keyhold_core::api::Approval,
+    spinner: &wait::Spinner,
+    seen: &mut Option<String>,
+) {
+    spinner.show(a);
+    if seen.as_deref() != Some(a.id.as_str()) {
+        *seen = Some(a.id.clone());
+        return;
+    }
+    let pause = a
+        .available_at
+        .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+        .unwrap_or(Duration::ZERO)
+        .clamp(Duration::from_secs(2), Duration::from_secs(30));
+    tokio::time::sleep(pause).await;
+}
+
 pub async fn run(ctx: &Ctx, cmd: &SecretsCommand) -> CliResult<()> {
     match cmd {
         SecretsCommand::Set {
@@ -117,8 +188,14 @@ pub async fn run(ctx: &Ctx, cmd: &SecretsCommand) -> CliResult<()> {
             path,
             version,
             silent,
+            wait_approval,
         } => {
-            let s = ctx.authed()?.get_secret(path, *version).await?;
+            let client = ctx.authed()?;
+            let s = if *wait_approval {
+                read_after_approval(&client, path, *version, *silent).await?
+            } else {
+                client.get_secret(path, *version).await?
+            };
             if ctx.json {
                 return output::json(&s);
             }

@@ -1,0 +1,180 @@
+//! Waiting for an approval decision, shared by `approvals wait` and
+//! `secrets get --wait-approval`.
+//!
+//! The live feed (`/v1/approvals/stream`) brings a decision the moment it is made; a
+//! `GET` of the request now and then also catches what the feed cannot announce by
+//! itself (the server applies expiry lazily, when approvals are read) and covers callers
+//! the feed refuses (members without the approver role) or a feed that dropped.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use keyhold_client::Client;
+use keyhold_client::sse::EventStream;
+use keyhold_core::api::{Approval, ApprovalStatus};
+
+use crate::error::{CliError, CliResult};
+
+/// How often the spinner's time left is redrawn.
+const TICK: Duration = Duration::from_secs(1);
+/// Seconds between `GET`s while the feed is up, and without it.
+const POLL_WITH_FEED: u32 = 15;
+const POLL_WITHOUT_FEED: u32 = 2;
+
+/// A spinner on stderr, drawn only when stderr is a terminal (CI logs and pipes get
+/// nothing from it).
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    pub fn new() -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Self(bar)
+    }
+
+    pub fn set(&self, msg: String) {
+        self.0.set_message(msg);
+    }
+
+    /// Describe where `a` stands, with the time left until it lapses or opens.
+    pub fn show(&self, a: &Approval) {
+        let msg = match (a.status, a.available_at) {
+            (ApprovalStatus::Approved, Some(at)) if at > Utc::now() => format!(
+                "{} approved; the read opens in {}",
+                a.id,
+                left(at)
+            ),
+            _ => format!(
+                "Waiting for approval {} of {} ({}/{} approvals, {} left)",
+                a.id,
+                a.path,
+                a.approvals.len(),
+                a.required_approvals,
+                left(a.expires_at)
+            ),
+        };
+        self.set(msg);
+    }
+
+    pub fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Time from now until `at`, as `1h 02m 03s` (never negative). Measured with this
+/// computer's clock against the server's timestamps.
+pub fn left(at: DateTime<Utc>) -> String {
+    let secs = (at - Utc::now()).num_seconds().max(0);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// The request once it is no longer pending (approved, denied, expired or used), or
+/// `ApprovalRequired` when `timeout` passes first.
+pub async fn until_decided(
+    client: &Client,
+    id: &str,
+    spinner: &Spinner,
+    timeout: Option<Duration>,
+) -> CliResult<Approval> {
+    let started = Instant::now();
+    // Subscribe before the first read so that no decision falls between the two.
+    let mut feed: Option<EventStream> = client.approvals_stream().await.ok();
+    let mut a = client.approval(id).await?;
+    let mut since_poll = 0u32;
+    loop {
+        spinner.show(&a);
+        if a.status != ApprovalStatus::Pending {
+            return Ok(a);
+        }
+        if timeout.is_some_and(|t| started.elapsed() >= t) {
+            return Err(CliError::ApprovalRequired {
+                message: format!("Approval {id} is still pending; gave up waiting."),
+                approval_id: Some(id.to_owned()),
+            });
+        }
+        let every = if feed.is_some() {
+            POLL_WITH_FEED
+        } else {
+            POLL_WITHOUT_FEED
+        };
+        match next_event(&mut feed).await {
+            Event::Update(update) if update.id == id => {
+                a = *update;
+                since_poll = 0;
+                continue;
+            }
+            Event::Update(_) => continue,
+            Event::Closed => {
+                feed = None;
+                continue;
+            }
+            Event::Tick => since_poll += 1,
+        }
+        if since_poll >= every {
+            since_poll = 0;
+            a = client.approval(id).await?;
+        }
+    }
+}
+
+enum Event {
+    /// A request changed (maybe another one: the feed carries all the caller may see).
+    Update(Box<Approval>),
+    /// The feed ended or failed: poll from now on.
+    Closed,
+    /// A second passed.
+    Tick,
+}
+
+async fn next_event(feed: &mut Option<EventStream>) -> Event {
+    let Some(stream) = feed.as_mut() else {
+        tokio::time::sleep(TICK).await;
+        return Event::Tick;
+    };
+    tokio::select! {
+        ev = stream.next() => match ev {
+            Some(Ok(ev)) => match serde_json::from_str::<Approval>(&ev.data) {
+                Ok(a) => Event::Update(Box::new(a)),
+                // Something this client does not know: the next poll settles it.
+                Err(_) => Event::Tick,
+            },
+            Some(Err(_)) | None => Event::Closed,
+        },
+        () = tokio::time::sleep(TICK) => Event::Tick,
+    }
+}
+
+/// The error for a request that ended without a usable yes.
+pub fn ended(a: &Approval) -> CliError {
+    match a.status {
+        ApprovalStatus::Denied => CliError::Denied(format!(
+            "Approval {} was denied by {}: {}",
+            a.id,
+            a.denied_by.as_ref().map_or("an approver", |p| p.email.as_str()),
+            a.deny_reason.as_deref().unwrap_or("no reason given")
+        )),
+        ApprovalStatus::Used => CliError::Expired(format!(
+            "Approval {} was already used; the next read opens a new request.",
+            a.id
+        )),
+        _ => CliError::Expired(format!(
+            "Approval {} expired without a decision; the next read opens a new request.",
+            a.id
+        )),
+    }
+}
