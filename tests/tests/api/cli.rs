@@ -172,3 +172,44 @@ fn completions_and_man_page_are_generated() {
     let man = keyhold("http://127.0.0.1:1", &["man"], None, &[]);
     assert!(String::from_utf8_lossy(&man.stdout).contains(".TH keyhold"));
 }
+
+/// What a CLI run shows, for a snapshot: exit code, stdout, stderr.
+pub fn shown(o: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code().map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// insta settings that blank what changes from run to run: ids, times, key and token
+/// secrets and prefixes, ports, the per-run part of test email addresses, durations left.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    for (re, with) in [
+        // Same width as what they replace, so that tables stay aligned.
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+            "[time]",
+        ),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "YYYY-MM-DD hh:mm:ss"),
+        (r"\bkh([astsi])_[A-Za-z0-9_\-]+", "kh${1}_[secret]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"([a-z][a-z0-9-]*)\.\d+\.\d+@example\.com", "${1}@example.com"),
+    ] {
+        s.add_filter(re, with);
+    }
+    s
+}
+
+/// Snapshot a CLI run under `name` (tests/tests/api/snapshots/cli@NAME.snap).
+pub fn snap(name: &str, o: &Output) {
+    snapshot_settings().bind(|| insta::assert_snapshot!(name, shown(o)));
+}

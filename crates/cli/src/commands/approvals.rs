@@ -208,7 +208,7 @@ pub async fn run(ctx: &Ctx, cmd: &ApprovalsCommand) -> CliResult<()> {
             Ok(())
         }
         ApprovalsCommand::Wait { id, timeout } => {
-            let spinner = wait::Spinner::new();
+            let spinner = wait::Spinner::new(true);
             let result = wait::until_decided(&client, id, &spinner, *timeout).await;
             spinner.done();
             let a = result?;

@@ -102,9 +102,10 @@ async fn read_after_approval(
     version: Option<u32>,
     silent: bool,
 ) -> CliResult<SecretValue> {
-    let spinner = wait::Spinner::new();
+    let spinner = wait::Spinner::new(!silent);
     let mut announced: Option<String> = None;
     let mut approved: Option<String> = None;
+    let mut last: Option<keyhold_core::api::Approval> = None;
     let result = loop {
         let e = match client.get_secret(path, version).await {
             Ok(v) => break Ok(v),
@@ -114,6 +115,14 @@ async fn read_after_approval(
         let Some(id) = e.extra_str("approval_id").map(str::to_owned) else {
             break Err(e.into());
         };
+        // Approved, in its critical delay: no need to ask the server what it just said.
+        if let Some(a) = &last
+            && a.id == id
+            && e.extra_str("status") == Some("approved")
+        {
+            pause_until_open(a, &spinner, &mut approved).await;
+            continue;
+        }
         if !silent && announced.as_deref() != Some(id.as_str()) {
             spinner.set(format!("Waiting for approval {id} of {path}"));
             if !std::io::stderr().is_terminal() {
@@ -125,11 +134,13 @@ async fn read_after_approval(
             Ok(a) => a,
             Err(e) => break Err(e),
         };
-        match a.status {
-            ApprovalStatus::Approved => pause_until_open(&a, &spinner, &mut approved).await,
+        let status = a.status;
+        let a = last.insert(a);
+        match status {
+            ApprovalStatus::Approved => pause_until_open(a, &spinner, &mut approved).await,
             // Spent by a parallel read: the next read opens (or joins) a new request.
             ApprovalStatus::Used => {}
-            _ => break Err(wait::ended(&a)),
+            _ => break Err(wait::ended(a)),
         }
     };
     spinner.done();

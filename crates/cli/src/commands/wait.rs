@@ -24,12 +24,12 @@ const POLL_WITH_FEED: u32 = 15;
 const POLL_WITHOUT_FEED: u32 = 2;
 
 /// A spinner on stderr, drawn only when stderr is a terminal (CI logs and pipes get
-/// nothing from it).
+/// nothing from it) and `shown` (`--silent` turns it off).
 pub struct Spinner(ProgressBar);
 
 impl Spinner {
-    pub fn new() -> Self {
-        if !std::io::stderr().is_terminal() {
+    pub fn new(shown: bool) -> Self {
+        if !shown || !std::io::stderr().is_terminal() {
             return Self(ProgressBar::hidden());
         }
         let bar = ProgressBar::new_spinner();
