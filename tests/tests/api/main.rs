@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod cli_approvals;
 mod cli_keys;
+mod cli_members;
 mod cli_mfa;
 mod cli_secrets;
 mod crypto;
