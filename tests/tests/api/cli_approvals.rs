@@ -9,9 +9,9 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use keyhold_client::Client;
+use keyhold_core::Sensitive;
 use keyhold_core::api::{ApprovalStatus, Role, SignupRequest};
 use keyhold_core::tier::Tier;
-use keyhold_core::Sensitive;
 use keyhold_e2e::{STRONG_PASSWORD, TestServer, target_bin};
 
 use crate::cli::{keyhold, snap, text};
@@ -157,7 +157,11 @@ async fn two_approvers_with_2fa_open_a_critical_read_the_agent_waits_for() {
     assert_eq!(items[0]["required_approvals"], 2);
     snap("approvals_list_json", &list_json);
     let show = as_a(&["approvals", "show", &id], None);
-    assert!(stdout(&show).contains("agent (owner@example.com)"), "{}", text(&show));
+    assert!(
+        stdout(&show).contains("agent (owner@example.com)"),
+        "{}",
+        text(&show)
+    );
     snap("approvals_show", &show);
     let show_json = as_a(&["approvals", "show", &id, "--json"], None);
     let v: serde_json::Value = serde_json::from_slice(&show_json.stdout).unwrap();
@@ -182,7 +186,15 @@ async fn two_approvers_with_2fa_open_a_critical_read_the_agent_waits_for() {
     // Alice votes with --code; twice is refused; Bob's code comes from stdin.
     let code_a = next_code(&ts, &a_totp);
     let first = as_a(
-        &["approvals", "approve", &id, "--code", &code_a, "--comment", "deploy"],
+        &[
+            "approvals",
+            "approve",
+            &id,
+            "--code",
+            &code_a,
+            "--comment",
+            "deploy",
+        ],
         None,
     );
     assert!(first.status.success(), "{}", text(&first));
@@ -190,7 +202,13 @@ async fn two_approvers_with_2fa_open_a_critical_read_the_agent_waits_for() {
     assert!(!text(&first).contains(&code_a), "the code was echoed");
     snap("approvals_approve_first", &first);
     let twice = as_a(
-        &["approvals", "approve", &id, "--code", &next_code(&ts, &a_totp)],
+        &[
+            "approvals",
+            "approve",
+            &id,
+            "--code",
+            &next_code(&ts, &a_totp),
+        ],
         None,
     );
     assert_eq!(twice.status.code(), Some(1), "{}", text(&twice));
@@ -224,10 +242,7 @@ async fn two_approvers_with_2fa_open_a_critical_read_the_agent_waits_for() {
     let err = String::from_utf8_lossy(&got.stderr);
     assert!(err.contains(&format!("waiting for approval {id}")), "{err}");
     assert!(!err.contains(VALUE));
-    assert_eq!(
-        a.approval(&id).await.unwrap().status,
-        ApprovalStatus::Used
-    );
+    assert_eq!(a.approval(&id).await.unwrap().status, ApprovalStatus::Used);
     let used = as_a(&["approvals", "show", &id], None);
     assert!(stdout(&used).contains("used"), "{}", text(&used));
     outputs.push(used);
@@ -255,9 +270,8 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
     let member_token = member.token().unwrap().to_owned();
     let boss_token = boss.client.token().unwrap().to_owned();
     let agent_env = [("KEYHOLD_AGENT_KEY", agent_secret.as_str())];
-    let as_appr = |args: &[&str]| {
-        keyhold(&url, args, None, &[("KEYHOLD_TOKEN", appr_token.as_str())])
-    };
+    let as_appr =
+        |args: &[&str]| keyhold(&url, args, None, &[("KEYHOLD_TOKEN", appr_token.as_str())]);
     let mut outputs: Vec<Output> = Vec::new();
 
     let getter = spawn(
@@ -298,9 +312,18 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
     // Bad flags and values: clear errors, exit 2.
     for (args, says) in [
         (vec!["approvals", "deny", id.as_str()], "--reason"),
-        (vec!["approvals", "deny", id.as_str(), "--reason", "  "], "1 to 500"),
-        (vec!["approvals", "list", "--status", "open"], "pending, approved"),
-        (vec!["approvals", "wait", id.as_str(), "--timeout", "soon"], "invalid value"),
+        (
+            vec!["approvals", "deny", id.as_str(), "--reason", "  "],
+            "1 to 500",
+        ),
+        (
+            vec!["approvals", "list", "--status", "open"],
+            "pending, approved",
+        ),
+        (
+            vec!["approvals", "wait", id.as_str(), "--timeout", "soon"],
+            "invalid value",
+        ),
         (vec!["approvals", "frobnicate"], "unrecognized subcommand"),
     ] {
         let o = as_appr(&args);
@@ -316,7 +339,13 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
     outputs.extend([own, by_member, missing]);
 
     // Deny: both waiting processes end with exit 8.
-    let deny = as_appr(&["approvals", "deny", &id, "--reason", "not during the freeze"]);
+    let deny = as_appr(&[
+        "approvals",
+        "deny",
+        &id,
+        "--reason",
+        "not during the freeze",
+    ]);
     assert!(deny.status.success(), "{}", text(&deny));
     snap("approvals_deny", &deny);
     outputs.push(deny);
@@ -349,9 +378,8 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
         .token()
         .unwrap()
         .to_owned();
-    let as_appr = |args: &[&str]| {
-        keyhold(&url, args, None, &[("KEYHOLD_TOKEN", appr_token.as_str())])
-    };
+    let as_appr =
+        |args: &[&str]| keyhold(&url, args, None, &[("KEYHOLD_TOKEN", appr_token.as_str())]);
     let expired = as_appr(&["approvals", "list", "--status", "expired", "--json"]);
     let items: Vec<serde_json::Value> = serde_json::from_slice(&expired.stdout).unwrap();
     assert_eq!(items.len(), 1, "{}", text(&expired));
@@ -363,7 +391,13 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
     // A sensitive request needs one approver and no code; --wait-approval then reads.
     let getter = spawn(
         &url,
-        &["secrets", "get", "p/DB_PASSWORD", "--wait-approval", "--silent"],
+        &[
+            "secrets",
+            "get",
+            "p/DB_PASSWORD",
+            "--wait-approval",
+            "--silent",
+        ],
         &agent_env,
     );
     let third = pending_id(&ts.client().with_token(appr_token.clone())).await;
@@ -374,7 +408,11 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
     let got = finish(getter).await;
     assert_eq!(got.status.code(), Some(0), "{}", text(&got));
     assert_eq!(stdout(&got), VALUE);
-    assert!(got.stderr.is_empty(), "--silent wrote to stderr: {}", text(&got));
+    assert!(
+        got.stderr.is_empty(),
+        "--silent wrote to stderr: {}",
+        text(&got)
+    );
 
     for o in &outputs {
         assert!(!text(o).contains(VALUE), "value in output: {}", text(o));

@@ -23,9 +23,18 @@ async fn invite_list_change_role_and_remove() {
     let k = |args: &[&str]| keyhold(&url, args, None, &[("KEYHOLD_TOKEN", token.as_str())]);
 
     // Invite: human and JSON output; the link goes by mail, never to the terminal.
-    let inv = k(&["members", "invite", "erin@example.com", "--role", "approver"]);
+    let inv = k(&[
+        "members",
+        "invite",
+        "erin@example.com",
+        "--role",
+        "approver",
+    ]);
     assert!(inv.status.success(), "{}", text(&inv));
-    assert!(!text(&inv).contains("khi_"), "the invitation token was printed");
+    assert!(
+        !text(&inv).contains("khi_"),
+        "the invitation token was printed"
+    );
     snap("members_invite", &inv);
     assert!(ts.mailed_link("erin@example.com", "/signup").is_some());
     let inv_json = k(&["members", "invite", "frank@example.com", "--json"]);
@@ -43,7 +52,10 @@ async fn invite_list_change_role_and_remove() {
         (vec!["members", "invite", "not-an-address"], "not an email"),
         (vec!["members", "invite"], "<EMAIL>"),
         (vec!["members", "role", "owner@example.com"], "<ROLE>"),
-        (vec!["members", "role", "owner@example.com", "boss"], "invalid value"),
+        (
+            vec!["members", "role", "owner@example.com", "boss"],
+            "invalid value",
+        ),
         (vec!["members", "remove"], "<MEMBER>"),
         (vec!["members", "kick", "x"], "unrecognized subcommand"),
     ] {

@@ -13,6 +13,7 @@ mod cli_keys;
 mod cli_members;
 mod cli_mfa;
 mod cli_secrets;
+mod cli_snapshots;
 mod crypto;
 mod email;
 mod isolation;

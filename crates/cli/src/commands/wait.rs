@@ -47,11 +47,9 @@ impl Spinner {
     /// Describe where `a` stands, with the time left until it lapses or opens.
     pub fn show(&self, a: &Approval) {
         let msg = match (a.status, a.available_at) {
-            (ApprovalStatus::Approved, Some(at)) if at > Utc::now() => format!(
-                "{} approved; the read opens in {}",
-                a.id,
-                left(at)
-            ),
+            (ApprovalStatus::Approved, Some(at)) if at > Utc::now() => {
+                format!("{} approved; the read opens in {}", a.id, left(at))
+            }
             _ => format!(
                 "Waiting for approval {} of {} ({}/{} approvals, {} left)",
                 a.id,
@@ -165,7 +163,9 @@ pub fn ended(a: &Approval) -> CliError {
         ApprovalStatus::Denied => CliError::Denied(format!(
             "Approval {} was denied by {}: {}",
             a.id,
-            a.denied_by.as_ref().map_or("an approver", |p| p.email.as_str()),
+            a.denied_by
+                .as_ref()
+                .map_or("an approver", |p| p.email.as_str()),
             a.deny_reason.as_deref().unwrap_or("no reason given")
         )),
         ApprovalStatus::Used => CliError::Expired(format!(
