@@ -163,7 +163,7 @@ async fn pause_until_open(
     }
     let pause = a
         .available_at
-        .and_then(|at| (at - chrono::Utc::now()).to_std().ok())
+        .and_then(|at| (at - wait::local_now()).to_std().ok())
         .unwrap_or(Duration::ZERO)
         .clamp(Duration::from_secs(2), Duration::from_secs(30));
     tokio::time::sleep(pause).await;

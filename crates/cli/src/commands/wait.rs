@@ -3,8 +3,8 @@
 //!
 //! The live feed (`/v1/approvals/stream`) brings a decision the moment it is made; a
 //! `GET` of the request now and then also catches what the feed cannot announce by
-//! itself (the server applies expiry lazily, when approvals are read) and covers callers
-//! the feed refuses (members without the approver role) or a feed that dropped.
+//! itself (the server applies expiry lazily, when approvals are read) and covers a feed
+//! that is refused or dropped.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ impl Spinner {
     /// Describe where `a` stands, with the time left until it lapses or opens.
     pub fn show(&self, a: &Approval) {
         let msg = match (a.status, a.available_at) {
-            (ApprovalStatus::Approved, Some(at)) if at > Utc::now() => {
+            (ApprovalStatus::Approved, Some(at)) if at > local_now() => {
                 format!("{} approved; the read opens in {}", a.id, left(at))
             }
             _ => format!(
@@ -67,10 +67,18 @@ impl Spinner {
     }
 }
 
+/// This computer's time. The CLI has no server clock to follow: it uses the local one
+/// only to show time left and to size pauses between reads, never to decide anything
+/// (the server does that with its own clock).
+#[allow(clippy::disallowed_methods)]
+pub fn local_now() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// Time from now until `at`, as `1h 02m 03s` (never negative). Measured with this
 /// computer's clock against the server's timestamps.
 pub fn left(at: DateTime<Utc>) -> String {
-    let secs = (at - Utc::now()).num_seconds().max(0);
+    let secs = (at - local_now()).num_seconds().max(0);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {
         format!("{h}h {m:02}m {s:02}s")
