@@ -168,9 +168,17 @@ async fn token_from_the_environment_and_exit_codes_by_kind() {
 fn completions_and_man_page_are_generated() {
     let bash = keyhold("http://127.0.0.1:1", &["completions", "bash"], None, &[]);
     assert!(bash.status.success());
-    assert!(String::from_utf8_lossy(&bash.stdout).contains("keyhold"));
+    let bash = String::from_utf8_lossy(&bash.stdout).into_owned();
+    assert!(bash.contains("keyhold"));
+    for sub in ["approvals", "members", "wait", "invite", "--wait-approval"] {
+        assert!(bash.contains(sub), "{sub} missing from the completions");
+    }
     let man = keyhold("http://127.0.0.1:1", &["man"], None, &[]);
-    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH keyhold"));
+    let man = String::from_utf8_lossy(&man.stdout).into_owned();
+    assert!(man.contains(".TH keyhold"));
+    for sub in ["approvals", "members"] {
+        assert!(man.contains(sub), "{sub} missing from the man page");
+    }
 }
 
 /// What a CLI run shows, for a snapshot: exit code, stdout, stderr.

@@ -241,6 +241,10 @@ async fn two_approvers_with_2fa_open_a_critical_read_the_agent_waits_for() {
     assert_eq!(stdout(&got), format!("{VALUE}\n"));
     let err = String::from_utf8_lossy(&got.stderr);
     assert!(err.contains(&format!("waiting for approval {id}")), "{err}");
+    assert!(
+        !err.contains("Waiting for approval"),
+        "a spinner off a terminal: {err}"
+    );
     assert!(!err.contains(VALUE));
     assert_eq!(a.approval(&id).await.unwrap().status, ApprovalStatus::Used);
     let used = as_a(&["approvals", "show", &id], None);

@@ -14,6 +14,7 @@ mod cli_members;
 mod cli_mfa;
 mod cli_secrets;
 mod cli_snapshots;
+mod cli_tty;
 mod crypto;
 mod email;
 mod isolation;
