@@ -1,5 +1,6 @@
-//! What `keyhold` does on a terminal: the TOTP prompt of a critical approval does not
-//! echo, and waiting shows a spinner with the time left. The terminal is a real
+//! What `keyhold` does on a terminal: prompts for a critical approval's code, a password,
+//! a 2FA code and a secret's value do not echo, and waiting shows a spinner with the
+//! time left. The terminal is a real
 //! pseudo-terminal made by util-linux `script`, which records everything shown on it.
 
 use std::io::{Read, Write};
@@ -9,20 +10,21 @@ use std::time::{Duration as StdDuration, Instant};
 
 use keyhold_core::api::Role;
 use keyhold_core::tier::Tier;
-use keyhold_e2e::{TestServer, target_bin};
+use keyhold_e2e::{STRONG_PASSWORD, TestServer, target_bin};
 
 use crate::cli::{keyhold, text};
 use crate::cli_approvals::{join, owner};
 use crate::mfa::{enable_2fa, next_code};
 use crate::support::{key, p};
 
-/// Run `keyhold ARGS` on a pseudo-terminal. `answer` is typed once `prompt` has been
-/// shown. Returns everything the terminal showed, and the exit status.
+/// Run `keyhold ARGS` on a pseudo-terminal. Each `(prompt, answer)` is typed once its
+/// prompt has been shown, in order. Returns everything the terminal showed, and the exit
+/// status.
 fn on_terminal(
     url: &str,
     args: &[&str],
     env: &[(&str, &str)],
-    prompt: Option<(&str, &str)>,
+    prompts: &[(&str, &str)],
 ) -> (String, Option<i32>) {
     let line = std::iter::once(target_bin("keyhold").display().to_string())
         .chain(args.iter().map(|a| format!("'{a}'")))
@@ -53,7 +55,7 @@ fn on_terminal(
     });
     let mut stdin = child.stdin.take();
     let mut seen = Vec::new();
-    let mut answered = prompt.is_none();
+    let mut answered = 0;
     let deadline = Instant::now() + StdDuration::from_secs(60);
     loop {
         match rx.recv_timeout(StdDuration::from_millis(100)) {
@@ -61,15 +63,16 @@ fn on_terminal(
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if let (false, Some((wanted, typed))) = (answered, prompt)
-            && String::from_utf8_lossy(&seen).contains(wanted)
+        if let Some((wanted, typed)) = prompts.get(answered)
+            && String::from_utf8_lossy(&seen).matches(wanted).count()
+                > answered_of(prompts, answered, wanted)
         {
             // The prompt is up, so echo is already off: type the answer now.
             std::thread::sleep(StdDuration::from_millis(200));
             let s = stdin.as_mut().unwrap();
             s.write_all(format!("{typed}\r").as_bytes()).unwrap();
             s.flush().unwrap();
-            answered = true;
+            answered += 1;
         }
         assert!(
             Instant::now() < deadline,
@@ -82,8 +85,14 @@ fn on_terminal(
     (String::from_utf8_lossy(&seen).into_owned(), status.code())
 }
 
+/// How many of the prompts before `i` read `wanted` (their text is on the terminal
+/// already, so the next one is the one after them).
+fn answered_of(prompts: &[(&str, &str)], i: usize, wanted: &str) -> usize {
+    prompts[..i].iter().filter(|(w, _)| *w == wanted).count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn totp_prompt_does_not_echo_and_waiting_shows_a_spinner() {
+async fn prompts_do_not_echo_and_waiting_shows_a_spinner() {
     let ts = TestServer::start().await;
     let url = ts.url();
     let boss = owner(&ts, "owner@example.com").await;
@@ -120,7 +129,7 @@ async fn totp_prompt_does_not_echo_and_waiting_shows_a_spinner() {
             &url2,
             &["approvals", "wait", &id2, "--timeout", "3s"],
             &[("KEYHOLD_AGENT_KEY", agent2.as_str())],
-            None,
+            &[],
         )
     })
     .await
@@ -144,7 +153,7 @@ async fn totp_prompt_does_not_echo_and_waiting_shows_a_spinner() {
             &url3,
             &["approvals", "approve", &id3],
             &[("KEYHOLD_TOKEN", a_token.as_str())],
-            Some(("(not echoed): ", &typed)),
+            &[("(not echoed): ", &typed)],
         )
     })
     .await
@@ -153,4 +162,47 @@ async fn totp_prompt_does_not_echo_and_waiting_shows_a_spinner() {
     assert!(shown.contains("is counted (1/2 approvals)"), "{shown}");
     assert!(!shown.contains(&code), "the code was echoed: {shown}");
     assert_eq!(a.approval(&id).await.unwrap().approvals.len(), 1);
+
+    // Sign-in with 2FA on a terminal: neither the password nor the code shows.
+    let code = next_code(&ts, &totp);
+    let typed = code.clone();
+    let url4 = url.clone();
+    let (shown, status) = tokio::task::spawn_blocking(move || {
+        on_terminal(
+            &url4,
+            &["login", "--email", "alice@example.com"],
+            &[],
+            &[("Password: ", STRONG_PASSWORD), ("(not echoed): ", &typed)],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, Some(0), "{shown}");
+    assert!(shown.contains("Signed in as alice@example.com"), "{shown}");
+    assert!(
+        !shown.contains(STRONG_PASSWORD),
+        "the password was echoed: {shown}"
+    );
+    assert!(!shown.contains(&code), "the code was echoed: {shown}");
+
+    // A value typed at the `secrets set` prompt does not show either.
+    let url5 = url.clone();
+    let boss_token = boss.client.token().unwrap().to_owned();
+    let (shown, status) = tokio::task::spawn_blocking(move || {
+        on_terminal(
+            &url5,
+            &["secrets", "set", "p/TYPED"],
+            &[("KEYHOLD_TOKEN", boss_token.as_str())],
+            &[("Value (not echoed): ", "typed-secret-value-42")],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, Some(0), "{shown}");
+    assert!(
+        !shown.contains("typed-secret-value-42"),
+        "the value was echoed: {shown}"
+    );
+    let v = boss.client.get_secret(&p("p/TYPED"), None).await.unwrap();
+    assert_eq!(v.value.expose(), "typed-secret-value-42");
 }
