@@ -281,3 +281,72 @@ async fn every_command_as_text_and_json() {
         assert!(!text(o).contains(VALUE), "value in output: {}", text(o));
     }
 }
+
+/// The first `n` lines `keyhold ARGS` prints, then the process is stopped.
+fn first_lines(url: &str, args: &[&str], token: &str, n: usize) -> Vec<String> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(keyhold_e2e::target_bin("keyhold"))
+        .args(args)
+        .env("KEYHOLD_URL", url)
+        .env("KEYHOLD_TOKEN", token)
+        .env_remove("KEYHOLD_AGENT_KEY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = out.lines().take(n).map(Result::unwrap).collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_tail_follows_new_events_as_text_and_json() {
+    let ts = TestServer::start().await;
+    let url = ts.url();
+    let boss = owner(&ts, "owner@example.com").await;
+    let token = boss.client.token().unwrap().to_owned();
+    for json in [false, true] {
+        let mut args = vec!["audit", "--tail"];
+        if json {
+            args.push("--json");
+        }
+        let (u, t) = (url.clone(), token.clone());
+        let tail = tokio::task::spawn_blocking(move || first_lines(&u, &args, &t, 1));
+        // Write until the tail has connected and shows the event (it sees only new ones).
+        let path = crate::support::p(if json { "tail/JSON" } else { "tail/TEXT" });
+        let mut n = 0;
+        while !tail.is_finished() {
+            assert!(n < 100, "audit --tail showed nothing");
+            boss.client
+                .put_secret(&path, VALUE, None, None)
+                .await
+                .unwrap();
+            n += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let line = tail.await.unwrap().join("\n");
+        // The event number depends on how many writes it took the tail to connect.
+        assert!(line.contains("secret.write"), "{line}");
+        assert!(!line.contains(VALUE), "value in the audit tail: {line}");
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["target"], format!("secret:{path}"));
+            // The event id and version depend on how many writes it took the tail to
+            // connect.
+            let line = line
+                .replacen(&format!("\"id\":{}", v["id"]), "\"id\":N", 1)
+                .replace(
+                    &format!("\"version\":{}", v["detail"]["version"]),
+                    "\"version\":N",
+                );
+            snap_text("audit_tail_json", &line);
+        } else {
+            let seq = line.split_whitespace().next().unwrap();
+            let line = format!("N{}", &line[seq.len()..]);
+            snap_text("audit_tail", &line);
+        }
+    }
+}
