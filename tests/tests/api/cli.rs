@@ -143,6 +143,34 @@ async fn token_from_the_environment_and_exit_codes_by_kind() {
     let remote = keyhold("http://vault.example.com", &["whoami"], None, &[]);
     assert_eq!(remote.status.code(), Some(2));
     assert!(text(&remote).contains("https://"), "{}", text(&remote));
+    // --insecure-http lifts the refusal: 0.0.0.0 is not loopback by name, yet on Linux
+    // a connection to it reaches this computer's listener.
+    let any = url.replace("127.0.0.1", "0.0.0.0");
+    let refused = keyhold(&any, &["whoami"], None, &[("KEYHOLD_TOKEN", &token)]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let allowed = keyhold(
+        &any,
+        &["whoami", "--insecure-http"],
+        None,
+        &[("KEYHOLD_TOKEN", &token)],
+    );
+    assert!(allowed.status.success(), "{}", text(&allowed));
+    // audit --since: a time after every event shows none; a bad time is a usage error.
+    let since = |t: &str| {
+        keyhold(
+            &url,
+            &["audit", "--json", "--since", t],
+            None,
+            &[("KEYHOLD_TOKEN", &token)],
+        )
+    };
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&since("2000-01-01T00:00:00Z").stdout).unwrap();
+    assert!(!all.is_empty());
+    let none: Vec<serde_json::Value> =
+        serde_json::from_slice(&since("2999-01-01T00:00:00Z").stdout).unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    assert_eq!(since("yesterday").status.code(), Some(2));
     // Authentication: a forged token.
     let forged = keyhold(&url, &["whoami"], None, &[("KEYHOLD_TOKEN", "khs_forged")]);
     assert_eq!(forged.status.code(), Some(3));

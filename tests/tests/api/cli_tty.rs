@@ -143,6 +143,59 @@ async fn prompts_do_not_echo_and_waiting_shows_a_spinner() {
     );
     assert!(shown.contains(" left)"), "no time left: {shown}");
 
+    // get --wait-approval on a terminal: the same spinner, until Alice says no.
+    let url1 = url.clone();
+    let agent1 = agent.clone();
+    let getter = tokio::task::spawn_blocking(move || {
+        on_terminal(
+            &url1,
+            &["secrets", "get", "p/SIGNING_KEY", "--wait-approval"],
+            &[("KEYHOLD_AGENT_KEY", agent1.as_str())],
+            &[],
+        )
+    });
+    // Once its read has been refused (audited), give the spinner time to draw, then deny.
+    let refused_reads = || async {
+        boss.client
+            .audit(&keyhold_core::api::AuditQuery {
+                action: Some("secret.read".to_owned()),
+                limit: Some(500),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = refused_reads().await;
+    for _ in 0..600 {
+        if refused_reads().await > before {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    a.deny(&id, "not now").await.unwrap();
+    let (shown, code) = getter.await.unwrap();
+    assert_eq!(code, Some(8), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "Waiting for approval {id} of p/SIGNING_KEY (0/2 approvals,"
+        )),
+        "no spinner: {shown}"
+    );
+    assert!(shown.contains("not now"), "{shown}");
+    assert!(!shown.contains("the-signing-key"), "{shown}");
+    let asks = keyhold(&url, &["secrets", "get", "p/SIGNING_KEY"], None, &agent_env);
+    assert_eq!(asks.status.code(), Some(5), "{}", text(&asks));
+    let id = a
+        .list_approvals(Some(keyhold_core::api::ApprovalStatus::Pending), None, None)
+        .await
+        .unwrap()
+        .items[0]
+        .id
+        .clone();
+
     // A critical approval on a terminal without --code asks, without echo.
     let code = next_code(&ts, &totp);
     let typed = code.clone();
