@@ -16,7 +16,7 @@ for arg in "$@"; do
     --no-npm) DO_NPM=0 ;;
     --no-driver) DO_DRIVER=0 ;;
     -h | --help)
-      sed -n '2,9p' "$0"
+      sed -n '2,8p' "$0"
       exit 0
       ;;
     *)
