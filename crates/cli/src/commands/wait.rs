@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use keyhold_client::Client;
 use keyhold_client::sse::EventStream;
-use keyhold_core::api::{Approval, ApprovalStatus};
+use keyhold_core::ErrorCode;
+use keyhold_core::api::{Approval, ApprovalStatus, SecretValue};
+use keyhold_core::path::SecretPath;
 
 use crate::error::{CliError, CliResult};
 
@@ -185,4 +187,77 @@ pub fn ended(a: &Approval) -> CliError {
             a.id
         )),
     }
+}
+
+/// `get --wait-approval`: read; while the answer is `approval_required`, wait for the
+/// decision on the request it names and read again. An approved critical request opens
+/// only after its delay, so reads then wait for `available_at` (see [`pause_until_open`]). A grant spent by a parallel read leads to a
+/// new request, which is waited for in turn.
+pub async fn read_when_approved(
+    client: &Client,
+    path: &SecretPath,
+    version: Option<u32>,
+    silent: bool,
+) -> CliResult<SecretValue> {
+    let spinner = Spinner::new(!silent);
+    let mut announced: Option<String> = None;
+    let mut approved: Option<String> = None;
+    let mut last: Option<Approval> = None;
+    let result = loop {
+        let e = match client.get_secret(path, version).await {
+            Ok(v) => break Ok(v),
+            Err(e) if e.code() == Some(ErrorCode::ApprovalRequired) => e,
+            Err(e) => break Err(e.into()),
+        };
+        let Some(id) = e.extra_str("approval_id").map(str::to_owned) else {
+            break Err(e.into());
+        };
+        // Approved, in its critical delay: no need to ask the server what it just said.
+        if let Some(a) = &last
+            && a.id == id
+            && e.extra_str("status") == Some("approved")
+        {
+            pause_until_open(a, &spinner, &mut approved).await;
+            continue;
+        }
+        if !silent && announced.as_deref() != Some(id.as_str()) {
+            spinner.set(format!("Waiting for approval {id} of {path}"));
+            if !std::io::stderr().is_terminal() {
+                eprintln!("keyhold: waiting for approval {id} of {path}");
+            }
+            announced = Some(id.clone());
+        }
+        let a = match until_decided(client, &id, &spinner, None).await {
+            Ok(a) => a,
+            Err(e) => break Err(e),
+        };
+        let status = a.status;
+        let a = last.insert(a);
+        match status {
+            ApprovalStatus::Approved => pause_until_open(a, &spinner, &mut approved).await,
+            // Spent by a parallel read: the next read opens (or joins) a new request.
+            ApprovalStatus::Used => {}
+            _ => break Err(ended(a)),
+        }
+    };
+    spinner.done();
+    result
+}
+
+/// Before reading again on an approved request: at once the first time (a grant with no
+/// delay is open now), then until its `available_at` by this computer's clock, capped so
+/// that a clock ahead of or behind the server's costs at most 30 s (at least 2 s between
+/// reads, since the server's clock decides and each early read is audited).
+async fn pause_until_open(a: &Approval, spinner: &Spinner, seen: &mut Option<String>) {
+    spinner.show(a);
+    if seen.as_deref() != Some(a.id.as_str()) {
+        *seen = Some(a.id.clone());
+        return;
+    }
+    let pause = a
+        .available_at
+        .and_then(|at| (at - local_now()).to_std().ok())
+        .unwrap_or(Duration::ZERO)
+        .clamp(Duration::from_secs(2), Duration::from_secs(30));
+    tokio::time::sleep(pause).await;
 }
