@@ -80,7 +80,12 @@ pub fn local_now() -> DateTime<Utc> {
 /// Time from now until `at`, as `1h 02m 03s` (never negative). Measured with this
 /// computer's clock against the server's timestamps.
 pub fn left(at: DateTime<Utc>) -> String {
-    let secs = (at - local_now()).num_seconds().max(0);
+    span((at - local_now()).num_seconds())
+}
+
+/// `secs` as `1h 02m 03s`, `2m 03s` or `3s`; negative counts as 0.
+fn span(secs: i64) -> String {
+    let secs = secs.max(0);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {
         format!("{h}h {m:02}m {s:02}s")
@@ -260,4 +265,18 @@ async fn pause_until_open(a: &Approval, spinner: &Spinner, seen: &mut Option<Str
         .unwrap_or(Duration::ZERO)
         .clamp(Duration::from_secs(2), Duration::from_secs(30));
     tokio::time::sleep(pause).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_as_hours_minutes_seconds() {
+        assert_eq!(span(-5), "0s");
+        assert_eq!(span(59), "59s");
+        assert_eq!(span(60), "1m 00s");
+        assert_eq!(span(3599), "59m 59s");
+        assert_eq!(span(86_400 + 62), "24h 01m 02s");
+    }
 }
