@@ -422,3 +422,60 @@ async fn deny_wait_expiry_and_refusals_by_exit_code() {
         assert!(!text(o).contains(VALUE), "value in output: {}", text(o));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_waiting_reads_share_one_grant_and_the_other_waits_for_the_next() {
+    let ts = TestServer::start().await;
+    let url = ts.url();
+    let boss = owner(&ts, "owner@example.com").await;
+    boss.client
+        .put_secret(&p("p/API_KEY"), VALUE, None, Some(Tier::Sensitive))
+        .await
+        .unwrap();
+    let agent_secret = key(&boss, &["secrets:read:p/*"])
+        .await
+        .secret
+        .expose()
+        .clone();
+    let approver = join(&ts, &boss.client, "carol@example.com", Role::Approver).await;
+    let agent_env = [("KEYHOLD_AGENT_KEY", agent_secret.as_str())];
+    let args = ["secrets", "get", "p/API_KEY", "--wait-approval", "--silent"];
+
+    // Both join the same open request (one per key and path).
+    let first = spawn(&url, &args, &agent_env);
+    let second = spawn(&url, &args, &agent_env);
+    let id = pending_id(&approver).await;
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    approver.approve(&id, None, None).await.unwrap();
+
+    // The grant opens one read: one process prints the value, the other goes on waiting
+    // on the next request, and reads once that is approved too.
+    let mut next = None;
+    for _ in 0..200 {
+        let open = approver
+            .list_approvals(Some(ApprovalStatus::Pending), None, None)
+            .await
+            .unwrap()
+            .items;
+        if let Some(a) = open.first() {
+            next = Some(a.id.clone());
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let next = next.expect("the second read opened no new request");
+    assert_ne!(next, id);
+    approver.approve(&next, None, None).await.unwrap();
+    for o in [finish(first).await, finish(second).await] {
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(stdout(&o), VALUE);
+    }
+    assert_eq!(
+        approver.approval(&id).await.unwrap().status,
+        ApprovalStatus::Used
+    );
+    assert_eq!(
+        approver.approval(&next).await.unwrap().status,
+        ApprovalStatus::Used
+    );
+}
