@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the desktop app's build and end-to-end tests need, skipping whatever is
 # already there (so `make test` on a ready machine spends no time here):
-#   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool
+#   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool,
+#     bsdutils (`script`: the CLI's terminal tests)
 #   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 # Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver]
@@ -31,7 +32,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl
   libwebkit2gtk-4.1-dev webkit2gtk-driver
   xvfb xauth imagemagick
-  zbar-tools oathtool
+  zbar-tools oathtool bsdutils
 )
 
 as_root() {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use keyhold_core::api::{ApprovalStatus, Role};
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::scope::Scope;
 use keyhold_core::tier::{SecretType, Tier};
@@ -66,6 +67,12 @@ pub enum Command {
     Tokens(TokensCommand),
     /// Read the audit log.
     Audit(AuditArgs),
+    /// Approval requests of agents: the inbox, approve, deny, wait for a decision.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
+    /// The people of your tenant: list, invite, change a role, remove.
+    #[command(subcommand)]
+    Members(MembersCommand),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -128,6 +135,10 @@ pub enum SecretsCommand {
         /// Print the value exactly, with no trailing newline and nothing on stderr.
         #[arg(long)]
         silent: bool,
+        /// When the read needs an approval, wait for the decision (a spinner with the
+        /// time left on a terminal), then read again.
+        #[arg(long)]
+        wait_approval: bool,
     },
     /// List secrets (metadata only, never values).
     List {
@@ -193,6 +204,85 @@ pub enum TokensCommand {
     },
     /// Revoke a token.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Approval requests: the inbox (people) or the key's own requests (agents).
+    List {
+        /// pending, approved, denied, expired or used (default: all).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<ApprovalStatus>,
+    },
+    /// One request: who asks, for what, votes so far, when it lapses.
+    Show { id: String },
+    /// Say yes. A critical request needs a current TOTP code: --code, or a prompt that
+    /// does not echo.
+    Approve {
+        id: String,
+        /// A note kept with your vote.
+        #[arg(long)]
+        comment: Option<String>,
+        /// The current code of your authenticator app (`-` reads it from stdin).
+        #[arg(long)]
+        code: Option<String>,
+    },
+    /// Say no (also during a critical request's delay).
+    Deny {
+        id: String,
+        /// Why, for the requester and the audit log (1-500 characters).
+        #[arg(long, required = true)]
+        reason: String,
+    },
+    /// Block until the request is decided or lapses. Exit 0 approved, 8 denied,
+    /// 9 expired or already used, 5 still pending at --timeout.
+    Wait {
+        id: String,
+        /// Give up after this long, e.g. 10m (default: wait until the request lapses).
+        #[arg(long, value_parser = parse_std_duration)]
+        timeout: Option<std::time::Duration>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Everyone in the tenant, with role and 2FA.
+    List,
+    /// Mail an invitation link (valid 7 days) to join with a role.
+    Invite {
+        email: String,
+        /// owner, admin, approver or member.
+        #[arg(long, value_parser = parse_role, default_value = "member")]
+        role: Role,
+    },
+    /// Change a member's role (needs a sign-in from the last 10 minutes).
+    Role {
+        /// The member's id or email.
+        member: String,
+        /// owner, admin, approver or member.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Remove a member: their sessions end, their keys and tokens are revoked (needs a
+    /// sign-in from the last 10 minutes; your own id or email leaves the tenant).
+    Remove {
+        /// The member's id or email.
+        member: String,
+    },
+}
+
+fn parse_status(s: &str) -> Result<ApprovalStatus, String> {
+    ApprovalStatus::parse(s)
+        .ok_or_else(|| "expected pending, approved, denied, expired or used".to_owned())
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "expected owner, admin, approver or member".to_owned())
+}
+
+fn parse_std_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = keyhold_core::duration::parse(s).map_err(|e| e.to_string())?;
+    d.to_std().map_err(|e| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<String, String> {

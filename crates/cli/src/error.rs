@@ -20,6 +20,13 @@ pub enum CliError {
         message: String,
         approval_id: Option<String>,
     },
+    /// `approvals wait` / `secrets get --wait-approval`: an approver said no.
+    #[error("{0}")]
+    Denied(String),
+    /// `approvals wait` / `secrets get --wait-approval`: the request lapsed (or its
+    /// one-time grant was spent elsewhere); a new read opens a new one.
+    #[error("{0}")]
+    Expired(String),
     #[error("{0}")]
     RateLimited(String),
     /// The server could not be reached, or failed.
@@ -34,8 +41,8 @@ pub enum CliError {
 
 impl CliError {
     /// Exit codes by kind: 1 refused, 2 usage, 3 auth, 4 not found, 5 approval required,
-    /// 6 rate limited, 7 server unreachable or failing, 74 local I/O, 127 `keyhold run`
-    /// could not start its command.
+    /// 6 rate limited, 7 server unreachable or failing, 8 approval denied, 9 approval
+    /// expired, 74 local I/O, 127 `keyhold run` could not start its command.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Refused(_) => 1,
@@ -45,6 +52,8 @@ impl CliError {
             Self::ApprovalRequired { .. } => 5,
             Self::RateLimited(_) => 6,
             Self::Server(_) => 7,
+            Self::Denied(_) => 8,
+            Self::Expired(_) => 9,
             Self::Io(_) => 74,
             Self::CannotRun(_) => 127,
         }

@@ -2,8 +2,8 @@
 //!
 //! Exit codes (docs/cli.md): 0 ok, 1 refused by the server, 2 usage, 3 authentication or
 //! permission, 4 not found, 5 approval required, 6 rate limited, 7 server unreachable or
-//! failing, 74 local I/O, 127 `keyhold run` could not start its command. `keyhold run`
-//! otherwise exits with its command's status.
+//! failing, 8 approval denied, 9 approval expired, 74 local I/O, 127 `keyhold run` could
+//! not start its command. `keyhold run` otherwise exits with its command's status.
 
 mod cli;
 mod commands;
@@ -49,6 +49,8 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Keys(c) => commands::keys::run(&ctx, c).await?,
         Command::Tokens(c) => commands::keys::tokens(&ctx, c).await?,
         Command::Audit(a) => commands::audit::run(&ctx, a).await?,
+        Command::Approvals(c) => commands::approvals::run(&ctx, c).await?,
+        Command::Members(c) => commands::members::run(&ctx, c).await?,
         Command::Completions { .. } | Command::Man => {}
     }
     Ok(0)

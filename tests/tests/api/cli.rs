@@ -143,6 +143,34 @@ async fn token_from_the_environment_and_exit_codes_by_kind() {
     let remote = keyhold("http://vault.example.com", &["whoami"], None, &[]);
     assert_eq!(remote.status.code(), Some(2));
     assert!(text(&remote).contains("https://"), "{}", text(&remote));
+    // --insecure-http lifts the refusal: 0.0.0.0 is not loopback by name, yet on Linux
+    // a connection to it reaches this computer's listener.
+    let any = url.replace("127.0.0.1", "0.0.0.0");
+    let refused = keyhold(&any, &["whoami"], None, &[("KEYHOLD_TOKEN", &token)]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let allowed = keyhold(
+        &any,
+        &["whoami", "--insecure-http"],
+        None,
+        &[("KEYHOLD_TOKEN", &token)],
+    );
+    assert!(allowed.status.success(), "{}", text(&allowed));
+    // audit --since: a time after every event shows none; a bad time is a usage error.
+    let since = |t: &str| {
+        keyhold(
+            &url,
+            &["audit", "--json", "--since", t],
+            None,
+            &[("KEYHOLD_TOKEN", &token)],
+        )
+    };
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&since("2000-01-01T00:00:00Z").stdout).unwrap();
+    assert!(!all.is_empty());
+    let none: Vec<serde_json::Value> =
+        serde_json::from_slice(&since("2999-01-01T00:00:00Z").stdout).unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    assert_eq!(since("yesterday").status.code(), Some(2));
     // Authentication: a forged token.
     let forged = keyhold(&url, &["whoami"], None, &[("KEYHOLD_TOKEN", "khs_forged")]);
     assert_eq!(forged.status.code(), Some(3));
@@ -168,7 +196,74 @@ async fn token_from_the_environment_and_exit_codes_by_kind() {
 fn completions_and_man_page_are_generated() {
     let bash = keyhold("http://127.0.0.1:1", &["completions", "bash"], None, &[]);
     assert!(bash.status.success());
-    assert!(String::from_utf8_lossy(&bash.stdout).contains("keyhold"));
+    let bash = String::from_utf8_lossy(&bash.stdout).into_owned();
+    assert!(bash.contains("keyhold"));
+    for sub in ["approvals", "members", "wait", "invite", "--wait-approval"] {
+        assert!(bash.contains(sub), "{sub} missing from the completions");
+    }
     let man = keyhold("http://127.0.0.1:1", &["man"], None, &[]);
-    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH keyhold"));
+    let man = String::from_utf8_lossy(&man.stdout).into_owned();
+    assert!(man.contains(".TH keyhold"));
+    for sub in ["approvals", "members"] {
+        assert!(man.contains(sub), "{sub} missing from the man page");
+    }
+}
+
+/// What a CLI run shows, for a snapshot: exit code, stdout, stderr.
+pub fn shown(o: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        o.status
+            .code()
+            .map_or_else(|| "signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// insta settings that blank what changes from run to run: ids, times, key and token
+/// secrets and prefixes, ports, the per-run part of test email addresses, durations left.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    for (re, with) in [
+        // Same width as what they replace, so that tables stay aligned.
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+            "[time]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
+            "YYYY-MM-DD hh:mm:ss",
+        ),
+        (r"\bkh([astsi])_[A-Za-z0-9_\-]+", "kh${1}_[secret]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"\b[0-9a-f]{64}\b", "[hash]"),
+        (
+            r"keyhold-client/[0-9][0-9A-Za-z.+-]*",
+            "keyhold-client/[version]",
+        ),
+        (
+            r"([a-z][a-z0-9-]*)\.\d+\.\d+@example\.com",
+            "${1}@example.com",
+        ),
+    ] {
+        s.add_filter(re, with);
+    }
+    s
+}
+
+/// Snapshot a CLI run under `name` (tests/tests/api/snapshots/NAME.snap).
+pub fn snap(name: &str, o: &Output) {
+    snap_text(name, &shown(o));
+}
+
+/// Snapshot text already made from a run (e.g. with one-time codes blanked).
+pub fn snap_text(name: &str, shown: &str) {
+    snapshot_settings().bind(|| insta::assert_snapshot!(name, shown));
 }

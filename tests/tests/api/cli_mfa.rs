@@ -69,6 +69,27 @@ async fn enroll_sign_in_with_a_code_new_backup_codes_disable() {
         .collect();
     assert_eq!(backup.len(), 10, "{backup:?}");
     assert!(rest.contains("shown only this once"), "{rest}");
+    // Snapshot: the QR code (its size follows the address) and the one-time key and
+    // codes blanked.
+    let mut stderr = String::new();
+    let mut in_qr = false;
+    for line in format!("{shown}{rest}").replace(&key, "[totp key]").lines() {
+        let qr_line = !line.trim().is_empty() && line.chars().all(|c| " █▀▄".contains(c));
+        if qr_line && !in_qr {
+            stderr.push_str("[qr code]\n");
+        } else if !qr_line {
+            stderr.push_str(line);
+            stderr.push('\n');
+        }
+        in_qr = qr_line;
+    }
+    crate::cli::snap_text(
+        "mfa_enroll",
+        &format!(
+            "exit: 0\n--- stdout\n{}--- stderr\n{stderr}",
+            "[backup code]\n".repeat(backup.len())
+        ),
+    );
 
     let status = keyhold(&url, &["mfa", "status", "--json"], None, &env);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();

@@ -44,13 +44,17 @@ pub async fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
     let session = match ctx.base.login(&email, &password).await? {
         LoginOutcome::Session(s) => s,
         LoginOutcome::MfaRequired { mfa_ticket } => {
-            let code = prompt("Code from your authenticator app (or a backup code)")?;
+            let code = read_secret(
+                "Code from your authenticator app or a backup code (not echoed)",
+                args.password_stdin,
+            )?;
+            let code = code.trim();
             if code.is_empty() {
                 return Err(CliError::Auth(
                     "No two-factor code given; not signed in.".to_owned(),
                 ));
             }
-            ctx.base.login_mfa(mfa_ticket.expose(), &code).await?
+            ctx.base.login_mfa(mfa_ticket.expose(), code).await?
         }
     };
     ctx.keystore

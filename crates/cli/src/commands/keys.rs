@@ -80,9 +80,9 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
                     "name",
                     "prefix",
                     "scopes",
-                    "state",
                     "expires",
                     "last used",
+                    "revoked",
                 ],
                 items
                     .iter()

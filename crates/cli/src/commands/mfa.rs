@@ -55,8 +55,16 @@ pub async fn security(ctx: &Ctx) -> CliResult<()> {
     Ok(())
 }
 
+/// A TOTP or backup code: a prompt that does not echo on a terminal (a backup code is
+/// a password), a line of stdin otherwise.
 fn code(label: &str) -> CliResult<String> {
-    let c = prompt(label)?;
+    let c = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{label} (not echoed): "))?
+            .trim()
+            .to_owned()
+    } else {
+        prompt(label)?
+    };
     if c.is_empty() {
         return Err(CliError::Usage(
             "No code given; nothing was changed.".into(),

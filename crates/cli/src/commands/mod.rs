@@ -1,6 +1,9 @@
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod keys;
+pub mod members;
 pub mod mfa;
 pub mod run;
 pub mod secrets;
+pub mod wait;

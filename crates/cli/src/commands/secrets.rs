@@ -7,6 +7,7 @@ use keyhold_core::api::{MetadataQuery, SecretSummary};
 use keyhold_core::path::PathPrefix;
 
 use crate::cli::SecretsCommand;
+use crate::commands::wait;
 use crate::context::Ctx;
 use crate::error::{CliError, CliResult};
 use crate::output;
@@ -117,8 +118,14 @@ pub async fn run(ctx: &Ctx, cmd: &SecretsCommand) -> CliResult<()> {
             path,
             version,
             silent,
+            wait_approval,
         } => {
-            let s = ctx.authed()?.get_secret(path, *version).await?;
+            let client = ctx.authed()?;
+            let s = if *wait_approval {
+                wait::read_when_approved(&client, path, *version, *silent).await?
+            } else {
+                client.get_secret(path, *version).await?
+            };
             if ctx.json {
                 return output::json(&s);
             }

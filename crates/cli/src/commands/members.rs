@@ -1,0 +1,101 @@
+//! `keyhold members list|invite|role|remove`.
+//!
+//! Role changes and removals need a sign-in from the last 10 minutes; like `keys create`,
+//! the CLI does not sign in again by itself but says so (exit 3) and changes nothing.
+
+use keyhold_client::Client;
+use keyhold_core::api::Member;
+
+use crate::cli::MembersCommand;
+use crate::commands::auth::yes_no;
+use crate::context::Ctx;
+use crate::error::{CliError, CliResult};
+use crate::output;
+
+/// The member named by id or, when it has an `@`, by email (case-insensitive).
+async fn find(client: &Client, who: &str) -> CliResult<Member> {
+    let who = who.trim();
+    if who.is_empty() {
+        return Err(CliError::Usage("Name the member by id or email.".into()));
+    }
+    let members = client.members().await?;
+    members
+        .into_iter()
+        .find(|m| {
+            if who.contains('@') {
+                m.email.eq_ignore_ascii_case(who)
+            } else {
+                m.id == who
+            }
+        })
+        .ok_or_else(|| CliError::NotFound(format!("No member {who} in your tenant.")))
+}
+
+pub async fn run(ctx: &Ctx, cmd: &MembersCommand) -> CliResult<()> {
+    let client = ctx.authed()?;
+    match cmd {
+        MembersCommand::List => {
+            let members = client.members().await?;
+            if ctx.json {
+                return output::json(&members);
+            }
+            output::table(
+                &["id", "email", "name", "role", "2fa", "joined"],
+                members
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            m.id.clone(),
+                            m.email.clone(),
+                            output::opt(&m.display_name),
+                            m.role.as_str().to_owned(),
+                            yes_no(m.mfa_enabled),
+                            output::time(&m.created_at),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        MembersCommand::Invite { email, role } => {
+            let email = email.trim();
+            if email.is_empty() || !email.contains('@') {
+                return Err(CliError::Usage(format!(
+                    "{email:?} is not an email address. Nothing was sent."
+                )));
+            }
+            let inv = client.invite(email, *role).await?;
+            if ctx.json {
+                return output::json(&inv);
+            }
+            println!(
+                "Invited {} as {}; the mailed link is valid until {}.",
+                inv.email,
+                inv.role.as_str(),
+                output::time(&inv.expires_at)
+            );
+            Ok(())
+        }
+        MembersCommand::Role { member, role } => {
+            let m = find(&client, member).await?;
+            let m = client.set_role(&m.id, *role).await?;
+            if ctx.json {
+                return output::json(&m);
+            }
+            println!("{} is now {}.", m.email, m.role.as_str());
+            Ok(())
+        }
+        MembersCommand::Remove { member } => {
+            let m = find(&client, member).await?;
+            client.remove_member(&m.id).await?;
+            if ctx.json {
+                return output::json(&serde_json::json!({ "removed": m }));
+            }
+            println!(
+                "Removed {}: their sessions ended and their agent keys and tokens are revoked.",
+                m.email
+            );
+            Ok(())
+        }
+    }
+}
