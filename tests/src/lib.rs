@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod crash;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -270,6 +272,19 @@ impl ServerProcess {
         std::thread::sleep(std::time::Duration::from_millis(100));
         let log = self.log.lock().unwrap().clone();
         (status, log)
+    }
+
+    /// Send SIGKILL: no shutdown hook runs, in-flight requests are cut off mid-way, as in
+    /// a power cut of the process. Returns the log written until then.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        self.log_text()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log_text(&self) -> String {

@@ -8,6 +8,7 @@ mod accounts;
 mod approvals;
 mod audit;
 mod cli;
+mod crash;
 mod cli_keys;
 mod cli_mfa;
 mod cli_secrets;
