@@ -302,18 +302,17 @@ impl CrashHarness {
                 .or_default()
                 .insert(w.value.as_str());
         }
-        let stored: Vec<(String, Vec<(u32, String)>)> =
-            futures::stream::iter(sent.keys().cloned())
-                .map(|path| {
-                    let owner = owner.clone();
-                    async move {
-                        let versions = read_all_versions(&owner, &path).await;
-                        (path, versions)
-                    }
-                })
-                .buffer_unordered(8)
-                .collect()
-                .await;
+        let stored: Vec<(String, Vec<(u32, String)>)> = futures::stream::iter(sent.keys().cloned())
+            .map(|path| {
+                let owner = owner.clone();
+                async move {
+                    let versions = read_all_versions(&owner, &path).await;
+                    (path, versions)
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
         let stored: HashMap<String, Vec<(u32, String)>> = stored.into_iter().collect();
 
         let mut total = 0;
