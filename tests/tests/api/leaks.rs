@@ -26,6 +26,12 @@ use keyhold_e2e::{
 use crate::mfa::oathtool;
 use crate::support::{key_req, p, token_req};
 
+/// Seconds since the epoch from the clock the server binary itself uses.
+fn wall_clock() -> i64 {
+    use keyhold_server::clock::{Clock, SystemClock};
+    SystemClock.now().timestamp()
+}
+
 /// TOTP codes for the real clock: each use takes a later time step than the last one
 /// (the server refuses a step at or before the last accepted), using the server's ±1 step
 /// of drift so that no test waits for the clock.
@@ -43,12 +49,12 @@ impl Totp {
     }
 
     async fn code(&mut self) -> String {
-        let now = Utc::now().timestamp() / 30;
+        let now = wall_clock() / 30;
         let step = (self.last_step + 1).max(now);
         if step > now + 1 {
             // Two uses in one step: wait until the step after next is within drift.
             let wait_until = (step - 1) * 30;
-            let ms = (wait_until - Utc::now().timestamp()).max(0) * 1000 + 200;
+            let ms = (wait_until - wall_clock()).max(0) * 1000 + 200;
             tokio::time::sleep(std::time::Duration::from_millis(ms as u64)).await;
         }
         self.last_step = step;
