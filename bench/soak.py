@@ -18,7 +18,7 @@
 
 Exit status 1 when any request failed or the generator fell more than 5% behind.
 """
-import argparse, asyncio, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -123,7 +123,8 @@ async def hold(pid, url, headers, rate, seconds, connections, interval):
     schedule = Schedule(t0, rate)
     tasks = [worker(u.hostname, u.port, request, schedule, stats, t_end) for _ in range(connections)]
     await asyncio.gather(sampler(pid, interval, t0, t_end, stats, samples), *tasks)
-    return stats, samples, schedule
+    # Requests due before t_end but answered late (a backlog) finish after it.
+    return stats, samples, time.monotonic() - t0
 
 
 def pct(sorted_values, p):
@@ -174,7 +175,8 @@ def main():
             print(f"maximum (median of {a.probe_rounds}): {peak:.0f} req/s -> holding {a.load:.0%} = {rate:.0f} req/s")
         print(f"soak: {rate:.0f} req/s for {a.seconds} s over {a.connections} connections, RSS every {a.sample_seconds:g} s")
         rss_before = rss_kib(proc.pid)
-        stats, samples, schedule = asyncio.run(
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+        stats, samples, elapsed = asyncio.run(
             hold(proc.pid, url, headers, rate, a.seconds, a.connections, a.sample_seconds))
 
         print("\n  time(s)   RSS(MiB)   ok so far   errors so far")
@@ -182,11 +184,15 @@ def main():
             print(f"  {t:7.0f}   {rss / 1024:8.1f}   {ok:9d}   {err:13d}")
         lat = sorted(stats.latencies)
         total = stats.ok + sum(stats.errors.values())
-        achieved = total / a.seconds
+        achieved = total / elapsed
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        gen_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         rss = [s[1] / 1024 for s in samples]
         slope = slope_mib_per_min(samples)
-        print(f"\nrequests: {total} ({achieved:.0f} req/s achieved of {rate:.0f} scheduled), ok {stats.ok}, "
-              f"errors {sum(stats.errors.values())} {stats.errors or ''}")
+        print(f"\nrequests: {total} in {elapsed:.0f} s ({achieved:.0f} req/s achieved of {rate:.0f} scheduled), "
+              f"ok {stats.ok}, errors {sum(stats.errors.values())} {stats.errors or ''}")
+        print(f"load generator CPU: {gen_cpu:.0f} s ({gen_cpu / elapsed:.0%} of one core); "
+              f"load average now {os.getloadavg()[0]:.1f}")
         if lat:
             print(f"latency from due time: p50 {pct(lat, 0.5):.2f} ms, p99 {pct(lat, 0.99):.2f} ms, "
                   f"p99.9 {pct(lat, 0.999):.2f} ms, max {lat[-1] * 1000:.1f} ms")
