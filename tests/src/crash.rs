@@ -11,15 +11,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use keyhold_client::{Client, LoginOutcome};
-use keyhold_core::Sensitive;
-use keyhold_core::api::{AuditQuery, CreateKeyRequest, IssueTokenRequest, SignupRequest};
+use keyhold_client::Client;
+use keyhold_core::api::{AuditQuery, CreateKeyRequest, IssueTokenRequest};
 use keyhold_core::path::SecretPath;
 use keyhold_core::scope::Scope;
 use rand::Rng;
 use tempfile::TempDir;
 
-use crate::{STRONG_PASSWORD, ServerProcess, unique_email};
+use crate::ServerProcess;
 
 /// How one round loads the server.
 #[derive(Clone, Copy, Debug)]
@@ -110,19 +109,7 @@ impl CrashHarness {
         let dir = tempfile::tempdir().unwrap();
         let server = ServerProcess::spawn(dir.path(), &[]);
         let c = server.client();
-        let email = unique_email("crash");
-        c.signup(&SignupRequest {
-            email: email.clone(),
-            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-            display_name: None,
-            invitation: None,
-        })
-        .await
-        .unwrap();
-        let session = match c.login(&email, STRONG_PASSWORD).await.unwrap() {
-            LoginOutcome::Session(s) => s.session_token.expose().clone(),
-            LoginOutcome::MfaRequired { .. } => panic!("no 2FA here"),
-        };
+        let (_, session) = server.signed_up("crash").await;
         let owner = c.with_token(session.clone());
         let key = owner
             .create_key(&CreateKeyRequest {

@@ -275,6 +275,25 @@ impl ServerProcess {
         Client::new(&self.url).unwrap()
     }
 
+    /// Sign up a new person with [`STRONG_PASSWORD`] (no 2FA) and sign them in: their
+    /// email and session token.
+    pub async fn signed_up(&self, tag: &str) -> (String, String) {
+        let email = unique_email(tag);
+        let c = self.client();
+        c.signup(&SignupRequest {
+            email: email.clone(),
+            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+            display_name: None,
+            invitation: None,
+        })
+        .await
+        .unwrap();
+        match c.login(&email, STRONG_PASSWORD).await.unwrap() {
+            LoginOutcome::Session(s) => (email, s.session_token.expose().clone()),
+            LoginOutcome::MfaRequired { .. } => panic!("unexpected 2FA step for {email}"),
+        }
+    }
+
     /// Send SIGTERM and wait for the exit status.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();

@@ -2,9 +2,9 @@
 
 use chrono::Duration;
 use keyhold_core::ErrorCode;
-use keyhold_core::api::{AuditQuery, CreateKeyRequest, SignupRequest};
-use keyhold_core::{Sensitive, credential::Credential};
-use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, TestServer, unique_email};
+use keyhold_core::api::{AuditQuery, CreateKeyRequest};
+use keyhold_core::credential::Credential;
+use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, TestServer};
 
 use crate::support::{as_agent, key, key_req, p, token};
 
@@ -260,26 +260,7 @@ async fn key_listing_pages_with_a_cursor() {
 async fn raw_credentials_and_values_never_reach_disk_or_log() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::spawn(dir.path(), &[("KEYHOLD_LOG", "debug")]);
-    let email = unique_email("disk");
-    server
-        .client()
-        .signup(&SignupRequest {
-            email: email.clone(),
-            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-            display_name: None,
-            invitation: None,
-        })
-        .await
-        .unwrap();
-    let session = match server
-        .client()
-        .login(&email, STRONG_PASSWORD)
-        .await
-        .unwrap()
-    {
-        keyhold_client::LoginOutcome::Session(s) => s.session_token.expose().clone(),
-        keyhold_client::LoginOutcome::MfaRequired { .. } => panic!("no 2FA here"),
-    };
+    let (_, session) = server.signed_up("disk").await;
     let me = server.client().with_token(session);
     let mut raw_values = Vec::new();
     for i in 0..100 {
