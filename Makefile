@@ -1,7 +1,7 @@
 # Keyhold: two commands for a fresh Debian/Ubuntu machine.
 #   make run   install what is missing, build, start the local server, open the desktop app
 #   make test  install what is missing, then lint and run every test suite
-# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit.
+# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit, sbom.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +12,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit clean
+.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit sbom clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -69,9 +69,18 @@ bench:
 	$(CARGO) build --release -p keyhold-server
 	bench/login_and_me.sh
 
-# Supply-chain checks need the network (advisory database): kept out of `make test`.
+# Supply-chain checks need the network (advisory database, crates.io): kept out of
+# `make test`. Policy in deny.toml; see docs/operations.md, "Supply chain".
+# `make audit AUDIT_CHECKS="bans licenses sources"` skips the advisory database (offline).
+AUDIT_CHECKS ?=
 audit:
-	$(CARGO) deny check
+	@$(CARGO) deny --version >/dev/null 2>&1 || $(CARGO) install cargo-deny --locked
+	$(CARGO) deny check $(AUDIT_CHECKS)
+
+# CycloneDX SBOM of each shipped binary (server, CLI, desktop app) for a release, in dist/sbom/.
+sbom:
+	@$(CARGO) cyclonedx --version >/dev/null 2>&1 || $(CARGO) install cargo-cyclonedx --locked
+	@scripts/sbom.sh
 
 clean:
 	$(CARGO) clean

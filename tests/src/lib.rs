@@ -7,6 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod crash;
+pub mod leaks;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -130,30 +133,12 @@ impl TestServer {
 
     /// Every message in the outbox, oldest first, as raw RFC 5322 text.
     pub fn outbox(&self) -> Vec<String> {
-        let dir = self.dir.path().join("outbox");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        files
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
+        outbox_in(self.dir.path())
     }
 
     /// The newest link to `path` (e.g. `/verify-email`) mailed to `to`, with its query.
     pub fn mailed_link(&self, to: &str, path: &str) -> Option<String> {
-        let needle = format!("{}{path}?", self.url());
-        self.outbox()
-            .iter()
-            .rev()
-            .filter(|m| m.contains(&format!("To: {to}")))
-            .find_map(|m| {
-                decode_quoted_printable(m)
-                    .lines()
-                    .find(|l| l.trim().starts_with(&needle))
-                    .map(|l| l.trim().to_owned())
-            })
+        mailed_link_in(self.dir.path(), &self.url(), to, path)
     }
 
     /// The value of `token=` in the newest `path` link mailed to `to`.
@@ -165,6 +150,34 @@ impl TestServer {
     pub async fn stop(self) {
         self.server.stop().await.unwrap();
     }
+}
+
+/// Every message in `data_dir/outbox`, oldest first, as raw RFC 5322 text.
+pub fn outbox_in(data_dir: &Path) -> Vec<String> {
+    let dir = data_dir.join("outbox");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// The newest link to `base_url` + `path` mailed to `to` through the outbox of `data_dir`.
+pub fn mailed_link_in(data_dir: &Path, base_url: &str, to: &str, path: &str) -> Option<String> {
+    let needle = format!("{base_url}{path}?");
+    outbox_in(data_dir)
+        .iter()
+        .rev()
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .find_map(|m| {
+            decode_quoted_printable(m)
+                .lines()
+                .find(|l| l.trim().starts_with(&needle))
+                .map(|l| l.trim().to_owned())
+        })
 }
 
 /// Undo quoted-printable (RFC 2045): soft line breaks and `=XX` escapes. Mail bodies with
@@ -262,6 +275,25 @@ impl ServerProcess {
         Client::new(&self.url).unwrap()
     }
 
+    /// Sign up a new person with [`STRONG_PASSWORD`] (no 2FA) and sign them in: their
+    /// email and session token.
+    pub async fn signed_up(&self, tag: &str) -> (String, String) {
+        let email = unique_email(tag);
+        let c = self.client();
+        c.signup(&SignupRequest {
+            email: email.clone(),
+            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
+            display_name: None,
+            invitation: None,
+        })
+        .await
+        .unwrap();
+        match c.login(&email, STRONG_PASSWORD).await.unwrap() {
+            LoginOutcome::Session(s) => (email, s.session_token.expose().clone()),
+            LoginOutcome::MfaRequired { .. } => panic!("unexpected 2FA step for {email}"),
+        }
+    }
+
     /// Send SIGTERM and wait for the exit status.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
@@ -270,6 +302,19 @@ impl ServerProcess {
         std::thread::sleep(std::time::Duration::from_millis(100));
         let log = self.log.lock().unwrap().clone();
         (status, log)
+    }
+
+    /// Send SIGKILL: no shutdown hook runs, in-flight requests are cut off mid-way, as in
+    /// a power cut of the process. Returns the log written until then.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        self.log_text()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log_text(&self) -> String {

@@ -2,9 +2,9 @@
 
 use chrono::Duration;
 use keyhold_core::ErrorCode;
-use keyhold_core::api::{AuditQuery, CreateKeyRequest, SignupRequest};
-use keyhold_core::{Sensitive, credential::Credential};
-use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, TestServer, unique_email};
+use keyhold_core::api::{AuditQuery, CreateKeyRequest};
+use keyhold_core::credential::Credential;
+use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, TestServer};
 
 use crate::support::{as_agent, key, key_req, p, token};
 
@@ -260,26 +260,7 @@ async fn key_listing_pages_with_a_cursor() {
 async fn raw_credentials_and_values_never_reach_disk_or_log() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::spawn(dir.path(), &[("KEYHOLD_LOG", "debug")]);
-    let email = unique_email("disk");
-    server
-        .client()
-        .signup(&SignupRequest {
-            email: email.clone(),
-            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-            display_name: None,
-            invitation: None,
-        })
-        .await
-        .unwrap();
-    let session = match server
-        .client()
-        .login(&email, STRONG_PASSWORD)
-        .await
-        .unwrap()
-    {
-        keyhold_client::LoginOutcome::Session(s) => s.session_token.expose().clone(),
-        keyhold_client::LoginOutcome::MfaRequired { .. } => panic!("no 2FA here"),
-    };
+    let (_, session) = server.signed_up("disk").await;
     let me = server.client().with_token(session);
     let mut raw_values = Vec::new();
     for i in 0..100 {
@@ -309,15 +290,14 @@ async fn raw_credentials_and_values_never_reach_disk_or_log() {
         raw_values.push(k.secret.expose().clone());
         raw_values.push(t.token.expose().clone());
     }
+    let mut needles = keyhold_e2e::leaks::Needles::new();
+    for v in &raw_values {
+        needles.add("a raw key, token or value", v);
+    }
     let scan = |label: &str| {
         for name in ["keyhold.db", "keyhold.db-wal"] {
             let bytes = std::fs::read(dir.path().join(name)).unwrap_or_default();
-            for v in &raw_values {
-                assert!(
-                    !bytes.windows(v.len()).any(|w| w == v.as_bytes()),
-                    "{label}: a raw value is in {name}"
-                );
-            }
+            needles.assert_none_in(&format!("{name} ({label})"), &bytes);
         }
     };
     scan("while serving");
@@ -325,10 +305,5 @@ async fn raw_credentials_and_values_never_reach_disk_or_log() {
     assert!(status.success(), "{log}");
     scan("after shutdown");
     assert!(!log.is_empty());
-    for v in &raw_values {
-        assert!(
-            !log.contains(v.as_str()),
-            "a raw value is in the server log"
-        );
-    }
+    needles.assert_none_in("the server log", log.as_bytes());
 }

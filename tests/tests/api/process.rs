@@ -156,19 +156,7 @@ async fn json_logs_carry_request_ids_and_no_credentials() {
         &[("KEYHOLD_LOG_FORMAT", "json"), ("KEYHOLD_LOG", "debug")],
     );
     let c = server.client();
-    let email = unique_email("logs");
-    c.signup(&SignupRequest {
-        email: email.clone(),
-        password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-        display_name: None,
-        invitation: None,
-    })
-    .await
-    .unwrap();
-    let token = match c.login(&email, STRONG_PASSWORD).await.unwrap() {
-        keyhold_client::LoginOutcome::Session(s) => s.session_token.expose().clone(),
-        other => panic!("{other:?}"),
-    };
+    let (_, token) = server.signed_up("logs").await;
     c.with_token(token.clone()).me().await.unwrap();
     let (_, log) = server.terminate();
     let json_lines: Vec<serde_json::Value> = log
