@@ -106,6 +106,11 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 
+    /// How many requests may wait for a password hash; beyond that, 429 at once, so a
+    /// flood of sign-ins cannot build an unbounded queue.
+    #[arg(long, env = "KEYHOLD_HASH_QUEUE", default_value_t = 64)]
+    pub hash_queue: usize,
+
     /// Failed logins per minute, per account and per client address, before 429.
     #[arg(long, env = "KEYHOLD_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
     pub login_failures_per_minute: u32,
@@ -121,11 +126,11 @@ pub struct Config {
     pub rate_limit_login: u32,
 
     /// Requests per minute per agent key or scoped token; 0 turns the limit off.
-    #[arg(long, env = "KEYHOLD_RATE_LIMIT_AGENT", default_value_t = 6000)]
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_AGENT", default_value_t = 12_000)]
     pub rate_limit_agent: u32,
 
     /// Requests per minute per signed-in session; 0 turns the limit off.
-    #[arg(long, env = "KEYHOLD_RATE_LIMIT_SESSION", default_value_t = 1200)]
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_SESSION", default_value_t = 3000)]
     pub rate_limit_session: u32,
 
     /// Reverse proxies (CIDRs, repeatable or comma-separated) whose X-Forwarded-For is
@@ -155,11 +160,12 @@ impl Config {
             body_limit: 64 * 1024,
             request_timeout_secs: 30,
             hash_concurrency: None,
+            hash_queue: 64,
             login_failures_per_minute: 10,
             rate_limit_anonymous: 300,
             rate_limit_login: 30,
-            rate_limit_agent: 6000,
-            rate_limit_session: 1200,
+            rate_limit_agent: 12_000,
+            rate_limit_session: 3000,
             trusted_proxies: Vec::new(),
         }
     }

@@ -71,6 +71,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let hasher = passwords::PasswordHasher::new(
         keys.pepper.clone(),
         concurrency,
+        config.hash_queue,
         metrics.password_hashes.clone(),
     )
     .await?;
@@ -187,8 +188,9 @@ pub fn check_listen_addr(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     anyhow::bail!(
-        "refusing to serve plain HTTP on {addr}: give --tls-cert and --tls-key to serve HTTPS, \
-         listen on a loopback address, or pass --insecure-http if a TLS-terminating proxy sits in front"
+        "refusing to serve plain HTTP on {addr}: only loopback addresses may listen without TLS; \
+         give --tls-cert and --tls-key to serve HTTPS, or --insecure-http if a TLS-terminating \
+         proxy on a private network sits in front"
     )
 }
 
