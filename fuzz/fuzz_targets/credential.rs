@@ -23,5 +23,8 @@ fuzz_target!(|data: &[u8]| {
     // Changing the last character breaks the checksum (or the shape).
     let mut tampered = text[..text.len() - 1].to_owned();
     tampered.push(if text.ends_with('A') { 'B' } else { 'A' });
-    assert!(Credential::parse(&tampered).is_err(), "checksum must catch a changed character");
+    assert!(
+        Credential::parse(&tampered).is_err(),
+        "checksum must catch a changed character"
+    );
 });

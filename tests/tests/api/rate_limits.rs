@@ -51,7 +51,10 @@ async fn anonymous_requests_are_limited_per_client_address() {
         assert_eq!(header(&r, "ratelimit-limit"), Some(3));
         assert_eq!(header(&r, "ratelimit-remaining"), Some(left));
     }
+    let started = std::time::Instant::now();
     let r = from_ip(&ts, "203.0.113.7").send().await.unwrap();
+    // Refusals are held back a moment, so a closed-loop flood cannot spin on them.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     assert_eq!(
         assert_limited(r, 3).await,
         20,

@@ -6,10 +6,16 @@
 //! `RateLimit-Reset` (seconds), as in the IETF httpapi rate-limit headers draft; a 429
 //! adds `Retry-After`. Health, readiness, metrics and the OpenAPI document are not counted,
 //! so monitoring never locks itself out.
+//!
+//! Every 429 that passes through here (these buckets, the failed-sign-in counter, a full
+//! password-hash queue) is sent after a pause of up to [`PAUSE`]. A refusal is cheap, but a
+//! client that floods in a closed loop would otherwise get thousands of them a second and
+//! take the CPU from everyone else; the pause costs the server nothing but an idle
+//! connection and slows such a loop to one request per connection per pause.
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keyhold_core::credential::{Credential, CredentialKind};
@@ -23,6 +29,9 @@ use crate::state::SharedState;
 static LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 static REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 static RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// The longest a 429 is held back (never longer than its own `Retry-After`).
+pub const PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 const LOGIN: &str = "/v1/auth/login";
 const LOGIN_MFA: &str = "/v1/auth/login/mfa";
@@ -110,12 +119,26 @@ pub async fn limit(State(st): State<SharedState>, req: Request, next: Next) -> R
     if exempt(&path) {
         return next.run(req).await;
     }
+    let resp = limited(&st, &path, req, next).await;
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map_or(PAUSE, std::time::Duration::from_secs);
+        tokio::time::sleep(retry_after.min(PAUSE)).await;
+    }
+    resp
+}
+
+async fn limited(st: &SharedState, path: &str, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let (class, key) = caller_key(&st, &parts);
+    let (class, key) = caller_key(st, &parts);
     let mut req = Request::from_parts(parts, body);
     let mut keys = vec![(class, key)];
     if req.method() == Method::POST && (path == LOGIN || path == LOGIN_MFA) {
-        match login_key(&st, &path, req).await {
+        match login_key(st, path, req).await {
             Ok((extra, r)) => {
                 keys.extend(extra);
                 req = r;
