@@ -102,7 +102,8 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// How many password hashes may run at once (each takes ~19 MiB and a core).
+    /// How many password hashes may run at once (each takes ~19 MiB and a core). Default:
+    /// the number of CPUs minus one, at least 1.
     #[arg(long, env = "KEYHOLD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
 

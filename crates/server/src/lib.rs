@@ -64,8 +64,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let db = config.db_path();
     let store: Arc<dyn Store> =
         Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    // By default one core is left to everything else, so a flood of sign-ins cannot take
+    // every core from agent reads (docs/PERFORMANCE.md, login flood).
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1))
+            .max(1)
     });
     let metrics = metrics::Metrics::new();
     let hasher = passwords::PasswordHasher::new(
