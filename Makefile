@@ -1,7 +1,7 @@
 # Keyhold: two commands for a fresh Debian/Ubuntu machine.
 #   make run   install what is missing, build, start the local server, open the desktop app
 #   make test  install what is missing, then lint and run every test suite
-# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit, sbom.
+# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit, sbom, fuzz.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +12,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit sbom clean
+.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit sbom fuzz clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -85,3 +85,14 @@ sbom:
 clean:
 	$(CARGO) clean
 	rm -rf ui/dist
+
+# Fuzz every parser target for FUZZ_SECONDS each (default 10 minutes) with cargo-fuzz on
+# nightly, at the lowest CPU priority. Not part of `make test`. See docs/fuzzing.md.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := secret_path scope credential otpauth json_bodies
+fuzz:
+	@$(CARGO) +nightly fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  nice -n 19 $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done

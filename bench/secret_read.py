@@ -62,7 +62,9 @@ def start_keyhold(tmp):
     if not os.path.exists(binary):
         raise SystemExit("build first: cargo build --release -p keyhold-server")
     data = os.path.join(tmp, "keyhold")
-    proc = subprocess.Popen([binary, "--data-dir", data, "--listen", "127.0.0.1:0"],
+    proc = subprocess.Popen([binary, "--data-dir", data, "--listen", "127.0.0.1:0",
+                             # This measures the server, not the per-token rate limit.
+                             "--rate-limit-agent", "0"],
                             stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "keyhold.log"), "w"), text=True)
     url = proc.stdout.readline().strip().removeprefix("listening on ")
     email, pw = "bench@example.com", "violet anchor quietly juggles seven kites"

@@ -104,10 +104,16 @@ pub struct CrashHarness {
     rounds_done: usize,
 }
 
+/// The burst of writes measures crash safety, not the per-key and per-session budgets.
+const UNLIMITED: &[(&str, &str)] = &[
+    ("KEYHOLD_RATE_LIMIT_AGENT", "0"),
+    ("KEYHOLD_RATE_LIMIT_SESSION", "0"),
+];
+
 impl CrashHarness {
     pub async fn start(plan: CrashPlan) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = ServerProcess::spawn(dir.path(), &[]);
+        let server = ServerProcess::spawn(dir.path(), UNLIMITED);
         let c = server.client();
         let (_, session) = server.signed_up("crash").await;
         let owner = c.with_token(session.clone());
@@ -175,7 +181,7 @@ impl CrashHarness {
 
         let fates = self.write_and_kill(&writes, kill_after).await;
         check_database_file(&self.dir.path().join("keyhold.db"));
-        self.server = Some(ServerProcess::spawn(self.dir.path(), &[]));
+        self.server = Some(ServerProcess::spawn(self.dir.path(), UNLIMITED));
 
         let mut report = RoundReport {
             round,

@@ -55,9 +55,23 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_MASTER_KEY_KEYRING")]
     pub master_key_keyring: bool,
 
-    /// Address to listen on. Plain HTTP is only for loopback addresses.
+    /// Address to listen on. Plain HTTP is only for loopback addresses unless
+    /// `--insecure-http`; anything else needs `--tls-cert` and `--tls-key`.
     #[arg(long, env = "KEYHOLD_LISTEN", default_value = "127.0.0.1:8270")]
     pub listen: SocketAddr,
+
+    /// Serve HTTPS with this certificate chain (PEM, leaf first). Needs `--tls-key`.
+    #[arg(long, env = "KEYHOLD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) for `--tls-cert`.
+    #[arg(long, env = "KEYHOLD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Allow plain HTTP on a non-loopback address, for a TLS-terminating proxy on a
+    /// private network. Credentials then cross that network in clear text.
+    #[arg(long, env = "KEYHOLD_INSECURE_HTTP")]
+    pub insecure_http: bool,
 
     /// Base URL used in links sent by mail. Defaults to http://<listen>.
     #[arg(long, env = "KEYHOLD_PUBLIC_URL")]
@@ -88,13 +102,37 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// How many password hashes may run at once (each takes ~19 MiB and a core).
+    /// How many password hashes may run at once (each takes ~19 MiB and a core). Default:
+    /// the number of CPUs minus one, at least 1.
     #[arg(long, env = "KEYHOLD_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
+
+    /// How many requests may wait for a password hash; beyond that, 429 at once, so a
+    /// flood of sign-ins cannot build an unbounded queue.
+    #[arg(long, env = "KEYHOLD_HASH_QUEUE", default_value_t = 64)]
+    pub hash_queue: usize,
 
     /// Failed logins per minute, per account and per client address, before 429.
     #[arg(long, env = "KEYHOLD_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
     pub login_failures_per_minute: u32,
+
+    /// Requests per minute per client address without a credential (sign-up, sign-in,
+    /// verification links, leaked-key reports); 0 turns the limit off.
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_ANONYMOUS", default_value_t = 300)]
+    pub rate_limit_anonymous: u32,
+
+    /// Sign-in attempts per minute per account, and second-factor attempts per MFA ticket;
+    /// 0 turns the limit off.
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_LOGIN", default_value_t = 30)]
+    pub rate_limit_login: u32,
+
+    /// Requests per minute per agent key or scoped token; 0 turns the limit off.
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_AGENT", default_value_t = 12_000)]
+    pub rate_limit_agent: u32,
+
+    /// Requests per minute per signed-in session; 0 turns the limit off.
+    #[arg(long, env = "KEYHOLD_RATE_LIMIT_SESSION", default_value_t = 3000)]
+    pub rate_limit_session: u32,
 
     /// Reverse proxies (CIDRs, repeatable or comma-separated) whose X-Forwarded-For is
     /// believed. From any other peer the header is ignored and the socket address counts.
@@ -113,6 +151,9 @@ impl Config {
             data_dir,
             master_key_keyring: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_cert: None,
+            tls_key: None,
+            insecure_http: false,
             public_url: None,
             smtp_url: None,
             mail_from: "Keyhold <keyhold@localhost>".to_owned(),
@@ -120,8 +161,37 @@ impl Config {
             body_limit: 64 * 1024,
             request_timeout_secs: 30,
             hash_concurrency: None,
+            hash_queue: 64,
             login_failures_per_minute: 10,
+            rate_limit_anonymous: 300,
+            rate_limit_login: 30,
+            rate_limit_agent: 12_000,
+            rate_limit_session: 3000,
             trusted_proxies: Vec::new(),
+        }
+    }
+
+    /// The certificate and key files, when TLS is configured.
+    pub fn tls_files(&self) -> Option<(&std::path::Path, &std::path::Path)> {
+        Some((self.tls_cert.as_deref()?, self.tls_key.as_deref()?))
+    }
+
+    /// `https` with TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_files().is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The per-class request rate limits.
+    pub fn rate_limits(&self) -> crate::rate_limit::PerMinute {
+        crate::rate_limit::PerMinute {
+            anonymous: self.rate_limit_anonymous,
+            login: self.rate_limit_login,
+            agent: self.rate_limit_agent,
+            session: self.rate_limit_session,
         }
     }
 

@@ -20,11 +20,13 @@ pub mod metrics;
 pub mod mfa;
 pub mod paging;
 pub mod passwords;
+pub mod rate_limit;
 pub mod secrets;
 pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -62,13 +64,18 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let db = config.db_path();
     let store: Arc<dyn Store> =
         Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    // By default one core is left to everything else, so a flood of sign-ins cannot take
+    // every core from agent reads (docs/PERFORMANCE.md, login flood).
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1))
+            .max(1)
     });
     let metrics = metrics::Metrics::new();
     let hasher = passwords::PasswordHasher::new(
         keys.pepper.clone(),
         concurrency,
+        config.hash_queue,
         metrics.password_hashes.clone(),
     )
     .await?;
@@ -80,11 +87,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen))
+        .unwrap_or_else(|| format!("{}://{}", config.scheme(), config.listen))
         .trim_end_matches('/')
         .to_owned();
     let per_minute = config.login_failures_per_minute;
-    Ok(Arc::new(AppState {
+    let rate_limits = rate_limit::RateLimits::new(config.rate_limits(), clock.clone());
+    let state = Arc::new(AppState {
         config,
         store,
         keys,
@@ -94,9 +102,28 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         metrics,
         login_failures_by_account: AppState::new_limiter(per_minute),
         login_failures_by_ip: AppState::new_limiter(per_minute),
+        rate_limits,
         public_url,
         keks: crypto::KekCache::default(),
-    }))
+    });
+    spawn_rate_limit_sweeper(&state);
+    Ok(state)
+}
+
+/// Every minute, forget rate-limit keys whose buckets have refilled, so the keyed state
+/// stays bounded by the last minute's distinct clients. Stops with the state.
+fn spawn_rate_limit_sweeper(state: &SharedState) {
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(st) = weak.upgrade() else { break };
+            let tracked = st.rate_limits.sweep();
+            tracing::debug!(tracked, "rate-limit keys swept");
+        }
+    });
 }
 
 /// `keyhold-server kek rotate`: a new KEK for every tenant that has one (or just `tenant`),
@@ -153,31 +180,64 @@ pub async fn rotate_keks(
     Ok(done)
 }
 
-/// Plain HTTP is allowed only on loopback (security invariant 8).
-pub fn check_listen_addr(addr: &SocketAddr) -> anyhow::Result<()> {
-    if !addr.ip().is_loopback() {
-        anyhow::bail!(
-            "refusing to serve plain HTTP on {addr}: only loopback addresses may listen without TLS"
-        );
+/// Plain HTTP is allowed only on loopback (security invariant 8), unless the operator
+/// says `--insecure-http` (a TLS-terminating proxy on a private network).
+pub fn check_listen_addr(config: &Config) -> anyhow::Result<()> {
+    let addr = config.listen;
+    if config.tls_files().is_some() || addr.ip().is_loopback() {
+        return Ok(());
     }
-    Ok(())
+    if config.insecure_http {
+        tracing::warn!(%addr, "serving plain HTTP on a non-loopback address (--insecure-http): credentials cross the network unencrypted");
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to serve plain HTTP on {addr}: only loopback addresses may listen without TLS; \
+         give --tls-cert and --tls-key to serve HTTPS, or --insecure-http if a TLS-terminating \
+         proxy on a private network sits in front"
+    )
+}
+
+/// Check the listen address and load the TLS files, before anything is opened.
+pub fn prepare_listen(config: &Config) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+    check_listen_addr(config)?;
+    config
+        .tls_files()
+        .map(|(cert, key)| tls::server_config(cert, key))
+        .transpose()
 }
 
 /// Serve until `shutdown` resolves; in-flight requests finish, then the store is closed.
+/// With `tls`, connections are HTTPS (handshakes run per connection, not in the accept loop).
 pub async fn serve(
     state: SharedState,
     listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
     let app = http::router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")?;
+    let make = app.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, make)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?,
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let on_signal = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                on_signal.graceful_shutdown(Some(http::SHUTDOWN_GRACE));
+            });
+            let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+            axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(make)
+                .await
+                .context("serving HTTPS")?;
+        }
+    }
     store.close().await.context("closing the store")?;
     Ok(())
 }
@@ -193,16 +253,16 @@ pub struct RunningServer {
 impl RunningServer {
     /// Build the app from `config` (its `listen` may use port 0) and start serving.
     pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        check_listen_addr(&config.listen)?;
+        let tls = prepare_listen(&config)?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let mut config = config;
         if config.public_url.is_none() {
-            config.public_url = Some(format!("http://{addr}"));
+            config.public_url = Some(format!("{}://{addr}", config.scheme()));
         }
         let state = build_state(config, clock).await?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(state.clone(), listener, async {
+        let task = tokio::spawn(serve(state.clone(), listener, tls, async {
             let _ = rx.await;
         }));
         Ok(Self {
@@ -214,7 +274,7 @@ impl RunningServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.state.config.scheme(), self.addr)
     }
 
     /// Stop accepting, let in-flight requests finish, close the store.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::Parser;
 use keyhold_server::clock::SystemClock;
 use keyhold_server::config::{Cli, Command, KekCommand, LogFormat};
@@ -97,18 +98,21 @@ async fn rotate(
 async fn run(config: keyhold_server::config::Config) -> anyhow::Result<()> {
     #[cfg(unix)]
     survive_file_size_limit()?;
-    keyhold_server::check_listen_addr(&config.listen)?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let tls = keyhold_server::prepare_listen(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let scheme = config.scheme();
     let mut config = config;
     if config.public_url.is_none() {
-        config.public_url = Some(format!("http://{addr}"));
+        config.public_url = Some(format!("{scheme}://{addr}"));
     }
     let state = keyhold_server::build_state(config, Arc::new(SystemClock)).await?;
     tracing::info!(%addr, data_dir = %state.config.data_dir.display(), "keyhold-server listening");
     // Printed on stdout so scripts and tests can find the port when listening on :0.
-    println!("listening on http://{addr}");
-    keyhold_server::serve(state, listener, shutdown_signal()).await?;
+    println!("listening on {scheme}://{addr}");
+    keyhold_server::serve(state, listener, tls, shutdown_signal()).await?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

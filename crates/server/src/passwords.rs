@@ -2,13 +2,18 @@
 //!
 //! Each hash takes ~19 MiB and tens of milliseconds of a core, so a burst of logins could
 //! otherwise exhaust memory and starve every other request; the semaphore queues them.
+//! The queue itself is bounded too: once `max_waiting` callers wait for a permit, further
+//! ones are answered 429 at once instead of piling up behind a flood of sign-ins.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::error::{ApiError, ApiResult};
 
 use crate::keys::Key32;
 
@@ -20,6 +25,9 @@ const P_COST: u32 = 1;
 pub struct PasswordHasher {
     pepper: Arc<Key32>,
     permits: Semaphore,
+    /// Callers waiting for a permit now, and how many may.
+    waiting: AtomicUsize,
+    max_waiting: usize,
     /// A real hash of a random password, verified against when the email is unknown so
     /// that an unknown account costs exactly what a wrong password does.
     dummy: String,
@@ -51,6 +59,7 @@ impl PasswordHasher {
     pub async fn new(
         pepper: Key32,
         concurrency: usize,
+        max_waiting: usize,
         runs: prometheus_client::metrics::counter::Counter,
     ) -> anyhow::Result<Self> {
         let pepper = Arc::new(pepper);
@@ -64,31 +73,62 @@ impl PasswordHasher {
         Ok(Self {
             pepper,
             permits: Semaphore::new(concurrency.max(1)),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
             dummy,
             runs,
         })
     }
 
-    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
+    /// A permit to hash now, a place in the bounded queue, or 429 when the queue is full.
+    async fn permit(&self) -> ApiResult<SemaphorePermit<'_>> {
+        if let Ok(p) = self.permits.try_acquire() {
+            return Ok(p);
+        }
+        let before = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _leave = Leave(&self.waiting);
+        if before >= self.max_waiting {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: 1,
+            });
+        }
+        self.permits.acquire().await.map_err(ApiError::internal)
+    }
+
+    pub async fn hash(&self, password: &str) -> ApiResult<String> {
+        let _permit = self.permit().await?;
         self.runs.inc();
         let pepper = self.pepper.clone();
         let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
-        tokio::task::spawn_blocking(move || hash_blocking(&pepper, &pw)).await?
+        Ok(
+            tokio::task::spawn_blocking(move || hash_blocking(&pepper, &pw))
+                .await
+                .map_err(ApiError::internal)??,
+        )
     }
 
     /// Verify against `phc`, or against the dummy hash when there is no account, so both
     /// cases cost one argon2 run. Returns false for the dummy.
-    pub async fn verify(&self, password: &str, phc: Option<&str>) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await?;
+    pub async fn verify(&self, password: &str, phc: Option<&str>) -> ApiResult<bool> {
+        let _permit = self.permit().await?;
         self.runs.inc();
         let pepper = self.pepper.clone();
         let pw = zeroize::Zeroizing::new(password.as_bytes().to_vec());
         let known = phc.is_some();
         let target = phc.unwrap_or(&self.dummy).to_owned();
-        let ok =
-            tokio::task::spawn_blocking(move || verify_blocking(&pepper, &pw, &target)).await??;
+        let ok = tokio::task::spawn_blocking(move || verify_blocking(&pepper, &pw, &target))
+            .await
+            .map_err(ApiError::internal)??;
         Ok(ok && known)
+    }
+}
+
+/// Leaves the wait count when the caller got its permit, gave up or was cancelled.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -98,7 +138,7 @@ mod tests {
 
     #[tokio::test]
     async fn hash_verify_and_pepper() {
-        let h = PasswordHasher::new(Key32::test([3; 32]), 2, Default::default())
+        let h = PasswordHasher::new(Key32::test([3; 32]), 2, 8, Default::default())
             .await
             .unwrap();
         let phc = h.hash("correct horse battery staple").await.unwrap();
@@ -114,7 +154,7 @@ mod tests {
                 .unwrap()
         );
         assert!(!h.verify("anything", None).await.unwrap());
-        let other = PasswordHasher::new(Key32::test([4; 32]), 1, Default::default())
+        let other = PasswordHasher::new(Key32::test([4; 32]), 1, 8, Default::default())
             .await
             .unwrap();
         assert!(
@@ -124,5 +164,40 @@ mod tests {
                 .unwrap(),
             "a different pepper must not verify"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_full_queue_is_refused_at_once_and_frees_up_afterwards() {
+        let h = Arc::new(
+            PasswordHasher::new(Key32::test([5; 32]), 1, 2, Default::default())
+                .await
+                .unwrap(),
+        );
+        // Hold the only permit so every caller queues.
+        let held = h.permits.acquire().await.unwrap();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let h = h.clone();
+                tokio::spawn(async move { h.verify("pw", None).await })
+            })
+            .collect();
+        while h.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        match h.verify("pw", None).await {
+            Err(ApiError::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        assert_eq!(
+            h.waiting.load(Ordering::SeqCst),
+            2,
+            "the refused caller left"
+        );
+        drop(held);
+        for w in waiters {
+            assert!(!w.await.unwrap().unwrap());
+        }
+        assert_eq!(h.waiting.load(Ordering::SeqCst), 0);
+        assert!(!h.verify("pw", None).await.unwrap());
     }
 }

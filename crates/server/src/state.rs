@@ -11,6 +11,7 @@ use crate::keys::Keys;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::passwords::PasswordHasher;
+use crate::rate_limit::RateLimits;
 use crate::store::Store;
 use crate::throttle::FailureLimiter;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub login_failures_by_account: FailureLimiter,
     /// Failed sign-ins per client address.
     pub login_failures_by_ip: FailureLimiter,
+    /// Request rate limits per route class (see `http::rate_limit`).
+    pub rate_limits: RateLimits,
     /// Base of links in mail, without a trailing slash.
     pub public_url: String,
     /// Unwrapped tenant KEKs.

@@ -10,10 +10,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use keyhold_client::{Client, LoginOutcome};
-use keyhold_core::Sensitive;
-use keyhold_core::api::{AuditQuery, SignupRequest};
-use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, unique_email};
+use keyhold_client::Client;
+use keyhold_core::api::AuditQuery;
+use keyhold_e2e::ServerProcess;
 
 use crate::support::{key_req, p};
 
@@ -21,7 +20,7 @@ const VALUE: &str = "fail-closed-4f9c2e71-value";
 const LATER: &str = "written-after-recovery-8d1b";
 
 fn set_file_size_limit(server: &ServerProcess, limit: &str) {
-    let pid = server.child.id().to_string();
+    let pid = server.pid().to_string();
     let status = Command::new("prlimit")
         .args(["--pid", &pid, &format!("--fsize={limit}:unlimited")])
         .status()
@@ -30,20 +29,8 @@ fn set_file_size_limit(server: &ServerProcess, limit: &str) {
 }
 
 async fn signed_in(server: &ServerProcess) -> Client {
-    let c = server.client();
-    let email = unique_email("failclosed");
-    c.signup(&SignupRequest {
-        email: email.clone(),
-        password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-        display_name: None,
-        invitation: None,
-    })
-    .await
-    .unwrap();
-    match c.login(&email, STRONG_PASSWORD).await.unwrap() {
-        LoginOutcome::Session(s) => c.with_token(s.session_token.expose().clone()),
-        other => panic!("{other:?}"),
-    }
+    let (_, token) = server.signed_up("failclosed").await;
+    server.client().with_token(token)
 }
 
 /// GET the secret with `agent_key`: status and body bytes.

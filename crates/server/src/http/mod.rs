@@ -8,6 +8,7 @@ pub mod extract;
 pub mod keys;
 pub mod mfa;
 pub mod ops;
+pub mod rate_limit;
 pub mod secrets;
 pub mod verify_page;
 
@@ -185,6 +186,10 @@ pub fn router(state: SharedState) -> Router {
         .merge(ops::routes())
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
