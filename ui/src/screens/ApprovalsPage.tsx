@@ -51,13 +51,15 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
             <li key={a.id} class="card approval" data-testid={`approval-${a.id}`}>
               <div class="approval-head">
                 <span class={`tier tier-${a.tier}`}>{a.tier}</span>
-                <code class="approval-path">{a.path}</code>
+                <code class="approval-path" data-testid={`approval-path-${a.id}`}>
+                  {a.path}
+                </code>
                 <span class="muted approval-time" title={formatDate(a.expires_at)}>
                   <Icon name="clock" size={14} /> {a.status === "pending" ? timeLeft(a.expires_at) : a.status}
                 </span>
               </div>
               <p class="approval-who">
-                <strong>{a.key_name}</strong> <span class="muted">(owned by {a.owner})</span> asked {relativeTime(a.requested_at)}
+                <strong>{a.key_name}</strong> <span class="muted">(owned by {a.owner})</span> asked {relativeTime(notAfterNow(a.requested_at))}
               </p>
               {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : null}
               <div class="approval-foot">
@@ -103,6 +105,12 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
       ) : null}
     </div>
   );
+}
+
+/** A past event never reads "in 1 minute" when the server's clock runs a little ahead. */
+function notAfterNow(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || t <= Date.now() ? iso : new Date().toISOString();
 }
 
 function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny"; onClose: (done: boolean) => void }) {
