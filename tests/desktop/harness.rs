@@ -287,7 +287,7 @@ impl App {
             let typed = async {
                 el.clear().await?;
                 el.send_keys(text).await?;
-                Ok::<_, fantoccini::error::CmdError>(el.prop("value").await?)
+                el.prop("value").await
             }
             .await;
             match typed {

@@ -524,7 +524,9 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
 }
 
 async fn run(paths: Paths) -> Result<()> {
-    let server = TestServer::start_at(chrono::Utc::now(), |_| {}).await;
+    // The test clock starts at the wall clock so the app's "asked just now" and "24h
+    // left" read as people would see them; the test still moves it (TOTP steps, delays).
+    let server = TestServer::start_at(keyhold_server::clock::SystemClock.now(), |_| {}).await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
     let mut ada = Person {
         email: unique_email("ada"),
