@@ -3,12 +3,15 @@ import { useEffect, useState } from "preact/hooks";
 import type { ApprovalFeedEvent, ApprovalView, SessionView } from "../bindings";
 import { call } from "../api";
 import { applyFeedEvent } from "./approvals";
+import { toCommandError, type CommandError } from "./errors";
 
 export interface ApprovalFeed {
   /** Pending requests in the tenant, newest first; null until loaded (or not allowed). */
   pending: ApprovalView[] | null;
   /** True while the server's live feed is connected. */
   live: boolean;
+  /** Why the pending list could not be loaded (a member who may not approve: forbidden). */
+  error: CommandError | null;
   reload: () => void;
 }
 
@@ -20,6 +23,7 @@ export interface ApprovalFeed {
 export function useApprovalFeed(session: SessionView | null, generation: number): ApprovalFeed {
   const [pending, setPending] = useState<ApprovalView[] | null>(null);
   const [live, setLive] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
@@ -30,8 +34,16 @@ export function useApprovalFeed(session: SessionView | null, generation: number)
     }
     let active = true;
     call((c) => c.listApprovals("pending"))
-      .then((list) => active && setPending(list))
-      .catch(() => active && setPending(null));
+      .then((list) => {
+        if (!active) return;
+        setPending(list);
+        setError(null);
+      })
+      .catch((e) => {
+        if (!active) return;
+        setPending(null);
+        setError(toCommandError(e));
+      });
     return () => {
       active = false;
     };
@@ -59,5 +71,5 @@ export function useApprovalFeed(session: SessionView | null, generation: number)
     };
   }, [session, generation]);
 
-  return { pending, live, reload: () => setTick((t) => t + 1) };
+  return { pending, live, error, reload: () => setTick((t) => t + 1) };
 }

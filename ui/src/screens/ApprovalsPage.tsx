@@ -87,6 +87,8 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
         </ul>
       ) : tab === "history" && history.error ? (
         <ErrorNotice error={history.error} testid="approvals-error" />
+      ) : tab === "pending" && props.feed.error ? (
+        <ErrorNotice error={props.feed.error} testid="approvals-error" />
       ) : (
         <p class="muted">Loading…</p>
       )}
