@@ -1,6 +1,6 @@
 //! The one place the app talks to the server, through keyhold-client. Each function is a
 //! thin call plus a mapping into the web view's types. Where the client does not offer a
-//! call yet, the function says so with a `not_available` error — never a fake success.
+//! call, the function says so with a `not_available` error — never a fake success.
 
 use keyhold_client::{Client, ClientError, LoginOutcome};
 use keyhold_core::Sensitive;
@@ -283,41 +283,58 @@ pub async fn mfa_status(server: &ServerUrl, token: &Sensitive<String>) -> Comman
     })
 }
 
-pub async fn mfa_begin(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-) -> CommandResult<TotpSecret> {
-    Err(CommandError::not_available(
-        "set up two-factor authentication",
-    ))
+pub async fn mfa_begin(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<TotpSecret> {
+    let e = authed(server, token)?
+        .start_totp_enrollment()
+        .await
+        .map_err(|e| from_client(server, e))?;
+    Ok(TotpSecret {
+        secret: e.secret,
+        otpauth_uri: e.otpauth_uri,
+    })
+}
+
+/// Backup codes leave the `Sensitive` wrapper only here, on their way to the one screen
+/// that shows them once.
+fn backup_codes(r: keyhold_core::api::BackupCodesResponse) -> BackupCodes {
+    BackupCodes {
+        codes: r.backup_codes.iter().map(|c| c.expose().clone()).collect(),
+    }
 }
 
 pub async fn mfa_confirm(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _code: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    code: &Sensitive<String>,
 ) -> CommandResult<BackupCodes> {
-    Err(CommandError::not_available(
-        "turn on two-factor authentication",
-    ))
+    authed(server, token)?
+        .confirm_totp(code.expose())
+        .await
+        .map(backup_codes)
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn mfa_regenerate_backup_codes(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _code: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    code: &Sensitive<String>,
 ) -> CommandResult<BackupCodes> {
-    Err(CommandError::not_available("make new backup codes"))
+    authed(server, token)?
+        .regenerate_backup_codes(code.expose())
+        .await
+        .map(backup_codes)
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn mfa_disable(
-    _server: &ServerUrl,
-    _token: &Sensitive<String>,
-    _code: &Sensitive<String>,
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+    code: &Sensitive<String>,
 ) -> CommandResult<()> {
-    Err(CommandError::not_available(
-        "turn off two-factor authentication",
-    ))
+    authed(server, token)?
+        .disable_totp(code.expose())
+        .await
+        .map_err(|e| from_client(server, e))
 }
 
 fn key_view(k: &keyhold_core::api::AgentKey) -> AgentKeyView {
@@ -407,7 +424,7 @@ fn person(p: &keyhold_core::api::PersonRef) -> String {
     p.display_name.clone().unwrap_or_else(|| p.email.clone())
 }
 
-fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
+pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
     ApprovalView {
         id: a.id.clone(),
         path: a.path.to_string(),
@@ -415,6 +432,7 @@ fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
         key_id: a.requested_by.key_id.clone(),
         key_name: a.requested_by.key_name.clone(),
         owner: person(&a.requested_by.owner),
+        owner_id: a.requested_by.owner.id.clone(),
         reason: a.reason.clone(),
         requested_at: a.requested_at.to_rfc3339(),
         expires_at: a.expires_at.to_rfc3339(),
@@ -423,6 +441,7 @@ fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
             .iter()
             .map(|v| ApprovalVote {
                 user: person(&v.user),
+                user_id: v.user.id.clone(),
                 at: v.at.to_rfc3339(),
             })
             .collect(),
@@ -455,6 +474,17 @@ pub async fn list_approvals(
         .filter(|a| !history || a.status != keyhold_core::api::ApprovalStatus::Pending)
         .map(approval_view)
         .collect())
+}
+
+/// The live feed of the tenant's approval requests (server-sent events).
+pub async fn approvals_feed(
+    server: &ServerUrl,
+    token: &Sensitive<String>,
+) -> CommandResult<keyhold_client::sse::EventStream> {
+    authed(server, token)?
+        .approvals_stream()
+        .await
+        .map_err(|e| from_client(server, e))
 }
 
 pub async fn approve(

@@ -30,6 +30,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "list_approvals",
     "approve_request",
     "deny_request",
+    "watch_approvals",
     "audit_events",
     "export_audit",
     "save_text_file",

@@ -5,6 +5,7 @@
 //! keyring, never in the web view. TypeScript bindings for the commands and their types are
 //! generated from this crate into ui/src/bindings.ts (see `bindings`).
 
+pub mod approvals_feed;
 pub mod backend;
 pub mod commands;
 pub mod error;
@@ -50,6 +51,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             approvals::list_approvals,
             approvals::approve_request,
             approvals::deny_request,
+            approvals::watch_approvals,
             audit::audit_events,
             audit::export_audit,
             files::save_text_file,
@@ -85,6 +87,7 @@ pub fn run() {
     let builder = specta_builder();
     let tokens = keystore::TokenStore::init(keystore::SERVICE);
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -60,6 +60,8 @@ pub struct AppState {
     /// `KEYHOLD_URL` at launch, which wins over the saved choice.
     env_server: Option<String>,
     pub inner: Mutex<Inner>,
+    /// The live approvals feed of the signed-in window (see `approvals_feed`).
+    feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl AppState {
@@ -79,7 +81,20 @@ impl AppState {
                 settings,
                 ..Inner::default()
             }),
+            feed: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Stop the running approvals feed, if any, and keep `next` instead.
+    pub fn replace_feed(&self, next: Option<tauri::async_runtime::JoinHandle<()>>) {
+        let mut feed = self
+            .feed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(old) = feed.take() {
+            old.abort();
+        }
+        *feed = next;
     }
 
     /// The server to show on the first-run screen: `KEYHOLD_URL`, else the last

@@ -184,6 +184,7 @@ pub struct ScopeCheck {
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct ApprovalVote {
     pub user: String,
+    pub user_id: String,
     pub at: String,
 }
 
@@ -196,6 +197,8 @@ pub struct ApprovalView {
     pub key_id: String,
     pub key_name: String,
     pub owner: String,
+    /// The key owner's user id: nobody approves their own agent's request.
+    pub owner_id: String,
     pub reason: Option<String>,
     pub requested_at: String,
     pub expires_at: String,
@@ -203,6 +206,16 @@ pub struct ApprovalView {
     pub required_approvals: u32,
     /// "pending" | "approved" | "denied" | "expired"
     pub status: String,
+}
+
+/// One message of the live approvals feed (`GET /v1/approvals/stream`), sent to the
+/// web view over a channel.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ApprovalFeedEvent {
+    /// "connected" (the feed is live: reload the list), "requested", "approved",
+    /// "denied", "expired", "used", or "disconnected" (retrying).
+    pub kind: String,
+    pub approval: Option<ApprovalView>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Type)]

@@ -56,6 +56,13 @@ pub fn prerequisites() -> Result<Paths> {
             "WebKitWebDriver is not on PATH: `apt-get install webkit2gtk-driver` (or scripts/install-deps.sh)".to_owned(),
         );
     }
+    for (tool, package) in [("zbarimg", "zbar-tools"), ("oathtool", "oathtool")] {
+        if on_path(tool).is_none() {
+            missing.push(format!(
+                "{tool} is not on PATH: `apt-get install {package}` (or scripts/install-deps.sh)"
+            ));
+        }
+    }
     let target_dir = target_dir()?;
     let app = match std::env::var_os("KEYHOLD_DESKTOP_APP") {
         Some(p) => PathBuf::from(p),
@@ -82,6 +89,24 @@ pub fn prerequisites() -> Result<Paths> {
         }
     }
     Ok(Paths { app, screenshots })
+}
+
+/// The text of the one QR code in a PNG, decoded by `zbarimg` (Debian zbar-tools): an
+/// independent reader, so the test sees what a phone's camera would.
+pub fn zbarimg(png: &Path) -> Result<String> {
+    let out = Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(png)
+        .output()
+        .context("running zbarimg")?;
+    if !out.status.success() {
+        bail!(
+            "zbarimg found no QR code in {} ({})",
+            png.display(),
+            out.status
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// A free loopback port (bound, then released for the child to take).
@@ -252,13 +277,30 @@ impl App {
         el.click().await.with_context(|| format!("clicking {id}"))
     }
 
-    /// Replace the text of an input.
+    /// Replace the text of an input. A dialog that is still opening can refuse the first
+    /// keystrokes (WebKit answers with an empty error): look the input up again and retry
+    /// until the wait runs out.
     pub async fn fill(&self, id: &str, text: &str) -> Result<()> {
-        let el = self.testid(id).await?;
-        el.clear().await?;
-        el.send_keys(text)
-            .await
-            .with_context(|| format!("typing into {id}"))
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let el = self.testid(id).await?;
+            let typed = async {
+                el.clear().await?;
+                el.send_keys(text).await?;
+                el.prop("value").await
+            }
+            .await;
+            match typed {
+                Ok(Some(v)) if v == text => return Ok(()),
+                Ok(v) if Instant::now() > deadline => {
+                    bail!("typing into {id} left {:?}", v.map(|v| v.len()))
+                }
+                Err(e) if Instant::now() > deadline => {
+                    return Err(e).with_context(|| format!("typing into {id}"));
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     pub async fn text(&self, id: &str) -> Result<String> {
@@ -290,6 +332,22 @@ impl App {
         while !self.client.find_all(Locator::Css(&css)).await?.is_empty() {
             if Instant::now() > deadline {
                 bail!("{id} still shown after {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Wait until the image is decoded and has a size (so a screenshot shows it).
+    pub async fn wait_image(&self, id: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        let script = format!(
+            "const i = document.querySelector('[data-testid=\"{id}\"]');\
+             return !!(i && i.complete && i.naturalWidth > 0);"
+        );
+        while self.client.execute(&script, vec![]).await? != serde_json::Value::Bool(true) {
+            if Instant::now() > deadline {
+                bail!("image {id} not loaded after {WAIT:?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -8,14 +8,26 @@
 
 mod harness;
 
-use anyhow::{Context, Result, ensure};
-use harness::{App, Driver, Paths};
-use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer, unique_email};
+mod team;
 
-/// Who the scenario signs up as.
-struct Person {
-    email: String,
-    password: String,
+use anyhow::{Context, Result, bail, ensure};
+use harness::{App, Driver, Paths};
+use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer, oathtool, unique_email};
+use keyhold_server::clock::Clock;
+
+/// Who signs in to the app.
+pub struct Person {
+    pub email: String,
+    pub password: String,
+    /// The TOTP secret once 2FA is on (read from the QR code, or set up over the API).
+    pub totp: Option<String>,
+}
+
+/// The code for the next TOTP step. The server accepts each step once per person, so the
+/// test clock moves one step on before every code: no waiting, no replay.
+pub fn next_code(server: &TestServer, secret: &str) -> String {
+    server.clock.advance(chrono::Duration::seconds(30));
+    oathtool(secret, server.clock.now())
 }
 
 /// First launch of the app: first run, sign-up, every screen, password change, theme,
@@ -29,11 +41,15 @@ async fn first_launch(
     first_run_screen(app, &server.url()).await?;
     sign_up(app, ada).await?;
     verify_email(app, server, ada).await?;
+    enroll_2fa(app, server, driver, ada).await?;
     change_password(app, ada).await?;
+    score_protected(app).await?;
+    agent_key_shown_once(app).await?;
     visit_pages(app, driver).await?;
     themes_and_menu(app).await?;
     sign_out(app).await?;
-    sign_in(app, ada).await?;
+    sign_in(app, server, ada).await?;
+    two_approvers(app, server, ada).await?;
     Ok(())
 }
 
@@ -133,8 +149,7 @@ async fn visit_pages(app: &mut App, driver: &Driver) -> Result<()> {
 
 async fn themes_and_menu(app: &mut App) -> Result<()> {
     app.click("nav-vault").await?;
-    // Back on the vault, the verified email now counts too (20 + 30).
-    app.wait_text("score-value", "50").await?;
+    app.wait_text("score-value", "100").await?;
     app.click("avatar-button").await?;
     app.testid("account-menu").await?;
     app.testid("menu-security-vault").await?;
@@ -159,7 +174,7 @@ async fn sign_out(app: &mut App) -> Result<()> {
     Ok(())
 }
 
-async fn sign_in(app: &mut App, ada: &Person) -> Result<()> {
+async fn sign_in(app: &mut App, server: &TestServer, who: &Person) -> Result<()> {
     app.click("mode-signin").await?;
     let email = app
         .testid("email")
@@ -167,18 +182,240 @@ async fn sign_in(app: &mut App, ada: &Person) -> Result<()> {
         .prop("value")
         .await?
         .unwrap_or_default();
-    ensure!(
-        email == ada.email,
-        "sign-in does not remember the last email: {email:?}"
-    );
-    app.fill("password", &ada.password).await?;
+    if email != who.email {
+        app.fill("email", &who.email).await?;
+    }
+    app.fill("password", &who.password).await?;
     app.screenshot("sign-in").await?;
     app.click("submit-auth").await?;
+    if let Some(secret) = &who.totp {
+        app.testid("mfa-step")
+            .await
+            .context("2FA is on, yet sign-in did not ask for a code")?;
+        app.fill("mfa-code", &next_code(server, secret)).await?;
+        app.screenshot("sign-in-two-factor").await?;
+        app.click("submit-mfa").await?;
+    }
     app.testid("topbar")
         .await
-        .context("sign-in with the new password failed")?;
+        .with_context(|| format!("sign-in as {} failed", who.email))?;
     app.testid("vault-page").await?;
     Ok(())
+}
+
+/// Two-factor enrollment as a person does it: the QR code is read from a screenshot of
+/// the window (`zbarimg`, Debian zbar-tools), the code computed by `oathtool`; the backup
+/// codes are shown once, saved to a file, and never shown again.
+async fn enroll_2fa(
+    app: &mut App,
+    server: &TestServer,
+    driver: &Driver,
+    ada: &mut Person,
+) -> Result<()> {
+    app.click("enroll-mfa-button").await?;
+    app.testid("mfa-enroll-dialog").await?;
+    app.wait_image("mfa-qr").await?;
+    let shot = app.screenshot("two-factor-scan-qr").await?;
+    let uri = harness::zbarimg(&shot)?;
+    ensure!(
+        uri.starts_with("otpauth://totp/Keyhold:"),
+        "the QR code holds {uri:?}"
+    );
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("secret="))
+        .context("no secret in the QR code's URI")?
+        .to_owned();
+    let manual = app.text("mfa-manual-key").await?.replace(' ', "");
+    ensure!(
+        manual == secret,
+        "the manual key differs from the QR code's secret"
+    );
+
+    app.fill("mfa-confirm-code", &next_code(server, &secret))
+        .await?;
+    app.click("mfa-confirm-button").await?;
+    app.testid("backup-codes-panel").await?;
+    let mut codes = Vec::new();
+    for el in app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=\"backup-codes\"] code",
+        ))
+        .await?
+    {
+        codes.push(el.text().await?.trim().to_owned());
+    }
+    ensure!(codes.len() == 10, "{} backup codes shown", codes.len());
+    ensure!(
+        !app.testid("backup-codes-done").await?.is_enabled().await?,
+        "the dialog closes before 'I saved them'"
+    );
+    app.click("backup-codes-download").await?;
+    let saved = app
+        .wait_text("backup-codes-download-saved", "keyhold-backup-codes")
+        .await?;
+    let path = saved.trim_start_matches("Saved to").trim();
+    ensure!(
+        std::path::Path::new(path).starts_with(driver.home()),
+        "backup codes saved outside the app's home: {path}"
+    );
+    let file = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    ensure!(
+        codes.iter().all(|c| file.contains(c.as_str())),
+        "the downloaded file lacks codes"
+    );
+    app.screenshot("two-factor-backup-codes").await?;
+    app.click("backup-codes-saved").await?;
+    app.click("backup-codes-done").await?;
+    app.wait_gone("mfa-enroll-dialog").await?;
+
+    // Shown once: the 2FA dialog counts them and never shows them again.
+    app.click("manage-mfa-button").await?;
+    app.wait_text("backup-codes-remaining", "10").await?;
+    let page = app.client.source().await?;
+    ensure!(
+        !codes.iter().any(|c| page.contains(c.as_str())),
+        "a backup code is shown again"
+    );
+    app.screenshot("two-factor-manage").await?;
+    app.click("dialog-close").await?;
+    app.wait_gone("mfa-manage-dialog").await?;
+    ada.totp = Some(secret);
+    Ok(())
+}
+
+/// Verified email, 2FA and a strong password: the score reads "protected".
+async fn score_protected(app: &mut App) -> Result<()> {
+    app.wait_text("score-status", "Protected").await?;
+    app.wait_text("score-value", "100").await?;
+    app.screenshot("security-vault-protected").await?;
+    Ok(())
+}
+
+/// The `data-testid` suffix of the first element whose id starts with `prefix`.
+async fn first_id(app: &App, prefix: &str) -> Result<String> {
+    let css = format!("[data-testid^=\"{prefix}\"]");
+    let el = app
+        .client
+        .wait()
+        .at_most(harness::WAIT)
+        .for_element(fantoccini::Locator::Css(&css))
+        .await
+        .with_context(|| format!("nothing matches {css}"))?;
+    let id = el.attr("data-testid").await?.unwrap_or_default();
+    Ok(id.trim_start_matches(prefix).to_owned())
+}
+
+/// Create a key: it is shown once, closing asks for confirmation, then it is gone from
+/// the app for good; revoking it marks it revoked.
+async fn agent_key_shown_once(app: &mut App) -> Result<()> {
+    app.click("nav-keys").await?;
+    app.testid("keys-page").await?;
+    app.click("create-key-button").await?;
+    app.testid("create-key-dialog").await?;
+    app.fill("key-name", "deploy-bot").await?;
+    app.fill("key-scope-pattern", "production/deploy/*").await?;
+    app.wait_text("scope-hint", "production/deploy/").await?;
+    app.click("add-scope").await?;
+    app.wait_text("key-scopes", "production/deploy/*").await?;
+    app.click("expiry-720h").await?;
+    app.screenshot("agent-key-create").await?;
+    app.click("create-key-submit").await?;
+    app.testid("show-once-dialog").await?;
+    let secret = app.text("show-once-secret").await?.trim().to_owned();
+    ensure!(
+        secret.len() > 20,
+        "the new key reads {} characters",
+        secret.len()
+    );
+    ensure!(
+        !app.testid("show-once-close").await?.is_enabled().await?,
+        "the key dialog closes without confirmation"
+    );
+    app.screenshot("agent-key-shown-once").await?;
+    app.click("show-once-confirm").await?;
+    app.click("show-once-close").await?;
+    app.wait_gone("show-once-dialog").await?;
+    let id = first_id(app, "key-row-").await?;
+    let page = app.client.source().await?;
+    ensure!(
+        !page.contains(&secret),
+        "the key is shown again after closing"
+    );
+
+    app.click(&format!("revoke-{id}")).await?;
+    app.testid("revoke-dialog").await?;
+    app.screenshot("agent-key-revoke").await?;
+    app.click("confirm-revoke").await?;
+    app.wait_gone("revoke-dialog").await?;
+    app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
+    app.wait_gone(&format!("revoke-{id}")).await?;
+    app.screenshot("agent-key-revoked").await?;
+    Ok(())
+}
+
+/// An agent asks for a critical secret; the request appears live in the inbox of Ada and
+/// of Bob (signed in after Ada in the same app); both approve with a TOTP code; after the
+/// critical delay the agent reads the secret, once.
+async fn two_approvers(app: &mut App, server: &TestServer, ada: &Person) -> Result<()> {
+    let team = team::Team::assemble(server, ada).await?;
+    app.click("nav-approvals").await?;
+    app.testid("approvals-page").await?;
+    app.wait_text("approvals-live", "Live").await?;
+
+    let id = team.agent_asks().await?;
+    // Live: no reload, no navigation.
+    app.testid(&format!("approval-{id}"))
+        .await
+        .context("the request did not reach Ada's inbox")?;
+    app.wait_text("approvals-badge", "1").await?;
+    let shown = app
+        .testid(&format!("approval-path-{id}"))
+        .await?
+        .prop("textContent")
+        .await?
+        .unwrap_or_default();
+    ensure!(
+        shown.trim() == team::SECRET_PATH,
+        "the inbox shows path {shown:?}"
+    );
+    app.screenshot("approvals-inbox-live").await?;
+    approve(app, server, ada, &id).await?;
+    app.wait_text(&format!("approval-count-{id}"), "1 of 2")
+        .await?;
+    app.wait_gone("approvals-badge").await?;
+    app.screenshot("approvals-first-approval").await?;
+
+    sign_out(app).await?;
+    sign_in(app, server, &team.bob).await?;
+    app.wait_text("approvals-badge", "1").await?;
+    app.click("nav-approvals").await?;
+    app.wait_text(&format!("approval-count-{id}"), "1 of 2")
+        .await?;
+    app.screenshot("approvals-second-approver").await?;
+    approve(app, server, &team.bob, &id).await?;
+    app.wait_gone(&format!("approval-{id}")).await?;
+    app.click("approvals-tab-history").await?;
+    app.wait_text(&format!("approval-{id}"), "approved").await?;
+    app.screenshot("approvals-history").await?;
+
+    team.agent_reads(&id).await
+}
+
+async fn approve(app: &mut App, server: &TestServer, who: &Person, id: &str) -> Result<()> {
+    let Some(secret) = &who.totp else {
+        bail!("{} has no 2FA for a critical approval", who.email)
+    };
+    app.click(&format!("approve-{id}")).await?;
+    app.testid("decide-dialog").await?;
+    app.fill("decide-text", "Rotation window, checked with the on-call.")
+        .await?;
+    app.fill("approval-code", &next_code(server, secret))
+        .await?;
+    app.screenshot("approvals-approve-with-code").await?;
+    app.click("decide-submit").await?;
+    app.wait_gone("decide-dialog").await
 }
 
 /// Wait until the live meter rates the typed password strong (zxcvbn 3 or 4).
@@ -287,11 +524,14 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
 }
 
 async fn run(paths: Paths) -> Result<()> {
-    let server = TestServer::start().await;
+    // The test clock starts at the wall clock so the app's "asked just now" and "24h
+    // left" read as people would see them; the test still moves it (TOTP steps, delays).
+    let server = TestServer::start_at(keyhold_server::clock::SystemClock.now(), |_| {}).await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
     let mut ada = Person {
         email: unique_email("ada"),
         password: STRONG_PASSWORD.to_owned(),
+        totp: None,
     };
 
     let mut app = App::new(

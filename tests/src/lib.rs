@@ -66,10 +66,16 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_at(test_epoch(), adjust).await
+    }
+
+    /// With the test clock starting at `now`: the desktop test starts it at the wall
+    /// clock so that "asked 2 minutes ago" and "58m left" read as they would for people.
+    pub async fn start_at(now: DateTime<Utc>, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         adjust(&mut config);
-        let clock = Arc::new(ManualClock::new(test_epoch()));
+        let clock = Arc::new(ManualClock::new(now));
         let server = RunningServer::start(config, clock.clone()).await.unwrap();
         Self { server, clock, dir }
     }
@@ -327,4 +333,25 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The code `oathtool --totp -b` (Debian package oathtool) computes for `secret` at `at`.
+/// An independent RFC 6238 implementation, so tests never check the server against itself.
+pub fn oathtool(secret: &str, at: DateTime<Utc>) -> String {
+    let now = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let out = Command::new("oathtool")
+        .args(["--totp", "-b", "--now", &now, secret])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("`oathtool` could not be run ({e}): install the Debian package `oathtool`")
+        });
+    assert!(
+        out.status.success(),
+        "`oathtool` failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(code.len(), 6, "oathtool printed {code:?}");
+    code
 }

@@ -6,7 +6,9 @@ import { Icon, type IconName } from "./components/Icon";
 import { Logo } from "./components/Logo";
 import { ErrorNotice } from "./components/Notice";
 import { toCommandError, type CommandError } from "./lib/errors";
+import { pendingCount } from "./lib/approvals";
 import { applyTheme, loadTheme, type ThemeChoice } from "./lib/theme";
+import { useApprovalFeed } from "./lib/useApprovalFeed";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
@@ -55,22 +57,9 @@ export function App() {
 
   useEffect(() => onOffline(() => setOffline(true)), []);
 
-  // The pending-approvals badge: refreshed in the background while signed in.
-  const [pending, setPending] = useState<number | null>(null);
-  useEffect(() => {
-    if (!session) return;
-    let live = true;
-    const refresh = () =>
-      call((c) => c.listApprovals("pending"))
-        .then((list) => live && setPending(list.length))
-        .catch(() => live && setPending(null));
-    void refresh();
-    const t = setInterval(refresh, 15000);
-    return () => {
-      live = false;
-      clearInterval(t);
-    };
-  }, [session, generation]);
+  // The inbox and its badge, kept live by the server's feed while signed in.
+  const feed = useApprovalFeed(session, generation);
+  const pending = feed.pending && session ? pendingCount(feed.pending, session.user.id) : 0;
 
   // While offline, ask every few seconds; when the server answers, reload the page.
   useEffect(() => {
@@ -161,7 +150,7 @@ export function App() {
               <Icon name={n.icon} />
               <span>{n.label}</span>
               {n.page === "approvals" && pending ? (
-                <span class="nav-badge" data-testid="approvals-badge" aria-label={`${pending} waiting`}>
+                <span class="nav-badge" data-testid="approvals-badge" aria-label={`${pending} waiting on you`}>
                   {pending}
                 </span>
               ) : null}
@@ -199,7 +188,7 @@ export function App() {
           ) : null}
           {page === "vault" ? <VaultPage session={session} onNavigate={setPage} /> : null}
           {page === "keys" ? <KeysPage session={session} /> : null}
-          {page === "approvals" ? <ApprovalsPage /> : null}
+          {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>

@@ -1,13 +1,14 @@
 //! The approval inbox.
 
 use keyhold_core::Sensitive;
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
 
 use super::{credentials, expire_on_401};
-use crate::backend;
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
-use crate::view::ApprovalView;
+use crate::view::{ApprovalFeedEvent, ApprovalView};
+use crate::{approvals_feed, backend};
 
 /// `status`: "pending" or "history".
 #[tauri::command]
@@ -62,4 +63,21 @@ pub async fn deny_request(
         backend::deny(&server, &token, &id, reason.trim()).await,
     )
     .await
+}
+
+/// Follow the inbox live: every change arrives on `on_event`, and each new request waiting
+/// on this person raises an OS notification. Replaces the feed of an earlier call (a
+/// reloaded page); signing out stops it.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_approvals(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    on_event: Channel<ApprovalFeedEvent>,
+) -> CommandResult<()> {
+    let (server, token) = credentials(&state).await?;
+    let me = state.inner.lock().await.session()?.view.user.id.clone();
+    let task = tauri::async_runtime::spawn(approvals_feed::run(app, server, token, me, on_event));
+    state.replace_feed(Some(task));
+    Ok(())
 }

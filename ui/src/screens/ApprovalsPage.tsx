@@ -1,26 +1,23 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { ApprovalView } from "../bindings";
 import { call } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice } from "../components/Notice";
+import { pendingCount, waitingOn } from "../lib/approvals";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime, timeLeft } from "../lib/format";
+import type { ApprovalFeed } from "../lib/useApprovalFeed";
 import { useCommand } from "../lib/useCommand";
 
 type Tab = "pending" | "history";
 
-export function ApprovalsPage() {
+export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
   const [tab, setTab] = useState<Tab>("pending");
-  const list = useCommand((c) => c.listApprovals(tab), [tab]);
+  const history = useCommand((c) => (tab === "history" ? c.listApprovals("history") : Promise.resolve([])), [tab]);
   const [acting, setActing] = useState<{ a: ApprovalView; action: "approve" | "deny" } | null>(null);
-
-  // Keep the inbox fresh while it is open.
-  useEffect(() => {
-    if (tab !== "pending" || list.error) return;
-    const t = setInterval(list.reload, 5000);
-    return () => clearInterval(t);
-  }, [tab, list.error]);
+  const list: ApprovalView[] | null = tab === "pending" ? props.feed.pending : history.data;
+  const waiting = props.feed.pending ? pendingCount(props.feed.pending, props.myId) : 0;
 
   return (
     <div class="page" data-testid="approvals-page">
@@ -29,41 +26,48 @@ export function ApprovalsPage() {
           <h1>Approvals</h1>
           <p class="muted">Agents asking to read sensitive and critical secrets. Nothing opens until enough people approve.</p>
         </div>
+        <span class={`live-pill ${props.feed.live ? "live-pill-on" : ""}`} data-testid="approvals-live" title={props.feed.live ? "New requests appear as they are made" : "Reconnecting to the live feed…"}>
+          <span class="dot" aria-hidden="true" />
+          {props.feed.live ? "Live" : "Connecting…"}
+        </span>
       </header>
       <div class="segmented" role="tablist" aria-label="Approvals">
         <button type="button" role="tab" aria-selected={tab === "pending"} class={tab === "pending" ? "active" : ""} data-testid="approvals-tab-pending" onClick={() => setTab("pending")}>
-          Waiting on you
+          Pending{waiting ? ` (${waiting})` : ""}
         </button>
         <button type="button" role="tab" aria-selected={tab === "history"} class={tab === "history" ? "active" : ""} data-testid="approvals-tab-history" onClick={() => setTab("history")}>
           History
         </button>
       </div>
-      {list.data && list.data.length === 0 ? (
+      {list && list.length === 0 ? (
         <section class="card empty-state">
           <Icon name="inbox" size={28} />
           <h2>{tab === "pending" ? "Inbox zero" : "No decisions yet"}</h2>
           <p class="muted">{tab === "pending" ? "New requests appear here as agents make them." : "Requests you approved or denied appear here."}</p>
         </section>
-      ) : list.data ? (
+      ) : list ? (
         <ul class="approval-list" data-testid="approval-list">
-          {list.data.map((a) => (
+          {list.map((a) => (
             <li key={a.id} class="card approval" data-testid={`approval-${a.id}`}>
               <div class="approval-head">
                 <span class={`tier tier-${a.tier}`}>{a.tier}</span>
-                <code class="approval-path">{a.path}</code>
+                <code class="approval-path" data-testid={`approval-path-${a.id}`}>
+                  {a.path}
+                </code>
                 <span class="muted approval-time" title={formatDate(a.expires_at)}>
                   <Icon name="clock" size={14} /> {a.status === "pending" ? timeLeft(a.expires_at) : a.status}
                 </span>
               </div>
               <p class="approval-who">
-                <strong>{a.key_name}</strong> <span class="muted">(owned by {a.owner})</span> asked {relativeTime(a.requested_at)}
+                <strong>{a.key_name}</strong> <span class="muted">(owned by {a.owner})</span> asked {relativeTime(notAfterNow(a.requested_at))}
               </p>
               {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : null}
               <div class="approval-foot">
-                <span class="muted">
+                <span class="muted" data-testid={`approval-count-${a.id}`}>
                   {a.approvals.length} of {a.required_approvals} approvals
+                  {a.approvals.length ? ` (${a.approvals.map((v) => v.user).join(", ")})` : ""}
                 </span>
-                {a.status === "pending" ? (
+                {waitingOn(a, props.myId) ? (
                   <div class="button-row">
                     <button type="button" class="button button-danger-ghost" data-testid={`deny-${a.id}`} onClick={() => setActing({ a, action: "deny" })}>
                       Deny
@@ -72,15 +76,21 @@ export function ApprovalsPage() {
                       Approve
                     </button>
                   </div>
+                ) : a.status === "pending" ? (
+                  <span class="muted" data-testid={`approval-note-${a.id}`}>
+                    {a.owner_id === props.myId ? "Your agent's request: others decide" : "You approved; waiting on others"}
+                  </span>
                 ) : null}
               </div>
             </li>
           ))}
         </ul>
-      ) : list.loading ? (
-        <p class="muted">Loading…</p>
+      ) : tab === "history" && history.error ? (
+        <ErrorNotice error={history.error} testid="approvals-error" />
+      ) : tab === "pending" && props.feed.error ? (
+        <ErrorNotice error={props.feed.error} testid="approvals-error" />
       ) : (
-        <ErrorNotice error={list.error} testid="approvals-error" />
+        <p class="muted">Loading…</p>
       )}
       {acting ? (
         <DecideDialog
@@ -88,12 +98,21 @@ export function ApprovalsPage() {
           action={acting.action}
           onClose={(done) => {
             setActing(null);
-            if (done) list.reload();
+            if (done) {
+              props.feed.reload();
+              history.reload();
+            }
           }}
         />
       ) : null}
     </div>
   );
+}
+
+/** A past event never reads "in 1 minute" when the server's clock runs a little ahead. */
+function notAfterNow(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || t <= Date.now() ? iso : new Date().toISOString();
 }
 
 function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny"; onClose: (done: boolean) => void }) {

@@ -169,13 +169,19 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
   const [codes, setCodes] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
+  // The server's sudo window lapsed: prove it is you again, then repeat the change.
+  const [reauth, setReauth] = useState<"needed" | "done" | null>(null);
 
   async function run(e: Event) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      if (action === "regenerate") {
+      if (reauth === "needed") {
+        await call((c) => c.reauthenticate(code));
+        setReauth("done");
+        setCode("");
+      } else if (action === "regenerate") {
         const r = await call((c) => c.mfaRegenerateBackupCodes(code));
         setCodes(r.codes);
       } else if (action === "disable") {
@@ -183,7 +189,13 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
         props.onClose();
       }
     } catch (err) {
-      setError(toCommandError(err));
+      const ce = toCommandError(err);
+      if (ce.kind === "reauth_required") {
+        setReauth("needed");
+        setCode("");
+      } else {
+        setError(ce);
+      }
     } finally {
       setBusy(false);
     }
@@ -220,11 +232,21 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
           )}
           {action ? (
             <form class="form" onSubmit={run} noValidate>
-              <Notice tone={action === "disable" ? "danger" : "info"}>
-                {action === "disable"
-                  ? "Turning off 2FA leaves your account protected by the password alone."
-                  : "New codes replace the old ones; the old ones stop working at once."}
-              </Notice>
+              {reauth === "needed" ? (
+                <Notice tone="info" title="Confirm it's you" testid="mfa-reauth-notice">
+                  You signed in more than 10 minutes ago. Enter a code from your authenticator app to continue.
+                </Notice>
+              ) : reauth === "done" ? (
+                <Notice tone="success" testid="mfa-reauth-done">
+                  Confirmed. Now enter the next code your app shows: each code works only once.
+                </Notice>
+              ) : (
+                <Notice tone={action === "disable" ? "danger" : "info"}>
+                  {action === "disable"
+                    ? "Turning off 2FA leaves your account protected by the password alone."
+                    : "New codes replace the old ones; the old ones stop working at once."}
+                </Notice>
+              )}
               <CodeField
                 id="mfa-manage-code"
                 label="Code from your authenticator app"
@@ -240,11 +262,11 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
                 </button>
                 <button
                   type="submit"
-                  class={`button ${action === "disable" ? "button-danger" : "button-primary"}`}
+                  class={`button ${action === "disable" && reauth !== "needed" ? "button-danger" : "button-primary"}`}
                   data-testid="mfa-manage-submit"
                   disabled={busy || !code.trim()}
                 >
-                  {action === "disable" ? "Turn off 2FA" : "Create new codes"}
+                  {reauth === "needed" ? "Confirm" : action === "disable" ? "Turn off 2FA" : "Create new codes"}
                 </button>
               </div>
             </form>

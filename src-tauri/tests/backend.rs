@@ -1,0 +1,122 @@
+//! The desktop's server calls (`keyhold_desktop::backend`) against the real server on a
+//! loopback port: two-factor enrollment, backup codes, the sudo window and turning 2FA
+//! off. Codes come from `oathtool` (Debian package oathtool) at the server's test clock,
+//! an implementation independent of the server's own.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::Duration;
+use keyhold_client::LoginOutcome;
+use keyhold_core::Sensitive;
+use keyhold_desktop::backend;
+use keyhold_desktop::error::ErrorKind;
+use keyhold_desktop::server_url::{self, ServerUrl};
+use keyhold_e2e::{Person, STRONG_PASSWORD, TestServer, oathtool};
+use keyhold_server::clock::Clock;
+
+async fn signed_in(ts: &TestServer, p: &Person) -> Sensitive<String> {
+    match ts.client().login(&p.email, STRONG_PASSWORD).await.unwrap() {
+        LoginOutcome::Session(s) => s.session_token,
+        LoginOutcome::MfaRequired { .. } => panic!("2FA is not on yet"),
+    }
+}
+
+fn code(ts: &TestServer, secret: &Sensitive<String>) -> Sensitive<String> {
+    Sensitive::new(oathtool(secret.expose(), ts.clock.now()))
+}
+
+/// Next TOTP step: the server accepts each step once.
+fn next_code(ts: &TestServer, secret: &Sensitive<String>) -> Sensitive<String> {
+    ts.clock.advance(Duration::seconds(30));
+    code(ts, secret)
+}
+
+#[tokio::test]
+async fn two_factor_enroll_regenerate_and_disable() {
+    let ts = TestServer::start().await;
+    let ada = ts.person("desk-mfa").await;
+    let server: ServerUrl = server_url::parse(&ts.url()).unwrap();
+    let token = signed_in(&ts, &ada).await;
+
+    let started = backend::mfa_begin(&server, &token).await.unwrap();
+    assert_eq!(started.secret.expose().len(), 32, "160-bit base32 secret");
+    assert!(
+        started
+            .otpauth_uri
+            .expose()
+            .starts_with("otpauth://totp/Keyhold:")
+    );
+    assert!(
+        started
+            .otpauth_uri
+            .expose()
+            .contains(started.secret.expose().as_str())
+    );
+
+    // A wrong code is refused with a sentence, and 2FA stays off.
+    let right = code(&ts, &started.secret);
+    let wrong = Sensitive::new(
+        if right.expose() == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+        .to_owned(),
+    );
+    let refused = backend::mfa_confirm(&server, &token, &wrong)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Forbidden, "{refused:?}");
+    assert!(refused.message.ends_with('.'), "{}", refused.message);
+    assert!(
+        !backend::mfa_status(&server, &token)
+            .await
+            .unwrap()
+            .totp_enabled
+    );
+
+    let first = backend::mfa_confirm(&server, &token, &right).await.unwrap();
+    assert_eq!(first.codes.len(), 10);
+    let status = backend::mfa_status(&server, &token).await.unwrap();
+    assert!(status.totp_enabled);
+    assert_eq!(status.backup_codes_remaining, 10);
+
+    // New backup codes replace the first set.
+    let second =
+        backend::mfa_regenerate_backup_codes(&server, &token, &next_code(&ts, &started.secret))
+            .await
+            .unwrap();
+    assert_eq!(second.codes.len(), 10);
+    assert!(second.codes.iter().all(|c| !first.codes.contains(c)));
+    assert!(
+        backend::mfa_disable(&server, &token, &Sensitive::new(first.codes[0].clone()))
+            .await
+            .is_err(),
+        "a code from the replaced set still worked"
+    );
+
+    // Past the sudo window, the change needs re-authentication first.
+    ts.clock.advance(Duration::minutes(11));
+    let stale = backend::mfa_disable(&server, &token, &next_code(&ts, &started.secret))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.kind, ErrorKind::ReauthRequired, "{stale:?}");
+    assert!(
+        backend::mfa_status(&server, &token)
+            .await
+            .unwrap()
+            .totp_enabled
+    );
+    backend::reauth(&server, &token, &next_code(&ts, &started.secret))
+        .await
+        .unwrap();
+    backend::mfa_disable(&server, &token, &next_code(&ts, &started.secret))
+        .await
+        .unwrap();
+    assert!(
+        !backend::mfa_status(&server, &token)
+            .await
+            .unwrap()
+            .totp_enabled
+    );
+    ts.stop().await;
+}
