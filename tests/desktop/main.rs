@@ -323,7 +323,12 @@ async fn agent_key_shown_once(app: &mut App) -> Result<()> {
     app.screenshot("agent-key-create").await?;
     app.click("create-key-submit").await?;
     app.testid("show-once-dialog").await?;
-    let secret = app.text("show-once-secret").await?.trim().to_owned();
+    // The dialog can be up a frame before the value is in it: wait for the value itself.
+    let secret = app
+        .wait_text("show-once-secret", "kha_")
+        .await?
+        .trim()
+        .to_owned();
     ensure!(
         secret.len() > 20,
         "the new key reads {} characters",
