@@ -23,7 +23,11 @@ Scenarios (--scenarios, comma-separated; the per-token agent limit is off in all
 Needs wrk (apt-get install wrk; installed if missing).
 """
 import argparse, json, os, re, shutil, statistics, subprocess, tempfile, threading, time
+import sys
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from secret_read import to_ms  # noqa: E402  (one parser for wrk's latencies)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "violet anchor quietly juggles seven kites"
@@ -56,14 +60,6 @@ def http(method, url, body=None, token=None):
     with urllib.request.urlopen(req) as r:
         text = r.read().decode()
         return json.loads(text) if text else None
-
-
-def to_ms(s):
-    m = re.match(r"([\d.]+)(us|ms|s|m)$", s)
-    if not m:
-        raise SystemExit(f"unexpected wrk latency {s!r}")
-    v, u = float(m.group(1)), m.group(2)
-    return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000}[u]
 
 
 def wrk(args):

@@ -30,19 +30,7 @@ fn run_tool(tool: &str, package: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The code `oathtool --totp -b` computes for `secret` at `at`.
-pub fn oathtool(secret: &str, at: DateTime<Utc>) -> String {
-    let now = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    let code = run_tool(
-        "oathtool",
-        "oathtool",
-        &["--totp", "-b", "--now", &now, secret],
-    )
-    .trim()
-    .to_owned();
-    assert_eq!(code.len(), 6, "oathtool printed {code:?}");
-    code
-}
+pub use keyhold_e2e::oathtool;
 
 /// The code for the test clock's current time.
 pub fn code_now(ts: &TestServer, secret: &str) -> String {
