@@ -8,6 +8,13 @@ use keyhold_server::clock::SystemClock;
 use keyhold_server::config::{Cli, Command, KekCommand, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc malloc. Why: the request path allocates and frees many small
+/// objects across threads, where glibc's allocator showed up as about a tenth of the
+/// server's CPU in profiles, and glibc kept hundreds of megabytes of per-thread arenas
+/// after bursts of password hashing on the blocking pool (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("KEYHOLD_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));

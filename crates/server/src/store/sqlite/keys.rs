@@ -105,7 +105,7 @@ impl KeyStore for SqliteStore {
 
     async fn key_for_auth(&self, key_id: &str) -> StoreResult<Option<(KeyRecord, String)>> {
         let id = key_id.to_owned();
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {KEY_COLS}, k.secret_hash FROM agent_keys k WHERE k.id = ?1"
             ))
@@ -251,7 +251,7 @@ impl KeyStore for SqliteStore {
         token_hash: &str,
     ) -> StoreResult<Option<(TokenRecord, KeyRecord)>> {
         let h = token_hash.to_owned();
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {TOKEN_COLS}, {KEY_COLS} FROM tokens t
                  JOIN agent_keys k ON k.tenant_id = t.tenant_id AND k.id = t.key_id

@@ -6,6 +6,7 @@
 //! interleave.
 
 mod approvals;
+mod checkpoint;
 mod keys;
 mod mfa;
 mod secrets;
@@ -222,9 +223,9 @@ impl SqliteStore {
                  PRAGMA busy_timeout = 10000;",
             )
         });
-        // Eight readers plus the writer thread's own connection.
+        // Eight readers, the writer thread's own connection and the checkpointer's.
         let pool = Pool::builder()
-            .max_size(9)
+            .max_size(10)
             .build(manager)
             .with_context(|| format!("opening {}", path.display()))?;
         let mut conn = pool.get()?;
@@ -234,7 +235,7 @@ impl SqliteStore {
                 r.get(0)
             })?;
         let audit_tx = Arc::new(watch::channel(last).0);
-        let writer = writer::Writer::start(conn, audit_tx.clone())
+        let writer = writer::Writer::start(conn, pool.get()?, audit_tx.clone())
             .context("starting the store's writer thread")?;
         Ok(Self {
             pool,
@@ -255,6 +256,26 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Other(e.into()))?
+    }
+
+    /// Run a point read (one indexed row, no scan) on the calling task's thread when a
+    /// connection is free, else like [`Self::run`].
+    ///
+    /// Why: the hot path (token lookup, then the secret row) took two trips to the
+    /// blocking pool per request, and profiling showed the thread hand-offs (futex wakes
+    /// and context switches) costing far more CPU than the queries, which read a few
+    /// cached pages in microseconds. In WAL mode a reader never waits for the writer, so
+    /// such a read does not stall the async worker; `try_get` never waits for a
+    /// connection either. Anything that scans, sorts or may touch many pages uses `run`.
+    pub(crate) async fn point_read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        match self.pool.try_get() {
+            Some(mut conn) => f(&mut conn),
+            None => self.run(f).await,
+        }
     }
 
     /// Run `f` in a write transaction together with the audit events it returns (possibly
@@ -347,7 +368,7 @@ impl AccountStore for SqliteStore {
 
     async fn user(&self, tenant_id: &str, user_id: &str) -> StoreResult<Option<UserRecord>> {
         let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL"
             ))
@@ -404,7 +425,7 @@ impl AccountStore for SqliteStore {
 
     async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
         let h = token_hash.to_owned();
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"
             ))

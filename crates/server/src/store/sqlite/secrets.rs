@@ -89,7 +89,7 @@ impl SecretStore for SqliteStore {
 
     async fn kek(&self, tenant_id: &str, version: u32) -> StoreResult<Option<KekRow>> {
         let t = tenant_id.to_owned();
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(
                 "SELECT tenant_id, version, wrapped, created_at FROM tenant_keks
                  WHERE tenant_id = ?1 AND version = ?2",
@@ -165,7 +165,7 @@ impl SecretStore for SqliteStore {
         version: Option<u32>,
     ) -> StoreResult<Option<(SecretRecord, VersionRow)>> {
         let (t, p) = (tenant_id.to_owned(), path.as_str().to_owned());
-        self.run(move |c| {
+        self.point_read(move |c| {
             c.prepare_cached(&format!(
                 "SELECT {SECRET_COLS}, v.version, v.ciphertext, v.wrapped_dek, v.kek_version,
                         v.created_at, v.created_by

@@ -20,7 +20,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{insert_event, is_unavailable};
+use super::{checkpoint, insert_event, is_unavailable};
 use crate::audit::NewEvent;
 use crate::store::{StoreError, StoreResult};
 
@@ -77,14 +77,19 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Start the writer thread on `conn`. It stops when the store (the last sender) drops.
+    /// Checkpoints run on `checkpointer`, off the commit path (`checkpoint`).
     pub(crate) fn start(
         conn: PooledConnection<SqliteConnectionManager>,
+        checkpointer: PooledConnection<SqliteConnectionManager>,
         audit_tx: std::sync::Arc<watch::Sender<i64>>,
     ) -> std::io::Result<Self> {
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .map_err(std::io::Error::other)?;
+        let nudge = checkpoint::start(checkpointer)?;
         let (queue, jobs) = mpsc::channel(QUEUE);
         thread::Builder::new()
             .name("keyhold-writer".into())
-            .spawn(move || run(conn, jobs, &audit_tx))?;
+            .spawn(move || run(conn, jobs, &audit_tx, &nudge))?;
         Ok(Self { queue })
     }
 
@@ -142,6 +147,7 @@ fn run(
     mut conn: PooledConnection<SqliteConnectionManager>,
     mut jobs: mpsc::Receiver<Job>,
     audit_tx: &watch::Sender<i64>,
+    nudge: &checkpoint::Nudge,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -152,16 +158,19 @@ fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch, audit_tx);
+        if commit_batch(&mut conn, &mut batch, audit_tx) {
+            nudge.committed();
+        }
     }
 }
 
-/// Run every job of `batch` in one transaction, then answer them all.
+/// Run every job of `batch` in one transaction, then answer them all. True when the
+/// transaction committed.
 fn commit_batch(
     conn: &mut rusqlite::Connection,
     batch: &mut Vec<Job>,
     audit_tx: &watch::Sender<i64>,
-) {
+) -> bool {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -169,7 +178,7 @@ fn commit_batch(
             for job in batch.drain(..) {
                 fail_unrun(job, why.clone());
             }
-            return;
+            return false;
         }
     };
     let mut staged = Vec::with_capacity(batch.len());
@@ -179,7 +188,7 @@ fn commit_batch(
             fail_unrun(job, why.clone());
             continue;
         }
-        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+        if let Err(e) = exec(&tx, "SAVEPOINT job") {
             broken = Some(BatchError::of(&e));
             fail_unrun(job, BatchError::of(&e));
             continue;
@@ -190,9 +199,9 @@ fn commit_batch(
             answer: Box::new(|_| {}),
         });
         let end = if s.ok {
-            tx.execute_batch("RELEASE job")
+            exec(&tx, "RELEASE job")
         } else {
-            tx.execute_batch("ROLLBACK TO job; RELEASE job")
+            exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job"))
         };
         if let Err(e) = end {
             // SQLite rolled the whole transaction back (disk full, I/O error): nothing
@@ -214,9 +223,16 @@ fn commit_batch(
     {
         audit_tx.send_replace(last);
     }
+    let committed = outcome.is_ok();
     for s in staged {
         (s.answer)(outcome.clone());
     }
+    committed
+}
+
+/// A statement the writer runs for every job, prepared once per connection.
+fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Answer a job that never ran with why its batch failed.
