@@ -24,7 +24,7 @@ itself under `xvfb-run -a` so that Xvfb's own start is not counted.
 
     (cd ui && npm ci && npm run build)
     cargo build --release -p keyhold-server -p keyhold-desktop --features keyhold-desktop/custom-protocol
-    python3 bench/desktop.py [--launches 5] [--settle 5] [--build]
+    python3 bench/desktop.py [--launches 5] [--settle 5] [--build] [--no-compositing]
 
 Missing binaries are built (with the commands above; bench/empty-tauri gets a copy of the
 workspace Cargo.lock first). --build rebuilds everything even when present.
@@ -289,6 +289,10 @@ def main():
     ap.add_argument("--settle", type=float, default=5, help="seconds after ready before reading PSS (default 5)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for the dashboard")
     ap.add_argument("--build", action="store_true", help="rebuild the UI and binaries even when present")
+    ap.add_argument("--no-compositing", action="store_true",
+                    help="WEBKIT_DISABLE_COMPOSITING_MODE=1 for both apps: without a GPU (Xvfb) WebKit "
+                         "composites with Mesa's software GL, whose buffers are most of the web process's "
+                         "anonymous memory; this shows the figures without them")
     a = ap.parse_args()
 
     if not os.environ.get("DISPLAY"):
@@ -311,14 +315,16 @@ def main():
                                                  ("XDG_CACHE_HOME", "cache"))}
     base_env = {**os.environ, **xdg}
     base_env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # keyutils, as on a headless machine
+    if a.no_compositing:
+        base_env["WEBKIT_DISABLE_COMPOSITING_MODE"] = "1"
     app_env = {**base_env, "KEYHOLD_URL": url, "KEYHOLD_KEYRING": "keyutils"}
 
     with open("/proc/cpuinfo") as f:
         model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
     load_before = loadavg()
     print(f"machine: {os.cpu_count()} cores, {model}; load average {load_before}")
-    print(f"server {url}, {a.launches} launches of each app alternating, PSS read {a.settle:g} s after ready; "
-          f"logs in {tmp}")
+    print(f"server {url}, {a.launches} launches of each app alternating, PSS read {a.settle:g} s after ready, "
+          f"compositing {'off' if a.no_compositing else 'on (default)'}; logs in {tmp}")
     apps, empties = [], []
     try:
         with open(os.path.join(tmp, "app.log"), "w") as log:
