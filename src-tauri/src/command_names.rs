@@ -34,4 +34,5 @@ pub const COMMAND_NAMES: &[&str] = &[
     "audit_events",
     "export_audit",
     "save_text_file",
+    "first_screen_shown",
 ];

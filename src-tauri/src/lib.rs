@@ -17,7 +17,7 @@ pub mod view;
 
 include!("command_names.rs");
 
-use commands::{approvals, audit, files, keys, security, session};
+use commands::{approvals, audit, files, keys, security, session, startup};
 use tauri::Manager;
 
 /// Every command, registered with tauri-specta so that the bindings list the same set.
@@ -55,6 +55,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             audit::audit_events,
             audit::export_audit,
             files::save_text_file,
+            startup::first_screen_shown,
         ])
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
         // One TypeScript type per Rust type (no _Serialize/_Deserialize pairs).
@@ -84,6 +85,8 @@ pub mod bindings {
 
 /// Start the app.
 pub fn run() {
+    // Before anything else, so the first-screen log line counts Tauri's and WebKit's start.
+    let launched = std::time::Instant::now();
     let builder = specta_builder();
     let tokens = keystore::TokenStore::init(keystore::SERVICE);
     let result = tauri::Builder::default()
@@ -92,7 +95,7 @@ pub fn run() {
         .setup(move |app| {
             builder.mount_events(app);
             let config_dir = app.path().app_config_dir().ok();
-            app.manage(state::AppState::new(tokens, config_dir));
+            app.manage(state::AppState::new(tokens, config_dir, launched));
             Ok(())
         })
         .run(tauri::generate_context!("../tauri.conf.json"));

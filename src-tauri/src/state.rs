@@ -8,6 +8,7 @@ use keyhold_core::Sensitive;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::commands::startup::Startup;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::keystore::TokenStore;
 use crate::server_url::{self, ServerUrl};
@@ -62,10 +63,12 @@ pub struct AppState {
     pub inner: Mutex<Inner>,
     /// The live approvals feed of the signed-in window (see `approvals_feed`).
     feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Launch time, for the one "first screen shown" log line.
+    pub startup: Startup,
 }
 
 impl AppState {
-    pub fn new(tokens: TokenStore, config_dir: Option<PathBuf>) -> Self {
+    pub fn new(tokens: TokenStore, config_dir: Option<PathBuf>, launched: Instant) -> Self {
         let settings = config_dir
             .as_ref()
             .and_then(|d| std::fs::read(d.join("settings.json")).ok())
@@ -82,6 +85,7 @@ impl AppState {
                 ..Inner::default()
             }),
             feed: std::sync::Mutex::new(None),
+            startup: Startup::new(launched),
         }
     }
 

@@ -1,6 +1,6 @@
 // The UI's only door to the backend: the generated bindings, with errors normalised.
 // Arguments are never logged here (they include passwords and codes).
-import { commands } from "./bindings";
+import { commands, type FirstScreen } from "./bindings";
 import { toCommandError, type CommandError } from "./lib/errors";
 
 type Listener = (e: CommandError) => void;
@@ -29,6 +29,19 @@ export async function call<T>(run: (c: typeof commands) => Promise<T>): Promise<
     if (e.kind === "offline") offlineListeners.forEach((l) => l(e));
     throw e;
   }
+}
+
+let firstScreenReported = false;
+
+/**
+ * Tell the app which screen came up first with its content, once per page load; the app
+ * logs the time since launch (a slow start shows in the logs, and bench/desktop.py reads
+ * that line). Never fails: it is a log line, not a feature.
+ */
+export function reportFirstScreen(screen: FirstScreen): void {
+  if (firstScreenReported) return;
+  firstScreenReported = true;
+  commands.firstScreenShown(screen).catch(() => undefined);
 }
 
 export { commands };

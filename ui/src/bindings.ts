@@ -70,6 +70,8 @@ export const commands = {
 	 *  Downloads folder. Never overwrites: `name (1).txt` and so on.
 	 */
 	saveTextFile: (fileName: string, contents: string) => __TAURI_INVOKE<SavedFile>("save_text_file", { fileName, contents }),
+	/**  Called by the page when its first screen has rendered with its data. */
+	firstScreenShown: (screen: FirstScreen) => __TAURI_INVOKE<void>("first_screen_shown", { screen }),
 };
 
 /* Types */
@@ -208,6 +210,13 @@ export type FactorView = {
 	ok: boolean,
 	detail: string,
 };
+
+/**  The first screen the page showed once its content was there. */
+export type FirstScreen = 
+/**  First run or sign-in: no saved session, or it could not be restored. */
+"sign_in" | 
+/**  The Security Vault page with the security overview loaded from the server. */
+"security_vault";
 
 /**  Which store holds the token. */
 export type KeyringBackend = "secret_service" | "kernel_keyutils" | 

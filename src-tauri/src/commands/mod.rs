@@ -8,6 +8,7 @@ pub mod files;
 pub mod keys;
 pub mod security;
 pub mod session;
+pub mod startup;
 
 use keyhold_core::Sensitive;
 

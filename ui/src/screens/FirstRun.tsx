@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { AppStatus, ServerUrlCheck, SessionView } from "../bindings";
-import { call } from "../api";
+import { call, reportFirstScreen } from "../api";
 import { Icon } from "../components/Icon";
 import { Logo } from "../components/Logo";
 import { ErrorNotice, Notice } from "../components/Notice";
@@ -22,6 +22,8 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
   const [error, setError] = useState<CommandError | null>(null);
   const [mfaFor, setMfaFor] = useState<string | null>(null);
   const strength = usePasswordStrength(mode === "signup" ? password : "", email || null);
+
+  useEffect(() => reportFirstScreen("sign_in"), []);
 
   useEffect(() => {
     let live = true;

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { FactorView, RecommendationView, SecurityOverview, SessionView } from "../bindings";
 import type { Page } from "../app";
-import { call } from "../api";
+import { call, reportFirstScreen } from "../api";
 import { Icon, type IconName } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { ScoreRing } from "../components/ScoreRing";
@@ -38,6 +38,12 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
     const t = setInterval(overview.reload, 4000);
     return () => clearInterval(t);
   }, [emailSent, o?.email_verified]);
+
+  // Effects run after the frame is painted: the dashboard is on screen with its data.
+  const loaded = o !== null;
+  useEffect(() => {
+    if (loaded) reportFirstScreen("security_vault");
+  }, [loaded]);
 
   const factor = (id: FactorId): FactorView | null => o?.factors.find((f) => f.id === id) ?? null;
 
