@@ -89,7 +89,10 @@ pub async fn signup(
         });
     }
     // Length is checked first inside `check`, so an oversized password is never hashed.
-    let verdict = password::check(req.password.expose(), email.as_str());
+    let verdict = st
+        .hasher
+        .check_policy(req.password.expose(), email.as_str())
+        .await?;
     if !verdict.is_ok() {
         return Err(policy_error(&verdict, "password"));
     }
@@ -318,7 +321,10 @@ pub async fn change_password(
     req: ChangePasswordRequest,
     client: &ClientInfo,
 ) -> ApiResult<()> {
-    let verdict = password::check(req.new_password.expose(), &s.user.email);
+    let verdict = st
+        .hasher
+        .check_policy(req.new_password.expose(), &s.user.email)
+        .await?;
     if !verdict.is_ok() {
         return Err(policy_error(&verdict, "new_password"));
     }

@@ -13,6 +13,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use keyhold_core::password::PolicyVerdict;
+
 use crate::error::{ApiError, ApiResult};
 
 use crate::keys::Key32;
@@ -105,6 +107,20 @@ impl PasswordHasher {
                 .await
                 .map_err(ApiError::internal)??,
         )
+    }
+
+    /// The password policy for a new password (`keyhold_core::password::check`), run under
+    /// the same permits and queue as hashing. Why: zxcvbn's estimate of a long, crafted
+    /// password takes a large fraction of a second (found by the `json_bodies` fuzz
+    /// target; docs/fuzzing.md), which must neither stall an async worker nor be a free
+    /// way around the bound on hashing work.
+    pub async fn check_policy(&self, password: &str, email: &str) -> ApiResult<PolicyVerdict> {
+        let _permit = self.permit().await?;
+        let pw = zeroize::Zeroizing::new(password.to_owned());
+        let email = email.to_owned();
+        tokio::task::spawn_blocking(move || keyhold_core::password::check(&pw, &email))
+            .await
+            .map_err(ApiError::internal)
     }
 
     /// Verify against `phc`, or against the dummy hash when there is no account, so both

@@ -220,7 +220,8 @@ impl SqliteStore {
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 10000;",
+                 PRAGMA busy_timeout = 10000;
+                 PRAGMA journal_size_limit = 67108864;",
             )
         });
         // Eight readers, the writer thread's own connection and the checkpointer's.

@@ -85,6 +85,7 @@ impl Writer {
     ) -> std::io::Result<Self> {
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
             .map_err(std::io::Error::other)?;
+        checkpoint::writer_waits(&conn).map_err(std::io::Error::other)?;
         let nudge = checkpoint::start(checkpointer)?;
         let (queue, jobs) = mpsc::channel(QUEUE);
         thread::Builder::new()
