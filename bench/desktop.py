@@ -30,7 +30,9 @@ Missing binaries are built (with the commands above; bench/empty-tauri gets a co
 workspace Cargo.lock first). --build rebuilds everything even when present.
 """
 import argparse, ctypes, json, os, platform, queue, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from secret_read import http  # noqa: E402  (one JSON client for the bench scripts)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -111,18 +113,6 @@ class Keyring:
 
 
 # --- server -------------------------------------------------------------------------------
-
-def http(method, url, body=None, token=None):
-    req = urllib.request.Request(url, method=method)
-    if body is not None:
-        req.data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        text = r.read().decode()
-        return json.loads(text) if text else None
-
 
 def start_server(tmp):
     proc = subprocess.Popen([SERVER, "--data-dir", os.path.join(tmp, "server"), "--listen", "127.0.0.1:0"],

@@ -24,10 +24,9 @@ Needs wrk (apt-get install wrk; installed if missing).
 """
 import argparse, json, os, re, shutil, statistics, subprocess, tempfile, threading, time
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from secret_read import to_ms  # noqa: E402  (one parser for wrk's latencies)
+from secret_read import http, to_ms  # noqa: E402  (one JSON client, one parser for wrk's latencies)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "violet anchor quietly juggles seven kites"
@@ -48,18 +47,6 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email": "%s", "password": "%s"}'
 """
-
-
-def http(method, url, body=None, token=None):
-    req = urllib.request.Request(url, method=method)
-    if body is not None:
-        req.data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req) as r:
-        text = r.read().decode()
-        return json.loads(text) if text else None
 
 
 def wrk(args):

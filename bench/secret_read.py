@@ -30,13 +30,14 @@ def ensure_tools():
 
 
 def http(method, url, body=None, token=None, header="Authorization"):
+    """One JSON request (shared by every bench script)."""
     req = urllib.request.Request(url, method=method)
     if body is not None:
         req.data = json.dumps(body).encode()
         req.add_header("content-type", "application/json")
     if token:
         req.add_header(header, f"Bearer {token}" if header == "Authorization" else token)
-    with urllib.request.urlopen(req) as r:
+    with urllib.request.urlopen(req, timeout=30) as r:
         text = r.read().decode()
         return json.loads(text) if text else None
 
