@@ -182,6 +182,31 @@ mod tests {
         );
     }
 
+    /// The strength check of a new password shares the hashing bound: with the only
+    /// permit taken and no queue, it is refused at once; with the permit back, it runs.
+    #[tokio::test]
+    async fn the_policy_check_waits_for_a_hashing_permit() {
+        let h = PasswordHasher::new(Key32::test([6; 32]), 1, 0, Default::default())
+            .await
+            .unwrap();
+        let held = h.permits.acquire().await.unwrap();
+        match h
+            .check_policy("violet anchor quietly juggles seven kites", "a@example.com")
+            .await
+        {
+            Err(ApiError::RateLimited { .. }) => {}
+            other => panic!("expected 429 while hashing is saturated, got {other:?}"),
+        }
+        drop(held);
+        let verdict = h
+            .check_policy("violet anchor quietly juggles seven kites", "a@example.com")
+            .await
+            .unwrap();
+        assert!(verdict.is_ok(), "{verdict:?}");
+        let weak = h.check_policy("password", "a@example.com").await.unwrap();
+        assert!(!weak.is_ok());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_full_queue_is_refused_at_once_and_frees_up_afterwards() {
         let h = Arc::new(
