@@ -10,8 +10,8 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc malloc. Why: the request path allocates and frees many small
 /// objects across threads, where glibc's allocator showed up as about a tenth of the
-/// server's CPU in profiles, and glibc kept hundreds of megabytes of per-thread arenas
-/// after bursts of password hashing on the blocking pool (docs/PERFORMANCE.md).
+/// server's CPU in profiles (docs/PERFORMANCE.md). Whether it also avoids the hundreds of
+/// megabytes glibc kept after bursts of password hashing has not been re-measured.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
