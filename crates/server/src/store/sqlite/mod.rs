@@ -225,8 +225,13 @@ impl SqliteStore {
             )
         });
         // Eight readers, the writer thread's own connection and the checkpointer's.
+        // No test on check-out: r2d2 would run a statement through SQLite's parser on
+        // every borrow (about 2% of the server's CPU on secret reads), and a connection to
+        // a local file has no peer that could have gone away; a real failure surfaces as
+        // the query's own error.
         let pool = Pool::builder()
             .max_size(10)
+            .test_on_check_out(false)
             .build(manager)
             .with_context(|| format!("opening {}", path.display()))?;
         let mut conn = pool.get()?;
