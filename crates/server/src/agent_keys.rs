@@ -119,7 +119,7 @@ pub fn to_api(k: &KeyRecord) -> AgentKey {
     }
 }
 
-fn key_is_live(k: &KeyRecord, now: DateTime<Utc>) -> bool {
+pub(crate) fn key_is_live(k: &KeyRecord, now: DateTime<Utc>) -> bool {
     k.revoked_at.is_none() && k.expires_at.is_none_or(|t| now < t)
 }
 

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod live;
 pub mod mail;
 pub mod members;
 pub mod metrics;

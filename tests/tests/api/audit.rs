@@ -257,4 +257,17 @@ async fn live_tail_delivers_new_events() {
         .unwrap();
     let e: keyhold_core::api::AuditEvent = serde_json::from_str(&ev.data).unwrap();
     assert_eq!(e.action, "auth.logout");
+    // The tail is one long response: signing out its own session ends it, and it carries
+    // nothing from after that.
+    p.client.logout().await.unwrap();
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut rest = Vec::new();
+        while let Some(ev) = stream.next().await {
+            rest.push(ev.unwrap().data);
+        }
+        rest
+    })
+    .await
+    .expect("the tail ends within 5 s of signing out");
+    assert!(rest.is_empty(), "events after the sign-out: {rest:?}");
 }

@@ -130,6 +130,18 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
                     .unwrap_or_default();
                 return Some((Ok(ev), f));
             }
+            // On every wake-up (news, or the 15 s tick): the feed ends with its credential.
+            match crate::live::caller_stands(&f.st, &f.caller).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!("approvals feed ended: its credential no longer stands");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "approvals feed stopped");
+                    return None;
+                }
+            }
             match f.st.store.audit_after(&f.scope, f.after, 100).await {
                 Ok(events) if !events.is_empty() => {
                     f.after = events.last().map_or(f.after, |e| e.id);

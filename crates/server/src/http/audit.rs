@@ -1,7 +1,6 @@
 //! `/v1/audit*`: list, export, live tail and chain verification.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -20,7 +19,7 @@ use super::extract::{ApiQuery, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::paging;
 use crate::state::SharedState;
-use crate::store::{AuditScope, Store};
+use crate::store::AuditScope;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -183,7 +182,8 @@ pub async fn export(
 }
 
 struct Tail {
-    store: Arc<dyn Store>,
+    st: SharedState,
+    session: Session,
     scope: AuditScope,
     after: i64,
     watch: tokio::sync::watch::Receiver<i64>,
@@ -201,7 +201,19 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
                     .unwrap_or_default();
                 return Some((Ok(ev), t));
             }
-            match t.store.audit_after(&t.scope, t.after, 100).await {
+            // On every wake-up (news, or the 15 s tick): the tail ends with its session.
+            match crate::live::session_stands(&t.st, &t.session).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!("audit tail ended: its session no longer stands");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "audit tail stopped");
+                    return None;
+                }
+            }
+            match t.st.store.audit_after(&t.scope, t.after, 100).await {
                 Ok(events) if !events.is_empty() => {
                     t.after = events.last().map_or(t.after, |e| e.id);
                     t.pending.extend(events);
@@ -237,8 +249,9 @@ pub async fn stream(
         None => *watch.borrow(),
     };
     let tail = Tail {
-        store: st.store.clone(),
         scope: scope_of(&s),
+        st,
+        session: s,
         after,
         watch,
         pending: Default::default(),

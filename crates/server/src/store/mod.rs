@@ -190,6 +190,12 @@ pub trait AccountStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<()>;
     async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    /// A session by id, for re-checking one that a long-lived response was opened with.
+    async fn session(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(
         &self,
         tenant_id: &str,

@@ -441,6 +441,22 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn session(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<SessionRecord>> {
+        let (t, id) = (tenant_id.to_owned(), session_id.to_owned());
+        self.point_read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {SESSION_COLS} FROM sessions WHERE tenant_id = ?1 AND id = ?2"
+            ))
+            .and_then(|mut s| s.query_row([t, id], session_row).optional())
+            .map_err(map_err)
+        })
+        .await
+    }
+
     async fn touch_session(
         &self,
         tenant_id: &str,
