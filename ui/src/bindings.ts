@@ -27,7 +27,9 @@ export const commands = {
 	signOut: () => __TAURI_INVOKE<AppStatus>("sign_out"),
 	/**
 	 *  The live strength meter. With `email`, also the policy's verdict for that account.
-	 *  Runs the Rust zxcvbn, so the web view carries no password logic.
+	 *  Runs the Rust zxcvbn, so the web view carries no password logic, and runs it off the
+	 *  main thread: a sync command would run on the thread that drives the window, and zxcvbn
+	 *  is slow on some long inputs (fuzzing found one that took 0.74 s in a sanitizer build).
 	 */
 	passwordStrength: (password: string, email: string | null) => __TAURI_INVOKE<PasswordStrength>("password_strength", { password, email }),
 	securityOverview: () => __TAURI_INVOKE<SecurityOverview>("security_overview"),
