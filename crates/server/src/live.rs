@@ -12,6 +12,21 @@ use crate::http::extract::{SecretsCaller, Session};
 use crate::sessions;
 use crate::state::AppState;
 
+/// Whether a feed goes on after `check`; says why in the log when it does not.
+pub async fn goes_on(feed: &'static str, check: impl Future<Output = ApiResult<bool>>) -> bool {
+    match check.await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::info!(feed, "feed ended: its credential no longer stands");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(feed, error = %e, "feed stopped: its credential could not be checked");
+            false
+        }
+    }
+}
+
 /// The session is live and its user still in the tenant with the role the feed began with
 /// (the role decides what the feed shows).
 pub async fn session_stands(st: &AppState, s: &Session) -> ApiResult<bool> {

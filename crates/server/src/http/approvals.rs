@@ -17,6 +17,7 @@ use keyhold_core::api::{
 
 use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, Session, SudoSession};
 use crate::error::{ApiError, ApiResult};
+use crate::live;
 use crate::state::SharedState;
 use crate::store::AuditScope;
 use crate::{approvals, members};
@@ -131,16 +132,8 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
                 return Some((Ok(ev), f));
             }
             // On every wake-up (news, or the 15 s tick): the feed ends with its credential.
-            match crate::live::caller_stands(&f.st, &f.caller).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::info!("approvals feed ended: its credential no longer stands");
-                    return None;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "approvals feed stopped");
-                    return None;
-                }
+            if !live::goes_on("approvals feed", live::caller_stands(&f.st, &f.caller)).await {
+                return None;
             }
             match f.st.store.audit_after(&f.scope, f.after, 100).await {
                 Ok(events) if !events.is_empty() => {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::extract::{ApiQuery, Session};
 use crate::error::{ApiError, ApiResult};
+use crate::live;
 use crate::paging;
 use crate::state::SharedState;
 use crate::store::AuditScope;
@@ -202,16 +203,8 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
                 return Some((Ok(ev), t));
             }
             // On every wake-up (news, or the 15 s tick): the tail ends with its session.
-            match crate::live::session_stands(&t.st, &t.session).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::info!("audit tail ended: its session no longer stands");
-                    return None;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "audit tail stopped");
-                    return None;
-                }
+            if !live::goes_on("audit tail", live::session_stands(&t.st, &t.session)).await {
+                return None;
             }
             match t.st.store.audit_after(&t.scope, t.after, 100).await {
                 Ok(events) if !events.is_empty() => {
