@@ -63,8 +63,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let keys = Keys::from_master(&master)?;
     drop(master);
     let db = config.db_path();
-    let store: Arc<dyn Store> =
-        Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    let metrics = metrics::Metrics::new();
+    let observed = metrics.store.clone();
+    let store: Arc<dyn Store> = Arc::new(
+        tokio::task::spawn_blocking(move || SqliteStore::open_observed(&db, observed)).await??,
+    );
     // By default one core is left to everything else, so a flood of sign-ins cannot take
     // every core from agent reads (docs/PERFORMANCE.md, login flood).
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
@@ -72,7 +75,6 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             .map_or(1, |n| n.get().saturating_sub(1))
             .max(1)
     });
-    let metrics = metrics::Metrics::new();
     let hasher = passwords::PasswordHasher::new(
         keys.pepper.clone(),
         concurrency,

@@ -25,6 +25,38 @@ async fn health_ready_and_metrics() {
     ] {
         assert!(m.contains(needle), "missing {needle} in\n{m}");
     }
+    // The store's own figures: the three audited writes above went through the writer
+    // (sharing commits or not), and the checkpointer ran after them.
+    let commits = metric(&m, "keyhold_store_commit_duration_seconds_count");
+    let jobs = metric(&m, "keyhold_store_commit_batch_jobs_sum");
+    assert!(
+        commits >= 1.0 && jobs >= 3.0 && jobs >= commits,
+        "{commits} commits, {jobs} jobs"
+    );
+    let passive = "keyhold_store_checkpoint_duration_seconds_count{mode=\"passive\"}";
+    let mut checkpoints = 0.0;
+    for _ in 0..50 {
+        let m = get("/metrics").await.unwrap().text().await.unwrap();
+        checkpoints = m
+            .lines()
+            .find_map(|l| l.strip_prefix(passive))
+            .map_or(0.0, |v| v.trim().parse().unwrap());
+        if checkpoints >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(checkpoints >= 1.0, "no passive checkpoint reported");
+}
+
+/// The value of an unlabelled sample `name` in the OpenMetrics text `m`.
+fn metric(m: &str, name: &str) -> f64 {
+    m.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in\n{m}"))
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -19,10 +19,16 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
+
+use crate::metrics::CheckpointLabels;
+
+type Timings = Family<CheckpointLabels, Histogram>;
 
 /// At most one checkpoint per interval: commits in between are folded in together, and the
 /// WAL holds at most about this much work between checkpoints.
@@ -71,19 +77,22 @@ impl Nudge {
 }
 
 /// Start the checkpointer on `conn`; it stops when the returned [`Nudge`] is dropped.
-pub(crate) fn start(conn: PooledConnection<SqliteConnectionManager>) -> std::io::Result<Nudge> {
+pub(crate) fn start(
+    conn: PooledConnection<SqliteConnectionManager>,
+    timings: Timings,
+) -> std::io::Result<Nudge> {
     checkpointer_waits(&conn).map_err(std::io::Error::other)?;
     let (tx, rx) = sync_channel(1);
     thread::Builder::new()
         .name("keyhold-checkpoint".into())
-        .spawn(move || run(&conn, &rx))?;
+        .spawn(move || run(&conn, &rx, &timings))?;
     Ok(Nudge(tx))
 }
 
-fn run(conn: &rusqlite::Connection, nudges: &Receiver<()>) {
+fn run(conn: &rusqlite::Connection, nudges: &Receiver<()>, timings: &Timings) {
     // Blocks while the server is idle: no polling.
     while nudges.recv().is_ok() {
-        if let Err(e) = checkpoint(conn) {
+        if let Err(e) = checkpoint(conn, timings) {
             // Not fatal: the WAL keeps every commit, and the next nudge tries again.
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
@@ -92,12 +101,22 @@ fn run(conn: &rusqlite::Connection, nudges: &Receiver<()>) {
 }
 
 /// A passive checkpoint, and a restarting one when the WAL has grown past its bound.
-fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+fn checkpoint(conn: &rusqlite::Connection, timings: &Timings) -> rusqlite::Result<()> {
+    let timed = |mode: &'static str| {
+        let started = Instant::now();
+        let r = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        });
+        timings
+            .get_or_create(&CheckpointLabels { mode })
+            .observe(started.elapsed().as_secs_f64());
+        r
+    };
+    let (_, frames) = timed("passive")?;
     if frames >= RESTART_FRAMES {
         // The first column is 1 when readers did not clear in time: not an error, the
         // next interval tries again.
-        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get(0))?;
+        let (busy, _) = timed("restart")?;
         if busy != 0 {
             tracing::debug!(frames, "WAL restart postponed: readers still in the WAL");
         }

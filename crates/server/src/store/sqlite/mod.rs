@@ -29,6 +29,7 @@ use super::{
     StoreResult, TenantRecord, UserRecord,
 };
 use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::metrics::StoreMetrics;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -215,6 +216,11 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
 impl SqliteStore {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_observed(path, StoreMetrics::new())
+    }
+
+    /// [`Self::open`], with the writer and checkpointer reporting into `metrics`.
+    pub fn open_observed(path: &Path, metrics: StoreMetrics) -> anyhow::Result<Self> {
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
             c.execute_batch(
                 "PRAGMA journal_mode = WAL;
@@ -241,7 +247,7 @@ impl SqliteStore {
                 r.get(0)
             })?;
         let audit_tx = Arc::new(watch::channel(last).0);
-        let writer = writer::Writer::start(conn, pool.get()?, audit_tx.clone())
+        let writer = writer::Writer::start(conn, pool.get()?, audit_tx.clone(), metrics)
             .context("starting the store's writer thread")?;
         Ok(Self {
             pool,

@@ -14,6 +14,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
+use std::time::Instant;
 
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -22,6 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{checkpoint, insert_event, is_unavailable};
 use crate::audit::NewEvent;
+use crate::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};
 
 /// How many jobs may share one transaction; bounds the work lost to one failed commit
@@ -82,15 +84,16 @@ impl Writer {
         conn: PooledConnection<SqliteConnectionManager>,
         checkpointer: PooledConnection<SqliteConnectionManager>,
         audit_tx: std::sync::Arc<watch::Sender<i64>>,
+        metrics: StoreMetrics,
     ) -> std::io::Result<Self> {
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
             .map_err(std::io::Error::other)?;
         checkpoint::writer_waits(&conn).map_err(std::io::Error::other)?;
-        let nudge = checkpoint::start(checkpointer)?;
+        let nudge = checkpoint::start(checkpointer, metrics.checkpoint_seconds.clone())?;
         let (queue, jobs) = mpsc::channel(QUEUE);
         thread::Builder::new()
             .name("keyhold-writer".into())
-            .spawn(move || run(conn, jobs, &audit_tx, &nudge))?;
+            .spawn(move || run(conn, jobs, &audit_tx, &nudge, &metrics))?;
         Ok(Self { queue })
     }
 
@@ -149,6 +152,7 @@ fn run(
     mut jobs: mpsc::Receiver<Job>,
     audit_tx: &watch::Sender<i64>,
     nudge: &checkpoint::Nudge,
+    metrics: &StoreMetrics,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.blocking_recv() {
@@ -159,7 +163,13 @@ fn run(
                 Err(_) => break,
             }
         }
-        if commit_batch(&mut conn, &mut batch, audit_tx) {
+        metrics.batch_jobs.observe(batch.len() as f64);
+        let started = Instant::now();
+        let committed = commit_batch(&mut conn, &mut batch, audit_tx);
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if committed {
             nudge.committed();
         }
     }
