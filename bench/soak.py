@@ -19,8 +19,7 @@
 
 Exit status 1 when any request failed or the generator fell more than 5% behind.
 """
-import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
-from urllib.parse import urlsplit
+import argparse, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from secret_read import run_wrk, start_keyhold  # noqa: E402  (shared setup)
@@ -70,6 +69,38 @@ def hold(pid, url, headers, rate, seconds, connections, interval):
         raise SystemExit(f"oha failed with status {gen.returncode}")
     out.seek(0)
     return json.load(out), samples, time.monotonic() - t0
+
+
+def histograms(base):
+    """The server's own view from /metrics: for each histogram, count, mean and how many
+    observations exceeded a few thresholds (s). Where the delay was: inside the server
+    (request duration), in the store (commits, checkpoints) or outside both (queued
+    before the server read the request, or in the load generator)."""
+    text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    series = {}
+    for line in text.splitlines():
+        m = re.match(r'(keyhold_\w+?)_(bucket|count|sum)(\{.*\})? (\S+)$', line)
+        if not m:
+            continue
+        name, kind, value = m.group(1), m.group(2), float(m.group(4))
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+        le = labels.pop("le", None)
+        key = name + "".join(f" {k}={v}" for k, v in sorted(labels.items()))
+        s = series.setdefault(key, {"buckets": []})
+        if kind == "bucket":
+            s["buckets"].append((float(le), value))
+        else:
+            s[kind] = value
+    out = []
+    for key, s in sorted(series.items()):
+        if not s.get("count") or not s["buckets"]:
+            continue
+        over = lambda t: s["count"] - max((c for le, c in s["buckets"] if le <= t), default=0)
+        unit = "" if "jobs" in key else " s"
+        out.append(f"  {key}: {s['count']:.0f}, mean {s['sum'] / s['count']:.4g}{unit}"
+                   + ("" if "jobs" in key else
+                      f"; over 10 ms {over(0.01):.0f}, over 100 ms {over(0.1):.0f}, over 1 s {over(1.0):.0f}"))
+    return out
 
 
 def pct(sorted_values, p):
@@ -152,6 +183,9 @@ def main():
                   f"p99.9 {ms('p99.9'):.2f} ms, max {report['summary']['slowest'] * 1000:.1f} ms")
         print(f"RSS: {rss_before / 1024:.1f} MiB before, min {min(rss):.1f}, max {max(rss):.1f}, "
               f"end {rss[-1]:.1f} MiB; slope over the second half {slope:+.2f} MiB/min")
+        print("server's own histograms (/metrics, whole run including the probe):")
+        for line in histograms(url.split("/v1/")[0]):
+            print(line)
         failed = errors > 0 or achieved < 0.95 * rate
         print("goal errors = 0:", "met" if not errors else "NOT met")
         print("goal rate held (>= 95% of scheduled):", "met" if achieved >= 0.95 * rate else "NOT met")
