@@ -6,11 +6,14 @@
 //! role must end the feed as they would refuse the next request; the client reconnects and
 //! is told why. Feeds call these on every wake-up (news in the log, or their 15 s tick).
 
+use chrono::{DateTime, Utc};
+
 use crate::agent_keys::key_is_live;
 use crate::error::ApiResult;
 use crate::http::extract::{SecretsCaller, Session};
 use crate::sessions;
 use crate::state::AppState;
+use crate::store::KeyRecord;
 
 /// Whether a feed goes on after `check`; says why in the log when it does not.
 pub async fn goes_on(feed: &'static str, check: impl Future<Output = ApiResult<bool>>) -> bool {
@@ -49,27 +52,24 @@ pub async fn session_stands(st: &AppState, s: &Session) -> ApiResult<bool> {
 /// revoked nor expired.
 pub async fn caller_stands(st: &AppState, c: &SecretsCaller) -> ApiResult<bool> {
     let now = st.clock.now();
-    let key_live = |tenant: &str, id: &str| {
-        let (tenant, id) = (tenant.to_owned(), id.to_owned());
-        async move {
-            Ok::<_, crate::error::ApiError>(
-                st.store
-                    .key(&tenant, &id)
-                    .await?
-                    .is_some_and(|k| key_is_live(&k, now)),
-            )
-        }
-    };
     match c {
         SecretsCaller::Session(s) => session_stands(st, s).await,
-        SecretsCaller::Key(k) => key_live(&k.key.tenant_id, &k.key.id).await,
+        SecretsCaller::Key(k) => key_stands(st, &k.key, now).await,
         SecretsCaller::Token(t) => {
             let token_live = st
                 .store
                 .token(&t.token.tenant_id, &t.token.id)
                 .await?
                 .is_some_and(|r| r.revoked_at.is_none() && now < r.expires_at);
-            Ok(token_live && key_live(&t.key.tenant_id, &t.key.id).await?)
+            Ok(token_live && key_stands(st, &t.key, now).await?)
         }
     }
+}
+
+async fn key_stands(st: &AppState, key: &KeyRecord, now: DateTime<Utc>) -> ApiResult<bool> {
+    Ok(st
+        .store
+        .key(&key.tenant_id, &key.id)
+        .await?
+        .is_some_and(|k| key_is_live(&k, now)))
 }
