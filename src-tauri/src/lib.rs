@@ -11,6 +11,8 @@ pub mod commands;
 pub mod error;
 pub mod keystore;
 pub mod qr;
+#[cfg(target_os = "linux")]
+pub mod rendering;
 pub mod server_url;
 pub mod state;
 pub mod view;
@@ -87,6 +89,9 @@ pub mod bindings {
 pub fn run() {
     // Before anything else, so the first-screen log line counts Tauri's and WebKit's start.
     let launched = std::time::Instant::now();
+    // While the process has one thread: it may set an environment variable for WebKit.
+    #[cfg(target_os = "linux")]
+    rendering::configure();
     let builder = specta_builder();
     let tokens = keystore::TokenStore::init(keystore::SERVICE);
     let result = tauri::Builder::default()
