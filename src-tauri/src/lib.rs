@@ -94,8 +94,11 @@ pub fn run() {
     rendering::configure();
     let builder = specta_builder();
     let tokens = keystore::TokenStore::init(keystore::SERVICE);
-    let result = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
+    let app = tauri::Builder::default();
+    // OS notifications: on Linux straight over D-Bus (approvals_feed), elsewhere the plugin.
+    #[cfg(not(target_os = "linux"))]
+    let app = app.plugin(tauri_plugin_notification::init());
+    let result = app
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
