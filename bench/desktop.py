@@ -23,7 +23,8 @@ session keyring. The token is revoked at the end. Without a display the script r
 itself under `xvfb-run -a` so that Xvfb's own start is not counted.
 
     (cd ui && npm ci && npm run build)
-    cargo build --release -p keyhold-server -p keyhold-desktop --features keyhold-desktop/custom-protocol
+    cargo build --release -p keyhold-desktop --features keyhold-desktop/custom-protocol
+    cargo build --release -p keyhold-server
     python3 bench/desktop.py [--launches 5] [--settle 5] [--build] [--no-compositing]
 
 Missing binaries are built (with the commands above; bench/empty-tauri gets a copy of the
@@ -62,9 +63,13 @@ def build(force):
         if not os.path.isdir(os.path.join(ROOT, "ui", "node_modules")):
             run(["npm", "ci"], cwd=os.path.join(ROOT, "ui"))
         run(["npm", "run", "build"], cwd=os.path.join(ROOT, "ui"))
-    if force or not (os.path.exists(APP) and os.path.exists(SERVER)):
-        run(["cargo", "build", "--release", "-p", "keyhold-server", "-p", "keyhold-desktop",
-             "--features", "keyhold-desktop/custom-protocol"])
+    # Two builds, not one: built together, the app would get the server's features of the
+    # crates they share (tokio "full", hyper's server side...) and be about 1 MB bigger
+    # than the app built on its own, as it ships.
+    if force or not os.path.exists(APP):
+        run(["cargo", "build", "--release", "-p", "keyhold-desktop", "--features", "keyhold-desktop/custom-protocol"])
+    if force or not os.path.exists(SERVER):
+        run(["cargo", "build", "--release", "-p", "keyhold-server"])
     if force or not os.path.exists(EMPTY):
         # Same dependency versions as the app: start from the workspace's lock file.
         shutil.copyfile(os.path.join(ROOT, "Cargo.lock"), os.path.join(EMPTY_DIR, "Cargo.lock"))
@@ -283,6 +288,9 @@ def main():
                     help="WEBKIT_DISABLE_COMPOSITING_MODE=1 for both apps: without a GPU (Xvfb) WebKit "
                          "composites with Mesa's software GL, whose buffers are most of the web process's "
                          "anonymous memory; this shows the figures without them")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="set for both apps (repeatable), e.g. WEBKIT_SKIA_ENABLE_CPU_RENDERING=1 to compare "
+                         "with the empty window painting on the CPU too")
     a = ap.parse_args()
 
     if not os.environ.get("DISPLAY"):
@@ -307,6 +315,11 @@ def main():
     base_env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # keyutils, as on a headless machine
     if a.no_compositing:
         base_env["WEBKIT_DISABLE_COMPOSITING_MODE"] = "1"
+    for kv in a.env:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"--env wants KEY=VALUE, not {kv!r}")
+        base_env[key] = value
     app_env = {**base_env, "KEYHOLD_URL": url, "KEYHOLD_KEYRING": "keyutils"}
 
     with open("/proc/cpuinfo") as f:
@@ -314,7 +327,8 @@ def main():
     load_before = loadavg()
     print(f"machine: {os.cpu_count()} cores, {model}; load average {load_before}")
     print(f"server {url}, {a.launches} launches of each app alternating, PSS read {a.settle:g} s after ready, "
-          f"compositing {'off' if a.no_compositing else 'on (default)'}; logs in {tmp}")
+          f"compositing {'off' if a.no_compositing else 'on (default)'}"
+          f"{''.join(' ' + kv for kv in a.env)}; logs in {tmp}")
     apps, empties = [], []
     try:
         with open(os.path.join(tmp, "app.log"), "w") as log:
@@ -330,6 +344,9 @@ def main():
         server.terminate()
         server.wait()
     load_after = loadavg()
+    # The app's own rendering decision (src-tauri/src/rendering.rs), as it logged it.
+    with open(os.path.join(tmp, "app.log")) as log:
+        painting = sorted({l.strip() for l in log if "paints on the CPU" in l})
 
     ready = statistics.median(r["ready_s"] for r in apps)
     own = statistics.median(r["own_ms"] for r in apps)
@@ -339,6 +356,7 @@ def main():
     met = lambda ok: "met" if ok else "NOT met"
 
     print(f"\nload average before {load_before}, after {load_after}")
+    print("app rendering: " + ("; ".join(painting) or "WebKit's default (no CPU-painting line in the app log)"))
     print(f"\n| measure (median of {a.launches}) | keyhold-desktop | empty Tauri window | goal | |")
     print("|---|---|---|---|---|")
     print(f"| release binary | {size / MB:.1f} MB ({size:,} bytes) | {os.path.getsize(EMPTY) / MB:.1f} MB "

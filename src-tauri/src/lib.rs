@@ -11,6 +11,8 @@ pub mod commands;
 pub mod error;
 pub mod keystore;
 pub mod qr;
+#[cfg(target_os = "linux")]
+pub mod rendering;
 pub mod server_url;
 pub mod state;
 pub mod view;
@@ -20,10 +22,15 @@ include!("command_names.rs");
 use commands::{approvals, audit, files, keys, security, session, startup};
 use tauri::Manager;
 
-/// Every command, registered with tauri-specta so that the bindings list the same set.
-pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![
+/// Every command, listed once. The running app registers them with
+/// `tauri::generate_handler!`; the bindings collect the same list with
+/// `tauri_specta::collect_commands!`, which wraps that same handler and adds each command's
+/// TypeScript signature. Only the bindings need the signatures, so the app does not build
+/// them at start-up or carry specta's type machinery in its binary (about 0.4 MB;
+/// docs/PERFORMANCE.md, desktop size).
+macro_rules! with_app_commands {
+    ($($handler:tt)+) => {
+        $($handler)+![
             session::app_info,
             session::check_server_url,
             session::server_health,
@@ -56,7 +63,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             audit::export_audit,
             files::save_text_file,
             startup::first_screen_shown,
-        ])
+        ]
+    };
+}
+
+/// Every command, registered with tauri-specta so that the bindings list the same set.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(with_app_commands!(tauri_specta::collect_commands))
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
         // One TypeScript type per Rust type (no _Serialize/_Deserialize pairs).
         .disable_serde_phases()
@@ -87,13 +101,17 @@ pub mod bindings {
 pub fn run() {
     // Before anything else, so the first-screen log line counts Tauri's and WebKit's start.
     let launched = std::time::Instant::now();
-    let builder = specta_builder();
+    // While the process has one thread: it may set an environment variable for WebKit.
+    #[cfg(target_os = "linux")]
+    rendering::configure();
     let tokens = keystore::TokenStore::init(keystore::SERVICE);
-    let result = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
-        .invoke_handler(builder.invoke_handler())
+    let app = tauri::Builder::default();
+    // OS notifications: on Linux straight over D-Bus (approvals_feed), elsewhere the plugin.
+    #[cfg(not(target_os = "linux"))]
+    let app = app.plugin(tauri_plugin_notification::init());
+    let result = app
+        .invoke_handler(with_app_commands!(tauri::generate_handler))
         .setup(move |app| {
-            builder.mount_events(app);
             let config_dir = app.path().app_config_dir().ok();
             app.manage(state::AppState::new(tokens, config_dir, launched));
             Ok(())
