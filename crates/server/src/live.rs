@@ -6,7 +6,11 @@
 //! role must end the feed as they would refuse the next request; the client reconnects and
 //! is told why. Feeds call these on every wake-up (news in the log, or their 15 s tick).
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::agent_keys::key_is_live;
 use crate::error::ApiResult;
@@ -14,6 +18,38 @@ use crate::http::extract::{SecretsCaller, Session};
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::KeyRecord;
+
+/// How long a feed with nothing new waits before it looks again anyway (and re-checks its
+/// credential, so one that lapses quietly still ends).
+const TICK: Duration = Duration::from_secs(15);
+
+/// At most one look at the log per feed in this interval. Why: the log's watch fires on
+/// every commit of any tenant, thousands a second under agent load, and each look costs a
+/// query and the credential's re-check; a person's inbox is no worse for news 100 ms late.
+const PACE: Duration = Duration::from_millis(100);
+
+/// Where a feed is in its wait for news; `wait` returns when it should look at the log.
+pub struct Pacer {
+    watch: watch::Receiver<i64>,
+    last_look: Instant,
+}
+
+impl Pacer {
+    pub fn new(watch: watch::Receiver<i64>) -> Self {
+        Self {
+            watch,
+            last_look: Instant::now(),
+        }
+    }
+
+    /// Wait for a commit (or the tick), then for the rest of the pace: a burst of commits
+    /// makes one look, and a lone commit after a quiet spell is seen at once.
+    pub async fn wait(&mut self) {
+        let _ = tokio::time::timeout(TICK, self.watch.changed()).await;
+        tokio::time::sleep_until(self.last_look + PACE).await;
+        self.last_look = Instant::now();
+    }
+}
 
 /// Whether a feed goes on after `check`; says why in the log when it does not.
 pub async fn goes_on(feed: &'static str, check: impl Future<Output = ApiResult<bool>>) -> bool {
@@ -72,4 +108,46 @@ async fn key_stands(st: &AppState, key: &KeyRecord, now: DateTime<Utc>) -> ApiRe
         .key(&key.tenant_id, &key.id)
         .await?
         .is_some_and(|k| key_is_live(&k, now)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit every millisecond for a second makes about ten looks, not a thousand; a
+    /// lone commit after a quiet spell is seen at once; with no commits, the tick.
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_looks_at_most_once_per_pace() {
+        let (tx, rx) = watch::channel(0i64);
+        let mut pacer = Pacer::new(rx);
+        let busy = tokio::spawn(async move {
+            for i in 1..=1000 {
+                tx.send_replace(i);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            tx
+        });
+        let start = Instant::now();
+        let mut looks = 0;
+        while start.elapsed() < Duration::from_secs(1) {
+            pacer.wait().await;
+            looks += 1;
+        }
+        assert!((9..=11).contains(&looks), "{looks} looks in a busy second");
+        let tx = busy.await.unwrap();
+
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let quiet = Instant::now();
+        tx.send_replace(-1);
+        pacer.wait().await;
+        assert!(
+            quiet.elapsed() < Duration::from_millis(1),
+            "{:?}",
+            quiet.elapsed()
+        );
+
+        let idle = Instant::now();
+        pacer.wait().await;
+        assert_eq!(idle.elapsed(), TICK);
+    }
 }

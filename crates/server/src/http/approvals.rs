@@ -1,7 +1,6 @@
 //! `/v1/approvals*`, `/v1/tenant/settings` and `/v1/members*`.
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -105,7 +104,7 @@ struct Feed {
     caller: SecretsCaller,
     scope: AuditScope,
     after: i64,
-    watch: tokio::sync::watch::Receiver<i64>,
+    pacer: live::Pacer,
     pending: std::collections::VecDeque<(i64, &'static str, Approval)>,
 }
 
@@ -165,7 +164,7 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
                     }
                 }
                 Ok(_) => {
-                    let _ = tokio::time::timeout(Duration::from_secs(15), f.watch.changed()).await;
+                    f.pacer.wait().await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "approvals feed stopped");
@@ -210,7 +209,7 @@ pub async fn stream(
         caller,
         scope: AuditScope::Tenant(tenant_id),
         after,
-        watch,
+        pacer: live::Pacer::new(watch),
         pending: Default::default(),
     };
     Ok(Sse::new(feed_stream(feed)).keep_alive(KeepAlive::default()))

@@ -1,7 +1,6 @@
 //! `/v1/audit*`: list, export, live tail and chain verification.
 
 use std::convert::Infallible;
-use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
@@ -187,7 +186,7 @@ struct Tail {
     session: Session,
     scope: AuditScope,
     after: i64,
-    watch: tokio::sync::watch::Receiver<i64>,
+    pacer: live::Pacer,
     pending: std::collections::VecDeque<AuditEvent>,
 }
 
@@ -213,7 +212,7 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
                 }
                 Ok(_) => {
                     // Wait for the next append anywhere, or re-check now and then.
-                    let _ = tokio::time::timeout(Duration::from_secs(15), t.watch.changed()).await;
+                    t.pacer.wait().await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "audit tail stopped");
@@ -246,7 +245,7 @@ pub async fn stream(
         st,
         session: s,
         after,
-        watch,
+        pacer: live::Pacer::new(watch),
         pending: Default::default(),
     };
     Ok(Sse::new(tail_stream(tail)).keep_alive(KeepAlive::default()))
