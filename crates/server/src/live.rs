@@ -1,10 +1,11 @@
-//! Re-checks for long-lived responses (the live audit and approvals feeds).
+//! Long-lived responses (the live audit and approvals feeds): how often they look at the
+//! log, and the re-check of their credential at each look.
 //!
 //! Why: a feed is one response that may stay open for hours, so the credential check its
 //! request passed at the start would otherwise hold for as long as the connection. A
 //! revoked key or token, a signed-out or expired session, a removed member or a changed
 //! role must end the feed as they would refuse the next request; the client reconnects and
-//! is told why. Feeds call these on every wake-up (news in the log, or their 15 s tick).
+//! is told why. Feeds re-check at every look (`Pacer`: news in the log, or the 15 s tick).
 
 use std::time::Duration;
 
