@@ -130,7 +130,7 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
                     .unwrap_or_default();
                 return Some((Ok(ev), f));
             }
-            // On every wake-up (news, or the 15 s tick): the feed ends with its credential.
+            // At every look (paced: news, or the 15 s tick): the feed ends with its credential.
             if !live::goes_on("approvals feed", live::caller_stands(&f.st, &f.caller)).await {
                 return None;
             }

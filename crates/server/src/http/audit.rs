@@ -201,7 +201,7 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
                     .unwrap_or_default();
                 return Some((Ok(ev), t));
             }
-            // On every wake-up (news, or the 15 s tick): the tail ends with its session.
+            // At every look (paced: news, or the 15 s tick): the tail ends with its session.
             if !live::goes_on("audit tail", live::session_stands(&t.st, &t.session)).await {
                 return None;
             }
