@@ -138,9 +138,10 @@ pub struct ChainFields<'a> {
 }
 
 /// SHA-256 over the previous hash and the event's fields, as a JSON array so that field
-/// boundaries are unambiguous.
+/// boundaries are unambiguous. The array is serialized straight from the fields (no
+/// intermediate `serde_json::Value`): this runs once per audited request, on the writer.
 pub fn chain_hash(prev_hash: &str, f: &ChainFields<'_>) -> String {
-    let canonical = serde_json::json!([
+    let canonical = serde_json::to_vec(&(
         f.tenant_id,
         f.at_us,
         f.actor_kind,
@@ -150,12 +151,13 @@ pub fn chain_hash(prev_hash: &str, f: &ChainFields<'_>) -> String {
         f.outcome,
         f.ip,
         f.user_agent,
-        f.detail
-    ]);
+        f.detail,
+    ))
+    .unwrap_or_default();
     let digest = Sha256::new()
         .chain_update(prev_hash.as_bytes())
         .chain_update(b"\n")
-        .chain_update(canonical.to_string().as_bytes())
+        .chain_update(&canonical)
         .finalize();
     hex::encode(digest)
 }
@@ -177,6 +179,69 @@ mod tests {
             user_agent: None,
             detail: "{}",
         }
+    }
+
+    /// The hash of every event ever written must not change: stored chains are verified
+    /// against it. The reference is the form the chain was first defined with.
+    #[test]
+    fn hash_matches_the_chain_definition() {
+        fn reference(prev: &str, f: &ChainFields<'_>) -> String {
+            let canonical = serde_json::json!([
+                f.tenant_id,
+                f.at_us,
+                f.actor_kind,
+                f.actor_id,
+                f.action,
+                f.target,
+                f.outcome,
+                f.ip,
+                f.user_agent,
+                f.detail
+            ]);
+            let digest = Sha256::new()
+                .chain_update(prev.as_bytes())
+                .chain_update(b"\n")
+                .chain_update(canonical.to_string().as_bytes())
+                .finalize();
+            hex::encode(digest)
+        }
+        let odd = "quote \" backslash \\ tab \t nl \n nul \u{0} bell \u{7} é 🔑 \u{2028}";
+        let cases = [
+            fields("auth.login"),
+            ChainFields {
+                tenant_id: None,
+                at_us: -1,
+                actor_kind: "anonymous",
+                actor_id: None,
+                action: "auth.login",
+                target: Some(odd),
+                outcome: "failure",
+                ip: Some("::1"),
+                user_agent: Some(odd),
+                detail: r#"{"reason":"bad \"password\"","n":[1,2.5,null]}"#,
+            },
+            ChainFields {
+                tenant_id: Some(odd),
+                at_us: i64::MAX,
+                actor_kind: "token",
+                actor_id: Some(""),
+                action: "secret.read",
+                target: Some("secret:production/gemini/API_KEY"),
+                outcome: "success",
+                ip: Some("203.0.113.9"),
+                user_agent: None,
+                detail: "",
+            },
+        ];
+        for f in &cases {
+            assert_eq!(chain_hash(GENESIS_HASH, f), reference(GENESIS_HASH, f));
+        }
+        // And one fixed value (computed with Python's json and hashlib), so that a change
+        // to both forms is caught too.
+        assert_eq!(
+            chain_hash(GENESIS_HASH, &fields("auth.login")),
+            "5927aac9cb8bb27705b23530a0b30fba1228ada14e5b785fe2aa677d5d7a3db1"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! interleave.
 
 mod approvals;
+mod chain_heads;
 mod checkpoint;
 mod keys;
 mod mfa;
@@ -109,14 +110,23 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Append an event inside the caller's transaction. Returns its id.
-pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i64> {
+/// Append an event inside the writer's transaction. Returns its id.
+pub(crate) fn insert_event(
+    tx: &Transaction<'_>,
+    heads: &mut chain_heads::ChainHeads,
+    e: &NewEvent,
+) -> StoreResult<i64> {
     let chain = e.tenant_id.clone().unwrap_or_default();
-    let prev: String = tx
-        .prepare_cached("SELECT hash FROM audit_events WHERE chain = ?1 ORDER BY id DESC LIMIT 1")
-        .and_then(|mut s| s.query_row([&chain], |r| r.get(0)).optional())
-        .map_err(map_err)?
-        .unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let prev: String = match heads.get(&chain) {
+        Some(h) => h.to_owned(),
+        None => tx
+            .prepare_cached(
+                "SELECT hash FROM audit_events WHERE chain = ?1 ORDER BY id DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([&chain], |r| r.get(0)).optional())
+            .map_err(map_err)?
+            .unwrap_or_else(|| GENESIS_HASH.to_owned()),
+    };
     let detail = e.detail.to_string();
     let fields = ChainFields {
         tenant_id: e.tenant_id.as_deref(),
@@ -154,6 +164,7 @@ pub(crate) fn insert_event(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
         ])
     })
     .map_err(map_err)?;
+    heads.advance(chain, hash);
     Ok(tx.last_insert_rowid())
 }
 
@@ -612,7 +623,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn append_event(&self, event: NewEvent) -> StoreResult<()> {
-        self.write(event, |_| Ok(())).await
+        self.writer.append(event).await
     }
 
     async fn audit_page(

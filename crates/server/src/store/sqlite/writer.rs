@@ -9,8 +9,12 @@
 //! has committed, so an acknowledged read was audited and an acknowledged write is on disk.
 //!
 //! Each job runs inside its own SAVEPOINT, so a job that fails (a conflict, a constraint)
-//! is rolled back alone and its neighbours in the batch still commit. A single writer also
-//! means writers never meet SQLite's busy lock: they wait their turn in the queue.
+//! is rolled back alone and its neighbours in the batch still commit. A job that only
+//! appends one audit event (every audited read) needs none: its single INSERT is atomic
+//! on its own, and it is the commonest job by far. A single writer also means writers
+//! never meet SQLite's busy lock: they wait their turn in the queue.
+//!
+//! The writer remembers the head of each audit chain between events (`chain_heads`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
@@ -21,6 +25,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::chain_heads::ChainHeads;
 use super::{checkpoint, insert_event, is_unavailable};
 use crate::audit::NewEvent;
 use crate::metrics::StoreMetrics;
@@ -70,7 +75,14 @@ struct Staged {
 
 /// A job runs against the batch's transaction, or against `None` when its batch could not
 /// start (then it only prepares its answer, which will carry the batch's error).
-type Job = Box<dyn FnOnce(Option<&Transaction<'_>>) -> Staged + Send>;
+type Run = Box<dyn FnOnce(Option<(&Transaction<'_>, &mut ChainHeads)>) -> Staged + Send>;
+
+struct Job {
+    run: Run,
+    /// Whether the job needs a savepoint of its own: false only when all it does is one
+    /// statement, which SQLite applies or undoes whole.
+    savepoint: bool,
+}
 
 /// The handle the store keeps: a queue into the writer thread.
 pub(crate) struct Writer {
@@ -104,17 +116,38 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
     {
+        self.submit(true, move |tx, heads| {
+            f(tx).and_then(|(value, events)| {
+                let mut last = None;
+                for e in &events {
+                    last = Some(insert_event(tx, heads, e)?);
+                }
+                Ok((value, last))
+            })
+        })
+        .await
+    }
+
+    /// Append one audit event in the next shared transaction; answer once it is durable.
+    pub(crate) async fn append(&self, event: NewEvent) -> StoreResult<()> {
+        self.submit(false, move |tx, heads| {
+            Ok(((), Some(insert_event(tx, heads, &event)?)))
+        })
+        .await
+    }
+
+    /// Queue `f` for the writer and wait for its batch's fate. `f` returns its value and
+    /// the id of the last audit event it appended.
+    async fn submit<T, F>(&self, savepoint: bool, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>, &mut ChainHeads) -> StoreResult<(T, Option<i64>)>
+            + Send
+            + 'static,
+    {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |tx| {
-            let result = tx.map(|tx| {
-                f(tx).and_then(|(value, events)| {
-                    let mut last = None;
-                    for e in &events {
-                        last = Some(insert_event(tx, e)?);
-                    }
-                    Ok((value, last))
-                })
-            });
+        let run: Run = Box::new(move |batch| {
+            let result = batch.map(|(tx, heads)| f(tx, heads));
             let ok = matches!(result, Some(Ok(_)));
             let last_event = match &result {
                 Some(Ok((_, last))) => *last,
@@ -138,7 +171,7 @@ impl Writer {
             }
         });
         self.queue
-            .send(job)
+            .send(Job { run, savepoint })
             .await
             .map_err(|_| StoreError::Other(anyhow::anyhow!("the store's writer has stopped")))?;
         answer
@@ -155,6 +188,7 @@ fn run(
     metrics: &StoreMetrics,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut heads = ChainHeads::default();
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -165,7 +199,7 @@ fn run(
         }
         metrics.batch_jobs.observe(batch.len() as f64);
         let started = Instant::now();
-        let committed = commit_batch(&mut conn, &mut batch, audit_tx);
+        let committed = commit_batch(&mut conn, &mut batch, &mut heads, audit_tx);
         metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -180,15 +214,20 @@ fn run(
 fn commit_batch(
     conn: &mut rusqlite::Connection,
     batch: &mut Vec<Job>,
+    heads: &mut ChainHeads,
     audit_tx: &watch::Sender<i64>,
 ) -> bool {
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let tx = match conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| heads.begin_batch(&tx).map(|()| tx))
+    {
         Ok(tx) => tx,
         Err(e) => {
             let why = BatchError::of(&e);
             for job in batch.drain(..) {
                 fail_unrun(job, why.clone());
             }
+            heads.end_batch(false);
             return false;
         }
     };
@@ -199,21 +238,33 @@ fn commit_batch(
             fail_unrun(job, why.clone());
             continue;
         }
-        if let Err(e) = exec(&tx, "SAVEPOINT job") {
+        if job.savepoint
+            && let Err(e) = exec(&tx, "SAVEPOINT job")
+        {
             broken = Some(BatchError::of(&e));
             fail_unrun(job, BatchError::of(&e));
             continue;
         }
-        let s = catch_unwind(AssertUnwindSafe(|| job(Some(&tx)))).unwrap_or_else(|_| Staged {
-            ok: false,
-            last_event: None,
-            answer: Box::new(|_| {}),
-        });
-        let end = if s.ok {
-            exec(&tx, "RELEASE job")
-        } else {
-            exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job"))
+        let run = job.run;
+        let s = catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))).unwrap_or_else(
+            |_| Staged {
+                ok: false,
+                last_event: None,
+                answer: Box::new(|_| {}),
+            },
+        );
+        let end = match (job.savepoint, s.ok) {
+            (true, true) => exec(&tx, "RELEASE job"),
+            (true, false) => {
+                exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job"))
+            }
+            (false, _) if tx.is_autocommit() => Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back".into()),
+            )),
+            (false, _) => Ok(()),
         };
+        heads.end_job(s.ok && end.is_ok());
         if let Err(e) = end {
             // SQLite rolled the whole transaction back (disk full, I/O error): nothing
             // of this batch can commit.
@@ -225,6 +276,7 @@ fn commit_batch(
         Some(why) => Err(why),
         None => tx.commit().map_err(|e| BatchError::of(&e)),
     };
+    heads.end_batch(outcome.is_ok());
     if outcome.is_ok()
         && let Some(last) = staged
             .iter()
@@ -248,7 +300,7 @@ fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
 
 /// Answer a job that never ran with why its batch failed.
 fn fail_unrun(job: Job, why: BatchError) {
-    (job(None).answer)(Err(why));
+    ((job.run)(None).answer)(Err(why));
 }
 
 #[cfg(test)]
@@ -335,6 +387,52 @@ mod tests {
         );
         let verify = store.audit_verify("t1").await.unwrap();
         assert!(verify.ok, "{verify:?}");
+    }
+
+    /// Two processes on one database (`keyhold-server kek rotate` beside a running server)
+    /// append to the same chain in turns: each writer must see the other's events as the
+    /// chain's head, not the head it remembers from its own last commit.
+    #[tokio::test]
+    async fn writers_of_two_stores_on_one_file_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.db");
+        let a = SqliteStore::open(&path).unwrap();
+        let b = SqliteStore::open(&path).unwrap();
+        for n in 0..20 {
+            let store = if n % 3 == 0 { &b } else { &a };
+            store.append_event(event(n)).await.unwrap();
+        }
+        a.transact(|_| Ok(((), vec![event(20), event(21)])))
+            .await
+            .unwrap();
+        b.append_event(event(22)).await.unwrap();
+        let verify = a.audit_verify("t1").await.unwrap();
+        assert!(verify.ok, "{verify:?}");
+        assert_eq!(verify.checked, 23);
+    }
+
+    /// An append whose INSERT fails leaves no head behind: the next event chains onto
+    /// the last one that was written.
+    #[tokio::test]
+    async fn a_failed_append_does_not_move_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("f.db")).unwrap();
+        store.append_event(event(1)).await.unwrap();
+        store
+            .run(|c| {
+                c.execute_batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON audit_events
+                     WHEN NEW.target = 'row:2' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                )
+                .map_err(super::super::map_err)
+            })
+            .await
+            .unwrap();
+        assert!(store.append_event(event(2)).await.is_err());
+        store.append_event(event(3)).await.unwrap();
+        let verify = store.audit_verify("t1").await.unwrap();
+        assert!(verify.ok, "{verify:?}");
+        assert_eq!(verify.checked, 2);
     }
 
     /// A panicking job must not take the writer down with it.
