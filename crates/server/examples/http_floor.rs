@@ -25,6 +25,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use keyhold_server::audit::{ActorKind, ClientInfo, NewEvent};
+use keyhold_server::clock::{Clock, SystemClock};
 use keyhold_server::store::AccountStore;
 use keyhold_server::store::sqlite::SqliteStore;
 use tokio::sync::{mpsc, oneshot};
@@ -57,7 +58,7 @@ async fn secret(State(audit): State<Audit>) -> Response {
             ip: Some("127.0.0.1".into()),
             user_agent: None,
         };
-        let event = NewEvent::new("secret.read", chrono::Utc::now(), &client)
+        let event = NewEvent::new("secret.read", SystemClock.now(), &client)
             .tenant("00000000-0000-0000-0000-000000000001")
             .actor(ActorKind::Token, "00000000-0000-0000-0000-000000000002")
             .detail("key_id", "00000000-0000-0000-0000-000000000003")
@@ -93,7 +94,7 @@ fn raw_writer(dir: &Path) -> anyhow::Result<mpsc::Sender<oneshot::Sender<bool>>>
             while let Ok(next) = jobs.try_recv() {
                 batch.push(next);
             }
-            let at = chrono::Utc::now().timestamp_micros();
+            let at = SystemClock.now().timestamp_micros();
             let ok = (|| -> rusqlite::Result<()> {
                 let tx = conn.unchecked_transaction()?;
                 {

@@ -246,18 +246,17 @@ fn commit_batch(
             continue;
         }
         let run = job.run;
-        let s = catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))).unwrap_or_else(
-            |_| Staged {
-                ok: false,
-                last_event: None,
-                answer: Box::new(|_| {}),
-            },
-        );
+        let s =
+            catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))).unwrap_or_else(|_| {
+                Staged {
+                    ok: false,
+                    last_event: None,
+                    answer: Box::new(|_| {}),
+                }
+            });
         let end = match (job.savepoint, s.ok) {
             (true, true) => exec(&tx, "RELEASE job"),
-            (true, false) => {
-                exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job"))
-            }
+            (true, false) => exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job")),
             (false, _) if tx.is_autocommit() => Err(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
                 Some("the transaction was rolled back".into()),
