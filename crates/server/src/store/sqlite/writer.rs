@@ -246,27 +246,32 @@ fn commit_batch(
             continue;
         }
         let run = job.run;
-        let s =
-            catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))).unwrap_or_else(|_| {
-                Staged {
+        let (s, panicked) = match catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))) {
+            Ok(s) => (s, false),
+            Err(_) => {
+                let s = Staged {
                     ok: false,
                     last_event: None,
                     answer: Box::new(|_| {}),
-                }
-            });
+                };
+                (s, true)
+            }
+        };
         let end = match (job.savepoint, s.ok) {
             (true, true) => exec(&tx, "RELEASE job"),
             (true, false) => exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job")),
-            (false, _) if tx.is_autocommit() => Err(rusqlite::Error::SqliteFailure(
+            // Without a savepoint, a job that panicked may have left a change behind that
+            // nothing can take back alone: the batch does not commit.
+            (false, _) if panicked || tx.is_autocommit() => Err(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("the transaction was rolled back".into()),
+                Some("the batch was abandoned".into()),
             )),
             (false, _) => Ok(()),
         };
         heads.end_job(s.ok && end.is_ok());
         if let Err(e) = end {
-            // SQLite rolled the whole transaction back (disk full, I/O error): nothing
-            // of this batch can commit.
+            // SQLite rolled the whole transaction back (disk full, I/O error), or a job
+            // without a savepoint panicked: nothing of this batch can commit.
             broken = Some(BatchError::of(&e));
         }
         staged.push(s);
@@ -428,6 +433,30 @@ mod tests {
             .await
             .unwrap();
         assert!(store.append_event(event(2)).await.is_err());
+        store.append_event(event(3)).await.unwrap();
+        let verify = store.audit_verify("t1").await.unwrap();
+        assert!(verify.ok, "{verify:?}");
+        assert_eq!(verify.checked, 2);
+    }
+
+    /// A job without a savepoint that panics after writing cannot be undone alone: its
+    /// whole batch is abandoned, so neither its row nor a broken chain is left behind.
+    #[tokio::test]
+    async fn a_job_without_savepoint_that_panics_abandons_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("n.db")).unwrap();
+        store.append_event(event(1)).await.unwrap();
+        let r = store
+            .writer
+            .submit(
+                false,
+                |tx, heads| -> crate::store::StoreResult<((), Option<i64>)> {
+                    super::insert_event(tx, heads, &event(2))?;
+                    panic!("after the insert")
+                },
+            )
+            .await;
+        assert!(r.is_err());
         store.append_event(event(3)).await.unwrap();
         let verify = store.audit_verify("t1").await.unwrap();
         assert!(verify.ok, "{verify:?}");
