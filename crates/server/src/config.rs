@@ -60,7 +60,8 @@ pub struct Config {
     #[arg(long, env = "KEYHOLD_LISTEN", default_value = "127.0.0.1:8270")]
     pub listen: SocketAddr,
 
-    /// Serve HTTPS with this certificate chain (PEM, leaf first). Needs `--tls-key`.
+    /// Serve HTTPS with this certificate chain (PEM, leaf first). Needs `--tls-key`. SIGHUP
+    /// reloads both files (certificate renewal without a restart).
     #[arg(long, env = "KEYHOLD_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
 

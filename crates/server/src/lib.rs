@@ -211,7 +211,8 @@ pub fn prepare_listen(config: &Config) -> anyhow::Result<Option<Arc<rustls::Serv
 }
 
 /// Serve until `shutdown` resolves; in-flight requests finish, then the store is closed.
-/// With `tls`, connections are HTTPS (handshakes run per connection, not in the accept loop).
+/// With `tls`, connections are HTTPS (handshakes run per connection, not in the accept loop),
+/// and on Unix a SIGHUP reloads the certificate and key files (`tls::reload_on_hangup`).
 pub async fn serve(
     state: SharedState,
     listener: TcpListener,
@@ -219,6 +220,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
+    let tls_files = state
+        .config
+        .tls_files()
+        .map(|(cert, key)| (cert.to_owned(), key.to_owned()));
     let app = http::router(state);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
@@ -234,6 +239,12 @@ pub async fn serve(
                 on_signal.graceful_shutdown(Some(http::SHUTDOWN_GRACE));
             });
             let config = axum_server::tls_rustls::RustlsConfig::from_config(config);
+            #[cfg(unix)]
+            if let Some((cert, key)) = tls_files {
+                tls::reload_on_hangup(config.clone(), cert, key)?;
+            }
+            #[cfg(not(unix))]
+            let _ = tls_files;
             axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config)?
                 .handle(handle)
                 .serve(make)

@@ -4,8 +4,12 @@
 //! Loaded at start-up, before the database is opened, so a wrong path or a key that does
 //! not belong to the certificate stops the server with a message naming the file instead
 //! of failing the first handshake.
+//!
+//! A renewed certificate is picked up without a restart: SIGHUP makes the server read both
+//! files again and use them for new connections. If they do not load (half-written, key
+//! and certificate out of step), it says why and keeps serving the certificate it has.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -51,4 +55,33 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig
         })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// On every SIGHUP, load `cert` and `key` again into `live`; a pair that does not load is
+/// logged and changes nothing.
+#[cfg(unix)]
+pub fn reload_on_hangup(
+    live: axum_server::tls_rustls::RustlsConfig,
+    cert: PathBuf,
+    key: PathBuf,
+) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let (c, k) = (cert.clone(), key.clone());
+            match tokio::task::spawn_blocking(move || server_config(&c, &k)).await {
+                Ok(Ok(config)) => {
+                    live.reload_from_config(config);
+                    tracing::info!(cert = %cert.display(), "TLS certificate reloaded (SIGHUP)");
+                }
+                Ok(Err(e)) => tracing::error!(
+                    error = %format!("{e:#}"),
+                    "TLS certificate not reloaded; still serving the previous one"
+                ),
+                Err(e) => tracing::error!(error = %e, "TLS certificate reload failed"),
+            }
+        }
+    });
+    Ok(())
 }

@@ -134,6 +134,89 @@ async fn the_binary_serves_https_with_a_certificate_made_at_test_time() {
     assert!(status.success(), "graceful shutdown under TLS: {status:?}");
 }
 
+/// Certificate renewal without a restart: new files plus SIGHUP, and new connections get
+/// the new certificate; files that do not load are refused with a log line and the server
+/// keeps the certificate it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_a_renewed_certificate_and_keeps_the_old_one_if_the_new_does_not_load() {
+    let old = Pki::new();
+    let renewed = Pki::new();
+    let data = tempfile::tempdir().unwrap();
+    let (cert, key) = (old.cert(), old.key());
+    let server = ServerProcess::spawn(
+        data.path(),
+        &[
+            ("KEYHOLD_TLS_CERT", cert.to_str().unwrap()),
+            ("KEYHOLD_TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port_of(&server.url)));
+    let health = format!("https://localhost:{}/healthz", addr.port());
+    let answers = |pki: &Pki| {
+        let c = pki.client(addr);
+        let url = health.clone();
+        async move { c.get(url).send().await.is_ok_and(|r| r.status() == 200) }
+    };
+    assert!(answers(&old).await);
+    assert!(!answers(&renewed).await);
+
+    // Renew the way certbot does: new files in place (written aside, then renamed).
+    for name in ["cert.pem", "key.pem"] {
+        let staged = old.path(&format!("{name}.new"));
+        std::fs::copy(renewed.path(name), &staged).unwrap();
+        std::fs::rename(&staged, old.path(name)).unwrap();
+    }
+    let hangup = || {
+        let pid = server.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    hangup();
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if answers(&renewed).await {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        reloaded,
+        "the renewed certificate was not served: {}",
+        server.log_text()
+    );
+    assert!(
+        !answers(&old).await,
+        "a new connection still got the old certificate"
+    );
+
+    // A certificate file caught half-written: refused, and the server carries on.
+    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\ntruncated").unwrap();
+    hangup();
+    let mut refused = false;
+    for _ in 0..100 {
+        if server.log_text().contains("not reloaded") {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        refused,
+        "no log line for the bad files: {}",
+        server.log_text()
+    );
+    assert!(answers(&renewed).await, "the server lost its certificate");
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(!log.contains("PRIVATE KEY"), "key material in the log");
+}
+
 #[tokio::test]
 async fn an_in_process_server_with_tls_reports_an_https_url() {
     let pki = Pki::new();
