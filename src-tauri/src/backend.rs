@@ -70,12 +70,19 @@ pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
                 "The server gave an answer this app does not understand (HTTP {status}). It may run a different version of Keyhold."
             ),
         ),
-        ClientError::BadUrl(message) => CommandError::new(ErrorKind::InvalidServerUrl, message),
+        ClientError::BadUrl(message) | ClientError::BadCaFile(message) => {
+            CommandError::new(ErrorKind::InvalidServerUrl, message)
+        }
     }
 }
 
+/// A client for `server`. `KEYHOLD_CA_CERT` names a PEM file of extra CAs to trust, for a
+/// server whose certificate comes from a private CA (docs/desktop.md).
 fn client(server: &ServerUrl) -> CommandResult<Client> {
-    Client::new(server.as_str()).map_err(|e| from_client(server, e))
+    let ca_file = std::env::var_os("KEYHOLD_CA_CERT").map(std::path::PathBuf::from);
+    Client::new(server.as_str())
+        .and_then(|c| c.trusting_ca_file(ca_file.as_deref()))
+        .map_err(|e| from_client(server, e))
 }
 
 fn authed(server: &ServerUrl, token: &Sensitive<String>) -> CommandResult<Client> {

@@ -39,6 +39,9 @@ pub struct Global {
     /// Allow plain http:// to a host that is not this computer (credentials travel in clear).
     #[arg(long, global = true)]
     pub insecure_http: bool,
+    /// Also trust the CA certificates in this PEM file (a server with a private CA).
+    #[arg(long, global = true, env = "KEYHOLD_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,7 +24,8 @@ impl Ctx {
         } else {
             check_server_url(&g.url)?;
             Client::new(&g.url)?
-        };
+        }
+        .trusting_ca_file(g.ca_cert.as_deref())?;
         let account = url::Url::parse(&g.url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_else(|_| g.url.clone());

@@ -83,7 +83,7 @@ impl From<ClientError> for CliError {
                     Self::Refused(text)
                 }
             },
-            ClientError::BadUrl(_) => Self::Usage(text),
+            ClientError::BadUrl(_) | ClientError::BadCaFile(_) => Self::Usage(text),
             ClientError::Unreachable { .. } | ClientError::Protocol { .. } => Self::Server(text),
         }
     }

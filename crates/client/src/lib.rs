@@ -35,6 +35,9 @@ pub enum ClientError {
     /// The URL given is not usable.
     #[error("{0}")]
     BadUrl(String),
+    /// The CA certificate file given to trust is not usable.
+    #[error("{0}")]
+    BadCaFile(String),
 }
 
 impl ClientError {
@@ -86,6 +89,19 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The HTTP client every [`Client`] uses: public roots plus `extra_roots`.
+fn http_client(extra_roots: Vec<reqwest::Certificate>) -> Result<reqwest::Client> {
+    extra_roots
+        .into_iter()
+        .fold(reqwest::Client::builder(), |b, root| {
+            b.add_root_certificate(root)
+        })
+        .user_agent(concat!("keyhold-client/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| ClientError::BadUrl(e.to_string()))
+}
+
 /// Parse a server URL and refuse plain HTTP to anything but a loopback host.
 pub fn check_server_url(url: &str) -> Result<Url> {
     let u = Url::parse(url.trim()).map_err(|e| ClientError::BadUrl(format!("Server URL: {e}.")))?;
@@ -132,15 +148,38 @@ impl Client {
     }
 
     fn build(base: Url) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("keyhold-client/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .build()
-            .map_err(|e| ClientError::BadUrl(e.to_string()))?;
         Ok(Self {
-            http,
+            http: http_client(Vec::new())?,
             base,
             token: None,
+        })
+    }
+
+    /// The same client, also trusting the CA certificates in `ca_file` (PEM, one or more)
+    /// for HTTPS: for a server whose certificate comes from a private CA. The public roots
+    /// stay trusted; `None` changes nothing.
+    pub fn trusting_ca_file(self, ca_file: Option<&std::path::Path>) -> Result<Self> {
+        let Some(path) = ca_file else {
+            return Ok(self);
+        };
+        let pem = std::fs::read(path).map_err(|e| {
+            ClientError::BadCaFile(format!(
+                "Cannot read the CA certificate file {}: {e}.",
+                path.display()
+            ))
+        })?;
+        let roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|certs| !certs.is_empty())
+            .ok_or_else(|| {
+                ClientError::BadCaFile(format!(
+                    "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----).",
+                    path.display()
+                ))
+            })?;
+        Ok(Self {
+            http: http_client(roots)?,
+            ..self
         })
     }
 

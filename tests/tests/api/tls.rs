@@ -217,6 +217,87 @@ async fn sighup_reloads_a_renewed_certificate_and_keeps_the_old_one_if_the_new_d
     assert!(!log.contains("PRIVATE KEY"), "key material in the log");
 }
 
+/// The CLI reaches a server whose certificate comes from a private CA only when told to
+/// trust that CA (`--ca-cert` or `KEYHOLD_CA_CERT`), and names a CA file it cannot use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_trusts_a_private_ca_only_when_told_to() {
+    use crate::cli::{keyhold, text};
+    let pki = Pki::new();
+    let ts = TestServer::start_with(|c| {
+        c.tls_cert = Some(pki.cert());
+        c.tls_key = Some(pki.key());
+    })
+    .await;
+    let base = format!("https://localhost:{}", ts.server.addr.port());
+    let http = pki.client(ts.server.addr);
+    let email = keyhold_e2e::unique_email("ca");
+    let body = serde_json::json!({"email": email, "password": keyhold_e2e::STRONG_PASSWORD});
+    let r = http
+        .post(format!("{base}/v1/auth/signup"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let login: serde_json::Value = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = login["session_token"].as_str().unwrap();
+    let ca = pki.path("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let ca = ca.to_str().unwrap();
+
+    // Not told: the certificate is refused and nothing is sent.
+    let o = keyhold(&base, &["whoami"], None, &[("KEYHOLD_TOKEN", session)]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("cannot reach"), "{}", text(&o));
+
+    // Told, by flag or by environment.
+    let o = keyhold(
+        &base,
+        &["--ca-cert", ca, "whoami"],
+        None,
+        &[("KEYHOLD_TOKEN", session)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&email), "{}", text(&o));
+    let o = keyhold(
+        &base,
+        &["whoami"],
+        None,
+        &[("KEYHOLD_TOKEN", session), ("KEYHOLD_CA_CERT", ca)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A file that holds no certificate (here the server's private key) or none at all:
+    // a usage error naming the file, and no key material echoed.
+    let key = pki.key();
+    let key = key.to_str().unwrap();
+    let missing = pki.path("missing.pem");
+    let missing = missing.to_str().unwrap();
+    for (file, says) in [(key, "holds no PEM certificate"), (missing, "Cannot read")] {
+        let o = keyhold(
+            &base,
+            &["--ca-cert", file, "whoami"],
+            None,
+            &[("KEYHOLD_TOKEN", session)],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains(says) && text(&o).contains(file),
+            "{}",
+            text(&o)
+        );
+        assert!(!text(&o).contains("PRIVATE KEY"), "{}", text(&o));
+    }
+}
+
 #[tokio::test]
 async fn an_in_process_server_with_tls_reports_an_https_url() {
     let pki = Pki::new();
