@@ -24,9 +24,10 @@ use crate::store::KeyRecord;
 /// credential, so one that lapses quietly still ends).
 const TICK: Duration = Duration::from_secs(15);
 
-/// At most one look at the log per feed in this interval. Why: the log's watch fires on
-/// every commit of any tenant, thousands a second under agent load, and each look costs a
-/// query and the credential's re-check; a person's inbox is no worse for news 100 ms late.
+/// At most one look at the log per feed in this interval. Why: a feed's watch fires on
+/// every commit that appends to its tenant's chain, thousands a second when that tenant's
+/// agents are busy, and each look costs a query and the credential's re-check; a person's
+/// inbox is no worse for news 100 ms late.
 const PACE: Duration = Duration::from_millis(100);
 
 /// Where a feed is in its wait for news; `wait` returns when it should look at the log.

@@ -195,7 +195,7 @@ pub async fn stream(
         SecretsCaller::Key(k) => k.key.tenant_id.clone(),
         SecretsCaller::Token(t) => t.token.tenant_id.clone(),
     };
-    let watch = st.store.audit_watch();
+    let watch = st.store.tenant_audit_watch(&tenant_id);
     let after = match headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

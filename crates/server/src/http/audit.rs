@@ -230,7 +230,7 @@ pub async fn stream(
     s: Session,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let watch = st.store.audit_watch();
+    let watch = st.store.tenant_audit_watch(s.tenant_id());
     // Resume after Last-Event-ID when the client reconnects; otherwise start at "now".
     let after = match headers
         .get("last-event-id")

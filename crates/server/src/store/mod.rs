@@ -257,4 +257,7 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn audit_verify(&self, tenant_id: &str) -> StoreResult<AuditVerify>;
     /// Wakes up whenever any event is appended (carries the newest event id).
     fn audit_watch(&self) -> watch::Receiver<i64>;
+    /// Wakes up whenever an event is appended to the tenant's chain (carries the newest
+    /// event id of the whole log): what a tenant's live feeds wait on.
+    fn tenant_audit_watch(&self, tenant_id: &str) -> watch::Receiver<i64>;
 }

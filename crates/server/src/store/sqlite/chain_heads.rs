@@ -76,6 +76,11 @@ impl ChainHeads {
         }
     }
 
+    /// The chains the released jobs of this batch appended to.
+    pub(crate) fn batch_chains(&self) -> impl Iterator<Item = &str> {
+        self.batch.keys().map(String::as_str)
+    }
+
     /// The batch ended: its heads become the remembered ones if it committed; if not,
     /// nothing is remembered.
     pub(crate) fn end_batch(&mut self, committed: bool) {

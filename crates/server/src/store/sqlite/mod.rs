@@ -6,6 +6,7 @@
 //! interleave.
 
 mod approvals;
+mod audit_signals;
 mod chain_heads;
 mod checkpoint;
 mod keys;
@@ -42,7 +43,7 @@ const MIGRATIONS: &[&str] = &[
 
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
-    audit_tx: Arc<watch::Sender<i64>>,
+    audit_signals: Arc<audit_signals::AuditSignals>,
     /// Every write goes through here (group commit, see `writer`).
     writer: writer::Writer,
 }
@@ -257,12 +258,12 @@ impl SqliteStore {
             conn.query_row("SELECT COALESCE(MAX(id), 0) FROM audit_events", [], |r| {
                 r.get(0)
             })?;
-        let audit_tx = Arc::new(watch::channel(last).0);
-        let writer = writer::Writer::start(conn, pool.get()?, audit_tx.clone(), metrics)
+        let audit_signals = Arc::new(audit_signals::AuditSignals::new(last));
+        let writer = writer::Writer::start(conn, pool.get()?, audit_signals.clone(), metrics)
             .context("starting the store's writer thread")?;
         Ok(Self {
             pool,
-            audit_tx,
+            audit_signals,
             writer,
         })
     }
@@ -783,6 +784,10 @@ impl AccountStore for SqliteStore {
     }
 
     fn audit_watch(&self) -> watch::Receiver<i64> {
-        self.audit_tx.subscribe()
+        self.audit_signals.all()
+    }
+
+    fn tenant_audit_watch(&self, tenant_id: &str) -> watch::Receiver<i64> {
+        self.audit_signals.chain(tenant_id)
     }
 }

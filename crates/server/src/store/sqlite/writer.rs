@@ -23,8 +23,9 @@ use std::time::Instant;
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Transaction, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
+use super::audit_signals::AuditSignals;
 use super::chain_heads::ChainHeads;
 use super::{checkpoint, insert_event, is_unavailable};
 use crate::audit::NewEvent;
@@ -95,7 +96,7 @@ impl Writer {
     pub(crate) fn start(
         conn: PooledConnection<SqliteConnectionManager>,
         checkpointer: PooledConnection<SqliteConnectionManager>,
-        audit_tx: std::sync::Arc<watch::Sender<i64>>,
+        signals: std::sync::Arc<AuditSignals>,
         metrics: StoreMetrics,
     ) -> std::io::Result<Self> {
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0")
@@ -105,7 +106,7 @@ impl Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
         thread::Builder::new()
             .name("keyhold-writer".into())
-            .spawn(move || run(conn, jobs, &audit_tx, &nudge, &metrics))?;
+            .spawn(move || run(conn, jobs, &signals, &nudge, &metrics))?;
         Ok(Self { queue })
     }
 
@@ -183,7 +184,7 @@ impl Writer {
 fn run(
     mut conn: PooledConnection<SqliteConnectionManager>,
     mut jobs: mpsc::Receiver<Job>,
-    audit_tx: &watch::Sender<i64>,
+    signals: &AuditSignals,
     nudge: &checkpoint::Nudge,
     metrics: &StoreMetrics,
 ) {
@@ -199,7 +200,7 @@ fn run(
         }
         metrics.batch_jobs.observe(batch.len() as f64);
         let started = Instant::now();
-        let committed = commit_batch(&mut conn, &mut batch, &mut heads, audit_tx);
+        let committed = commit_batch(&mut conn, &mut batch, &mut heads, signals);
         metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -215,7 +216,7 @@ fn commit_batch(
     conn: &mut rusqlite::Connection,
     batch: &mut Vec<Job>,
     heads: &mut ChainHeads,
-    audit_tx: &watch::Sender<i64>,
+    signals: &AuditSignals,
 ) -> bool {
     let tx = match conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -280,7 +281,6 @@ fn commit_batch(
         Some(why) => Err(why),
         None => tx.commit().map_err(|e| BatchError::of(&e)),
     };
-    heads.end_batch(outcome.is_ok());
     if outcome.is_ok()
         && let Some(last) = staged
             .iter()
@@ -288,8 +288,9 @@ fn commit_batch(
             .filter_map(|s| s.last_event)
             .max()
     {
-        audit_tx.send_replace(last);
+        signals.committed(last, heads.batch_chains());
     }
+    heads.end_batch(outcome.is_ok());
     let committed = outcome.is_ok();
     for s in staged {
         (s.answer)(outcome.clone());
@@ -461,6 +462,29 @@ mod tests {
         let verify = store.audit_verify("t1").await.unwrap();
         assert!(verify.ok, "{verify:?}");
         assert_eq!(verify.checked, 2);
+    }
+
+    /// A tenant's watch wakes for its own events only, and only once they are committed.
+    #[tokio::test]
+    async fn a_tenants_watch_wakes_for_its_own_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let mut mine = store.tenant_audit_watch("t1");
+        let mut theirs = store.tenant_audit_watch("t2");
+        store.append_event(event(1)).await.unwrap();
+        assert!(mine.has_changed().unwrap());
+        assert!(!theirs.has_changed().unwrap());
+        let id = *mine.borrow_and_update();
+        store.append_event(event(2).tenant("t2")).await.unwrap();
+        assert!(!mine.has_changed().unwrap());
+        assert!(*theirs.borrow_and_update() > id);
+        let r = store
+            .transact(|_| -> crate::store::StoreResult<((), Vec<NewEvent>)> {
+                Err(StoreError::Conflict("refused"))
+            })
+            .await;
+        assert!(r.is_err());
+        assert!(!mine.has_changed().unwrap());
     }
 
     /// A panicking job must not take the writer down with it.
