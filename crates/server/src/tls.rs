@@ -9,7 +9,7 @@
 //! files again and use them for new connections. If they do not load (half-written, key
 //! and certificate out of step), it says why and keeps serving the certificate it has.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -62,8 +62,8 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig
 #[cfg(unix)]
 pub fn reload_on_hangup(
     live: axum_server::tls_rustls::RustlsConfig,
-    cert: PathBuf,
-    key: PathBuf,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
 ) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangups = signal(SignalKind::hangup())?;
