@@ -58,6 +58,15 @@ impl Pki {
         self.path("key.pem")
     }
 
+    /// An in-process server with this certificate.
+    async fn serve(&self) -> TestServer {
+        TestServer::start_with(|c| {
+            c.tls_cert = Some(self.cert());
+            c.tls_key = Some(self.key());
+        })
+        .await
+    }
+
     /// A client that trusts only this CA and finds `localhost` at `addr`.
     fn client(&self, addr: std::net::SocketAddr) -> reqwest::Client {
         reqwest::Client::builder()
@@ -134,6 +143,17 @@ async fn the_binary_serves_https_with_a_certificate_made_at_test_time() {
     assert!(status.success(), "graceful shutdown under TLS: {status:?}");
 }
 
+/// Whether `check` comes true within 5 s (asked every 50 ms).
+async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// Certificate renewal without a restart: new files plus SIGHUP, and new connections get
 /// the new certificate; files that do not load are refused with a log line and the server
 /// keeps the certificate it has.
@@ -177,16 +197,8 @@ async fn sighup_reloads_a_renewed_certificate_and_keeps_the_old_one_if_the_new_d
         );
     };
     hangup();
-    let mut reloaded = false;
-    for _ in 0..100 {
-        if answers(&renewed).await {
-            reloaded = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     assert!(
-        reloaded,
+        eventually(|| answers(&renewed)).await,
         "the renewed certificate was not served: {}",
         server.log_text()
     );
@@ -198,16 +210,8 @@ async fn sighup_reloads_a_renewed_certificate_and_keeps_the_old_one_if_the_new_d
     // A certificate file caught half-written: refused, and the server carries on.
     std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\ntruncated").unwrap();
     hangup();
-    let mut refused = false;
-    for _ in 0..100 {
-        if server.log_text().contains("not reloaded") {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     assert!(
-        refused,
+        eventually(|| std::future::ready(server.log_text().contains("not reloaded"))).await,
         "no log line for the bad files: {}",
         server.log_text()
     );
@@ -223,11 +227,7 @@ async fn sighup_reloads_a_renewed_certificate_and_keeps_the_old_one_if_the_new_d
 async fn the_cli_trusts_a_private_ca_only_when_told_to() {
     use crate::cli::{keyhold, text};
     let pki = Pki::new();
-    let ts = TestServer::start_with(|c| {
-        c.tls_cert = Some(pki.cert());
-        c.tls_key = Some(pki.key());
-    })
-    .await;
+    let ts = pki.serve().await;
     let base = format!("https://localhost:{}", ts.server.addr.port());
     let http = pki.client(ts.server.addr);
     let email = keyhold_e2e::unique_email("ca");
@@ -301,11 +301,7 @@ async fn the_cli_trusts_a_private_ca_only_when_told_to() {
 #[tokio::test]
 async fn an_in_process_server_with_tls_reports_an_https_url() {
     let pki = Pki::new();
-    let ts = TestServer::start_with(|c| {
-        c.tls_cert = Some(pki.cert());
-        c.tls_key = Some(pki.key());
-    })
-    .await;
+    let ts = pki.serve().await;
     assert!(ts.url().starts_with("https://"), "{}", ts.url());
     let r = pki
         .client(ts.server.addr)
