@@ -127,6 +127,21 @@ async fn kek_rotate_subcommand_runs_beside_the_server() {
     );
     let v = alice.client.get_secret(&p("a/K"), None).await.unwrap();
     assert_eq!(v.value.expose(), "cli-value");
+    // The other process's `kek.rotated` event sits in the tenant's chain between the
+    // server's own events: the server chained its next event onto it, not onto the head it
+    // remembered from before.
+    alice.client.get_secret(&p("a/K"), None).await.unwrap();
+    let verify = alice.client.audit_verify().await.unwrap();
+    assert!(verify.ok, "{verify:?}");
+    let rotated = alice
+        .client
+        .audit(&AuditQuery {
+            action: Some("kek.rotated".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rotated.items.len(), 1);
 }
 
 async fn assert_generic_failure(
