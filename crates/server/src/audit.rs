@@ -141,6 +141,8 @@ pub struct ChainFields<'a> {
 /// boundaries are unambiguous. The array is serialized straight from the fields (no
 /// intermediate `serde_json::Value`): this runs once per audited request, on the writer.
 pub fn chain_hash(prev_hash: &str, f: &ChainFields<'_>) -> String {
+    // Strings, numbers and nulls written to memory: serde_json has no error to give here,
+    // so the fallback is never taken (the unit test pins the bytes either way).
     let canonical = serde_json::to_vec(&(
         f.tenant_id,
         f.at_us,
