@@ -80,8 +80,12 @@ pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
 /// server whose certificate comes from a private CA (docs/desktop.md).
 fn client(server: &ServerUrl) -> CommandResult<Client> {
     let ca_file = std::env::var_os("KEYHOLD_CA_CERT").map(std::path::PathBuf::from);
+    client_trusting(server, ca_file.as_deref())
+}
+
+fn client_trusting(server: &ServerUrl, ca_file: Option<&std::path::Path>) -> CommandResult<Client> {
     Client::new(server.as_str())
-        .and_then(|c| c.trusting_ca_file(ca_file.as_deref()))
+        .and_then(|c| c.trusting_ca_file(ca_file))
         .map_err(|e| from_client(server, e))
 }
 
@@ -585,4 +589,31 @@ pub async fn audit_export(
         .await
         .map_err(|e| from_client(server, e))?;
     Ok(text.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// A CA file the app cannot use is an error naming it, of the kind the sign-in screen
+    /// shows for a server address it cannot use; no file changes nothing.
+    #[test]
+    fn a_ca_file_that_cannot_be_used_is_named() {
+        let server = crate::server_url::parse("https://vault.example.com").unwrap();
+        assert!(client_trusting(&server, None).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_cert = dir.path().join("notes.txt");
+        std::fs::write(&not_a_cert, "hello").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for file in [&not_a_cert, &missing] {
+            let e = client_trusting(&server, Some(file)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidServerUrl);
+            assert!(
+                e.message.contains(&file.display().to_string()),
+                "{}",
+                e.message
+            );
+        }
+    }
 }
