@@ -324,6 +324,13 @@ mod tests {
             .target(format!("row:{n}"))
     }
 
+    /// A store on a new database file (the directory lives as long as the guard).
+    fn fresh_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("w.db")).unwrap();
+        (dir, store)
+    }
+
     async fn count(store: &SqliteStore, sql: &'static str) -> i64 {
         store
             .run(move |c| {
@@ -420,8 +427,7 @@ mod tests {
     /// the last one that was written.
     #[tokio::test]
     async fn a_failed_append_does_not_move_the_chain() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("f.db")).unwrap();
+        let (_dir, store) = fresh_store();
         store.append_event(event(1)).await.unwrap();
         store
             .run(|c| {
@@ -444,8 +450,7 @@ mod tests {
     /// whole batch is abandoned, so neither its row nor a broken chain is left behind.
     #[tokio::test]
     async fn a_job_without_savepoint_that_panics_abandons_its_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("n.db")).unwrap();
+        let (_dir, store) = fresh_store();
         store.append_event(event(1)).await.unwrap();
         let r = store
             .writer
@@ -467,8 +472,7 @@ mod tests {
     /// A tenant's watch wakes for its own events only, and only once they are committed.
     #[tokio::test]
     async fn a_tenants_watch_wakes_for_its_own_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let (_dir, store) = fresh_store();
         let mut mine = store.tenant_audit_watch("t1");
         let mut theirs = store.tenant_audit_watch("t2");
         store.append_event(event(1)).await.unwrap();
@@ -490,8 +494,7 @@ mod tests {
     /// A panicking job must not take the writer down with it.
     #[tokio::test]
     async fn a_panicking_job_leaves_the_writer_running() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let (_dir, store) = fresh_store();
         let r = store
             .transact(|_| -> crate::store::StoreResult<((), Vec<NewEvent>)> { panic!("boom") })
             .await;
