@@ -4,7 +4,9 @@
 
 use keyhold_client::{Client, ClientError, LoginOutcome};
 use keyhold_core::Sensitive;
-use keyhold_core::api::{AuditQuery, MeResponse, SessionResponse, SignupRequest, User};
+use keyhold_core::api::{
+    AuditQuery, MeResponse, RequestedBy, SessionResponse, SignupRequest, User,
+};
 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
@@ -432,7 +434,7 @@ pub async fn revoke_leaked_key(
 }
 
 fn person(p: &keyhold_core::api::PersonRef) -> String {
-    p.display_name.clone().unwrap_or_else(|| p.email.clone())
+    p.label().to_owned()
 }
 
 pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
@@ -440,10 +442,16 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
         id: a.id.clone(),
         path: a.path.to_string(),
         tier: a.tier.as_str().to_owned(),
-        key_id: a.requested_by.key_id.clone(),
-        key_name: a.requested_by.key_name.clone(),
-        owner: person(&a.requested_by.owner),
-        owner_id: a.requested_by.owner.id.clone(),
+        key_id: match &a.requested_by {
+            RequestedBy::Agent { key_id, .. } => key_id.clone(),
+            RequestedBy::Person { .. } => String::new(),
+        },
+        key_name: match &a.requested_by {
+            RequestedBy::Agent { key_name, .. } => key_name.clone(),
+            RequestedBy::Person { .. } => String::new(),
+        },
+        owner: person(a.requested_by.person()),
+        owner_id: a.requested_by.person().id.clone(),
         reason: a.reason.clone(),
         requested_at: a.requested_at.to_rfc3339(),
         expires_at: a.expires_at.to_rfc3339(),
