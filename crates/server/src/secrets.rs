@@ -165,42 +165,24 @@ impl<'a> Vault<'a> {
     }
 }
 
-/// Percent-decode one path segment, once. `None` for a malformed escape.
-fn decode_segment(raw: &str) -> Option<Vec<u8>> {
-    let b = raw.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b.get(i + 1..i + 3)?;
-            let s = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(s, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(out)
-}
-
 /// The secret path of a request, from the raw (still encoded) URI path after the route's
-/// fixed part. Decoded exactly once, segment by segment, and then validated: an encoded
-/// `/` cannot create a segment boundary, `%2e%2e` becomes `..` and is refused, a double
-/// encoding leaves a `%` behind and is refused. No scope is matched before this.
+/// fixed part. Decoded exactly once, segment by segment (`percent-encoding`), and then
+/// validated: an encoded `/` cannot create a segment boundary, `%2e%2e` becomes `..` and
+/// is refused, a double encoding leaves a `%` behind and is refused, and so does an
+/// escape that is not two hex digits (left as it was, `%` and all). No scope is matched
+/// before this.
 pub fn parse_raw_path(raw: &str) -> ApiResult<SecretPath> {
     let mut segments = Vec::new();
     for seg in raw.split('/') {
-        let bytes = decode_segment(seg)
-            .ok_or_else(|| ApiError::invalid("The path has a malformed %-escape."))?;
-        let text = String::from_utf8(bytes)
+        let text = percent_encoding::percent_decode_str(seg)
+            .decode_utf8()
             .map_err(|_| ApiError::invalid("The path is not valid UTF-8 once decoded."))?;
         if text.contains('/') {
             return Err(ApiError::invalid(
                 "An encoded `/` (%2F) is not allowed in a path; use a plain `/` between segments.",
             ));
         }
-        segments.push(text);
+        segments.push(text.into_owned());
     }
     SecretPath::parse(&segments.join("/"))
         .map_err(|e| ApiError::invalid(format!("Invalid secret path: {e}.")))
@@ -691,6 +673,28 @@ pub async fn rotate_kek(
                 )
                 .await?;
             Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_raw_path;
+
+    #[test]
+    fn raw_paths_are_decoded_once_and_validated() {
+        assert_eq!(parse_raw_path("prod/%4B").unwrap().as_str(), "prod/K");
+        for bad in [
+            "prod/%2e%2e/K",
+            "prod%2FK",
+            "prod/%252e",
+            "prod/%+4B",
+            "prod/%4",
+            "prod/%zz",
+            "prod/K%00",
+            "prod/%ff",
+        ] {
+            assert!(parse_raw_path(bad).is_err(), "{bad} was accepted");
         }
     }
 }
