@@ -17,7 +17,7 @@ use crate::support::{as_agent, key, p, raw, token};
 
 /// Someone invited into `owner`'s tenant with `role`, signed up through the mailed link
 /// and signed in.
-async fn invited(ts: &TestServer, owner: &Person, role: Role) -> Person {
+pub async fn invited(ts: &TestServer, owner: &Person, role: Role) -> Person {
     let email = unique_email("invitee");
     let inv = owner.client.invite(&email, role).await.unwrap();
     assert_eq!(inv.role, role);
