@@ -125,7 +125,6 @@ async fn outbox_files_are_private() {
     let email = verification_mail_from(&server).await;
     let outbox = dir.path().join("outbox");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&outbox), 0o700, "the outbox directory");
     let files: Vec<_> = std::fs::read_dir(&outbox)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -134,6 +133,7 @@ async fn outbox_files_are_private() {
     for f in &files {
         assert_eq!(mode(f), 0o600, "{}", f.display());
     }
+    assert_eq!(mode(&outbox), 0o700, "the outbox directory");
     let link = keyhold_e2e::mailed_link_in(dir.path(), &server.url, &email, "/verify-email")
         .expect("the link is in the mail");
     let (_, log) = server.terminate();
