@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tokio::io::AsyncWriteExt;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::io::AsyncWriteExt;
 
 enum Transport {
     Outbox(PathBuf),

@@ -743,7 +743,7 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
                 code,
                 backup_allowed: false,
                 totp,
-                    ticket_id: None,
+                ticket_id: None,
                 wrong: wrong_with_session,
                 client,
             },

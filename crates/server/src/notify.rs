@@ -22,9 +22,15 @@ pub enum Change {
     BackupCodesRegenerated,
     PasswordChanged,
     /// A new agent key, by its name (the secret is never mailed).
-    AgentKeyCreated { name: String },
+    AgentKeyCreated {
+        name: String,
+    },
     /// The person's role was changed by `by` (an email address).
-    RoleChanged { from: Role, to: Role, by: String },
+    RoleChanged {
+        from: Role,
+        to: Role,
+        by: String,
+    },
     /// Someone tried to create a new account with this address, which already has one.
     SignupAttempted,
 }
@@ -154,7 +160,12 @@ mod tests {
         assert!(body.contains("\"deploy\""), "{body}");
         assert!(body.contains("2026-03-01 09:05:07 UTC"), "{body}");
         assert!(body.contains("203.0.113.9"), "{body}");
-        let (_, body) = compose("ada@example.com", &Change::MfaEnabled, at, &ClientInfo::default());
+        let (_, body) = compose(
+            "ada@example.com",
+            &Change::MfaEnabled,
+            at,
+            &ClientInfo::default(),
+        );
         assert!(body.contains("an unknown address"), "{body}");
     }
 }

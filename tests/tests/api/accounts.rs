@@ -74,17 +74,29 @@ async fn signup_with_a_known_email_answers_as_a_new_one_and_mails_the_owner() {
     assert_eq!((known_status, new_status), (201, 201), "{known} {fresh}");
     assert_eq!(shape(&known), shape(&fresh));
     assert_eq!(known["user"]["email"], email.as_str());
-    assert_eq!(known_runs, new_runs, "the same password hashing on both paths");
+    assert_eq!(
+        known_runs, new_runs,
+        "the same password hashing on both paths"
+    );
     assert_ne!(known["user"]["id"], first.user.id.as_str());
     assert_ne!(known["tenant"]["id"], first.tenant.id.as_str());
 
     // Nothing changed for the account: the old password signs in, the new one does not,
     // and there is still one user with the address.
     ts.login(&email, STRONG_PASSWORD).await;
-    assert!(ts.client().login(&email, OTHER_STRONG_PASSWORD).await.is_err());
+    assert!(
+        ts.client()
+            .login(&email, OTHER_STRONG_PASSWORD)
+            .await
+            .is_err()
+    );
     let db = rusqlite::Connection::open(ts.db_path()).unwrap();
     let n: i64 = db
-        .query_row("SELECT COUNT(*) FROM users WHERE email = ?1", [&email], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM users WHERE email = ?1",
+            [&email],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(n, 1);
 
@@ -106,7 +118,9 @@ async fn signup_with_a_known_email_answers_as_a_new_one_and_mails_the_owner() {
     assert!(mail.contains("From address: 127.0.0.1"), "{mail}");
     assert!(!mail.contains(OTHER_STRONG_PASSWORD), "{mail}");
     assert!(
-        !ts.outbox().iter().any(|m| m.contains(&format!("To: {fresh_email}"))),
+        !ts.outbox()
+            .iter()
+            .any(|m| m.contains(&format!("To: {fresh_email}"))),
         "a new address gets no such mail"
     );
     ts.stop().await;

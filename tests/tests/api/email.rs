@@ -207,7 +207,13 @@ async fn with_smtp_the_link_is_mailed_and_never_logged() {
         .nth(1)
         .and_then(|t| t.split_whitespace().next())
         .unwrap();
-    assert!(!log.contains(token), "the link's token is in the log: {log}");
-    assert!(!log.contains("verify-email?token"), "a link is in the log: {log}");
+    assert!(
+        !log.contains(token),
+        "the link's token is in the log: {log}"
+    );
+    assert!(
+        !log.contains("verify-email?token"),
+        "a link is in the log: {log}"
+    );
     assert!(!dir.path().join("outbox").exists());
 }

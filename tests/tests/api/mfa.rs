@@ -980,7 +980,13 @@ async fn enrolling_2fa_needs_the_sudo_window() {
     );
     assert!(!ts.outbox().iter().any(|m| m.contains("turned on")));
     c.reauth(STRONG_PASSWORD).await.unwrap();
-    let secret = c.start_totp_enrollment().await.unwrap().secret.expose().clone();
+    let secret = c
+        .start_totp_enrollment()
+        .await
+        .unwrap()
+        .secret
+        .expose()
+        .clone();
 
     // The window closes before the confirmation: refused, and 2FA stays off.
     ts.clock.advance(Duration::minutes(11));

@@ -24,7 +24,10 @@ fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no notice \"{subject}\" to {to}: {:#?}", ts.outbox()));
     let when = ts.clock.now().format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    assert!(mail.contains(&when), "the notice names when ({when}): {mail}");
+    assert!(
+        mail.contains(&when),
+        "the notice names when ({when}): {mail}"
+    );
     assert!(
         mail.contains("From address: 127.0.0.1"),
         "the notice names the address: {mail}"
@@ -57,7 +60,11 @@ async fn each_security_change_mails_a_notice_with_what_when_and_where() {
         .await
         .unwrap();
     let regen = notice(&ts, &p.email, "new backup codes were made");
-    let new_codes: Vec<&str> = fresh.backup_codes.iter().map(|c| c.expose().as_str()).collect();
+    let new_codes: Vec<&str> = fresh
+        .backup_codes
+        .iter()
+        .map(|c| c.expose().as_str())
+        .collect();
     assert_none_in(&regen, &new_codes);
     assert_none_in(&regen, &codes);
 
@@ -86,7 +93,11 @@ async fn a_role_change_mails_the_member_whose_role_changed() {
     let ts = TestServer::start().await;
     let owner = ts.person("roleowner").await;
     let m = invited(&ts, &owner, Role::Member).await;
-    owner.client.set_role(&m.user_id, Role::Approver).await.unwrap();
+    owner
+        .client
+        .set_role(&m.user_id, Role::Approver)
+        .await
+        .unwrap();
     let mail = notice(&ts, &m.email, "your role was changed");
     assert!(mail.contains("from member to approver"), "{mail}");
     assert!(mail.contains(&owner.email), "names who changed it: {mail}");

@@ -101,10 +101,7 @@ impl MfaStore for SqliteStore {
         .await
     }
 
-    async fn attempt_second_factor(
-        &self,
-        a: SecondFactorAttempt,
-    ) -> StoreResult<AttemptOutcome> {
+    async fn attempt_second_factor(&self, a: SecondFactorAttempt) -> StoreResult<AttemptOutcome> {
         // `transact`, not `write_events`: a used-up ticket is answered with no event.
         self.transact(move |tx| super::mfa_attempt::attempt_in(tx, a))
             .await

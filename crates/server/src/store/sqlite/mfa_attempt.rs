@@ -338,4 +338,3 @@ fn apply_effect(
     }
     Ok(())
 }
-
