@@ -14,8 +14,9 @@ use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Session;
 use crate::mail::Mail;
+use crate::notify::{self, Change};
 use crate::sessions;
-use crate::state::AppState;
+use crate::state::{AppState, SharedState};
 use crate::store::{EmailTokenRecord, SessionRecord, StoreError, TenantRecord, UserRecord};
 
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -56,7 +57,7 @@ fn policy_error(v: &PolicyVerdict, field_name: &str) -> ApiError {
 }
 
 pub async fn signup(
-    st: &AppState,
+    st: &SharedState,
     req: SignupRequest,
     client: &ClientInfo,
 ) -> ApiResult<SignupResponse> {
@@ -163,13 +164,50 @@ pub async fn signup(
         .target(format!("user:{}", user.id))
         .detail("role", Role::Owner.as_str())
         .detail("tenant_created", true);
-    st.store
+    // The answer is the same whether or not the address already has an account: the new
+    // user and tenant, or look-alikes that were never stored (issue 15, item 10). Both
+    // paths did the same policy check, hashing and write attempt, so time does not tell
+    // them apart either; the owner of the address is told in the background.
+    match st
+        .store
         .create_account(tenant.clone(), user.clone(), event)
-        .await?;
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => signup_attempted(st, email.as_str(), client),
+        Err(e) => return Err(e.into()),
+    }
     Ok(SignupResponse {
         user: user.to_api(),
         tenant: tenant.to_api(),
     })
+}
+
+/// Someone tried to sign up with an address that has an account: audit it in the owner's
+/// tenant and mail the owner. In a task of its own, so the answer goes out as fast as a
+/// real sign-up's; a failure is logged, never answered.
+fn signup_attempted(st: &SharedState, email: &str, client: &ClientInfo) {
+    let (st, email, client) = (st.clone(), email.to_owned(), client.clone());
+    tokio::spawn(async move {
+        let now = st.clock.now();
+        let owner = match st.store.user_by_email(&email).await {
+            Ok(Some(u)) => u,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "looking up the account of a refused sign-up failed");
+                return;
+            }
+        };
+        let ev = NewEvent::new("auth.signup", now, &client)
+            .tenant(&owner.tenant_id)
+            .target(format!("user:{}", owner.id))
+            .outcome(Outcome::Denied)
+            .detail("reason", "email_in_use");
+        if let Err(e) = st.store.append_event(ev).await {
+            tracing::error!(error = %e, "auditing a refused sign-up failed");
+        }
+        notify::account_changed(&st, &owner.email, Change::SignupAttempted, now, &client).await;
+    });
 }
 
 pub(crate) fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Option<u64> {
@@ -352,7 +390,8 @@ pub async fn change_password(
     }
     let zxcvbn = verdict.strength.as_ref().map_or(0, |s| s.score);
     let hash = st.hasher.hash(req.new_password.expose()).await?;
-    let ev = NewEvent::new("password.changed", st.clock.now(), client)
+    let now = st.clock.now();
+    let ev = NewEvent::new("password.changed", now, client)
         .user(s.tenant_id(), &s.user.id)
         .target(format!("user:{}", s.user.id))
         .detail("other_sessions_ended", true);
@@ -366,6 +405,7 @@ pub async fn change_password(
             ev,
         )
         .await?;
+    notify::account_changed(st, &s.user.email, Change::PasswordChanged, now, client).await;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use subtle::ConstantTimeEq;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AgentKey as KeyCaller, Session};
+use crate::notify::{self, Change};
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::{KeyRecord, StoreError, TokenRecord};
@@ -186,6 +187,10 @@ pub async fn create_key(
     st.store
         .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
         .await?;
+    let change = Change::AgentKeyCreated {
+        name: record.name.clone(),
+    };
+    notify::account_changed(st, &s.user.email, change, now, client).await;
     Ok(CreateKeyResponse {
         key: to_api(&record),
         secret: secret.expose().to_owned().into(),

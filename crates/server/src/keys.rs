@@ -123,11 +123,34 @@ fn random_key() -> Key32 {
     Key32(raw)
 }
 
+/// Why `--master-key-keyring` refuses a keyring, or `None` when the keyring keeps what it
+/// is given across reboots. Only the Secret Service (GNOME Keyring, KWallet, KeePassXC)
+/// does: the kernel keyutils store, the headless fallback, lives in kernel memory and is
+/// empty after a reboot, which would lose the master key and with it every secret.
+fn keyring_refusal(backend: keyhold_keystore::KeyringBackend) -> Option<String> {
+    use keyhold_keystore::KeyringBackend;
+    let what = match backend {
+        KeyringBackend::SecretService => return None,
+        KeyringBackend::KernelKeyutils => {
+            "the only keyring here is the kernel keyutils store, which forgets everything at a reboot"
+        }
+        KeyringBackend::MemoryOnly => "no OS keyring is available on this machine",
+    };
+    Some(format!(
+        "--master-key-keyring needs a keyring that survives a reboot (the Secret Service: \
+         GNOME Keyring, KWallet or KeePassXC in a desktop session), but {what}, so the master \
+         key and every secret would be lost. Set {MASTER_KEY_ENV} (32 bytes, base64 or 64 hex \
+         digits) from your secret manager instead, or leave out --master-key-keyring to keep \
+         the key in <data dir>/{KEY_FILE} (created with mode 0600; back it up)"
+    ))
+}
+
 /// The master key kept in the OS keyring under this data dir, created there on first use.
+/// Refused unless the keyring persists ([`keyring_refusal`]).
 fn keyring_master_key(data_dir: &Path) -> anyhow::Result<(Key32, KeySource)> {
     let store = keyhold_keystore::TokenStore::init(KEYRING_SERVICE);
-    if store.backend() == keyhold_keystore::KeyringBackend::MemoryOnly {
-        bail!("--master-key-keyring: no OS keyring is available on this machine");
+    if let Some(why) = keyring_refusal(store.backend()) {
+        bail!(why);
     }
     let dir = std::fs::canonicalize(data_dir)
         .with_context(|| format!("resolving {}", data_dir.display()))?;
@@ -239,6 +262,17 @@ mod tests {
         assert_ne!(a.credential_hash("x"), b.credential_hash("x"));
         assert_eq!(a.credential_hash("x"), a.credential_hash("x"));
         assert!(!format!("{a:?}").contains("1, 1"));
+    }
+
+    #[test]
+    fn only_a_persistent_keyring_may_hold_the_master_key() {
+        use keyhold_keystore::KeyringBackend;
+        assert!(keyring_refusal(KeyringBackend::SecretService).is_none());
+        for b in [KeyringBackend::KernelKeyutils, KeyringBackend::MemoryOnly] {
+            let why = keyring_refusal(b).unwrap();
+            assert!(why.contains(MASTER_KEY_ENV), "{why}");
+            assert!(why.contains(KEY_FILE), "{why}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod mail;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod notify;
 pub mod paging;
 pub mod passwords;
 pub mod rate_limit;

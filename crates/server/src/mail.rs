@@ -1,7 +1,9 @@
 //! Outgoing mail: SMTP when configured, otherwise one `.eml` file per message in the outbox.
 //!
 //! The outbox is what a single-machine install and the tests use; the message's link is
-//! also logged there so a person running `make run` can click it from the terminal.
+//! also logged there so a person running `make run` can click it from the terminal. Never
+//! with SMTP: there the log may go to places the recipient's link must not (issue 15).
+//! Outbox files carry sign-in links and invitations, so they are created 0600, owner only.
 
 use std::path::PathBuf;
 
@@ -9,6 +11,7 @@ use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::io::AsyncWriteExt;
 
 enum Transport {
     Outbox(PathBuf),
@@ -39,7 +42,11 @@ impl Mailer {
                     .build(),
             ),
             None => {
-                std::fs::create_dir_all(&outbox)
+                let mut dir = std::fs::DirBuilder::new();
+                dir.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+                dir.create(&outbox)
                     .with_context(|| format!("creating {}", outbox.display()))?;
                 Transport::Outbox(outbox)
             }
@@ -60,11 +67,12 @@ impl Mailer {
                 t.send(message).await.context("sending mail over SMTP")?;
             }
             Transport::Outbox(dir) => {
-                let name = format!("{}.eml", uuid::Uuid::now_v7());
-                let path = dir.join(name);
-                tokio::fs::write(&path, message.formatted())
+                let path = dir.join(format!("{}.eml", uuid::Uuid::now_v7()));
+                write_private(&path, &message.formatted())
                     .await
                     .with_context(|| format!("writing {}", path.display()))?;
+                // The link is logged here only: in outbox mode the terminal is how the
+                // person running the server gets it. With SMTP it travels by mail alone.
                 match mail.link {
                     Some(link) => {
                         tracing::info!(to = mail.to, file = %path.display(), %link, "mail written to outbox")
@@ -76,5 +84,48 @@ impl Mailer {
             }
         }
         Ok(())
+    }
+}
+
+/// Create `path` (it must not exist) readable and writable by the owner alone, and write
+/// `bytes`. The mode is set at creation, so the file is never readable by others, not even
+/// between its creation and a later chmod.
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path).await?;
+    f.write_all(bytes).await?;
+    f.flush().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn outbox_files_are_created_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Mailer::new("Keyhold <k@localhost>", None, dir.path().join("outbox")).unwrap();
+        mailer
+            .send(Mail {
+                to: "ada@example.com",
+                subject: "hello",
+                body: "a body".into(),
+                link: None,
+            })
+            .await
+            .unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

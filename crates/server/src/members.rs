@@ -170,6 +170,18 @@ pub async fn set_role(
         }
         Err(e) => return Err(e.into()),
     }
+    crate::notify::account_changed(
+        st,
+        &target.email,
+        crate::notify::Change::RoleChanged {
+            from: target.role,
+            to: role,
+            by: s.user.email.clone(),
+        },
+        now,
+        client,
+    )
+    .await;
     let u = st
         .store
         .user(s.tenant_id(), user_id)

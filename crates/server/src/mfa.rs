@@ -1,10 +1,11 @@
 //! Two-factor authentication: TOTP enrollment, backup codes, the MFA sign-in step,
 //! re-authentication for the sudo window, and the security score.
 //!
-//! Every code goes through [`prove`]: it checks the format, refuses while the account is
-//! locked, verifies the code (TOTP with `keyhold_core::totp`, or a backup code by its
-//! keyed hash) and hands the proof to the store, which spends it and applies its effect in
-//! one transaction. A wrong, replayed or raced code is counted: more than
+//! Every code goes through [`prove`]: it checks the format and hands the code to the
+//! store, which in one transaction refuses while the account is locked, verifies the code
+//! (TOTP with `keyhold_core::totp` against the stored replay guard, or a backup code by
+//! its keyed hash), and spends it and applies its effect, or counts the failure. A wrong,
+//! replayed or raced code is counted: more than
 //! [`LOCKOUT`]`.max_failures` in an hour locks second-factor attempts for the account and
 //! mails its owner.
 //!
@@ -34,11 +35,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Session;
 use crate::keys::Keys;
 use crate::mail::Mail;
+use crate::notify::{self, Change};
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::mfa::{
-    ALREADY_ENABLED, LockoutPolicy, MfaEffect, MfaState, MfaTicketRecord, PROOF_SPENT, Proof,
-    TICKET_SPENT, TotpRecord,
+    ALREADY_ENABLED, AttemptOutcome, LockoutPolicy, MfaEffect, MfaState, MfaTicketRecord, Proof,
+    SecondFactorAttempt, TICKET_SPENT, TotpCheck, TotpRecord,
 };
 use crate::store::{SessionRecord, StoreError, UserRecord};
 
@@ -195,7 +197,6 @@ struct Attempt<'a> {
     backup_allowed: bool,
     /// The enrollment the code is checked against (pending for `confirm`).
     totp: &'a TotpRecord,
-    locked_until: Option<DateTime<Utc>>,
     /// For sign-in: the ticket whose attempt this is.
     ticket_id: Option<&'a str>,
     /// The error a wrong code gets (401 at sign-in, 403 with a session).
@@ -215,8 +216,10 @@ fn ticket_gone() -> ApiError {
     ApiError::Unauthenticated(TICKET_GONE)
 }
 
-/// Verify the code and spend it with the effect and events `then` makes. Returns how the
-/// factor was proved.
+/// Check the code and spend it with the effect and events `then` makes, or count the
+/// failure: all in one store transaction, lock check included (issue 15, item 5), so
+/// parallel guesses are judged in turn and none outruns the lock. Returns how the factor
+/// was proved.
 async fn prove(
     st: &AppState,
     a: Attempt<'_>,
@@ -232,93 +235,71 @@ async fn prove(
             .target(format!("user:{user_id}"))
             .detail("purpose", a.purpose)
     };
-
-    if let Some(until) = a.locked_until.filter(|u| *u > now) {
-        st.metrics.rate_limited.inc();
-        st.store
-            .append_event(
-                event("auth.mfa")
-                    .outcome(Outcome::Denied)
-                    .detail("reason", "locked"),
-            )
-            .await?;
-        return Err(ApiError::RateLimited {
-            retry_after_secs: wait_secs(until, now),
-        });
-    }
-
-    if let Some(ticket_id) = a.ticket_id
-        && !st
-            .store
-            .reserve_mfa_ticket_attempt(tenant_id, ticket_id, TICKET_ATTEMPTS, now)
-            .await?
-    {
-        return Err(ticket_gone());
-    }
-
-    let (method, proof, refusal) = match &submitted {
+    let (method, proof) = match &submitted {
         Submitted::Totp => {
             let secret = open_secret(&st.keys, tenant_id, user_id, &a.totp.secret_sealed)?;
-            match totp::verify(&secret, a.code, unix_secs(now), a.totp.last_step) {
-                Ok(step) => (
-                    Method::Totp,
-                    Some(Proof::Totp {
-                        enrollment_id: a.totp.id.clone(),
-                        step,
-                        confirmed: a.totp.confirmed_at.is_some(),
-                    }),
-                    "",
-                ),
-                Err(TotpError::Replayed) => (Method::Totp, None, "replayed"),
-                Err(TotpError::Invalid | TotpError::Malformed) => {
-                    (Method::Totp, None, "invalid_code")
-                }
-            }
+            let code = Zeroizing::new(a.code.to_owned());
+            let at = unix_secs(now);
+            let check: TotpCheck = Box::new(move |last_step| {
+                totp::verify(&secret, &code, at, last_step).map_err(|e| match e {
+                    TotpError::Replayed => "replayed",
+                    TotpError::Invalid | TotpError::Malformed => "invalid_code",
+                })
+            });
+            let proof = Proof::Totp {
+                enrollment_id: a.totp.id.clone(),
+                confirmed: a.totp.confirmed_at.is_some(),
+                check,
+            };
+            (Method::Totp, proof)
         }
         Submitted::Backup(n) => (
             Method::BackupCode,
-            Some(Proof::BackupCode {
+            Proof::BackupCode {
                 code_hash: backup_code_hash(&st.keys, user_id, n),
-            }),
-            "",
+            },
         ),
     };
-
-    let refusal = match proof {
-        Some(proof) => {
-            let (effect, events) = then(method);
-            match st
-                .store
-                .use_second_factor(tenant_id, user_id, proof, effect, now, events)
-                .await
-            {
-                Ok(()) => return Ok(method),
-                Err(StoreError::Conflict(m)) if m == PROOF_SPENT => match method {
-                    Method::Totp => "replayed",
-                    Method::BackupCode => "invalid_backup_code",
-                },
-                Err(StoreError::Conflict(m)) if m == TICKET_SPENT => return Err(ticket_gone()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        None => refusal,
+    let (effect, events) = then(method);
+    let attempt = SecondFactorAttempt {
+        tenant_id: tenant_id.to_owned(),
+        user_id: user_id.to_owned(),
+        now,
+        proof,
+        ticket: a.ticket_id.map(|t| (t.to_owned(), TICKET_ATTEMPTS)),
+        effect,
+        events,
+        policy: LOCKOUT,
+        failure_event: event("auth.mfa")
+            .outcome(Outcome::Failure)
+            .detail("method", method.as_str()),
+        lock_event: event("auth.mfa")
+            .outcome(Outcome::Denied)
+            .detail("reason", "locked")
+            .detail("locked_minutes", LOCKOUT.lock_for.num_minutes()),
+        locked_event: event("auth.mfa")
+            .outcome(Outcome::Denied)
+            .detail("reason", "locked"),
     };
-
-    st.metrics.auth("mfa_failure");
-    let failure = event("auth.mfa")
-        .outcome(Outcome::Failure)
-        .detail("method", method.as_str())
-        .detail("reason", refusal);
-    let lock = event("auth.mfa")
-        .outcome(Outcome::Denied)
-        .detail("reason", "locked")
-        .detail("locked_minutes", LOCKOUT.lock_for.num_minutes());
-    match st
-        .store
-        .record_mfa_failure(tenant_id, user_id, now, LOCKOUT, failure, lock)
-        .await?
-    {
-        Some(until) => {
+    let outcome = match st.store.attempt_second_factor(attempt).await {
+        Ok(o) => o,
+        Err(StoreError::Conflict(m)) if m == TICKET_SPENT => return Err(ticket_gone()),
+        Err(e) => return Err(e.into()),
+    };
+    match outcome {
+        AttemptOutcome::Proved => Ok(method),
+        AttemptOutcome::TicketGone => Err(ticket_gone()),
+        AttemptOutcome::Locked(until) => {
+            st.metrics.rate_limited.inc();
+            Err(ApiError::RateLimited {
+                retry_after_secs: wait_secs(until, now),
+            })
+        }
+        AttemptOutcome::Wrong {
+            locked_until: Some(until),
+            ..
+        } => {
+            st.metrics.auth("mfa_failure");
             tracing::warn!(user_id, "too many wrong 2FA codes; 2FA attempts locked");
             send_lockout_mail(st, a.user, until).await;
             st.metrics.rate_limited.inc();
@@ -326,7 +307,12 @@ async fn prove(
                 retry_after_secs: wait_secs(until, now),
             })
         }
-        None => Err((a.wrong)()),
+        AttemptOutcome::Wrong {
+            locked_until: None, ..
+        } => {
+            st.metrics.auth("mfa_failure");
+            Err((a.wrong)())
+        }
     }
 }
 
@@ -448,7 +434,6 @@ pub async fn confirm_enrollment(
             code,
             backup_allowed: false,
             totp: pending,
-            locked_until: state.locked_until,
             ticket_id: None,
             wrong: wrong_with_session,
             client,
@@ -468,6 +453,7 @@ pub async fn confirm_enrollment(
         },
     )
     .await?;
+    notify::account_changed(st, &s.user.email, Change::MfaEnabled, now, client).await;
     Ok(BackupCodesResponse {
         backup_codes: codes,
     })
@@ -522,7 +508,6 @@ async fn sudo_action(
             code,
             backup_allowed: true,
             totp,
-            locked_until: state.locked_until,
             ticket_id: None,
             wrong: wrong_with_session,
             client,
@@ -539,6 +524,12 @@ async fn sudo_action(
         },
     )
     .await?;
+    let change = if regenerate {
+        Change::BackupCodesRegenerated
+    } else {
+        Change::MfaDisabled
+    };
+    notify::account_changed(st, &s.user.email, change, now, client).await;
     if method == Method::BackupCode {
         let what = if regenerate {
             "make a new set of backup codes"
@@ -649,7 +640,6 @@ pub async fn login_mfa(
             code,
             backup_allowed: true,
             totp,
-            locked_until: state.locked_until,
             ticket_id: Some(&ticket.id),
             wrong: wrong_at_login,
             client,
@@ -715,7 +705,6 @@ pub async fn prove_for_approval(
             code,
             backup_allowed: false,
             totp,
-            locked_until: state.locked_until,
             ticket_id: None,
             wrong: wrong_with_session,
             client,
@@ -754,7 +743,6 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
                 code,
                 backup_allowed: false,
                 totp,
-                locked_until: state.locked_until,
                 ticket_id: None,
                 wrong: wrong_with_session,
                 client,

@@ -99,7 +99,7 @@ async fn password_policy_names_its_reasons() {
 }
 
 /// argon2id runs so far, from the server's own metric.
-async fn hash_runs(ts: &TestServer) -> u64 {
+pub async fn hash_runs(ts: &TestServer) -> u64 {
     let text = reqwest::get(format!("{}/metrics", ts.url()))
         .await
         .unwrap()

@@ -24,6 +24,7 @@ mod isolation;
 mod keys;
 mod leaks;
 mod mfa;
+mod notices;
 mod ops;
 mod process;
 mod rate_limits;

@@ -963,3 +963,96 @@ async fn openapi_lists_the_2fa_endpoints() {
     }
     ts.stop().await;
 }
+
+/// Issue 15, item 1: enrolling an authenticator needs the sudo window, at the start and at
+/// the confirmation, so an old (or stolen) session cannot enrol its own authenticator and
+/// then pass every sudo check with it.
+#[tokio::test]
+async fn enrolling_2fa_needs_the_sudo_window() {
+    let ts = TestServer::start().await;
+    let p = ts.person("sudoenrol").await;
+    let c = &p.client;
+    ts.clock.advance(Duration::minutes(11));
+    assert_code(
+        &c.start_totp_enrollment().await.unwrap_err(),
+        401,
+        ErrorCode::ReauthRequired,
+    );
+    assert!(!ts.outbox().iter().any(|m| m.contains("turned on")));
+    c.reauth(STRONG_PASSWORD).await.unwrap();
+    let secret = c
+        .start_totp_enrollment()
+        .await
+        .unwrap()
+        .secret
+        .expose()
+        .clone();
+
+    // The window closes before the confirmation: refused, and 2FA stays off.
+    ts.clock.advance(Duration::minutes(11));
+    assert_code(
+        &c.confirm_totp(&code_now(&ts, &secret)).await.unwrap_err(),
+        401,
+        ErrorCode::ReauthRequired,
+    );
+    assert!(!c.mfa_status().await.unwrap().totp_enabled);
+    assert!(!c.me().await.unwrap().user.mfa_enabled);
+    c.reauth(STRONG_PASSWORD).await.unwrap();
+    c.confirm_totp(&code_now(&ts, &secret)).await.unwrap();
+    assert!(c.mfa_status().await.unwrap().totp_enabled);
+    ts.stop().await;
+}
+
+/// Issue 15, item 5: the lock check and the failure count happen in the transaction that
+/// checks the code. 50 wrong codes fired at once over 10 sign-in tickets (whose 5 attempts
+/// each would allow all 50) are judged in turn: at most the 10 allowed failures and the
+/// one that starts the lock are evaluated; every other guess is refused as locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_parallel_wrong_codes_cannot_outrun_the_lock() {
+    let ts = TestServer::start_with(|c| {
+        c.rate_limit_login = 10_000;
+        c.rate_limit_anonymous = 10_000;
+    })
+    .await;
+    let p = ts.person("lockrace").await;
+    let e = enable_2fa(&ts, &p.client).await;
+    ts.clock.advance(Duration::seconds(30));
+    let wrong = wrong_code(&e.secret, ts.clock.now());
+    let mut tickets = Vec::new();
+    for _ in 0..10 {
+        tickets.push(ticket(&ts, &p.email).await);
+    }
+    let answers = futures::future::join_all((0..50).map(|i| {
+        let c = ts.client();
+        let (t, w) = (tickets[i % tickets.len()].clone(), wrong.clone());
+        async move { c.login_mfa(&t, &w).await }
+    }))
+    .await;
+    let allowed = keyhold_server::mfa::LOCKOUT.max_failures as usize + 1;
+    let status = |s: u16| {
+        answers
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|e| e.status() == Some(s)))
+            .count()
+    };
+    assert!(answers.iter().all(Result::is_err), "a wrong code signed in");
+    assert_eq!(status(401) + status(429), 50, "{answers:?}");
+    assert!(status(401) < allowed, "{} wrong-code answers", status(401));
+
+    let evaluated = events(&p.client, "auth.mfa")
+        .await
+        .into_iter()
+        .filter(|e| e.outcome == "failure" && e.detail["purpose"] == "login")
+        .count();
+    assert!(
+        evaluated <= allowed,
+        "{evaluated} wrong codes were evaluated; the lock allows {allowed}"
+    );
+    let locks = ts
+        .outbox()
+        .into_iter()
+        .filter(|m| m.contains(&format!("To: {}", p.email)) && m.contains("locked"))
+        .count();
+    assert_eq!(locks, 1, "one lock, one mail");
+    ts.stop().await;
+}

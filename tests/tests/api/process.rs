@@ -174,43 +174,62 @@ async fn json_logs_carry_request_ids_and_no_credentials() {
     assert!(!log.contains(STRONG_PASSWORD), "password in the log");
 }
 
-#[tokio::test]
-async fn master_key_can_live_in_the_os_keyring() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("KEYHOLD_MASTER_KEY_KEYRING", "true"),
-        ("KEYHOLD_KEYRING", "keyutils"),
-    ];
-    let server = ServerProcess::spawn(dir.path(), &env);
-    let email = unique_email("keyring");
-    server
-        .client()
-        .signup(&SignupRequest {
-            email: email.clone(),
-            password: Sensitive::new(STRONG_PASSWORD.to_owned()),
-            display_name: None,
-            invitation: None,
-        })
-        .await
-        .unwrap();
-    let (status, log) = server.terminate();
-    assert!(status.success(), "{log}");
-    assert!(
-        log.contains("generated a new master key in the OS keyring"),
-        "{log}"
-    );
-    assert!(
-        !dir.path().join("master.key").exists(),
-        "no key file when the keyring holds it"
-    );
+/// Run the real binary with `--master-key-keyring` headless (no Secret Service, so the
+/// kernel keyutils store is the only keyring) and return its exit status and stderr. A
+/// server that starts anyway is killed after a while and reported as such.
+fn start_with_keyring(data_dir: &std::path::Path, forced: Option<&str>) -> (Option<i32>, String) {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(target_bin("keyhold-server"));
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0", "--master-key-keyring"])
+        .env_remove("KEYHOLD_MASTER_KEY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("KEYHOLD_KEYRING")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(f) = forced {
+        cmd.env("KEYHOLD_KEYRING", f);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status, err)
+}
 
-    // A second process reads the same key back from the keyring: the pepper matches, so the
-    // password still verifies.
-    let again = ServerProcess::spawn(dir.path(), &env);
-    assert!(matches!(
-        again.client().login(&email, STRONG_PASSWORD).await.unwrap(),
-        keyhold_client::LoginOutcome::Session(_)
-    ));
-    let (_, log) = again.terminate();
-    assert!(!log.contains("generated a new master key"), "{log}");
+/// Issue 15, item 2: the kernel keyutils store forgets everything at a reboot, so a master
+/// key kept there would be lost with every secret. `--master-key-keyring` refuses it (and a
+/// machine with no keyring at all), says what to use instead, and creates nothing.
+#[tokio::test]
+async fn master_key_keyring_refuses_a_keyring_that_forgets_at_reboot() {
+    for forced in [None, Some("keyutils"), Some("none")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (status, err) = start_with_keyring(dir.path(), forced);
+        assert!(
+            status.is_some_and(|c| c != 0),
+            "{forced:?}: the server must exit with an error, got {status:?}: {err}"
+        );
+        assert!(err.contains("--master-key-keyring"), "{forced:?}: {err}");
+        assert!(err.contains("reboot"), "{forced:?}: {err}");
+        assert!(err.contains("KEYHOLD_MASTER_KEY"), "{forced:?}: {err}");
+        assert!(err.contains("master.key"), "{forced:?}: {err}");
+        for made in ["master.key", "keyhold.db", "keyhold.db-wal", "outbox"] {
+            assert!(
+                !dir.path().join(made).exists(),
+                "{forced:?}: {made} was created"
+            );
+        }
+    }
 }

@@ -29,25 +29,29 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/me/security", get(security))
 }
 
+/// Enrolling an authenticator needs the sudo window: otherwise an old or stolen session
+/// could enrol its own and then pass every sudo check with it (issue 15).
 #[utoipa::path(post, path = "/v1/me/mfa/totp", tag = "security",
-    responses((status = 201, body = TotpEnrollment), (status = 409, body = keyhold_core::ErrorBody)))]
+    responses((status = 201, body = TotpEnrollment), (status = 401, body = keyhold_core::ErrorBody),
+              (status = 409, body = keyhold_core::ErrorBody)))]
 pub async fn start_totp(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: SudoSession,
 ) -> ApiResult<Response> {
     let enrollment = mfa::start_enrollment(&st, &s, &c).await?;
     Ok(no_store((StatusCode::CREATED, Json(enrollment))))
 }
 
 #[utoipa::path(post, path = "/v1/me/mfa/totp/confirm", tag = "security", request_body = MfaCodeRequest,
-    responses((status = 200, body = BackupCodesResponse), (status = 403, body = keyhold_core::ErrorBody),
+    responses((status = 200, body = BackupCodesResponse), (status = 401, body = keyhold_core::ErrorBody),
+              (status = 403, body = keyhold_core::ErrorBody),
               (status = 409, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody),
               (status = 429, body = keyhold_core::ErrorBody)))]
 pub async fn confirm_totp(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: SudoSession,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Response> {
     let codes = mfa::confirm_enrollment(&st, &s, req.code.expose(), &c).await?;

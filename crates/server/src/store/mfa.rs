@@ -1,11 +1,14 @@
 //! Storage for two-factor authentication: TOTP enrollments (secret sealed, never plain),
 //! backup-code hashes, MFA sign-in tickets and the wrong-code lockout.
 //!
-//! The one method that matters most is [`MfaStore::use_second_factor`]: it spends the
-//! proof (moves the TOTP replay guard forward, or marks a backup code used) and applies
-//! its effect (enable 2FA, open a session, refresh the sudo window…) with the audit
-//! events, in one transaction, and only if the proof was still unspent. Two requests
-//! racing with one code therefore get exactly one success.
+//! The one method that matters most is [`MfaStore::attempt_second_factor`]: in one
+//! transaction it refuses while the account is locked, counts the ticket's attempt,
+//! checks the code against the stored replay guard, and either spends the proof (moves
+//! the TOTP replay guard forward, or marks a backup code used) and applies its effect
+//! (enable 2FA, open a session, refresh the sudo window…) with the audit events, or
+//! counts the failure and starts the lock. Two requests racing with one code therefore get
+//! exactly one success, and parallel wrong codes cannot outrun the lock: each sees the
+//! failures of all those before it (issue 15, item 5).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -13,9 +16,6 @@ use chrono::{DateTime, Duration, Utc};
 use super::{SessionRecord, StoreResult};
 use crate::audit::NewEvent;
 
-/// The `Conflict` message when the TOTP step or backup code was spent first by another
-/// request (or the enrollment changed underneath).
-pub const PROOF_SPENT: &str = "This code has already been used.";
 /// The `Conflict` message when the MFA ticket was used, expired or exhausted meanwhile.
 pub const TICKET_SPENT: &str = "This sign-in step has expired. Sign in again.";
 /// The `Conflict` message when enrolling while 2FA is already on.
@@ -67,15 +67,20 @@ pub struct MfaTicketRecord {
     pub used_at: Option<DateTime<Utc>>,
 }
 
-/// What proves the second factor; spent by [`MfaStore::use_second_factor`].
-#[derive(Clone, PartialEq, Eq)]
+/// The TOTP check run inside the transaction: given the stored replay guard (the last
+/// accepted step), the step the code is accepted for, or why it is refused (`replayed`,
+/// `invalid_code`).
+pub type TotpCheck = Box<dyn FnOnce(Option<u64>) -> Result<u64, &'static str> + Send>;
+
+/// What is offered as the second factor; checked and spent by
+/// [`MfaStore::attempt_second_factor`].
 pub enum Proof {
-    /// A TOTP code accepted for `step` against enrollment `enrollment_id`, which must be
-    /// confirmed (or, for `confirmed: false`, still pending).
+    /// A TOTP code for enrollment `enrollment_id`, which must be confirmed (or, for
+    /// `confirmed: false`, still pending).
     Totp {
         enrollment_id: String,
-        step: u64,
         confirmed: bool,
+        check: TotpCheck,
     },
     /// The keyed hash of a normalised backup code.
     BackupCode { code_hash: String },
@@ -84,10 +89,49 @@ pub enum Proof {
 impl std::fmt::Debug for Proof {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Totp { step, .. } => write!(f, "Proof::Totp(step {step})"),
+            Self::Totp { .. } => f.write_str("Proof::Totp([redacted])"),
             Self::BackupCode { .. } => f.write_str("Proof::BackupCode([redacted])"),
         }
     }
+}
+
+/// One attempt at the second factor, with everything the transaction may write.
+#[derive(Debug)]
+pub struct SecondFactorAttempt {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub now: DateTime<Utc>,
+    pub proof: Proof,
+    /// For sign-in: the ticket whose attempt this is, and how many attempts it may have.
+    pub ticket: Option<(String, u32)>,
+    /// What a right code does, with its audit events (at least one).
+    pub effect: MfaEffect,
+    pub events: Vec<NewEvent>,
+    pub policy: LockoutPolicy,
+    /// Appended for a wrong code, with `reason` added.
+    pub failure_event: NewEvent,
+    /// Appended too when this failure starts the lock.
+    pub lock_event: NewEvent,
+    /// Appended instead of anything else when the account is already locked.
+    pub locked_event: NewEvent,
+}
+
+/// How an attempt ended. Every one but `TicketGone` and `Proved` committed a failure or
+/// refusal with its audit event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The code was right and unspent: spent, effect applied.
+    Proved,
+    /// Nothing was checked: the account's second factor is locked until then.
+    Locked(DateTime<Utc>),
+    /// The code was wrong, replayed or raced, and counted. `locked_until` is set when this
+    /// failure started the lock.
+    Wrong {
+        reason: &'static str,
+        locked_until: Option<DateTime<Utc>>,
+    },
+    /// The sign-in ticket is used, expired or out of attempts.
+    TicketGone,
 }
 
 /// What a spent proof does, in the same transaction.
@@ -142,32 +186,13 @@ pub trait MfaStore: Send + Sync + 'static {
     /// if the user's 2FA is on.
     async fn start_totp_enrollment(&self, record: TotpRecord, event: NewEvent) -> StoreResult<()>;
 
-    /// Spend `proof` and apply `effect` with `events`, all or nothing.
-    /// `Conflict(PROOF_SPENT)` when the step is not after the stored one, the backup code
-    /// is used or unknown, or the enrollment is not in the expected state;
-    /// `Conflict(TICKET_SPENT)` when a login's ticket was used or expired meanwhile.
-    async fn use_second_factor(
+    /// Check and spend a second factor, or count its failure, in one transaction (see
+    /// the module doc). `Conflict(TICKET_SPENT)` when a login's ticket was used meanwhile;
+    /// other errors leave nothing changed.
+    async fn attempt_second_factor(
         &self,
-        tenant_id: &str,
-        user_id: &str,
-        proof: Proof,
-        effect: MfaEffect,
-        now: DateTime<Utc>,
-        events: Vec<NewEvent>,
-    ) -> StoreResult<()>;
-
-    /// Count a wrong code with its audit event. When it makes more than the policy allows
-    /// and the account is not already locked, lock it, append `lock_event` too and return
-    /// the end of the lock.
-    async fn record_mfa_failure(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        now: DateTime<Utc>,
-        policy: LockoutPolicy,
-        event: NewEvent,
-        lock_event: NewEvent,
-    ) -> StoreResult<Option<DateTime<Utc>>>;
+        attempt: SecondFactorAttempt,
+    ) -> StoreResult<AttemptOutcome>;
 
     async fn create_mfa_ticket(
         &self,
@@ -176,16 +201,6 @@ pub trait MfaStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<()>;
     async fn mfa_ticket_by_hash(&self, ticket_hash: &str) -> StoreResult<Option<MfaTicketRecord>>;
-    /// Count one attempt on a live ticket; `false` when it is used, expired or has had
-    /// `max_attempts` already (so parallel guesses cannot exceed the limit).
-    async fn reserve_mfa_ticket_attempt(
-        &self,
-        tenant_id: &str,
-        ticket_id: &str,
-        max_attempts: u32,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-
     /// Restart a session's sudo window (re-authentication by password).
     async fn reauthenticate_session(
         &self,

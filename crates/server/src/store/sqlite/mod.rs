@@ -11,6 +11,7 @@ mod chain_heads;
 mod checkpoint;
 mod keys;
 mod mfa;
+mod mfa_attempt;
 mod secrets;
 mod writer;
 

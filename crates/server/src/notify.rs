@@ -1,0 +1,171 @@
+//! Security notices: the mail a person gets when something security-relevant changed on
+//! their account, so that a change they did not make (a stolen session, a known password)
+//! is noticed by the one person who can tell.
+//!
+//! Every notice names what changed, when (UTC) and from which address, and nothing secret:
+//! never a password, code, TOTP secret, key or token. It is sent only after the change has
+//! committed, by the caller, and it is not part of the change: a notice that cannot be sent
+//! is logged (without its body) and the change stands.
+
+use chrono::{DateTime, Utc};
+use keyhold_core::api::Role;
+
+use crate::audit::ClientInfo;
+use crate::mail::Mail;
+use crate::state::AppState;
+
+/// What changed on the account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    MfaEnabled,
+    MfaDisabled,
+    BackupCodesRegenerated,
+    PasswordChanged,
+    /// A new agent key, by its name (the secret is never mailed).
+    AgentKeyCreated {
+        name: String,
+    },
+    /// The person's role was changed by `by` (an email address).
+    RoleChanged {
+        from: Role,
+        to: Role,
+        by: String,
+    },
+    /// Someone tried to create a new account with this address, which already has one.
+    SignupAttempted,
+}
+
+impl Change {
+    /// The subject line and the sentence saying what happened.
+    fn describe(&self) -> (String, String) {
+        match self {
+            Self::MfaEnabled => (
+                "two-factor authentication was turned on".into(),
+                "Two-factor authentication was turned on for your account, with a new \
+                 authenticator app and a new set of backup codes."
+                    .into(),
+            ),
+            Self::MfaDisabled => (
+                "two-factor authentication was turned off".into(),
+                "Two-factor authentication was turned off for your account: a password alone \
+                 now signs in."
+                    .into(),
+            ),
+            Self::BackupCodesRegenerated => (
+                "new backup codes were made".into(),
+                "A new set of two-factor backup codes was made for your account; the old set \
+                 no longer works."
+                    .into(),
+            ),
+            Self::PasswordChanged => (
+                "your password was changed".into(),
+                "The password of your account was changed, and your other sessions were \
+                 signed out."
+                    .into(),
+            ),
+            Self::AgentKeyCreated { name } => (
+                "a new agent key was created".into(),
+                format!("A new agent key named \"{name}\" was created under your account."),
+            ),
+            Self::RoleChanged { from, to, by } => (
+                "your role was changed".into(),
+                format!(
+                    "Your role was changed from {} to {} by {by}.",
+                    from.as_str(),
+                    to.as_str()
+                ),
+            ),
+            Self::SignupAttempted => (
+                "someone tried to sign up with your address".into(),
+                "Someone tried to create a new Keyhold account with your email address, which \
+                 already has an account. No account was created and yours is unchanged."
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// The subject and body of the notice for `change`, made at `at` from `client`.
+pub fn compose(
+    email: &str,
+    change: &Change,
+    at: DateTime<Utc>,
+    client: &ClientInfo,
+) -> (String, String) {
+    let (subject, sentence) = change.describe();
+    let from = client.ip.as_deref().unwrap_or("an unknown address");
+    let body = format!(
+        "Hello,\n\nthis is a security notice about your Keyhold account ({email}).\n\n\
+         {sentence}\n\n\
+         When: {} UTC\n\
+         From address: {from}\n\n\
+         If this was you, there is nothing to do. If it was not, sign in now, change your \
+         password, check two-factor authentication and your agent keys, and tell an owner \
+         of your team.\n",
+        at.format("%Y-%m-%d %H:%M:%S"),
+    );
+    (format!("Keyhold: {subject}"), body)
+}
+
+/// Mail `to` a notice that `change` happened at `at` from `client`. Call it after the
+/// change committed. Never fails: a mail that cannot be sent is logged and dropped.
+pub async fn account_changed(
+    st: &AppState,
+    to: &str,
+    change: Change,
+    at: DateTime<Utc>,
+    client: &ClientInfo,
+) {
+    let (subject, body) = compose(to, &change, at, client);
+    if let Err(e) = st
+        .mailer
+        .send(Mail {
+            to,
+            subject: &subject,
+            body,
+            link: None,
+        })
+        .await
+    {
+        tracing::error!(
+            error = %format!("{e:#}"),
+            notice = %subject,
+            "sending a security notice failed; the change stands"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_names_what_when_and_where() {
+        let at = DateTime::parse_from_rfc3339("2026-03-01T09:05:07Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let client = ClientInfo {
+            ip: Some("203.0.113.9".into()),
+            user_agent: None,
+        };
+        let (subject, body) = compose(
+            "ada@example.com",
+            &Change::AgentKeyCreated {
+                name: "deploy".into(),
+            },
+            at,
+            &client,
+        );
+        assert_eq!(subject, "Keyhold: a new agent key was created");
+        assert!(body.contains("\"deploy\""), "{body}");
+        assert!(body.contains("2026-03-01 09:05:07 UTC"), "{body}");
+        assert!(body.contains("203.0.113.9"), "{body}");
+        let (_, body) = compose(
+            "ada@example.com",
+            &Change::MfaEnabled,
+            at,
+            &ClientInfo::default(),
+        );
+        assert!(body.contains("an unknown address"), "{body}");
+    }
+}
