@@ -31,3 +31,7 @@ mod security;
 mod support;
 mod tls;
 mod tokens;
+mod audit_csv;
+mod forged_credentials;
+mod live_feeds;
+mod metrics_labels;
