@@ -76,7 +76,12 @@ pub enum Claimed<'a> {
     Token(&'a TokenRecord),
 }
 
-fn event(reason: Reason, who: &Claimed<'_>, ip: Option<IpAddr>, at: chrono::DateTime<chrono::Utc>) -> NewEvent {
+fn event(
+    reason: Reason,
+    who: &Claimed<'_>,
+    ip: Option<IpAddr>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> NewEvent {
     let client = ClientInfo {
         ip: ip.map(|ip| ip.to_string()),
         user_agent: None,

@@ -245,20 +245,20 @@ impl RateLimits {
         };
         proven
             + [
-            &self.anonymous,
-            &self.login,
-            &self.mfa,
-            &self.agent,
-            &self.session,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|b| {
-            b.limiter.retain_recent();
-            b.limiter.shrink_to_fit();
-            b.limiter.len()
-        })
-        .sum::<usize>()
+                &self.anonymous,
+                &self.login,
+                &self.mfa,
+                &self.agent,
+                &self.session,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                b.limiter.retain_recent();
+                b.limiter.shrink_to_fit();
+                b.limiter.len()
+            })
+            .sum::<usize>()
     }
 }
 
@@ -367,7 +367,10 @@ mod tests {
             chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
         ));
         let l = limits(clock.clone());
-        assert!(!l.is_proven("h1"), "nothing is proven before it authenticates");
+        assert!(
+            !l.is_proven("h1"),
+            "nothing is proven before it authenticates"
+        );
         l.prove("h1");
         l.prove("h2");
         assert!(l.is_proven("h1"));

@@ -108,7 +108,11 @@ async fn the_csv_export_neutralises_formulas_and_quotes_what_it_must() {
     // The cells a spreadsheet would have run, as it now reads them.
     let created = rows.iter().find(|r| r[4] == "key.created").unwrap();
     assert_eq!(created[8], format!("'{FORMULA}"));
-    assert!(created[9].contains("+SUM(1,2), \\\"quoted\\\""), "{}", created[9]);
+    assert!(
+        created[9].contains("+SUM(1,2), \\\"quoted\\\""),
+        "{}",
+        created[9]
+    );
     let targets: Vec<&str> = rows.iter().map(|r| r[5].as_str()).collect();
     for want in ["'-2+3", "'\tcmd", "'\r=1+1"] {
         assert!(targets.contains(&want), "{want:?} in {targets:?}");

@@ -100,17 +100,13 @@ async fn made_up_credentials_share_their_address_bucket() {
     // One with a real-looking key id is no different.
     let forged = Credential::generate_with_id(CredentialKind::AgentKey, &random_id()).unwrap();
     assert_eq!(
-        read_as(&ts, forged.expose(), "203.0.113.50")
-            .await
-            .status(),
+        read_as(&ts, forged.expose(), "203.0.113.50").await.status(),
         429
     );
     // Another address still has its own.
     let forged = Credential::generate(CredentialKind::AgentKey);
     assert_eq!(
-        read_as(&ts, forged.expose(), "198.51.100.9")
-            .await
-            .status(),
+        read_as(&ts, forged.expose(), "198.51.100.9").await.status(),
         401
     );
     ts.stop().await;
@@ -133,7 +129,11 @@ async fn a_forged_key_with_a_real_keys_id_does_not_drain_its_bucket() {
     let real = k.secret.expose();
     let r = read_as(&ts, real, "203.0.113.60").await;
     assert_eq!(r.status(), 200);
-    assert_eq!(remaining(&r), Some(4), "the key's own bucket, from its first use");
+    assert_eq!(
+        remaining(&r),
+        Some(4),
+        "the key's own bucket, from its first use"
+    );
     let r = read_as(&ts, real, "203.0.113.60").await;
     assert_eq!(remaining(&r), Some(3));
 
@@ -192,7 +192,14 @@ async fn refused_agent_credentials_are_audited_and_counted_by_reason() {
         }
     };
     let mut counted = Vec::new();
-    for reason in ["malformed", "unknown", "revoked", "expired", "address", "scope"] {
+    for reason in [
+        "malformed",
+        "unknown",
+        "revoked",
+        "expired",
+        "address",
+        "scope",
+    ] {
         counted.push(failures(&ts, reason).await);
     }
     assert_eq!(counted, vec![0; 6], "every reason is there from the start");
@@ -261,7 +268,11 @@ async fn refused_agent_credentials_are_audited_and_counted_by_reason() {
         assert_eq!(e.detail["key_id"], k.key.id.as_str());
         assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
     }
-    assert_eq!(seen.len(), 3, "the unknown ones are not the tenant's: {seen:#?}");
+    assert_eq!(
+        seen.len(),
+        3,
+        "the unknown ones are not the tenant's: {seen:#?}"
+    );
     // Scope refusals are the secrets service's own event.
     let scope = owner
         .client

@@ -29,7 +29,11 @@ const APPROVALS: &str = "/v1/approvals/stream";
 
 fn assert_refused(r: &Response) {
     assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry >= 1);
 }
 
@@ -143,7 +147,11 @@ async fn last_event_id_replays_a_bounded_window() {
     newest.reverse();
 
     let replayed = ids_until_quiet(open(&ts, AUDIT, &session, Some("0")).await).await;
-    assert_eq!(replayed.len(), REPLAY_WINDOW as usize, "from the beginning of time");
+    assert_eq!(
+        replayed.len(),
+        REPLAY_WINDOW as usize,
+        "from the beginning of time"
+    );
     assert_eq!(replayed, newest);
 
     // Within the window, exactly what came after the id.

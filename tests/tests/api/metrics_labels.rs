@@ -82,7 +82,13 @@ async fn no_method_path_or_credential_adds_a_series() {
             let status = send(&ts, m, p, Some(forged.expose())).await;
             assert!((400..500).contains(&status), "{m} {p}: {status}");
         }
-        let status = send(&ts, "GET", &format!("/v1/secrets{path}"), Some(forged.expose())).await;
+        let status = send(
+            &ts,
+            "GET",
+            &format!("/v1/secrets{path}"),
+            Some(forged.expose()),
+        )
+        .await;
         assert_eq!(status, 401);
         sent.push((method, path, forged));
     }

@@ -170,7 +170,11 @@ pub async fn export(
         Format::Csv => Some(csv_chunk([CSV_HEADER.map(str::to_owned)])),
         Format::JsonLines => None,
     }
-    .and_then(|chunk| chunk.map_err(|e| tracing::error!(error = %e, "audit export")).ok())
+    .and_then(|chunk| {
+        chunk
+            .map_err(|e| tracing::error!(error = %e, "audit export"))
+            .ok()
+    })
     .map(Ok::<_, Infallible>);
     // Page through the log 500 events at a time so memory stays flat however long it is.
     let pages = futures::stream::unfold(Some(0i64), move |after| {

@@ -139,7 +139,11 @@ const SIGN_IN_AGAIN: &str = "Your session has ended. Sign in again.";
 
 /// Tell the rate limiter how authentication went: a credential that authenticated gets
 /// (or keeps) a bucket of its own, one that did not loses it (see `http::rate_limit`).
-fn settle<T>(st: &SharedState, parts: &mut Parts, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+fn settle<T>(
+    st: &SharedState,
+    parts: &mut Parts,
+    outcome: Result<T, ApiError>,
+) -> Result<T, ApiError> {
     match outcome {
         Ok(v) => {
             rate_limit::proven(st, parts)?;

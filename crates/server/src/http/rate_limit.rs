@@ -110,7 +110,12 @@ pub fn refused(st: &SharedState, parts: &Parts) {
 /// credential's own bucket, otherwise the address's anonymous bucket; with the [`Charge`]
 /// for the extractor when the request carries a credential with a bucket of its own.
 fn caller_key(st: &SharedState, parts: &Parts) -> ((Class, String), Option<Charge>) {
-    let anonymous = || (Class::Anonymous, ip_key(client_ip(parts, &st.config.trusted_proxies)));
+    let anonymous = || {
+        (
+            Class::Anonymous,
+            ip_key(client_ip(parts, &st.config.trusted_proxies)),
+        )
+    };
     let Some((class, hash)) = credential_bucket(st, parts) else {
         return (anonymous(), None);
     };

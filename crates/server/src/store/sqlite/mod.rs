@@ -734,10 +734,9 @@ impl AccountStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             let floor = stmt
-                .query_row(
-                    params![scope.tenant_id(), actor, i64::from(window)],
-                    |r| r.get::<_, i64>(0),
-                )
+                .query_row(params![scope.tenant_id(), actor, i64::from(window)], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .optional()
                 .map_err(map_err)?;
             Ok(floor.unwrap_or(0))
