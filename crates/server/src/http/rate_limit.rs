@@ -19,6 +19,8 @@
 //! take the CPU from everyone else; the pause costs the server nothing but an idle
 //! connection and slows such a loop to one request per connection per pause.
 
+use std::sync::{Arc, Mutex};
+
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -26,8 +28,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::email::Email;
-
-use std::sync::{Arc, Mutex};
 
 use super::extract::{bearer, client_ip};
 use crate::error::ApiError;
