@@ -20,6 +20,7 @@ use keyhold_core::scope::{Action, Scope, any_allows, scopes_subset};
 use subtle::ConstantTimeEq;
 
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
+use crate::auth_failures::{self, Claimed, Reason};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AgentKey as KeyCaller, Session};
 use crate::notify::{self, Change};
@@ -336,23 +337,52 @@ async fn touch(st: &AppState, key: &KeyRecord, now: DateTime<Utc>, ip: Option<Ip
     }
 }
 
+/// Why a key that exists no longer authenticates, if it does not.
+fn lapsed(key: &KeyRecord, now: DateTime<Utc>) -> Option<Reason> {
+    if key.revoked_at.is_some() {
+        Some(Reason::Revoked)
+    } else if key.expires_at.is_some_and(|t| now >= t) {
+        Some(Reason::Expired)
+    } else {
+        None
+    }
+}
+
+/// The id a well-formed `kha_` claims, in the form key ids are shown (not secret).
+fn claimed_key_id(cred: &Credential) -> Option<String> {
+    cred.embedded_id()
+        .and_then(|h| uuid::Uuid::try_parse(h).ok())
+        .map(|id| id.hyphenated().to_string())
+}
+
 /// The `kha_` key behind a bearer credential, checked: known, hash equal, unrevoked,
-/// unexpired, used from an allowed address.
+/// unexpired, used from an allowed address. Each refusal is audited and counted
+/// (`auth_failures`).
 pub async fn authenticate_key(
     st: &AppState,
     text: &str,
     ip: Option<IpAddr>,
 ) -> ApiResult<KeyRecord> {
-    let cred = Credential::parse_kind(text, CredentialKind::AgentKey)
-        .map_err(|_| ApiError::Unauthenticated(BAD_KEY))?;
-    let key = find_key(st, &cred)
-        .await?
-        .ok_or(ApiError::Unauthenticated(BAD_KEY))?;
+    let nobody = |key_id| Claimed::Nobody {
+        kind: CredentialKind::AgentKey,
+        key_id,
+    };
+    let Ok(cred) = Credential::parse_kind(text, CredentialKind::AgentKey) else {
+        auth_failures::record(st, Reason::Malformed, nobody(None), ip).await;
+        return Err(ApiError::Unauthenticated(BAD_KEY));
+    };
+    let Some(key) = find_key(st, &cred).await? else {
+        let who = nobody(claimed_key_id(&cred));
+        auth_failures::record(st, Reason::Unknown, who, ip).await;
+        return Err(ApiError::Unauthenticated(BAD_KEY));
+    };
     let now = st.clock.now();
-    if !key_is_live(&key, now) {
+    if let Some(reason) = lapsed(&key, now) {
+        auth_failures::record(st, reason, Claimed::Key(&key), ip).await;
         return Err(ApiError::Unauthenticated(BAD_KEY));
     }
     if !allowed_from(&key.ip_allowlist, ip) {
+        auth_failures::record(st, Reason::Address, Claimed::Key(&key), ip).await;
         return Err(ApiError::Forbidden(WRONG_ADDRESS));
     }
     touch(st, &key, now, ip).await;
@@ -366,19 +396,33 @@ pub async fn authenticate_token(
     text: &str,
     ip: Option<IpAddr>,
 ) -> ApiResult<(TokenRecord, KeyRecord)> {
-    let cred = Credential::parse_kind(text, CredentialKind::ScopedToken)
-        .map_err(|_| ApiError::Unauthenticated(BAD_TOKEN))?;
+    let nobody = Claimed::Nobody {
+        kind: CredentialKind::ScopedToken,
+        key_id: None,
+    };
+    let Ok(cred) = Credential::parse_kind(text, CredentialKind::ScopedToken) else {
+        auth_failures::record(st, Reason::Malformed, nobody, ip).await;
+        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+    };
     let hash = st.keys.credential_hash(cred.expose());
-    let (token, key) = st
-        .store
-        .token_for_auth(&hash)
-        .await?
-        .ok_or(ApiError::Unauthenticated(BAD_TOKEN))?;
+    let Some((token, key)) = st.store.token_for_auth(&hash).await? else {
+        auth_failures::record(st, Reason::Unknown, nobody, ip).await;
+        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+    };
     let now = st.clock.now();
-    if token.revoked_at.is_some() || now >= token.expires_at || !key_is_live(&key, now) {
+    let token_lapsed = if token.revoked_at.is_some() {
+        Some(Reason::Revoked)
+    } else if now >= token.expires_at {
+        Some(Reason::Expired)
+    } else {
+        lapsed(&key, now)
+    };
+    if let Some(reason) = token_lapsed {
+        auth_failures::record(st, reason, Claimed::Token(&token), ip).await;
         return Err(ApiError::Unauthenticated(BAD_TOKEN));
     }
     if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
+        auth_failures::record(st, Reason::Address, Claimed::Token(&token), ip).await;
         return Err(ApiError::Forbidden(WRONG_ADDRESS));
     }
     // A use is spent only by an answer that delivers something (`secrets::spend_use`),

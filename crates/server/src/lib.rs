@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod agent_keys;
 pub mod approvals;
 pub mod audit;
+pub mod auth_failures;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -109,6 +110,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         rate_limits,
         public_url,
         keks: crypto::KekCache::default(),
+        feeds: live::FeedSlots::default(),
     });
     spawn_rate_limit_sweeper(&state);
     Ok(state)

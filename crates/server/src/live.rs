@@ -6,19 +6,134 @@
 //! revoked key or token, a signed-out or expired session, a removed member or a changed
 //! role must end the feed as they would refuse the next request; the client reconnects and
 //! is told why. Feeds re-check at every look (`Pacer`: news in the log, or the 15 s tick).
+//!
+//! Feeds are bounded as well: one credential holds at most [`MAX_FEEDS_PER_CREDENTIAL`]
+//! open at once ([`FeedSlots`]), and a feed resumed with `Last-Event-ID` replays at most the
+//! [`REPLAY_WINDOW`] newest events of its log ([`resume_after`]), not the whole history.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::agent_keys::key_is_live;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{SecretsCaller, Session};
 use crate::sessions;
 use crate::state::AppState;
-use crate::store::KeyRecord;
+use crate::store::{AuditScope, KeyRecord};
+
+/// Live feeds (audit tail and approvals feed together) one credential may hold open at
+/// once; one more is answered 429 `rate_limited`. Why: each open feed holds a connection,
+/// a task and a look at the log at every commit of its tenant, so a stolen or buggy client
+/// opening thousands would starve everyone else. Four covers a person's desktop app, a
+/// terminal tail and a reconnect overlapping its predecessor.
+pub const MAX_FEEDS_PER_CREDENTIAL: usize = 4;
+
+/// The `Retry-After` of a refused feed: feeds end when their client goes, so a slot is
+/// usually free again within seconds of a reconnect.
+pub const FEED_RETRY_AFTER_SECS: u64 = 5;
+
+/// A feed resumed with `Last-Event-ID` replays at most this many of the newest events of
+/// the log it follows (the whole tenant's, or the caller's own), whatever id it names. Why:
+/// replaying from an id far in the past (`0`) would otherwise stream the whole history on
+/// one request; a client that missed more than this reads the rest with `GET /v1/audit`.
+pub const REPLAY_WINDOW: u32 = 1000;
+
+/// Open feeds per credential: an entry only while that credential has a feed open, so the
+/// map is bounded by the open feeds, themselves bounded per credential.
+#[derive(Default)]
+pub struct FeedSlots {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open feed's place: freed when the feed's stream is dropped (the client went, or
+/// the feed ended), so the stream owns it.
+pub struct FeedSlot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    credential: String,
+}
+
+impl FeedSlots {
+    /// A slot for one more feed of `credential` (see [`credential_of`]), or 429.
+    pub fn take(&self, credential: String) -> ApiResult<FeedSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(credential.clone()).or_default();
+        if *n >= MAX_FEEDS_PER_CREDENTIAL {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: FEED_RETRY_AFTER_SECS,
+            });
+        }
+        *n += 1;
+        Ok(FeedSlot {
+            open: Arc::clone(&self.open),
+            credential,
+        })
+    }
+
+    /// Feeds open right now, over all credentials.
+    pub fn open(&self) -> usize {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum()
+    }
+}
+
+impl Drop for FeedSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.credential) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.credential);
+            }
+        }
+    }
+}
+
+/// What feeds are counted against: the session, agent key or token (by id, never text).
+pub fn credential_of(c: &SecretsCaller) -> String {
+    match c {
+        SecretsCaller::Session(s) => session_credential(s),
+        SecretsCaller::Key(k) => format!("key:{}", k.key.id),
+        SecretsCaller::Token(t) => format!("token:{}", t.token.id),
+    }
+}
+
+pub fn session_credential(s: &Session) -> String {
+    format!("session:{}", s.session.id)
+}
+
+/// Where a feed starts: at `head` (the newest event now), or after the `Last-Event-ID`
+/// the client sent when it reconnects, but never further back than the [`REPLAY_WINDOW`]
+/// newest events of `scope`. An id beyond `head` (a log restored from a backup) starts at
+/// `head`; a header that is not a number is ignored.
+pub async fn resume_after(
+    st: &AppState,
+    scope: &AuditScope,
+    headers: &HeaderMap,
+    head: i64,
+) -> ApiResult<i64> {
+    let Some(last) = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return Ok(head);
+    };
+    let last = last.min(head);
+    if last == head {
+        return Ok(head);
+    }
+    let floor = st.store.audit_replay_floor(scope, REPLAY_WINDOW).await?;
+    Ok(last.max(floor))
+}
 
 /// How long a feed with nothing new waits before it looks again anyway (and re-checks its
 /// credential, so one that lapses quietly still ends).
@@ -115,6 +230,25 @@ async fn key_stands(st: &AppState, key: &KeyRecord, now: DateTime<Utc>) -> ApiRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_holds_at_most_the_cap_and_a_dropped_slot_frees_its_place() {
+        let slots = FeedSlots::default();
+        let held: Vec<_> = (0..MAX_FEEDS_PER_CREDENTIAL)
+            .map(|_| slots.take("key:a".to_owned()).unwrap())
+            .collect();
+        assert!(matches!(
+            slots.take("key:a".to_owned()),
+            Err(ApiError::RateLimited { .. })
+        ));
+        let other = slots.take("key:b".to_owned()).unwrap();
+        assert_eq!(slots.open(), MAX_FEEDS_PER_CREDENTIAL + 1);
+        drop(held);
+        drop(other);
+        assert_eq!(slots.open(), 0);
+        assert!(slots.open.lock().unwrap().is_empty(), "no entry is kept");
+        assert!(slots.take("key:a".to_owned()).is_ok());
+    }
 
     /// A commit every millisecond for a second makes about ten looks, not a thousand; a
     /// lone commit after a quiet spell is seen at once; with no commits, the tick.

@@ -9,7 +9,8 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
+    /// A standard method or `OTHER` (see `http::method_label`).
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
 }
@@ -17,6 +18,12 @@ pub struct RouteLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LatencyLabels {
     pub route: String,
+}
+
+/// Refused agent credentials: `reason` is one of `auth_failures::Reason`, a fixed set.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AgentAuthLabels {
+    pub reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -89,6 +96,8 @@ pub struct Metrics {
     pub requests: Family<RouteLabels, Counter>,
     pub latency: Family<LatencyLabels, Histogram>,
     pub auth_attempts: Family<AuthLabels, Counter>,
+    /// Refused uses of agent keys and tokens, by reason (see `auth_failures`).
+    pub agent_auth_failures: Family<AgentAuthLabels, Counter>,
     pub rate_limited: Counter,
     /// argon2id runs (hashes and verifications).
     pub password_hashes: Counter,
@@ -108,6 +117,21 @@ impl Metrics {
         });
         let auth_attempts = Family::<AuthLabels, Counter>::default();
         let rate_limited = Counter::default();
+        let agent_auth_failures = Family::<AgentAuthLabels, Counter>::default();
+        // Every reason at 0 from the start: the series set is fixed, and alerts see a rise
+        // from 0 rather than a series appearing.
+        for reason in crate::auth_failures::Reason::ALL {
+            agent_auth_failures
+                .get_or_create(&AgentAuthLabels {
+                    reason: reason.as_str(),
+                })
+                .inc_by(0);
+        }
+        registry.register(
+            "agent_auth_failures",
+            "Refused uses of agent keys and tokens by reason",
+            agent_auth_failures.clone(),
+        );
         let audit_events = Gauge::default();
         let password_hashes = Counter::default();
         registry.register("password_hashes", "argon2id runs", password_hashes.clone());
@@ -139,6 +163,7 @@ impl Metrics {
             requests,
             latency,
             auth_attempts,
+            agent_auth_failures,
             rate_limited,
             password_hashes,
             audit_events,
@@ -150,6 +175,14 @@ impl Metrics {
         self.auth_attempts
             .get_or_create(&AuthLabels {
                 result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn agent_auth_failure(&self, reason: crate::auth_failures::Reason) {
+        self.agent_auth_failures
+            .get_or_create(&AgentAuthLabels {
+                reason: reason.as_str(),
             })
             .inc();
     }

@@ -9,10 +9,19 @@
 //! instead of sleeping. Memory is bounded by a sweep ([`RateLimits::sweep`], every minute)
 //! that drops every key whose bucket has refilled, i.e. every key not seen within the last
 //! period; what is left is at most the distinct keys of the last minute.
+//!
+//! A credential is counted against a bucket of its own only once it has authenticated
+//! ([`RateLimits::prove`]); until then its requests count against its address's anonymous
+//! bucket. Why: a made-up `khs_`/`kha_`/`kht_` (its checksum is public) would otherwise get
+//! a fresh bucket per request and escape every limit, or, by copying a real key's id,
+//! drain that key's bucket. Buckets are keyed by the keyed hash of the whole credential,
+//! which only its holder can produce.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use governor::clock::Clock as GovernorClock;
@@ -131,6 +140,23 @@ impl Bucket {
     }
 }
 
+/// How long a credential stays proven without being used. After that, its next request
+/// counts against the anonymous bucket again until it has authenticated once more.
+pub const PROVEN_FOR: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Upper bound on proven credentials remembered at once. Only real credentials get in,
+/// but a key can issue many tokens; past this, new ones are not remembered (each of their
+/// requests is then counted against the anonymous bucket and their own).
+const MAX_PROVEN: usize = 100_000;
+
+/// Credentials (by keyed hash) that authenticated within [`PROVEN_FOR`], with when they
+/// were last seen (µs on the server's clock). Read-mostly: a lookup takes the read lock
+/// and bumps an atomic; only proving, forgetting and the sweep write.
+#[derive(Default)]
+struct Proven {
+    seen: RwLock<HashMap<String, AtomicI64>>,
+}
+
 /// Every class's buckets.
 pub struct RateLimits {
     clock: ServerClock,
@@ -139,6 +165,7 @@ pub struct RateLimits {
     mfa: Option<Bucket>,
     agent: Option<Bucket>,
     session: Option<Bucket>,
+    proven: Proven,
 }
 
 impl RateLimits {
@@ -150,8 +177,42 @@ impl RateLimits {
             mfa: Bucket::new(per_minute.login, &clock),
             agent: Bucket::new(per_minute.agent, &clock),
             session: Bucket::new(per_minute.session, &clock),
+            proven: Proven::default(),
             clock,
         }
+    }
+
+    fn now_us(&self) -> i64 {
+        self.clock.0.now().timestamp_micros()
+    }
+
+    /// Whether the credential with keyed hash `hash` has authenticated recently (and is
+    /// so counted against its own bucket); marks it seen.
+    pub fn is_proven(&self, hash: &str) -> bool {
+        let seen = self.proven.seen.read().unwrap_or_else(|p| p.into_inner());
+        match seen.get(hash) {
+            Some(at) => {
+                at.store(self.now_us(), Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The credential with keyed hash `hash` has just authenticated: from now on its
+    /// requests count against its own bucket. Call only after authentication.
+    pub fn prove(&self, hash: &str) {
+        let now = self.now_us();
+        let mut seen = self.proven.seen.write().unwrap_or_else(|p| p.into_inner());
+        if seen.len() < MAX_PROVEN || seen.contains_key(hash) {
+            seen.insert(hash.to_owned(), AtomicI64::new(now));
+        }
+    }
+
+    /// The credential no longer authenticates (revoked, expired, signed out).
+    pub fn forget(&self, hash: &str) {
+        let mut seen = self.proven.seen.write().unwrap_or_else(|p| p.into_inner());
+        seen.remove(hash);
     }
 
     fn bucket(&self, class: Class) -> Option<&Bucket> {
@@ -169,24 +230,35 @@ impl RateLimits {
         self.bucket(class).map(|b| b.check(key, &self.clock))
     }
 
-    /// Drop keys whose buckets are full again (not seen for a period) and give the memory
-    /// back. Returns how many keys are still tracked.
+    /// Drop keys whose buckets are full again (not seen for a period) and credentials not
+    /// seen within [`PROVEN_FOR`], and give the memory back. Returns how many keys are
+    /// still tracked.
     pub fn sweep(&self) -> usize {
-        [
-            &self.anonymous,
-            &self.login,
-            &self.mfa,
-            &self.agent,
-            &self.session,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|b| {
-            b.limiter.retain_recent();
-            b.limiter.shrink_to_fit();
-            b.limiter.len()
-        })
-        .sum()
+        let stale = self
+            .now_us()
+            .saturating_sub(PROVEN_FOR.num_microseconds().unwrap_or(i64::MAX));
+        let proven = {
+            let mut seen = self.proven.seen.write().unwrap_or_else(|p| p.into_inner());
+            seen.retain(|_, at| at.load(Ordering::Relaxed) > stale);
+            seen.shrink_to_fit();
+            seen.len()
+        };
+        proven
+            + [
+                &self.anonymous,
+                &self.login,
+                &self.mfa,
+                &self.agent,
+                &self.session,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                b.limiter.retain_recent();
+                b.limiter.shrink_to_fit();
+                b.limiter.len()
+            })
+            .sum::<usize>()
     }
 }
 
@@ -287,6 +359,29 @@ mod tests {
         assert_eq!(l.sweep(), 100);
         clock.advance(chrono::Duration::seconds(61));
         assert_eq!(l.sweep(), 0);
+    }
+
+    #[test]
+    fn proven_credentials_are_remembered_while_used_and_forgotten_after() {
+        let clock = Arc::new(ManualClock::new(
+            chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        ));
+        let l = limits(clock.clone());
+        assert!(
+            !l.is_proven("h1"),
+            "nothing is proven before it authenticates"
+        );
+        l.prove("h1");
+        l.prove("h2");
+        assert!(l.is_proven("h1"));
+        clock.advance(PROVEN_FOR - chrono::Duration::seconds(1));
+        assert!(l.is_proven("h1"), "seen again: stays");
+        clock.advance(chrono::Duration::seconds(2));
+        assert_eq!(l.sweep(), 1, "h2 was not seen within PROVEN_FOR");
+        assert!(l.is_proven("h1"));
+        assert!(!l.is_proven("h2"));
+        l.forget("h1");
+        assert!(!l.is_proven("h1"));
     }
 
     #[test]

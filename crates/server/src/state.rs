@@ -33,6 +33,8 @@ pub struct AppState {
     pub public_url: String,
     /// Unwrapped tenant KEKs.
     pub keks: KekCache,
+    /// Open live feeds per credential (see `live::MAX_FEEDS_PER_CREDENTIAL`).
+    pub feeds: crate::live::FeedSlots,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -106,6 +106,8 @@ struct Feed {
     after: i64,
     pacer: live::Pacer,
     pending: std::collections::VecDeque<(i64, &'static str, Approval)>,
+    /// Held for as long as the feed is open (dropped with the stream).
+    _slot: live::FeedSlot,
 }
 
 fn action_name(a: &str) -> Option<&'static str> {
@@ -195,22 +197,19 @@ pub async fn stream(
         SecretsCaller::Key(k) => k.key.tenant_id.clone(),
         SecretsCaller::Token(t) => t.token.tenant_id.clone(),
     };
+    let slot = st.feeds.take(live::credential_of(&caller))?;
     let watch = st.store.tenant_audit_watch(&tenant_id);
-    let after = match headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        Some(id) => id,
-        None => *watch.borrow(),
-    };
+    let scope = AuditScope::Tenant(tenant_id);
+    let head = *watch.borrow();
+    let after = live::resume_after(&st, &scope, &headers, head).await?;
     let feed = Feed {
         st: st.clone(),
         caller,
-        scope: AuditScope::Tenant(tenant_id),
+        scope,
         after,
         pacer: live::Pacer::new(watch),
         pending: Default::default(),
+        _slot: slot,
     };
     Ok(Sse::new(feed_stream(feed)).keep_alive(KeepAlive::default()))
 }

@@ -79,46 +79,73 @@ enum Format {
     Csv,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// The CSV columns, in order.
+const CSV_HEADER: [&str; 10] = [
+    "id",
+    "at",
+    "actor_type",
+    "actor_id",
+    "action",
+    "target",
+    "outcome",
+    "ip",
+    "user_agent",
+    "detail",
+];
+
+/// A cell as written to the CSV file. Why: a spreadsheet runs a cell that starts with
+/// `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a formula, and several
+/// columns hold text the caller chose (user agent, key names and reasons in `detail`), so a
+/// crafted `=HYPERLINK(...)` would run on the auditor's machine. Such cells get a leading
+/// `'`, as OWASP recommends for CSV injection; quoting is the `csv` crate's.
+fn neutralised(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
     } else {
-        s.to_owned()
+        cell
     }
 }
 
-fn render(e: &AuditEvent, f: Format) -> String {
+fn csv_cells(e: &AuditEvent) -> [String; 10] {
+    [
+        e.id.to_string(),
+        e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        e.actor.kind.clone(),
+        e.actor.id.clone().unwrap_or_default(),
+        e.action.clone(),
+        e.target.clone().unwrap_or_default(),
+        e.outcome.clone(),
+        e.ip.clone().unwrap_or_default(),
+        e.user_agent.clone().unwrap_or_default(),
+        e.detail.to_string(),
+    ]
+    .map(neutralised)
+}
+
+/// CSV records (RFC 4180: CRLF endings, quotes only where needed) for `rows`.
+fn csv_chunk(rows: impl IntoIterator<Item = [String; 10]>) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn render(events: &[AuditEvent], f: Format) -> anyhow::Result<Vec<u8>> {
     match f {
         Format::JsonLines => {
-            let mut line = serde_json::to_string(e).unwrap_or_default();
-            line.push('\n');
-            line
+            let mut out = Vec::new();
+            for e in events {
+                serde_json::to_writer(&mut out, e)?;
+                out.push(b'\n');
+            }
+            Ok(out)
         }
-        Format::Csv => {
-            let cols = [
-                e.id.to_string(),
-                e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                e.actor.kind.clone(),
-                e.actor.id.clone().unwrap_or_default(),
-                e.action.clone(),
-                e.target.clone().unwrap_or_default(),
-                e.outcome.clone(),
-                e.ip.clone().unwrap_or_default(),
-                e.user_agent.clone().unwrap_or_default(),
-                e.detail.to_string(),
-            ];
-            let mut line = cols
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(",");
-            line.push_str("\r\n");
-            line
-        }
+        Format::Csv => Ok(csv_chunk(events.iter().map(csv_cells))?),
     }
 }
-
-const CSV_HEADER: &str = "id,at,actor_type,actor_id,action,target,outcome,ip,user_agent,detail\r\n";
 
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit",
     params(("format" = Option<String>, Query, description = "json (JSON lines) or csv")),
@@ -140,9 +167,15 @@ pub async fn export(
     let store = st.store.clone();
     let scope = scope_of(&s);
     let header_chunk = match format {
-        Format::Csv => Some(Ok::<_, Infallible>(CSV_HEADER.to_owned())),
+        Format::Csv => Some(csv_chunk([CSV_HEADER.map(str::to_owned)])),
         Format::JsonLines => None,
-    };
+    }
+    .and_then(|chunk| {
+        chunk
+            .map_err(|e| tracing::error!(error = %e, "audit export"))
+            .ok()
+    })
+    .map(Ok::<_, Infallible>);
     // Page through the log 500 events at a time so memory stays flat however long it is.
     let pages = futures::stream::unfold(Some(0i64), move |after| {
         let store = store.clone();
@@ -151,11 +184,16 @@ pub async fn export(
             let after = after?;
             match store.audit_after(&scope, after, 500).await {
                 Ok(events) if events.is_empty() => None,
-                Ok(events) => {
-                    let next = events.last().map(|e| e.id);
-                    let chunk: String = events.iter().map(|e| render(e, format)).collect();
-                    Some((Ok::<_, Infallible>(chunk), next))
-                }
+                Ok(events) => match render(&events, format) {
+                    Ok(chunk) => {
+                        let next = events.last().map(|e| e.id);
+                        Some((Ok::<_, Infallible>(chunk), next))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "audit export stopped early");
+                        None
+                    }
+                },
                 Err(e) => {
                     tracing::error!(error = %e, "audit export stopped early");
                     None
@@ -188,6 +226,8 @@ struct Tail {
     after: i64,
     pacer: live::Pacer,
     pending: std::collections::VecDeque<AuditEvent>,
+    /// Held for as long as the tail is open (dropped with the stream).
+    _slot: live::FeedSlot,
 }
 
 fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -224,29 +264,28 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
 }
 
 #[utoipa::path(get, path = "/v1/audit/stream", tag = "audit",
-    responses((status = 200, description = "Server-sent events, one `audit` event per log entry")))]
+    responses((status = 200, description = "Server-sent events, one `audit` event per log entry; `Last-Event-ID` replays at most the 1000 newest events"),
+              (status = 429, body = keyhold_core::ErrorBody, description = "The session already has 4 live feeds open")))]
 pub async fn stream(
     State(st): State<SharedState>,
     s: Session,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
+    let slot = st.feeds.take(live::session_credential(&s))?;
     let watch = st.store.tenant_audit_watch(s.tenant_id());
-    // Resume after Last-Event-ID when the client reconnects; otherwise start at "now".
-    let after = match headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i64>().ok())
-    {
-        Some(id) => id,
-        None => *watch.borrow(),
-    };
+    let scope = scope_of(&s);
+    // Resume after Last-Event-ID (within the replay window) when the client reconnects;
+    // otherwise start at "now".
+    let head = *watch.borrow();
+    let after = live::resume_after(&st, &scope, &headers, head).await?;
     let tail = Tail {
-        scope: scope_of(&s),
+        scope,
         st,
         session: s,
         after,
         pacer: live::Pacer::new(watch),
         pending: Default::default(),
+        _slot: slot,
     };
     Ok(Sse::new(tail_stream(tail)).keep_alive(KeepAlive::default()))
 }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use ipnet::IpNet;
 
+use super::rate_limit;
 use crate::agent_keys;
 use crate::audit::ClientInfo;
 use crate::error::ApiError;
@@ -136,6 +137,25 @@ impl Session {
 const SIGN_IN: &str = "Sign in to continue.";
 const SIGN_IN_AGAIN: &str = "Your session has ended. Sign in again.";
 
+/// Tell the rate limiter how authentication went: a credential that authenticated gets
+/// (or keeps) a bucket of its own, one that did not loses it (see `http::rate_limit`).
+fn settle<T>(
+    st: &SharedState,
+    parts: &mut Parts,
+    outcome: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match outcome {
+        Ok(v) => {
+            rate_limit::proven(st, parts)?;
+            Ok(v)
+        }
+        Err(e) => {
+            rate_limit::refused(st, parts);
+            Err(e)
+        }
+    }
+}
+
 impl FromRequestParts<SharedState> for Session {
     type Rejection = ApiError;
 
@@ -144,6 +164,13 @@ impl FromRequestParts<SharedState> for Session {
         parts: &mut Parts,
         state: &SharedState,
     ) -> Result<Self, Self::Rejection> {
+        let outcome = Self::authenticate(parts, state).await;
+        settle(state, parts, outcome)
+    }
+}
+
+impl Session {
+    async fn authenticate(parts: &Parts, state: &SharedState) -> Result<Self, ApiError> {
         let text = bearer(parts).ok_or(ApiError::Unauthenticated(SIGN_IN))?;
         let cred = Credential::parse_kind(text, CredentialKind::Session)
             .map_err(|_| ApiError::Unauthenticated(SIGN_IN_AGAIN))?;
@@ -187,7 +214,8 @@ impl FromRequestParts<SharedState> for AgentKey {
     ) -> Result<Self, Self::Rejection> {
         let text = bearer(parts).ok_or(ApiError::Unauthenticated(agent_keys::USE_A_KEY))?;
         let ip = client_ip(parts, &st.config.trusted_proxies);
-        let key = agent_keys::authenticate_key(st, text, ip).await?;
+        let outcome = agent_keys::authenticate_key(st, text, ip).await;
+        let key = settle(st, parts, outcome)?;
         Ok(Self { key })
     }
 }
@@ -208,7 +236,8 @@ impl FromRequestParts<SharedState> for AgentToken {
     ) -> Result<Self, Self::Rejection> {
         let text = bearer(parts).ok_or(ApiError::Unauthenticated(agent_keys::USE_A_TOKEN))?;
         let ip = client_ip(parts, &st.config.trusted_proxies);
-        let (token, key) = agent_keys::authenticate_token(st, text, ip).await?;
+        let outcome = agent_keys::authenticate_token(st, text, ip).await;
+        let (token, key) = settle(st, parts, outcome)?;
         Ok(Self { token, key })
     }
 }

@@ -7,11 +7,19 @@
 //! adds `Retry-After`. Health, readiness, metrics and the OpenAPI document are not counted,
 //! so monitoring never locks itself out.
 //!
+//! A bearer credential is counted against its own bucket only once it has authenticated
+//! (see [`crate::rate_limit`]): until then the request counts against its address's
+//! anonymous bucket, and the extractor that authenticates it ([`proven`]) counts it
+//! against its own as well and remembers it. A made-up credential, however well-formed,
+//! never gets a bucket, and one that copies a real key's id does not touch that key's.
+//!
 //! Every 429 that passes through here (these buckets, the failed-sign-in counter, a full
 //! password-hash queue) is sent after a pause of up to [`PAUSE`]. A refusal is cheap, but a
 //! client that floods in a closed loop would otherwise get thousands of them a second and
 //! take the CPU from everyone else; the pause costs the server nothing but an idle
 //! connection and slows such a loop to one request per connection per pause.
+
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
@@ -40,23 +48,90 @@ fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json")
 }
 
-/// The class and key of the credential the request carries, or its address when it has
-/// none (or one that is not even well-formed, so made-up credentials share one bucket).
-fn caller_key(st: &SharedState, parts: &Parts) -> (Class, String) {
-    let ip = || ip_key(client_ip(parts, &st.config.trusted_proxies));
-    let Some(cred) = bearer(parts).and_then(|t| Credential::parse(t).ok()) else {
-        return (Class::Anonymous, ip());
+/// The bucket a request's credential has once proven: its class and keyed hash (the
+/// credential's HMAC, as stored: the text itself is never kept). `None` for no credential,
+/// one that is not well-formed, or a kind that has no bucket of its own.
+fn credential_bucket(st: &SharedState, parts: &Parts) -> Option<(Class, String)> {
+    let cred = bearer(parts).and_then(|t| Credential::parse(t).ok())?;
+    let class = match cred.kind() {
+        CredentialKind::Session => Class::Session,
+        CredentialKind::AgentKey | CredentialKind::ScopedToken => Class::Agent,
+        _ => return None,
     };
-    // Keyed by the credential's HMAC, as stored: the text itself is never kept.
-    let hashed = || st.keys.credential_hash(cred.expose());
-    match cred.kind() {
-        CredentialKind::Session => (Class::Session, hashed()),
-        CredentialKind::AgentKey | CredentialKind::ScopedToken => (
-            Class::Agent,
-            cred.embedded_id().map_or_else(hashed, str::to_owned),
-        ),
-        _ => (Class::Anonymous, ip()),
+    Some((class, st.keys.credential_hash(cred.expose())))
+}
+
+/// Put in a request's extensions when it carries a credential with a bucket of its own:
+/// what its extractor does once it knows whether the credential authenticates.
+#[derive(Clone)]
+pub struct Charge {
+    class: Class,
+    hash: String,
+    /// Already counted against its own bucket (it was proven before this request).
+    counted: bool,
+    /// The own bucket's verdict when it is counted by the extractor, for the headers.
+    verdict: Arc<Mutex<Option<Verdict>>>,
+}
+
+/// The request's credential has just authenticated. A credential not yet proven is
+/// remembered and counted against its own bucket now (the request was counted against
+/// the address's until here); `Err` (429) when that bucket is empty.
+pub fn proven(st: &SharedState, parts: &mut Parts) -> Result<(), ApiError> {
+    let Some(charge) = parts.extensions.get_mut::<Charge>() else {
+        return Ok(());
+    };
+    if charge.counted {
+        return Ok(());
     }
+    charge.counted = true;
+    st.rate_limits.prove(&charge.hash);
+    let Some(v) = st.rate_limits.check(charge.class, &charge.hash) else {
+        return Ok(());
+    };
+    *charge.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
+    match v.retry_after_secs {
+        Some(retry_after_secs) => {
+            st.metrics.rate_limited.inc();
+            Err(ApiError::RateLimited { retry_after_secs })
+        }
+        None => Ok(()),
+    }
+}
+
+/// The request's credential did not authenticate: if it was proven before (revoked since,
+/// expired, signed out), it counts against the anonymous bucket again from the next request.
+pub fn refused(st: &SharedState, parts: &Parts) {
+    if let Some(charge) = parts.extensions.get::<Charge>() {
+        st.rate_limits.forget(&charge.hash);
+    }
+}
+
+/// The class and key the request is counted against before any handler: a proven
+/// credential's own bucket, otherwise the address's anonymous bucket; with the [`Charge`]
+/// for the extractor when the request carries a credential with a bucket of its own.
+fn caller_key(st: &SharedState, parts: &Parts) -> ((Class, String), Option<Charge>) {
+    let anonymous = || {
+        (
+            Class::Anonymous,
+            ip_key(client_ip(parts, &st.config.trusted_proxies)),
+        )
+    };
+    let Some((class, hash)) = credential_bucket(st, parts) else {
+        return (anonymous(), None);
+    };
+    let counted = st.rate_limits.is_proven(&hash);
+    let key = if counted {
+        (class, hash.clone())
+    } else {
+        anonymous()
+    };
+    let charge = Charge {
+        class,
+        hash,
+        counted,
+        verdict: Arc::default(),
+    };
+    (key, Some(charge))
 }
 
 /// Just the fields the per-account and per-ticket keys need; the handler reads the body
@@ -133,8 +208,12 @@ pub async fn limit(State(st): State<SharedState>, req: Request, next: Next) -> R
 }
 
 async fn limited(st: &SharedState, path: &str, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let (class, key) = caller_key(st, &parts);
+    let (mut parts, body) = req.into_parts();
+    let ((class, key), charge) = caller_key(st, &parts);
+    let own_verdict = charge.as_ref().map(|c| Arc::clone(&c.verdict));
+    if let Some(charge) = charge {
+        parts.extensions.insert(charge);
+    }
     let mut req = Request::from_parts(parts, body);
     let mut keys = vec![(class, key)];
     if req.method() == Method::POST && (path == LOGIN || path == LOGIN_MFA) {
@@ -160,6 +239,9 @@ async fn limited(st: &SharedState, path: &str, req: Request, next: Next) -> Resp
         }
         None => next.run(req).await,
     };
+    // A credential proven by this very request was counted against its own bucket too.
+    let own = own_verdict.and_then(|v| *v.lock().unwrap_or_else(|p| p.into_inner()));
+    let verdict = strictest([verdict].into_iter().chain(own)).unwrap_or(verdict);
     set_headers(&mut resp, &verdict);
     resp
 }

@@ -13,9 +13,11 @@ use keyhold_core::api::{
     SecretSummary, SecretValue, SecretWritten,
 };
 use keyhold_core::path::SecretPath;
+use keyhold_core::scope::Action;
 
 use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, Session};
 use super::no_store;
+use crate::auth_failures;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::state::SharedState;
@@ -48,6 +50,7 @@ pub async fn read(
     ApiQuery(q): ApiQuery<SecretReadQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let path = path_of(&uri, SECRETS)?;
+    auth_failures::note_scope(&st, &caller, Action::Read, &path);
     let value = secrets::read(&st, &caller, &path, q.version, &c).await?;
     Ok(no_store(Json(value)))
 }
@@ -64,6 +67,7 @@ pub async fn write(
     ApiJson(req): ApiJson<PutSecretRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let path = path_of(&uri, SECRETS)?;
+    auth_failures::note_scope(&st, &caller, Action::Write, &path);
     let written = secrets::write(&st, &caller, &path, req, &c).await?;
     Ok(no_store(Json(written)))
 }
@@ -77,6 +81,7 @@ pub async fn remove(
     uri: Uri,
 ) -> ApiResult<StatusCode> {
     let path = path_of(&uri, SECRETS)?;
+    auth_failures::note_scope(&st, &caller, Action::Delete, &path);
     secrets::delete(&st, &caller, &path, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }

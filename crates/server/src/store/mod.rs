@@ -255,6 +255,9 @@ pub trait AccountStore: Send + Sync + 'static {
         after_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>>;
+    /// The id just before the `window` newest events of `scope` (0 when it has no more than
+    /// that): how far back a resumed live feed may replay (`live::REPLAY_WINDOW`).
+    async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64>;
     async fn audit_verify(&self, tenant_id: &str) -> StoreResult<AuditVerify>;
     /// Wakes up whenever any event is appended (carries the newest event id).
     fn audit_watch(&self) -> watch::Receiver<i64>;

@@ -721,6 +721,31 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64> {
+        let scope = scope.clone();
+        self.run(move |c| {
+            let actor = match &scope {
+                AuditScope::Actor { actor_id, .. } => Some(actor_id.clone()),
+                AuditScope::Tenant(_) => None,
+            };
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id FROM audit_events
+                     WHERE chain = ?1 AND (?2 IS NULL OR actor_id = ?2)
+                     ORDER BY id DESC LIMIT 1 OFFSET ?3",
+                )
+                .map_err(map_err)?;
+            let floor = stmt
+                .query_row(params![scope.tenant_id(), actor, i64::from(window)], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()
+                .map_err(map_err)?;
+            Ok(floor.unwrap_or(0))
+        })
+        .await
+    }
+
     async fn audit_verify(&self, tenant_id: &str) -> StoreResult<AuditVerify> {
         let chain = tenant_id.to_owned();
         self.run(move |c| {
