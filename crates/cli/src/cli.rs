@@ -73,7 +73,7 @@ pub enum Command {
     /// Approval requests of agents: the inbox, approve, deny, wait for a decision.
     #[command(subcommand)]
     Approvals(ApprovalsCommand),
-    /// The people of your tenant: list, invite, change a role, remove, pending invitations.
+    /// The people of your tenant: list, invite, change a role, remove.
     #[command(subcommand)]
     Members(MembersCommand),
     /// Print shell completions.

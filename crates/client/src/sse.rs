@@ -86,9 +86,9 @@ mod tests {
     fn parses_events_and_skips_comments() {
         futures::executor::block_on(async {
         let mut s = chunks(vec![
-            b":keep-alive\n\n",
-            b"event: audit\nid: 7\ndata: {\"a\":1}\n\n",
-            b"data: a\r\ndata: b\r\n\r\n",
+            &b":keep-alive\n\n"[..],
+            &b"event: audit\nid: 7\ndata: {\"a\":1}\n\n"[..],
+            &b"data: a\r\ndata: b\r\n\r\n"[..],
         ]);
         let ev = s.next().await.unwrap().unwrap();
         assert_eq!(ev.event.as_deref(), Some("audit"));
@@ -107,10 +107,10 @@ mod tests {
     fn a_character_split_across_chunks_stays_whole() {
         futures::executor::block_on(async {
         let mut s = chunks(vec![
-            b"event: audit\ndata: {\"who\":\"Ren\xc3",
-            b"\xa9e\",\"what\":\"\xf0\x9f",
-            b"\x94\x91\"}\n",
-            b"\n",
+            &b"event: audit\ndata: {\"who\":\"Ren\xc3"[..],
+            &b"\xa9e\",\"what\":\"\xf0\x9f"[..],
+            &b"\x94\x91\"}\n"[..],
+            &b"\n"[..],
         ]);
         let ev = s.next().await.unwrap().unwrap();
         assert_eq!(ev.data, "{\"who\":\"Renée\",\"what\":\"🔑\"}");

@@ -247,7 +247,7 @@ async fn removing_a_member_voids_the_invitations_they_sent() {
     assert_eq!(voided.len(), 2);
     for e in &voided {
         assert_eq!(e.detail["reason"], "inviter_removed");
-        assert_eq!(e.actor_id.as_deref(), Some(owner.user_id.as_str()));
+        assert_eq!(e.actor.id.as_deref(), Some(owner.user_id.as_str()));
     }
     // In the same transaction as the removal: the same instant.
     let removed = events(&owner.client, "member.removed").await;
