@@ -58,7 +58,9 @@ impl EventStream {
                     let reason = match e {
                         EventStreamError::Transport(t) => t,
                         EventStreamError::Utf8(u) => format!("the event stream is not UTF-8: {u}"),
-                        EventStreamError::Parser(p) => format!("the event stream is malformed: {p}"),
+                        EventStreamError::Parser(p) => {
+                            format!("the event stream is malformed: {p}")
+                        }
                     };
                     return Some(Err(ClientError::Unreachable {
                         url: String::new(),
@@ -85,18 +87,18 @@ mod tests {
     #[test]
     fn parses_events_and_skips_comments() {
         futures::executor::block_on(async {
-        let mut s = chunks(vec![
-            &b":keep-alive\n\n"[..],
-            &b"event: audit\nid: 7\ndata: {\"a\":1}\n\n"[..],
-            &b"data: a\r\ndata: b\r\n\r\n"[..],
-        ]);
-        let ev = s.next().await.unwrap().unwrap();
-        assert_eq!(ev.event.as_deref(), Some("audit"));
-        assert_eq!(ev.id.as_deref(), Some("7"));
-        assert_eq!(ev.data, "{\"a\":1}");
-        let multi = s.next().await.unwrap().unwrap();
-        assert_eq!(multi.data, "a\nb");
-        assert!(s.next().await.is_none());
+            let mut s = chunks(vec![
+                &b":keep-alive\n\n"[..],
+                &b"event: audit\nid: 7\ndata: {\"a\":1}\n\n"[..],
+                &b"data: a\r\ndata: b\r\n\r\n"[..],
+            ]);
+            let ev = s.next().await.unwrap().unwrap();
+            assert_eq!(ev.event.as_deref(), Some("audit"));
+            assert_eq!(ev.id.as_deref(), Some("7"));
+            assert_eq!(ev.data, "{\"a\":1}");
+            let multi = s.next().await.unwrap().unwrap();
+            assert_eq!(multi.data, "a\nb");
+            assert!(s.next().await.is_none());
         });
     }
 
@@ -106,15 +108,15 @@ mod tests {
     #[test]
     fn a_character_split_across_chunks_stays_whole() {
         futures::executor::block_on(async {
-        let mut s = chunks(vec![
-            &b"event: audit\ndata: {\"who\":\"Ren\xc3"[..],
-            &b"\xa9e\",\"what\":\"\xf0\x9f"[..],
-            &b"\x94\x91\"}\n"[..],
-            &b"\n"[..],
-        ]);
-        let ev = s.next().await.unwrap().unwrap();
-        assert_eq!(ev.data, "{\"who\":\"Renée\",\"what\":\"🔑\"}");
-        assert!(!ev.data.contains('\u{FFFD}'));
+            let mut s = chunks(vec![
+                &b"event: audit\ndata: {\"who\":\"Ren\xc3"[..],
+                &b"\xa9e\",\"what\":\"\xf0\x9f"[..],
+                &b"\x94\x91\"}\n"[..],
+                &b"\n"[..],
+            ]);
+            let ev = s.next().await.unwrap().unwrap();
+            assert_eq!(ev.data, "{\"who\":\"Renée\",\"what\":\"🔑\"}");
+            assert!(!ev.data.contains('\u{FFFD}'));
         });
     }
 }

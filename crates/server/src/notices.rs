@@ -75,7 +75,13 @@ pub async fn settings_changed(
         at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         client.ip.as_deref().unwrap_or("unknown"),
     );
-    mail_admins(st, s.tenant_id(), "Your Keyhold vault's settings changed", &body).await;
+    mail_admins(
+        st,
+        s.tenant_id(),
+        "Your Keyhold vault's settings changed",
+        &body,
+    )
+    .await;
 }
 
 /// Send `body` to every owner and admin of the tenant; failures are logged per recipient.

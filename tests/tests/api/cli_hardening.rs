@@ -24,9 +24,17 @@ async fn run_refuses_unsafe_variable_names_before_the_command_starts() {
         keyhold(&url, args, stdin, &[("KEYHOLD_TOKEN", token.as_str())])
     };
     let scratch = tempfile::tempdir().unwrap();
-    for (i, name) in ["LD_PRELOAD", "lower", "BASH_ENV", "NODE_OPTIONS", "PATH", "DYLD_INSERT_LIBRARIES", "A-B"]
-        .into_iter()
-        .enumerate()
+    for (i, name) in [
+        "LD_PRELOAD",
+        "lower",
+        "BASH_ENV",
+        "NODE_OPTIONS",
+        "PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "A-B",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let prefix = format!("app{i}/");
         for path in [format!("{prefix}GOOD_KEY"), format!("{prefix}{name}")] {
@@ -36,7 +44,10 @@ async fn run_refuses_unsafe_variable_names_before_the_command_starts() {
         // The child would leave a file behind if it ran.
         let marker = scratch.path().join(format!("ran-{i}"));
         let script = format!("touch {}", marker.display());
-        let o = k(&["run", "--prefix", &prefix, "--", "sh", "-c", &script], None);
+        let o = k(
+            &["run", "--prefix", &prefix, "--", "sh", "-c", &script],
+            None,
+        );
         assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o));
         assert!(
             text(&o).contains(&format!("{prefix}{name}")),
@@ -51,8 +62,14 @@ async fn run_refuses_unsafe_variable_names_before_the_command_starts() {
     let ok = k(&["secrets", "set", "fine/GOOD_KEY", "-"], Some(VALUE));
     assert!(ok.status.success(), "{}", text(&ok));
     let marker = scratch.path().join("ran-fine");
-    let script = format!("test \"$GOOD_KEY\" = '{VALUE}' && touch {}", marker.display());
-    let o = k(&["run", "--prefix", "fine/", "--", "sh", "-c", &script], None);
+    let script = format!(
+        "test \"$GOOD_KEY\" = '{VALUE}' && touch {}",
+        marker.display()
+    );
+    let o = k(
+        &["run", "--prefix", "fine/", "--", "sh", "-c", &script],
+        None,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(marker.exists(), "the command did not run");
 }
@@ -99,7 +116,8 @@ async fn the_cli_follows_no_redirect() {
     let run = |args: Vec<String>, stdin: Option<String>, env: Vec<(String, String)>| {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
-            let env: Vec<(&str, &str)> = env.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             keyhold(&url, &args, stdin.as_deref(), &env)
         })
@@ -107,13 +125,21 @@ async fn the_cli_follows_no_redirect() {
     let s = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
     // A password (sign-in) and a secret value (write) would both go to the 307's target.
     let login = run(
-        s(&["login", "--email", "someone@example.com", "--password-stdin"]),
+        s(&[
+            "login",
+            "--email",
+            "someone@example.com",
+            "--password-stdin",
+        ]),
         Some(format!("{STRONG_PASSWORD}\n")),
         Vec::new(),
     )
     .await
     .unwrap();
-    let token = vec![("KEYHOLD_TOKEN".to_owned(), "khs_not_a_real_session".to_owned())];
+    let token = vec![(
+        "KEYHOLD_TOKEN".to_owned(),
+        "khs_not_a_real_session".to_owned(),
+    )];
     let write = run(
         s(&["secrets", "set", "app/KEY", "-"]),
         Some(VALUE.to_owned()),

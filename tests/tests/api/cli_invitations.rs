@@ -20,16 +20,29 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
 
     let empty = k(&["members", "invitations"]);
     assert!(empty.status.success(), "{}", text(&empty));
-    assert!(text(&empty).contains("No pending invitations"), "{}", text(&empty));
-    for (email, role) in [("gina@example.com", "approver"), ("hugo@example.com", "admin")] {
+    assert!(
+        text(&empty).contains("No pending invitations"),
+        "{}",
+        text(&empty)
+    );
+    for (email, role) in [
+        ("gina@example.com", "approver"),
+        ("hugo@example.com", "admin"),
+    ] {
         let o = k(&["members", "invite", email, "--role", role]);
         assert!(o.status.success(), "{}", text(&o));
     }
     let list = k(&["members", "invitations"]);
     assert!(list.status.success(), "{}", text(&list));
     let out = text(&list);
-    assert!(out.contains("gina@example.com") && out.contains("hugo@example.com"), "{out}");
-    assert!(out.contains("owner@example.com"), "the sender is shown: {out}");
+    assert!(
+        out.contains("gina@example.com") && out.contains("hugo@example.com"),
+        "{out}"
+    );
+    assert!(
+        out.contains("owner@example.com"),
+        "the sender is shown: {out}"
+    );
     assert!(!out.contains("khi_"), "an invitation token was printed");
     snap("members_invitations_list", &list);
     let json = k(&["members", "invitations", "list", "--json"]);
@@ -45,7 +58,12 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
         vec!["members", "invitations"],
         vec!["members", "invitations", "revoke", gina_id.as_str()],
     ] {
-        let o = keyhold(&url, &args, None, &[("KEYHOLD_TOKEN", member_token.as_str())]);
+        let o = keyhold(
+            &url,
+            &args,
+            None,
+            &[("KEYHOLD_TOKEN", member_token.as_str())],
+        );
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o));
     }
     let unknown = k(&["members", "invitations", "revoke", "0190-no-such-id"]);
@@ -58,7 +76,10 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
     let stale = k(&["members", "invitations", "revoke", &gina_id]);
     assert_eq!(stale.status.code(), Some(3), "{}", text(&stale));
     assert!(text(&stale).contains("keyhold login"), "{}", text(&stale));
-    assert_eq!(boss.client.all_pending_invitations().await.unwrap().len(), 2);
+    assert_eq!(
+        boss.client.all_pending_invitations().await.unwrap().len(),
+        2
+    );
 
     // A fresh sign-in revokes it; it leaves the list and its link signs no one up.
     let fresh = ts
@@ -70,7 +91,11 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
     let f = |args: &[&str]| keyhold(&url, args, None, &[("KEYHOLD_TOKEN", fresh.as_str())]);
     let revoked = f(&["members", "invitations", "revoke", &gina_id]);
     assert!(revoked.status.success(), "{}", text(&revoked));
-    assert!(text(&revoked).contains("Revoked invitation"), "{}", text(&revoked));
+    assert!(
+        text(&revoked).contains("Revoked invitation"),
+        "{}",
+        text(&revoked)
+    );
     snap("members_invitations_revoke", &revoked);
     let again = f(&["members", "invitations", "revoke", &gina_id, "--json"]);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));

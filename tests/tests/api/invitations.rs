@@ -68,7 +68,12 @@ async fn invitations_settings_and_kek_rotation_need_the_sudo_window() {
     let owner = ts.person("sudo-priv").await;
     let pending = unique_email("pending");
     owner.client.invite(&pending, Role::Member).await.unwrap();
-    let inv_id = owner.client.pending_invitations(None, None).await.unwrap().items[0]
+    let inv_id = owner
+        .client
+        .pending_invitations(None, None)
+        .await
+        .unwrap()
+        .items[0]
         .id
         .clone();
     let mails = ts.outbox().len();
@@ -91,7 +96,13 @@ async fn invitations_settings_and_kek_rotation_need_the_sudo_window() {
     );
     assert!(events(&owner.client, "kek.rotated").await.is_empty());
     assert_eq!(
-        owner.client.pending_invitations(None, None).await.unwrap().items.len(),
+        owner
+            .client
+            .pending_invitations(None, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
         1
     );
     // Listing needs no sudo window; proving it is you again opens it for all four.
@@ -117,7 +128,11 @@ async fn pending_invitations_are_listed_and_revoked_by_owners_and_admins() {
     owner.client.invite(&owner_inv, Role::Owner).await.unwrap();
 
     // Newest first, paged like every list; the used invitation is not pending; no token.
-    let page = owner.client.pending_invitations(Some(2), None).await.unwrap();
+    let page = owner
+        .client
+        .pending_invitations(Some(2), None)
+        .await
+        .unwrap();
     let emails: Vec<&str> = page.items.iter().map(|i| i.email.as_str()).collect();
     assert_eq!(emails, [owner_inv.as_str(), second.as_str()]);
     assert_eq!(page.items[0].invited_by.id, owner.user_id);
@@ -149,7 +164,11 @@ async fn pending_invitations_are_listed_and_revoked_by_owners_and_admins() {
         .unwrap_err();
     assert_eq!(e.status(), Some(403));
     let first_id = rest.items[0].id.clone();
-    let e = member.client.revoke_invitation(&first_id).await.unwrap_err();
+    let e = member
+        .client
+        .revoke_invitation(&first_id)
+        .await
+        .unwrap_err();
     assert_eq!(e.status(), Some(403));
     // An admin revokes others' invitations, but one for an owner only an owner.
     let admin = joined(&ts, &owner.client, Role::Admin).await;
@@ -200,13 +219,20 @@ async fn pending_invitations_are_listed_and_revoked_by_owners_and_admins() {
         .signup(&signup_with(&first, &token))
         .await
         .unwrap_err();
-    assert_eq!(e.status(), Some(422), "a revoked invitation signed someone up");
+    assert_eq!(
+        e.status(),
+        Some(422),
+        "a revoked invitation signed someone up"
+    );
     let e = admin.client.revoke_invitation(&first_id).await.unwrap_err();
     assert_eq!(e.status(), Some(409));
     let revoked = events(&owner.client, "member.invitation_revoked").await;
     let ok: Vec<&AuditEvent> = revoked.iter().filter(|e| e.outcome == "success").collect();
     assert_eq!(ok.len(), 1);
-    assert_eq!(ok[0].target.as_deref(), Some(format!("invitation:{first_id}").as_str()));
+    assert_eq!(
+        ok[0].target.as_deref(),
+        Some(format!("invitation:{first_id}").as_str())
+    );
     assert_eq!(ok[0].detail["email"], first.as_str());
     assert_eq!(ok[0].detail["reason"], "revoked");
     assert!(
@@ -228,7 +254,10 @@ async fn removing_a_member_voids_the_invitations_they_sent() {
     admin.client.invite(&x, Role::Member).await.unwrap();
     admin.client.invite(&y, Role::Approver).await.unwrap();
     owner.client.invite(&mine, Role::Member).await.unwrap();
-    assert_eq!(owner.client.all_pending_invitations().await.unwrap().len(), 3);
+    assert_eq!(
+        owner.client.all_pending_invitations().await.unwrap().len(),
+        3
+    );
 
     owner.client.remove_member(&admin.user_id).await.unwrap();
     let left = owner.client.all_pending_invitations().await.unwrap();
@@ -241,7 +270,11 @@ async fn removing_a_member_voids_the_invitations_they_sent() {
             .signup(&signup_with(email, &token))
             .await
             .unwrap_err();
-        assert_eq!(e.status(), Some(422), "{email} joined through a voided invitation");
+        assert_eq!(
+            e.status(),
+            Some(422),
+            "{email} joined through a voided invitation"
+        );
     }
     let voided = events(&owner.client, "member.invitation_revoked").await;
     assert_eq!(voided.len(), 2);

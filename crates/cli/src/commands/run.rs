@@ -91,10 +91,14 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
         .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     if !well_formed {
-        return Some("only names of capital letters, digits and _ (not starting with a digit) pass");
+        return Some(
+            "only names of capital letters, digits and _ (not starting with a digit) pass",
+        );
     }
     if DENIED_PREFIXES.iter().any(|p| name.starts_with(p)) || DENIED_NAMES.contains(&name) {
-        return Some("it is a loader, shell or interpreter variable that could make the command run other code");
+        return Some(
+            "it is a loader, shell or interpreter variable that could make the command run other code",
+        );
     }
     None
 }
@@ -172,12 +176,31 @@ mod tests {
 
     #[test]
     fn only_safe_names_pass() {
-        for ok in ["STRIPE_KEY", "_X", "A1", "DATABASE_URL", "LDAP_URL", "PATHS"] {
+        for ok in [
+            "STRIPE_KEY",
+            "_X",
+            "A1",
+            "DATABASE_URL",
+            "LDAP_URL",
+            "PATHS",
+        ] {
             assert_eq!(unsafe_name(ok), None, "{ok}");
         }
         for bad in [
-            "lower", "1ABC", "A-B", "A.B", "", "LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES",
-            "PATH", "BASH_ENV", "NODE_OPTIONS", "IFS", "HOME", "PYTHONPATH",
+            "lower",
+            "1ABC",
+            "A-B",
+            "A.B",
+            "",
+            "LD_PRELOAD",
+            "LD_LIBRARY_PATH",
+            "DYLD_INSERT_LIBRARIES",
+            "PATH",
+            "BASH_ENV",
+            "NODE_OPTIONS",
+            "IFS",
+            "HOME",
+            "PYTHONPATH",
         ] {
             assert!(unsafe_name(bad).is_some(), "{bad}");
         }

@@ -25,8 +25,7 @@ pub trait InvitationStore: Send + Sync + 'static {
     ) -> StoreResult<Vec<(InvitationRecord, PersonRef)>>;
 
     /// One invitation of the tenant, whatever its state; `None` for another tenant's id.
-    async fn invitation(&self, tenant_id: &str, id: &str)
-    -> StoreResult<Option<InvitationRecord>>;
+    async fn invitation(&self, tenant_id: &str, id: &str) -> StoreResult<Option<InvitationRecord>>;
 
     /// Revoke a pending invitation, with `event`, in one transaction: its token can no
     /// longer be used to sign up. `NotFound`; `Conflict(INVITATION_NOT_PENDING)`.

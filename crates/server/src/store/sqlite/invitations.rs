@@ -99,11 +99,7 @@ impl InvitationStore for SqliteStore {
         .await
     }
 
-    async fn invitation(
-        &self,
-        tenant_id: &str,
-        id: &str,
-    ) -> StoreResult<Option<InvitationRecord>> {
+    async fn invitation(&self, tenant_id: &str, id: &str) -> StoreResult<Option<InvitationRecord>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
         self.run(move |c| {
             c.prepare_cached(&format!(
