@@ -75,6 +75,12 @@ pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
         ClientError::BadUrl(message) | ClientError::BadCaFile(message) => {
             CommandError::new(ErrorKind::InvalidServerUrl, message)
         }
+        ClientError::Redirected { status, .. } => CommandError::new(
+            ErrorKind::InvalidServerUrl,
+            format!(
+                "The server at {server} answered with a redirect (HTTP {status}). Keyhold follows no redirects, so nothing was sent on; use the server's own address."
+            ),
+        ),
     }
 }
 

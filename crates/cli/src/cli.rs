@@ -251,7 +251,8 @@ pub enum ApprovalsCommand {
 pub enum MembersCommand {
     /// Everyone in the tenant, with role and 2FA.
     List,
-    /// Mail an invitation link (valid 7 days) to join with a role.
+    /// Mail an invitation link (valid 7 days) to join with a role (needs a sign-in from
+    /// the last 10 minutes).
     Invite {
         email: String,
         /// owner, admin, approver or member.
@@ -266,11 +267,29 @@ pub enum MembersCommand {
         #[arg(value_parser = parse_role)]
         role: Role,
     },
-    /// Remove a member: their sessions end, their keys and tokens are revoked (needs a
-    /// sign-in from the last 10 minutes; your own id or email leaves the tenant).
+    /// Remove a member: their sessions end, their keys and tokens are revoked and the
+    /// invitations they sent are voided (needs a sign-in from the last 10 minutes; your
+    /// own id or email leaves the tenant).
     Remove {
         /// The member's id or email.
         member: String,
+    },
+    /// Pending invitations (unused, unexpired): list them, or revoke one.
+    Invitations {
+        #[command(subcommand)]
+        command: Option<InvitationsCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvitationsCommand {
+    /// The pending invitations, newest first (the default).
+    List,
+    /// Revoke a pending invitation: its link no longer signs anyone up (needs a sign-in
+    /// from the last 10 minutes).
+    Revoke {
+        /// The invitation's id, from `keyhold members invitations`.
+        id: String,
     },
 }
 

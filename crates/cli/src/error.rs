@@ -84,7 +84,9 @@ impl From<ClientError> for CliError {
                 }
             },
             ClientError::BadUrl(_) | ClientError::BadCaFile(_) => Self::Usage(text),
-            ClientError::Unreachable { .. } | ClientError::Protocol { .. } => Self::Server(text),
+            ClientError::Unreachable { .. }
+            | ClientError::Protocol { .. }
+            | ClientError::Redirected { .. } => Self::Server(text),
         }
     }
 }

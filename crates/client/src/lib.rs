@@ -32,12 +32,33 @@ pub enum ClientError {
     /// The server's answer was not what the contract says.
     #[error("unexpected answer from the server (HTTP {status})")]
     Protocol { status: u16 },
+    /// The server answered with a redirect. No redirect is ever followed: a 307 or 308
+    /// would re-send the request (a password, a secret value, a credential) to wherever it
+    /// points.
+    #[error(
+        "the server at {url} answered with a redirect (HTTP {status}{}); Keyhold follows no \
+         redirects, so nothing was sent there. Use the server's own address",
+        to_where(.location)
+    )]
+    Redirected {
+        url: String,
+        status: u16,
+        location: Option<String>,
+    },
     /// The URL given is not usable.
     #[error("{0}")]
     BadUrl(String),
     /// The CA certificate file given to trust is not usable.
     #[error("{0}")]
     BadCaFile(String),
+}
+
+/// ` to LOCATION` for a redirect's message, or nothing when it named no place.
+fn to_where(location: &Option<String>) -> String {
+    location
+        .as_deref()
+        .map(|l| format!(" to {l}"))
+        .unwrap_or_default()
 }
 
 impl ClientError {
@@ -50,7 +71,9 @@ impl ClientError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api { status, .. } | Self::Protocol { status } => Some(*status),
+            Self::Api { status, .. }
+            | Self::Protocol { status }
+            | Self::Redirected { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -97,13 +120,16 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// The HTTP client every [`Client`] uses: public roots plus `extra_roots`.
+/// The HTTP client every [`Client`] uses: public roots plus `extra_roots`, and no
+/// redirects followed (a 3xx becomes [`ClientError::Redirected`]): reqwest would re-send a
+/// 307's body, a password or a secret value, to wherever it points.
 fn http_client(extra_roots: Vec<reqwest::Certificate>) -> Result<reqwest::Client> {
     extra_roots
         .into_iter()
         .fold(reqwest::Client::builder(), |b, root| {
             b.add_root_certificate(root)
         })
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("keyhold-client/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(5))
         .build()
@@ -229,6 +255,17 @@ impl Client {
         })?;
         if resp.status().is_success() {
             return Ok(resp);
+        }
+        if resp.status().is_redirection() {
+            return Err(ClientError::Redirected {
+                url: self.base.to_string(),
+                status: resp.status().as_u16(),
+                location: resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            });
         }
         Err(decode_error(resp).await)
     }
@@ -387,6 +424,7 @@ async fn decode_error(resp: Response) -> ClientError {
 
 mod approvals;
 mod keys;
+mod members;
 mod mfa;
 mod secrets;
 pub mod sse;

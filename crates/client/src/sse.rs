@@ -1,6 +1,9 @@
-//! A small server-sent-events reader for the audit tail and the approvals feed.
+//! The server-sent-events reader for the audit tail and the approvals feed, on the
+//! `eventsource-stream` crate: it decodes UTF-8 across chunk boundaries (a character split
+//! between two network reads stays whole) and follows the spec's line and field rules.
 
 use bytes::Bytes;
+use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use reqwest::Response;
@@ -15,16 +18,26 @@ pub struct SseEvent {
     pub data: String,
 }
 
+type Inner = BoxStream<'static, Result<eventsource_stream::Event, EventStreamError<String>>>;
+
 pub struct EventStream {
-    inner: BoxStream<'static, reqwest::Result<Bytes>>,
-    buf: String,
+    inner: Inner,
 }
 
 impl EventStream {
     pub(crate) fn new(resp: Response) -> Self {
+        Self::from_bytes(
+            resp.bytes_stream()
+                .map(|r| r.map_err(|e| e.without_url().to_string())),
+        )
+    }
+
+    /// Events from any byte stream (a response body; in tests, chunks chosen by hand).
+    pub fn from_bytes(
+        bytes: impl futures::Stream<Item = Result<Bytes, String>> + Send + 'static,
+    ) -> Self {
         Self {
-            inner: resp.bytes_stream().boxed(),
-            buf: String::new(),
+            inner: bytes.eventsource().boxed(),
         }
     }
 
@@ -32,74 +45,78 @@ impl EventStream {
     /// server closes the stream.
     pub async fn next(&mut self) -> Option<crate::Result<SseEvent>> {
         loop {
-            if let Some(ev) = self.take_event() {
-                return Some(Ok(ev));
-            }
             match self.inner.next().await? {
-                Ok(chunk) => self
-                    .buf
-                    .push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Ok(ev) if ev.data.is_empty() => continue,
+                Ok(ev) => {
+                    return Some(Ok(SseEvent {
+                        event: Some(ev.event).filter(|e| !e.is_empty() && e != "message"),
+                        id: Some(ev.id).filter(|i| !i.is_empty()),
+                        data: ev.data,
+                    }));
+                }
                 Err(e) => {
+                    let reason = match e {
+                        EventStreamError::Transport(t) => t,
+                        EventStreamError::Utf8(u) => format!("the event stream is not UTF-8: {u}"),
+                        EventStreamError::Parser(p) => {
+                            format!("the event stream is malformed: {p}")
+                        }
+                    };
                     return Some(Err(ClientError::Unreachable {
                         url: String::new(),
-                        reason: e.without_url().to_string(),
+                        reason,
                     }));
                 }
             }
         }
     }
-
-    fn take_event(&mut self) -> Option<SseEvent> {
-        while let Some(end) = self.buf.find("\n\n") {
-            let block: String = self.buf.drain(..end + 2).collect();
-            if let Some(ev) = parse_block(&block) {
-                return Some(ev);
-            }
-        }
-        None
-    }
-}
-
-fn parse_block(block: &str) -> Option<SseEvent> {
-    let mut ev = SseEvent {
-        event: None,
-        id: None,
-        data: String::new(),
-    };
-    let mut has_data = false;
-    for line in block.lines() {
-        let (field, value) = match line.split_once(':') {
-            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-            None => (line, ""),
-        };
-        match field {
-            "event" => ev.event = Some(value.to_owned()),
-            "id" => ev.id = Some(value.to_owned()),
-            "data" => {
-                if has_data {
-                    ev.data.push('\n');
-                }
-                ev.data.push_str(value);
-                has_data = true;
-            }
-            _ => {}
-        }
-    }
-    has_data.then_some(ev)
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
+    fn chunks(parts: Vec<&'static [u8]>) -> EventStream {
+        EventStream::from_bytes(futures::stream::iter(
+            parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
+        ))
+    }
+
     #[test]
-    fn parses_blocks_and_skips_comments() {
-        assert_eq!(parse_block(":keep-alive\n\n"), None);
-        let ev = parse_block("event: audit\nid: 7\ndata: {\"a\":1}\n\n").unwrap();
-        assert_eq!(ev.event.as_deref(), Some("audit"));
-        assert_eq!(ev.id.as_deref(), Some("7"));
-        assert_eq!(ev.data, "{\"a\":1}");
-        let multi = parse_block("data: a\ndata: b\n\n").unwrap();
-        assert_eq!(multi.data, "a\nb");
+    fn parses_events_and_skips_comments() {
+        futures::executor::block_on(async {
+            let mut s = chunks(vec![
+                &b":keep-alive\n\n"[..],
+                &b"event: audit\nid: 7\ndata: {\"a\":1}\n\n"[..],
+                &b"data: a\r\ndata: b\r\n\r\n"[..],
+            ]);
+            let ev = s.next().await.unwrap().unwrap();
+            assert_eq!(ev.event.as_deref(), Some("audit"));
+            assert_eq!(ev.id.as_deref(), Some("7"));
+            assert_eq!(ev.data, "{\"a\":1}");
+            let multi = s.next().await.unwrap().unwrap();
+            assert_eq!(multi.data, "a\nb");
+            assert!(s.next().await.is_none());
+        });
+    }
+
+    /// "é" is two bytes (C3 A9) and "🔑" four: each is cut between two chunks, as a
+    /// network read may cut it. The old reader decoded every chunk on its own and turned
+    /// them into U+FFFD replacement characters.
+    #[test]
+    fn a_character_split_across_chunks_stays_whole() {
+        futures::executor::block_on(async {
+            let mut s = chunks(vec![
+                &b"event: audit\ndata: {\"who\":\"Ren\xc3"[..],
+                &b"\xa9e\",\"what\":\"\xf0\x9f"[..],
+                &b"\x94\x91\"}\n"[..],
+                &b"\n"[..],
+            ]);
+            let ev = s.next().await.unwrap().unwrap();
+            assert_eq!(ev.data, "{\"who\":\"Renée\",\"what\":\"🔑\"}");
+            assert!(!ev.data.contains('\u{FFFD}'));
+        });
     }
 }

@@ -92,16 +92,20 @@ fn setting(name: &str, text: &str, min: Duration, max: Duration) -> ApiResult<Du
     Ok(d)
 }
 
-/// Validate settings: 1–5 approvals per tier (critical at least as many as sensitive),
-/// delay 0–24 h, request TTL 5 min–7 days, grant TTL 1 min–24 h, max token TTL 1 min–30 days.
+/// Validate settings: 1–5 approvals for sensitive and 2–5 for critical (critical at least
+/// as many as sensitive; a critical secret never opens on one person's word), delay
+/// 0–24 h, request TTL 5 min–7 days, grant TTL 1 min–24 h, max token TTL 1 min–30 days.
 pub fn rules(s: &TenantSettings) -> ApiResult<Rules> {
     let a = &s.approvals;
-    for (name, n) in [
-        ("approvals.sensitive", a.sensitive),
-        ("approvals.critical", a.critical),
+    for (name, n, floor) in [
+        ("approvals.sensitive", a.sensitive, 1),
+        ("approvals.critical", a.critical, 2),
     ] {
-        if !(1..=5).contains(&n) {
-            return Err(invalid(name, format!("{name} must be between 1 and 5.")));
+        if !(floor..=5).contains(&n) {
+            return Err(invalid(
+                name,
+                format!("{name} must be between {floor} and 5."),
+            ));
         }
     }
     if a.critical < a.sensitive {
@@ -157,7 +161,8 @@ pub async fn get_settings(st: &AppState, s: &Session) -> ApiResult<TenantSetting
     settings(st, s.tenant_id()).await
 }
 
-/// `PUT /v1/tenant/settings` (owners and admins), audited as `tenant.settings_changed`.
+/// `PUT /v1/tenant/settings` (owners and admins, sudo window checked by the guard),
+/// audited as `tenant.settings_changed` and mailed to every owner and admin.
 pub async fn put_settings(
     st: &AppState,
     s: &Session,
@@ -182,6 +187,7 @@ pub async fn put_settings(
     st.store
         .put_tenant_settings(s.tenant_id(), req.clone(), now, ev)
         .await?;
+    crate::notices::settings_changed(st, s, &before, &req, now, client).await;
     Ok(req)
 }
 

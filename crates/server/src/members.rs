@@ -1,5 +1,6 @@
 //! Members of a tenant: the list, invitations by mail link, role changes
-//! (docs/permissions.md). Accepting an invitation is a sign-up (`accounts::signup`).
+//! (docs/permissions.md). Accepting an invitation is a sign-up (`accounts::signup`);
+//! listing and revoking pending invitations is in [`crate::invitations`].
 
 use chrono::Duration;
 use keyhold_core::api::{Invitation, InviteRequest, Member, Role};
@@ -15,7 +16,7 @@ use crate::state::AppState;
 use crate::store::{InvitationRecord, StoreError, UserRecord};
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
-const ADMINS_ONLY: &str = "Only owners and admins manage the tenant's members.";
+pub(crate) const ADMINS_ONLY: &str = "Only owners and admins manage the tenant's members.";
 const OWNERS_ONLY: &str = "Only owners can make or change owners.";
 
 fn to_api(u: &UserRecord) -> Member {
@@ -41,7 +42,7 @@ pub async fn list(st: &AppState, s: &Session) -> ApiResult<Vec<Member>> {
 }
 
 /// Whether `actor` may give or take `role` (owners manage owners; admins the rest).
-fn may_manage(actor: Role, role: Role) -> Result<(), &'static str> {
+pub(crate) fn may_manage(actor: Role, role: Role) -> Result<(), &'static str> {
     if !actor.is_admin() {
         return Err(ADMINS_ONLY);
     }
@@ -84,6 +85,7 @@ pub async fn invite(
         created_at: now,
         expires_at: now + INVITATION_TTL,
         used_at: None,
+        revoked_at: None,
     };
     let ev = base
         .target(format!("invitation:{}", record.id))
@@ -119,7 +121,7 @@ pub async fn invite(
     })
 }
 
-/// The live invitation a sign-up token names, or `None` (unknown, used, expired).
+/// The live invitation a sign-up token names, or `None` (unknown, used, revoked, expired).
 pub async fn find_invitation(st: &AppState, token: &str) -> ApiResult<Option<InvitationRecord>> {
     let Ok(cred) = Credential::parse_kind(token, CredentialKind::Invitation) else {
         return Ok(None);
@@ -129,7 +131,7 @@ pub async fn find_invitation(st: &AppState, token: &str) -> ApiResult<Option<Inv
         .store
         .invitation_by_hash(&st.keys.credential_hash(cred.expose()))
         .await?
-        .filter(|i| i.used_at.is_none() && i.expires_at > now))
+        .filter(|i| i.used_at.is_none() && i.revoked_at.is_none() && i.expires_at > now))
 }
 
 /// `PUT /v1/members/{id}/role` (sudo window, checked by the guard). The last owner
@@ -191,7 +193,8 @@ pub async fn set_role(
 }
 
 /// `DELETE /v1/members/{id}` (sudo window): owners and admins remove others (owners only
-/// by owners); anyone may leave. The last owner can do neither.
+/// by owners); anyone may leave. The last owner can do neither. The pending invitations
+/// the member sent are voided with the removal (an invitation outlives no one's trust).
 pub async fn remove(
     st: &AppState,
     s: &Session,

@@ -222,17 +222,25 @@ async fn a_veto_during_the_delay_ends_the_request() {
     let ts = TestServer::start().await;
     let (owner, agent) = vault(&ts, "appr-veto", "p/KEY", Tier::Critical).await;
     let (a, a_secret) = approver(&ts, &owner).await;
+    let (c, c_secret) = approver(&ts, &owner).await;
     let b = invited(&ts, &owner, Role::Approver).await;
-    // One approval is enough in this tenant; the delay stays.
+    // Critical needs two approvals (the floor, issue 15); the delay stays. A change of
+    // the settings is audited.
     let mut s = owner.client.tenant_settings().await.unwrap();
     assert_eq!(s, TenantSettings::default());
-    s.approvals.critical = 1;
+    s.approvals.grant_ttl = "30m".into();
     owner.client.set_tenant_settings(&s).await.unwrap();
 
     let (id, _) = asks(&agent, "p/KEY").await;
-    let ok = a
+    let first = a
         .client
         .approve(&id, None, Some(&next_code(&ts, &a_secret)))
+        .await
+        .unwrap();
+    assert_eq!(first.status, ApprovalStatus::Pending);
+    let ok = c
+        .client
+        .approve(&id, None, Some(&next_code(&ts, &c_secret)))
         .await
         .unwrap();
     assert_eq!(ok.status, ApprovalStatus::Approved);

@@ -1,12 +1,13 @@
-//! `keyhold members list|invite|role|remove`.
+//! `keyhold members list|invite|role|remove|invitations [list|revoke ID]`.
 //!
-//! Role changes and removals need a sign-in from the last 10 minutes; like `keys create`,
-//! the CLI does not sign in again by itself but says so (exit 3) and changes nothing.
+//! Invitations, role changes, removals and revoking an invitation need a sign-in from the
+//! last 10 minutes; like `keys create`, the CLI does not sign in again by itself but says
+//! so (exit 3) and changes nothing.
 
 use keyhold_client::Client;
 use keyhold_core::api::Member;
 
-use crate::cli::MembersCommand;
+use crate::cli::{InvitationsCommand, MembersCommand};
 use crate::commands::auth::yes_no;
 use crate::context::Ctx;
 use crate::error::{CliError, CliResult};
@@ -92,9 +93,62 @@ pub async fn run(ctx: &Ctx, cmd: &MembersCommand) -> CliResult<()> {
                 return output::json(&serde_json::json!({ "removed": m }));
             }
             println!(
-                "Removed {}: their sessions ended and their agent keys and tokens are revoked.",
+                "Removed {}: their sessions ended, their agent keys and tokens are revoked \
+                 and the invitations they sent are void.",
                 m.email
             );
+            Ok(())
+        }
+        MembersCommand::Invitations { command } => invitations(ctx, &client, command).await,
+    }
+}
+
+/// `keyhold members invitations [list]` and `keyhold members invitations revoke ID`.
+async fn invitations(
+    ctx: &Ctx,
+    client: &Client,
+    command: &Option<InvitationsCommand>,
+) -> CliResult<()> {
+    match command {
+        None | Some(InvitationsCommand::List) => {
+            let items = client.all_pending_invitations().await?;
+            if ctx.json {
+                return output::json(&items);
+            }
+            if items.is_empty() {
+                println!("No pending invitations.");
+                return Ok(());
+            }
+            output::table(
+                &["id", "email", "role", "invited by", "sent", "expires"],
+                items
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.id.clone(),
+                            i.email.clone(),
+                            i.role.as_str().to_owned(),
+                            i.invited_by.email.clone(),
+                            output::time(&i.created_at),
+                            output::time(&i.expires_at),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        Some(InvitationsCommand::Revoke { id }) => {
+            let id = id.trim();
+            if id.is_empty() {
+                return Err(CliError::Usage(
+                    "Name the invitation by its id (`keyhold members invitations`).".into(),
+                ));
+            }
+            client.revoke_invitation(id).await?;
+            if ctx.json {
+                return output::json(&serde_json::json!({ "revoked": id }));
+            }
+            println!("Revoked invitation {id}: its link no longer signs anyone up.");
             Ok(())
         }
     }

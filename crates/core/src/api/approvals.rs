@@ -298,3 +298,15 @@ pub struct Invitation {
 pub struct RoleRequest {
     pub role: Role,
 }
+
+/// An item of `GET /v1/members/invitations`: a pending invitation (unused, unexpired, not
+/// revoked) and who sent it. Never its token, which travels only in the mailed link.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct PendingInvitation {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: PersonRef,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}

@@ -224,12 +224,12 @@ pub async fn get_settings(
 }
 
 #[utoipa::path(put, path = "/v1/tenant/settings", tag = "tenant", request_body = TenantSettings,
-    responses((status = 200, body = TenantSettings), (status = 403, body = keyhold_core::ErrorBody),
+    responses((status = 200, body = TenantSettings), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn put_settings(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: SudoSession,
     ApiJson(req): ApiJson<TenantSettings>,
 ) -> ApiResult<Json<TenantSettings>> {
     Ok(Json(approvals::put_settings(&st, &s, req, &c).await?))
@@ -245,11 +245,11 @@ pub async fn list_members(
 }
 
 #[utoipa::path(post, path = "/v1/members/invitations", tag = "members", request_body = InviteRequest,
-    responses((status = 201, body = Invitation), (status = 403, body = keyhold_core::ErrorBody)))]
+    responses((status = 201, body = Invitation), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn invite(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: SudoSession,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let inv = members::invite(&st, &s, req, &c).await?;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod extract;
+pub mod invitations;
 pub mod keys;
 pub mod mfa;
 pub mod ops;
@@ -79,6 +80,8 @@ use crate::state::SharedState;
         approvals::invite,
         approvals::set_role,
         approvals::remove_member,
+        invitations::list,
+        invitations::revoke,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]
@@ -203,6 +206,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(keys::routes())
         .merge(secrets::routes())
         .merge(approvals::routes())
+        .merge(invitations::routes())
         .merge(verify_page::routes())
         .merge(ops::routes())
         .fallback(|| async { ApiError::NotFound })

@@ -15,7 +15,7 @@ use keyhold_core::api::{
 use keyhold_core::path::SecretPath;
 use keyhold_core::scope::Action;
 
-use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, Session};
+use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, SudoSession};
 use super::no_store;
 use crate::auth_failures;
 use crate::error::{ApiError, ApiResult};
@@ -109,11 +109,11 @@ pub async fn metadata(
 }
 
 #[utoipa::path(post, path = "/v1/admin/kek/rotate", tag = "admin",
-    responses((status = 200, body = KekRotated), (status = 403, body = keyhold_core::ErrorBody)))]
+    responses((status = 200, body = KekRotated), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn rotate_kek(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: SudoSession,
 ) -> ApiResult<Json<KekRotated>> {
     Ok(Json(secrets::rotate_kek(&st, &s, &c).await?))
 }

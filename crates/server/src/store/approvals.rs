@@ -120,6 +120,8 @@ pub struct InvitationRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// Set when an owner or admin revoked it, or its sender was removed.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[async_trait]
@@ -224,7 +226,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<()>;
     async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
-    /// Use the invitation once (unused, unexpired) and add `user` to its tenant.
+    /// Use the invitation once (unused, unexpired, not revoked) and add `user` to its tenant.
     /// `Conflict(INVITATION_SPENT)`, or a conflict on the email.
     async fn accept_invitation(
         &self,
@@ -242,8 +244,10 @@ pub trait ApprovalStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<()>;
 
-    /// Remove a member: they can no longer sign in, their sessions end and their agent
-    /// keys (with every token) are revoked. `Conflict(LAST_OWNER)`; `NotFound`.
+    /// Remove a member: they can no longer sign in, their sessions end, their agent
+    /// keys (with every token) are revoked and the pending invitations they sent are void
+    /// (one `member.invitation_revoked` event each, in the same transaction).
+    /// `Conflict(LAST_OWNER)`; `NotFound`.
     async fn remove_member(
         &self,
         tenant_id: &str,

@@ -6,6 +6,7 @@
 //! the action does not happen.
 
 pub mod approvals;
+pub mod invitations;
 pub mod keys;
 pub mod mfa;
 pub mod secrets;
@@ -28,6 +29,7 @@ pub use approvals::{
     INVITATION_SPENT, InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester,
     SECRET_CHANGED, VoidEvent, VoteEvent,
 };
+pub use invitations::{INVITATION_NOT_PENDING, InvitationStore};
 pub use mfa::MfaStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -155,12 +157,29 @@ pub struct AuditVerify {
 /// Everything the server needs from storage. Each area of the vault adds its own trait
 /// (in its own file) and joins it here, so areas can grow independently.
 pub trait Store:
-    AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static
+    AccountStore
+    + MfaStore
+    + KeyStore
+    + SecretStore
+    + ApprovalStore
+    + InvitationStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 
-impl<T: AccountStore + MfaStore + KeyStore + SecretStore + ApprovalStore + Send + Sync + 'static>
-    Store for T
+impl<
+    T: AccountStore
+        + MfaStore
+        + KeyStore
+        + SecretStore
+        + ApprovalStore
+        + InvitationStore
+        + Send
+        + Sync
+        + 'static,
+> Store for T
 {
 }
 

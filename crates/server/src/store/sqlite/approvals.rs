@@ -300,9 +300,10 @@ impl SqliteStore {
     }
 }
 
-const INV_COLS: &str = "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at";
+pub(crate) const INV_COLS: &str =
+    "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at, revoked_at";
 
-fn inv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvitationRecord> {
+pub(crate) fn inv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvitationRecord> {
     let role: String = r.get(3)?;
     Ok(InvitationRecord {
         id: r.get(0)?,
@@ -313,6 +314,7 @@ fn inv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvitationRecord> {
         created_at: from_us(r.get(5)?),
         expires_at: from_us(r.get(6)?),
         used_at: r.get::<_, Option<i64>>(7)?.map(from_us),
+        revoked_at: r.get::<_, Option<i64>>(8)?.map(from_us),
     })
 }
 
@@ -640,7 +642,7 @@ impl ApprovalStore for SqliteStore {
             tx.execute(
                 &format!(
                     "INSERT INTO invitations ({INV_COLS}, token_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, ?8)"
                 ),
                 params![
                     inv.id,
@@ -683,7 +685,8 @@ impl ApprovalStore for SqliteStore {
             let n = tx
                 .execute(
                     "UPDATE invitations SET used_at = ?3
-                     WHERE tenant_id = ?1 AND id = ?2 AND used_at IS NULL AND expires_at > ?3",
+                     WHERE tenant_id = ?1 AND id = ?2 AND used_at IS NULL AND revoked_at IS NULL
+                       AND expires_at > ?3",
                     params![user.tenant_id, id, us(now)],
                 )
                 .map_err(map_err)?;
@@ -761,7 +764,7 @@ impl ApprovalStore for SqliteStore {
         event: NewEvent,
     ) -> StoreResult<()> {
         let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
-        self.write(event, move |tx| {
+        self.transact(move |tx| {
             let n = tx
                 .execute(
                     "UPDATE users SET removed_at = ?3
@@ -799,7 +802,15 @@ impl ApprovalStore for SqliteStore {
                     tx.execute(sql, params![t, u]).map_err(map_err)?;
                 }
             }
-            requeue_short(tx, &t)
+            requeue_short(tx, &t)?;
+            let voided = super::invitations::void_sent(tx, &t, &u, now)?;
+            let mut events = vec![event.clone()];
+            events.extend(
+                voided
+                    .iter()
+                    .map(|inv| super::invitations::voided_event(&event, inv)),
+            );
+            Ok(((), events))
         })
         .await
     }

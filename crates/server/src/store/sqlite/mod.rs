@@ -9,6 +9,7 @@ mod approvals;
 mod audit_signals;
 mod chain_heads;
 mod checkpoint;
+mod invitations;
 mod keys;
 mod mfa;
 mod mfa_attempt;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0003_keys_secrets.sql"),
     include_str!("../../../migrations/0004_approvals.sql"),
     include_str!("../../../migrations/0005_approval_gate.sql"),
+    include_str!("../../../migrations/0006_invitations.sql"),
 ];
 
 pub struct SqliteStore {

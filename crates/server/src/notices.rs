@@ -1,0 +1,132 @@
+//! Mailed notices to a tenant's owners and admins about changes to the whole tenant (issue
+//! 15): a change they did not make, to rules that protect everyone's secrets, must not pass
+//! unseen. Each says what changed, who changed it, when and from which address; never a
+//! secret. Sent after the change is committed and audited: a mail that fails is logged,
+//! not a reason to undo the change.
+
+use chrono::{DateTime, Utc};
+use keyhold_core::api::TenantSettings;
+use serde_json::Value;
+
+use crate::audit::ClientInfo;
+use crate::http::extract::Session;
+use crate::mail::Mail;
+use crate::state::AppState;
+
+/// `field: before -> after` for every leaf that differs, in a stable order.
+pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
+    fn walk(prefix: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+        match (before, after) {
+            (Value::Object(b), Value::Object(a)) => {
+                let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for k in keys {
+                    let name = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(
+                        &name,
+                        b.get(k).unwrap_or(&Value::Null),
+                        a.get(k).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            (b, a) if b != a => out.push(format!("{prefix}: {b} -> {a}")),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk("", before, after, &mut out);
+    out
+}
+
+/// Mail every owner and admin of `s`'s tenant that `s` changed its settings.
+pub async fn settings_changed(
+    st: &AppState,
+    s: &Session,
+    before: &TenantSettings,
+    after: &TenantSettings,
+    at: DateTime<Utc>,
+    client: &ClientInfo,
+) {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    let mut changes = changed_fields(&b, &a);
+    if changes.is_empty() {
+        changes.push("(the same values were saved again)".to_owned());
+    }
+    let body = format!(
+        "Hello,\n\nThe settings of your Keyhold vault were changed.\n\n\
+         What changed:\n{}\n\nBy: {}\nWhen: {}\nFrom address: {}\n\n\
+         If you do not recognise this change, sign in, review the settings and the audit \
+         log (tenant.settings_changed), and talk to the person named above.\n",
+        changes
+            .iter()
+            .map(|c| format!("  {c}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        s.user.email,
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        client.ip.as_deref().unwrap_or("unknown"),
+    );
+    mail_admins(
+        st,
+        s.tenant_id(),
+        "Your Keyhold vault's settings changed",
+        &body,
+    )
+    .await;
+}
+
+/// Send `body` to every owner and admin of the tenant; failures are logged per recipient.
+async fn mail_admins(st: &AppState, tenant_id: &str, subject: &str, body: &str) {
+    let members = match st.store.members(tenant_id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "listing owners and admins for a notice failed");
+            return;
+        }
+    };
+    for m in members.iter().filter(|m| m.role.is_admin()) {
+        let sent = st
+            .mailer
+            .send(Mail {
+                to: &m.email,
+                subject,
+                body: body.to_owned(),
+                link: None,
+            })
+            .await;
+        if let Err(e) = sent {
+            tracing::error!(error = %format!("{e:#}"), user_id = %m.id, "sending a notice failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_each_changed_leaf() {
+        let mut after = TenantSettings::default();
+        after.approvals.critical = 3;
+        after.max_token_ttl = "2h".into();
+        let b = serde_json::to_value(TenantSettings::default()).unwrap();
+        let a = serde_json::to_value(&after).unwrap();
+        assert_eq!(
+            changed_fields(&b, &a),
+            vec![
+                "approvals.critical: 2 -> 3".to_owned(),
+                "max_token_ttl: \"24h\" -> \"2h\"".to_owned(),
+            ]
+        );
+        assert!(changed_fields(&b, &b).is_empty());
+    }
+}

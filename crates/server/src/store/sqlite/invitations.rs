@@ -1,0 +1,149 @@
+//! [`InvitationStore`] on SQLite, and the voiding of a removed member's invitations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use keyhold_core::api::PersonRef;
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::approvals::{INV_COLS, inv_row};
+use super::{SqliteStore, map_err, us};
+use crate::audit::NewEvent;
+use crate::store::invitations::{INVITATION_NOT_PENDING, InvitationStore};
+use crate::store::{InvitationRecord, StoreError, StoreResult};
+
+/// `INV_COLS` qualified with the table alias `i`, for joins.
+fn qualified_cols() -> String {
+    INV_COLS
+        .split(',')
+        .map(|c| format!("i.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Revoke every pending invitation `user_id` sent (they are being removed); returns them.
+pub(super) fn void_sent(
+    tx: &Transaction<'_>,
+    tenant_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<InvitationRecord>> {
+    let pending = tx
+        .prepare_cached(&format!(
+            "SELECT {INV_COLS} FROM invitations
+             WHERE tenant_id = ?1 AND invited_by = ?2
+               AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?3"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![tenant_id, user_id, us(now)], inv_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(map_err)?;
+    for inv in &pending {
+        tx.execute(
+            "UPDATE invitations SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant_id, inv.id, us(now)],
+        )
+        .map_err(map_err)?;
+    }
+    Ok(pending)
+}
+
+/// The `member.invitation_revoked` event of an invitation voided by its sender's removal,
+/// by the same actor, at the same time and from the same address as the removal.
+pub(super) fn voided_event(removal: &NewEvent, inv: &InvitationRecord) -> NewEvent {
+    let mut e = removal.clone();
+    e.action = "member.invitation_revoked";
+    e.target = Some(format!("invitation:{}", inv.id));
+    e.detail = serde_json::json!({
+        "email": inv.email,
+        "role": inv.role.as_str(),
+        "reason": "inviter_removed",
+    });
+    e
+}
+
+#[async_trait]
+impl InvitationStore for SqliteStore {
+    async fn pending_invitations(
+        &self,
+        tenant_id: &str,
+        now: DateTime<Utc>,
+        before_id: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<(InvitationRecord, PersonRef)>> {
+        let (t, before) = (tenant_id.to_owned(), before_id.map(str::to_owned));
+        self.run(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {}, u.id, u.email, u.display_name FROM invitations i
+                 JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.invited_by
+                 WHERE i.tenant_id = ?1 AND i.used_at IS NULL AND i.revoked_at IS NULL
+                   AND i.expires_at > ?2 AND (?3 IS NULL OR i.id < ?3)
+                 ORDER BY i.id DESC LIMIT ?4",
+                qualified_cols()
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![t, us(now), before, limit], |r| {
+                    Ok((
+                        inv_row(r)?,
+                        PersonRef {
+                            id: r.get(9)?,
+                            email: r.get(10)?,
+                            display_name: r.get(11)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn invitation(&self, tenant_id: &str, id: &str) -> StoreResult<Option<InvitationRecord>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.run(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {INV_COLS} FROM invitations WHERE tenant_id = ?1 AND id = ?2"
+            ))
+            .and_then(|mut s| s.query_row([t, id], inv_row).optional())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn revoke_invitation(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+        event: NewEvent,
+    ) -> StoreResult<()> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.write(event, move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE invitations SET revoked_at = ?3
+                     WHERE tenant_id = ?1 AND id = ?2
+                       AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?3",
+                    params![t, id, us(now)],
+                )
+                .map_err(map_err)?;
+            if n == 1 {
+                return Ok(());
+            }
+            let exists: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM invitations WHERE tenant_id = ?1 AND id = ?2",
+                    params![t, id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(map_err)?;
+            Err(match exists {
+                Some(_) => StoreError::Conflict(INVITATION_NOT_PENDING),
+                None => StoreError::NotFound,
+            })
+        })
+        .await
+    }
+}
