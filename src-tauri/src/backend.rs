@@ -8,6 +8,9 @@ use keyhold_core::api::{AuditQuery, MeResponse, SessionResponse, SignupRequest, 
 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
+
+pub mod secrets;
+
 use crate::view::{
     AgentKeyView, ApprovalView, ApprovalVote, AuditEventView, AuditFilter, AuditPage, BackupCodes,
     CreatedAgentKey, FactorView, MfaStatus, NewAgentKey, RecommendationView, SecurityOverview,
@@ -440,10 +443,13 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
         id: a.id.clone(),
         path: a.path.to_string(),
         tier: a.tier.as_str().to_owned(),
-        key_id: a.requested_by.key_id.clone(),
-        key_name: a.requested_by.key_name.clone(),
+        key_id: Some(a.requested_by.key_id.clone()),
+        key_name: Some(a.requested_by.key_name.clone()),
         owner: person(&a.requested_by.owner),
         owner_id: a.requested_by.owner.id.clone(),
+        operation: "read".to_owned(),
+        target_tier: None,
+        eligible_approvers: None,
         reason: a.reason.clone(),
         requested_at: a.requested_at.to_rfc3339(),
         expires_at: a.expires_at.to_rfc3339(),
@@ -458,6 +464,7 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
             .collect(),
         required_approvals: a.required_approvals,
         status: a.status.as_str().to_owned(),
+        available_at: a.available_at.map(|t| t.to_rfc3339()),
     }
 }
 
