@@ -177,3 +177,33 @@ pub fn parse_server(input: &str) -> CommandResult<ServerUrl> {
     server_url::parse(input)
         .map_err(|problem| CommandError::new(ErrorKind::InvalidServerUrl, problem))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value read on the Secrets page is given back only for its path and to the person
+    /// who read it, and forgetting it (leaving the page, signing out) wipes it.
+    #[test]
+    fn an_opened_value_is_held_for_its_reader_only() {
+        let state = AppState::new(TokenStore::memory_only("test"), None, Instant::now());
+        assert!(state.opened_value("usr_ada", "prod/key").is_none());
+        state.hold_opened(Some(OpenedSecret {
+            user_id: "usr_ada".to_owned(),
+            path: "prod/key".to_owned(),
+            value: Sensitive::new("sk_live_1".to_owned()),
+        }));
+        assert_eq!(
+            state
+                .opened_value("usr_ada", "prod/key")
+                .map(|v| v.expose().clone())
+                .as_deref(),
+            Some("sk_live_1")
+        );
+        assert!(state.opened_value("usr_bob", "prod/key").is_none());
+        assert!(state.opened_value("usr_ada", "prod/other").is_none());
+        assert!(!format!("{:?}", state).contains("sk_live_1"));
+        state.hold_opened(None);
+        assert!(state.opened_value("usr_ada", "prod/key").is_none());
+    }
+}
