@@ -46,14 +46,8 @@ pub async fn alone(app: &mut App, server: &TestServer, ada: &Person) -> Result<S
     app.click("new-secret-button").await?;
     app.testid("write-secret-dialog").await?;
     app.fill("secret-path", PATH).await?;
-    app.testid("secret-kind")
-        .await?
-        .select_by_value("api_key")
-        .await?;
-    app.testid("secret-tier")
-        .await?
-        .select_by_value("critical")
-        .await?;
+    app.choose("secret-kind", "api_key").await?;
+    app.choose("secret-tier", "critical").await?;
     app.fill("secret-value-input", VALUE).await?;
     app.screenshot("secrets-new-critical").await?;
     // The sign-in was more than 10 minutes ago: the write needs the sudo window.
@@ -68,7 +62,7 @@ pub async fn alone(app: &mut App, server: &TestServer, ada: &Person) -> Result<S
     app.wait_gone("reauth-dialog").await?;
     app.wait_gone("write-secret-dialog").await?;
     app.wait_text("secret-detail-path", PATH).await?;
-    app.wait_text("secret-detail-tier", "critical").await?;
+    app.wait_text("secret-detail-tier", "CRITICAL").await?;
     app.wait_text("secret-version-1", "You").await?;
     app.testid(&format!("secret-row-{PATH}")).await?;
 
@@ -139,12 +133,23 @@ pub async fn approved(app: &mut App, server: &TestServer, team: &Team<'_>, id: &
 async fn pasted(app: &mut App) -> Result<String> {
     app.click("nav-secrets").await?;
     app.click("new-secret-button").await?;
-    let field = app.testid("secret-value-input").await?;
-    field.click().await?;
     let paste = format!("{}v{}", char::from(Key::Control), char::from(Key::Null));
-    field.send_keys(&paste).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let text = field.prop("value").await?.unwrap_or_default();
+    // A dialog that is still opening can refuse the first keystrokes (WebKit answers with
+    // an empty error): look the field up again and retry, as `App::fill` does.
+    let deadline = Instant::now() + crate::harness::WAIT;
+    let text = loop {
+        let field = app.testid("secret-value-input").await?;
+        match field.send_keys(&paste).await {
+            Ok(()) => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                break field.prop("value").await?.unwrap_or_default();
+            }
+            Err(e) if Instant::now() > deadline => {
+                return Err(e).context("pasting into the value field");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
     app.click("dialog-close").await?;
     app.wait_gone("write-secret-dialog").await?;
     Ok(text)

@@ -53,7 +53,8 @@ export function ReauthDialog(props: { onConfirmed: () => void; onCancel: () => v
             id="reauth-proof"
             data-testid="reauth-proof"
             class={totp === false ? undefined : "code-input"}
-            type={totp === false ? "password" : "text"}
+            // Preact 11 types each input type apart; this field is a code or a password.
+            type={(totp === false ? "password" : "text") as "text"}
             inputMode={totp === true ? "numeric" : undefined}
             autocomplete={totp === false ? "current-password" : "one-time-code"}
             value={proof}
