@@ -89,7 +89,9 @@ mod gtk_clipboard {
                         ("x-kde-passwordManagerHint", HINT),
                     ]
                     .into_iter()
-                    .map(|(name, info)| gtk::TargetEntry::new(name, gtk::TargetFlags::empty(), info))
+                    .map(|(name, info)| {
+                        gtk::TargetEntry::new(name, gtk::TargetFlags::empty(), info)
+                    })
                     .collect();
                     // The closure (and the value in it) is dropped when the clipboard
                     // changes hands or is cleared.
@@ -205,22 +207,38 @@ mod tests {
     #[tokio::test]
     async fn copied_values_are_cleared_after_the_delay() {
         let clipboard = Fake::default();
-        copy_then_clear(clipboard.clone(), Sensitive::new("sk_live_1".to_owned()), SOON)
-            .await
-            .unwrap();
+        copy_then_clear(
+            clipboard.clone(),
+            Sensitive::new("sk_live_1".to_owned()),
+            SOON,
+        )
+        .await
+        .unwrap();
         assert_eq!(clipboard.now().as_deref(), Some("sk_live_1"));
         tokio::time::sleep(SOON / 3).await;
-        assert_eq!(clipboard.now().as_deref(), Some("sk_live_1"), "cleared early");
+        assert_eq!(
+            clipboard.now().as_deref(),
+            Some("sk_live_1"),
+            "cleared early"
+        );
         tokio::time::sleep(SOON * 3).await;
-        assert_eq!(clipboard.now(), None, "still on the clipboard after the delay");
+        assert_eq!(
+            clipboard.now(),
+            None,
+            "still on the clipboard after the delay"
+        );
     }
 
     #[tokio::test]
     async fn something_copied_since_stays() {
         let clipboard = Fake::default();
-        copy_then_clear(clipboard.clone(), Sensitive::new("sk_live_1".to_owned()), SOON)
-            .await
-            .unwrap();
+        copy_then_clear(
+            clipboard.clone(),
+            Sensitive::new("sk_live_1".to_owned()),
+            SOON,
+        )
+        .await
+        .unwrap();
         clipboard.put("a note the person copied");
         tokio::time::sleep(SOON * 3).await;
         assert_eq!(clipboard.now().as_deref(), Some("a note the person copied"));

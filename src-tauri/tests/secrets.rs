@@ -31,9 +31,16 @@ async fn written(
     tier: Option<Tier>,
 ) -> u32 {
     let path = secrets::parse_path(path).unwrap();
-    match secrets::write(server, token, &path, &value(v), Some(SecretType::ApiKey), tier)
-        .await
-        .unwrap()
+    match secrets::write(
+        server,
+        token,
+        &path,
+        &value(v),
+        Some(SecretType::ApiKey),
+        tier,
+    )
+    .await
+    .unwrap()
     {
         WriteOutcome::Written { written } => written.version,
         WriteOutcome::ApprovalRequired { approval } => panic!("write gated: {approval:?}"),
@@ -49,8 +56,14 @@ async fn browse_rotate_read_and_delete() {
     let server = server_url::parse(&ts.url()).unwrap();
     let token = signed_in(&ts, &ada).await;
 
-    assert_eq!(written(&server, &token, "prod/stripe/key", "sk_1", None).await, 1);
-    assert_eq!(written(&server, &token, "prod/stripe/key", "sk_2", None).await, 2);
+    assert_eq!(
+        written(&server, &token, "prod/stripe/key", "sk_1", None).await,
+        1
+    );
+    assert_eq!(
+        written(&server, &token, "prod/stripe/key", "sk_2", None).await,
+        2
+    );
     written(&server, &token, "dev/db/url", "postgres://dev", None).await;
 
     let prod = secrets::list(&server, &token, "prod/").await.unwrap();
@@ -62,7 +75,10 @@ async fn browse_rotate_read_and_delete() {
     assert_eq!(prod[0].kind, "api_key");
     assert_eq!(secrets::list(&server, &token, "").await.unwrap().len(), 2);
     let bad = secrets::list(&server, &token, "../etc").await.unwrap_err();
-    assert!(bad.message.starts_with("The folder is not valid"), "{bad:?}");
+    assert!(
+        bad.message.starts_with("The folder is not valid"),
+        "{bad:?}"
+    );
 
     let path = secrets::parse_path("prod/stripe/key").unwrap();
     let d = secrets::details(&server, &token, &path, &ada.user_id)
@@ -93,7 +109,12 @@ async fn browse_rotate_read_and_delete() {
         secrets::delete(&server, &token, &path).await.unwrap(),
         DeleteOutcome::Deleted
     ));
-    assert!(secrets::list(&server, &token, "prod/").await.unwrap().is_empty());
+    assert!(
+        secrets::list(&server, &token, "prod/")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let gone = secrets::details(&server, &token, &path, &ada.user_id)
         .await
         .unwrap_err();
@@ -113,5 +134,8 @@ async fn invite_sends_the_link() {
         .unwrap();
     assert_eq!(inv.email, email);
     assert_eq!(inv.role, "approver");
-    assert!(ts.mailed_link(&email, "/signup").is_some(), "no link mailed");
+    assert!(
+        ts.mailed_link(&email, "/signup").is_some(),
+        "no link mailed"
+    );
 }

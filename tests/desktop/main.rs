@@ -416,8 +416,11 @@ async fn two_approvers(
     app.wait_text(&format!("approval-{id}"), "approved").await?;
     app.wait_text(&format!("approval-who-{id}"), "billing-agent")
         .await?;
-    app.wait_text(&format!("approval-who-{asked}"), "Requested by Ada Lovelace")
-        .await?;
+    app.wait_text(
+        &format!("approval-who-{asked}"),
+        "Requested by Ada Lovelace",
+    )
+    .await?;
     app.wait_text(&format!("approval-operation-{asked}"), "read")
         .await?;
     app.screenshot("approvals-history").await?;

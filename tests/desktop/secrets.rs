@@ -83,14 +83,22 @@ pub async fn alone(app: &mut App, server: &TestServer, ada: &Person) -> Result<S
     app.click("dialog-close").await?;
     app.wait_gone("invite-dialog").await?;
     let page = app.client.source().await?;
-    ensure!(!page.contains(VALUE), "the value is in the page before approval");
+    ensure!(
+        !page.contains(VALUE),
+        "the value is in the page before approval"
+    );
     request_id(app).await
 }
 
 /// With Bob and Carol in the team: the warning goes, their approvals show up live, and
 /// after the critical delay the value opens masked; Reveal shows it; Copy puts it on the
 /// system clipboard (pasted back into a field to check).
-pub async fn approved(app: &mut App, server: &TestServer, team: &Team<'_>, id: &str) -> Result<Copied> {
+pub async fn approved(
+    app: &mut App,
+    server: &TestServer,
+    team: &Team<'_>,
+    id: &str,
+) -> Result<Copied> {
     // Two people may approve now: the progress panel stops saying the team is too small.
     app.wait_gone("too-few-approvers").await?;
     team.approve(0, id).await?;

@@ -14,8 +14,8 @@ use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::state::{AppState, OpenedSecret};
 use crate::view::ApprovalView;
 use crate::view::secrets::{
-    DeleteOutcome, InvitationView, ReadOutcome, SecretDetailsView, SecretSummaryView,
-    SecretWrite, WriteOutcome,
+    DeleteOutcome, InvitationView, ReadOutcome, SecretDetailsView, SecretSummaryView, SecretWrite,
+    WriteOutcome,
 };
 
 /// The signed-in person's user id.
@@ -188,9 +188,8 @@ pub async fn invite_member(
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
         return Err(CommandError::invalid("Enter the email address to invite."));
     }
-    let role = Role::parse(&role).ok_or_else(|| {
-        CommandError::invalid("Choose a role: owner, admin, approver or member.")
-    })?;
+    let role = Role::parse(&role)
+        .ok_or_else(|| CommandError::invalid("Choose a role: owner, admin, approver or member."))?;
     let (server, token) = credentials(&state).await?;
     expire_on_401(&state, backend::invite(&server, &token, &email, role).await).await
 }
