@@ -151,7 +151,7 @@ pub async fn details(
             author: author(&v.created_by, me, &names),
         })
         .collect();
-    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     Ok(SecretDetailsView {
         path: m.path.to_string(),
         kind: m.kind.as_str().to_owned(),
