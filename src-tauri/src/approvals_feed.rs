@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use keyhold_client::sse::SseEvent;
 use keyhold_core::Sensitive;
-use keyhold_core::api::{Approval, ApprovalStatus};
+use keyhold_core::api::{Approval, ApprovalOperation, ApprovalStatus};
 use tauri::AppHandle;
 use tauri::ipc::Channel;
 #[cfg(not(target_os = "linux"))]
@@ -39,24 +39,21 @@ pub fn parse(ev: &SseEvent) -> Option<(String, Approval)> {
 /// A new request from someone else's agent is one this person may have to decide; their
 /// own agent's requests are not theirs to approve.
 pub fn worth_notifying(kind: &str, a: &Approval, me: &str) -> bool {
-    kind == "requested" && a.status == ApprovalStatus::Pending && a.requested_by.owner.id != me
+    kind == "requested" && a.status == ApprovalStatus::Pending && a.requested_by.person().id != me
 }
 
 /// The notification's title and body: what asks, for what. Never a secret value (the
 /// feed carries none).
 pub fn notification_text(a: &Approval) -> (String, String) {
-    let owner = a
-        .requested_by
-        .owner
-        .display_name
-        .clone()
-        .unwrap_or_else(|| a.requested_by.owner.email.clone());
+    let what = match a.operation {
+        ApprovalOperation::Read => "read",
+        ApprovalOperation::Delete => "delete",
+        ApprovalOperation::LowerTier => "lower the tier of",
+        ApprovalOperation::AgentWrite => "overwrite",
+    };
     (
         format!("Approval needed: {} secret", a.tier.as_str()),
-        format!(
-            "{} ({owner}) asks to read {}.",
-            a.requested_by.key_name, a.path
-        ),
+        format!("{} asks to {what} {}.", a.requested_by.label(), a.path),
     )
 }
 

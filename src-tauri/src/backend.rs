@@ -4,7 +4,9 @@
 
 use keyhold_client::{Client, ClientError, LoginOutcome};
 use keyhold_core::Sensitive;
-use keyhold_core::api::{AuditQuery, MeResponse, SessionResponse, SignupRequest, User};
+use keyhold_core::api::{
+    AuditQuery, MeResponse, RequestedBy, SessionResponse, SignupRequest, User,
+};
 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
@@ -435,7 +437,7 @@ pub async fn revoke_leaked_key(
 }
 
 fn person(p: &keyhold_core::api::PersonRef) -> String {
-    p.display_name.clone().unwrap_or_else(|| p.email.clone())
+    p.label().to_owned()
 }
 
 pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
@@ -443,13 +445,19 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
         id: a.id.clone(),
         path: a.path.to_string(),
         tier: a.tier.as_str().to_owned(),
-        key_id: Some(a.requested_by.key_id.clone()),
-        key_name: Some(a.requested_by.key_name.clone()),
-        owner: person(&a.requested_by.owner),
-        owner_id: a.requested_by.owner.id.clone(),
-        operation: "read".to_owned(),
-        target_tier: None,
-        eligible_approvers: None,
+        key_id: match &a.requested_by {
+            RequestedBy::Agent { key_id, .. } => Some(key_id.clone()),
+            RequestedBy::Person { .. } => None,
+        },
+        key_name: match &a.requested_by {
+            RequestedBy::Agent { key_name, .. } => Some(key_name.clone()),
+            RequestedBy::Person { .. } => None,
+        },
+        owner: person(a.requested_by.person()),
+        owner_id: a.requested_by.person().id.clone(),
+        operation: a.operation.as_str().to_owned(),
+        to_tier: a.to_tier.map(|t| t.as_str().to_owned()),
+        eligible_approvers: Some(a.eligible_approvers),
         reason: a.reason.clone(),
         requested_at: a.requested_at.to_rfc3339(),
         expires_at: a.expires_at.to_rfc3339(),

@@ -206,7 +206,7 @@ pub struct ApprovalView {
     /// What the grant allows: "read" | "delete" | "lower_tier" | "agent_write".
     pub operation: String,
     /// For "lower_tier": the tier asked for, when the server says.
-    pub target_tier: Option<String>,
+    pub to_tier: Option<String>,
     /// People who could still approve it; fewer than `required_approvals` means the team
     /// is too small for it ever to be granted. `None` from a server that does not say.
     pub eligible_approvers: Option<u32>,

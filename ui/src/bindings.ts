@@ -185,7 +185,7 @@ export type ApprovalView = {
 	/**  What the grant allows: "read" | "delete" | "lower_tier" | "agent_write". */
 	operation: string,
 	/**  For "lower_tier": the tier asked for, when the server says. */
-	target_tier: string | null,
+	to_tier: string | null,
 	/**
 	 *  People who could still approve it; fewer than `required_approvals` means the team
 	 *  is too small for it ever to be granted. `None` from a server that does not say.

@@ -11,13 +11,21 @@ use reqwest::Method;
 use crate::{Client, Result, sse};
 
 impl Client {
-    /// Ask for approval ahead of a read (this client must hold a `kha_` or `kht_`).
+    /// Ask for approval ahead of a read.
     pub async fn request_approval(&self, path: &SecretPath, reason: &str) -> Result<Approval> {
-        let body = CreateApprovalRequest {
+        self.request_approval_for(&CreateApprovalRequest {
             path: path.clone(),
             reason: reason.to_owned(),
-        };
-        self.json(self.request(Method::POST, "/v1/approvals")?.json(&body))
+            operation: None,
+            to_tier: None,
+        })
+        .await
+    }
+
+    /// Ask for approval ahead of any gated operation (read, delete, lower_tier,
+    /// agent_write).
+    pub async fn request_approval_for(&self, body: &CreateApprovalRequest) -> Result<Approval> {
+        self.json(self.request(Method::POST, "/v1/approvals")?.json(body))
             .await
     }
 

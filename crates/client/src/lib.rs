@@ -55,6 +55,14 @@ impl ClientError {
         }
     }
 
+    /// An extra field of the error body, whatever its JSON type.
+    pub fn extra(&self, key: &str) -> Option<&serde_json::Value> {
+        match self {
+            Self::Api { extra, .. } => extra.get(key),
+            _ => None,
+        }
+    }
+
     /// A string extra field of the error body (`mfa_ticket`, `approval_id`...).
     pub fn extra_str(&self, key: &str) -> Option<&str> {
         match self {

@@ -29,7 +29,7 @@ use crate::store::{KeyRecord, StoreError, TokenRecord};
 pub const USE_A_KEY: &str = "Authenticate with an agent key (kha_...).";
 pub const USE_A_TOKEN: &str = "Authenticate with a scoped token (kht_...).";
 const BAD_KEY: &str = "This agent key is not valid: it is unknown, revoked or expired.";
-const BAD_TOKEN: &str =
+pub const BAD_TOKEN: &str =
     "This token is not valid: it is unknown, revoked, expired or has no uses left.";
 const WRONG_ADDRESS: &str = "This credential may not be used from your address.";
 
@@ -376,7 +376,9 @@ pub async fn authenticate_token(
     if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
         return Err(ApiError::Forbidden(WRONG_ADDRESS));
     }
-    if token.max_uses.is_some() && !st.store.use_token(&token.tenant_id, &token.id, now).await? {
+    // A use is spent only by an answer that delivers something (`secrets::spend_use`),
+    // never by an `approval_required` answer or a status poll; here only "none left".
+    if token.max_uses.is_some_and(|max| token.uses >= max) {
         return Err(ApiError::Unauthenticated(BAD_TOKEN));
     }
     touch(st, &key, now, ip).await;

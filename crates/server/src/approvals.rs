@@ -1,21 +1,25 @@
-//! Human approval for agents' reads of `sensitive` and `critical` secrets (security
-//! invariant 6), and the tenant settings that govern it.
+//! Human approval for protected secrets (security invariant 6), for every caller, and the
+//! tenant settings that govern it.
 //!
-//! An agent's read with no usable grant opens (or reuses) a request and gets 403
-//! `approval_required`. Approvers (owner, admin, approver roles) approve or deny; nobody
-//! approves a request from a key they own. A critical approval needs 2FA and a fresh TOTP
-//! code. When the quorum of distinct approvers is reached the grant opens after the delay
-//! and allows one read of exactly that path within the grant TTL, consumed atomically.
-//! Requests and grants expire. Every step is audited in the same transaction.
+//! A gated call (reading or deleting a `sensitive`/`critical` secret, lowering its tier,
+//! an agent's write to a `critical` one) with no usable grant opens (or reuses) a request
+//! and gets 403 `approval_required`, whoever asks: an agent key, a token or a person of any
+//! role. Approvers (owner, admin, approver roles) approve or deny; nobody approves their
+//! own request or one from a key they own, and votes of people who can no longer approve
+//! drop out. A critical approval needs 2FA and a fresh TOTP code. When the quorum is
+//! reached the grant opens after the delay and allows the one operation it names, on the
+//! very secret (identity and tier) it was asked for, once, within the grant TTL. Raising
+//! the tier or deleting the secret voids open requests and grants. Requests and grants
+//! expire. Every step is audited in the same transaction.
 
 use chrono::{DateTime, Duration, Utc};
 use keyhold_core::api::{
-    Approval, ApprovalQuery, ApprovalStatus, ApproveRequest, CreateApprovalRequest, DenyRequest,
-    MAX_PAGE_LIMIT, Page, RequestedBy, TenantSettings,
+    Approval, ApprovalOperation, ApprovalQuery, ApprovalStatus, ApproveRequest,
+    CreateApprovalRequest, DenyRequest, MAX_PAGE_LIMIT, Page, PersonRef, RequestedBy,
+    TenantSettings,
 };
 use keyhold_core::duration;
 use keyhold_core::email::clean_text;
-use keyhold_core::path::SecretPath;
 use keyhold_core::scope::Action;
 use keyhold_core::tier::Tier;
 
@@ -25,13 +29,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{SecretsCaller, Session};
 use crate::state::AppState;
 use crate::store::{
-    ALREADY_VOTED, ApprovalRecord, ApprovalView, ExpiryEvent, NOT_OPEN, NOT_PENDING, StoreError,
+    ALREADY_VOTED, ApprovalRecord, ApprovalView, ExpiryEvent, NOT_OPEN, NOT_PENDING, Requester,
+    SecretRecord, StoreError,
 };
 
 const NOT_APPROVER: &str = "Only approvers, admins and owners of the tenant decide approvals.";
-const OWN_KEY: &str = "You cannot approve a request made by an agent key you own.";
-const AGENTS_ONLY: &str = "Approval requests are made by agents (kha_ or kht_ credentials).";
-const NOT_IN_SCOPE: &str = "Your scopes do not allow reading this secret.";
+const OWN_KEY: &str = "You cannot approve your own request, or one made by an agent key you own.";
+const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const ADMINS_ONLY: &str = "Only owners and admins can change the tenant's settings.";
 
 /// The longest a request may wait, and a grant stay open, whatever the settings say.
@@ -181,29 +185,58 @@ pub async fn put_settings(
     Ok(req)
 }
 
-fn to_api(v: ApprovalView) -> Approval {
+/// The wire form of a request. Agents see approvers' names and decisions, not their
+/// email addresses or comments.
+fn to_api(v: ApprovalView, for_agent: bool) -> Approval {
     let r = v.record;
+    let hide = |mut p: PersonRef| {
+        if for_agent {
+            p.email = None;
+        }
+        p
+    };
+    let requested_by = match (&r.requester, v.key_name) {
+        (Requester::Agent { key_id, token_id }, Some(key_name)) => RequestedBy::Agent {
+            key_id: key_id.clone(),
+            key_name,
+            owner: hide(v.owner),
+            token_id: token_id.clone(),
+        },
+        _ => RequestedBy::Person {
+            user: hide(v.owner),
+        },
+    };
+    let approvals = v
+        .votes
+        .into_iter()
+        .map(|mut vote| {
+            vote.user = hide(vote.user);
+            if for_agent {
+                vote.comment = None;
+            }
+            vote
+        })
+        .collect();
     Approval {
         id: r.id,
         path: r.path,
         tier: r.tier,
-        requested_by: RequestedBy {
-            key_id: r.key_id,
-            key_name: v.key_name,
-            owner: v.owner,
-            token_id: r.token_id,
-        },
+        operation: r.operation,
+        to_tier: r.to_tier,
+        requested_by,
         reason: r.reason,
         requested_at: r.requested_at,
         expires_at: r.expires_at,
-        approvals: v.votes,
+        approvals,
         required_approvals: r.required_approvals,
+        eligible_approvers: v.eligible_approvers,
         status: r.status,
         available_at: r.available_at,
         grant_expires_at: r.grant_expires_at,
-        denied_by: v.denied_by,
+        denied_by: v.denied_by.map(hide),
         deny_reason: r.deny_reason,
         used_at: r.used_at,
+        void_reason: r.void_reason,
     }
 }
 
@@ -214,7 +247,8 @@ fn expiry_event(now: DateTime<Utc>, client: &ClientInfo) -> ExpiryEvent {
             .tenant(&r.tenant_id)
             .target(format!("approval:{}", r.id))
             .detail("path", r.path.as_str())
-            .detail("key_id", r.key_id.clone())
+            .detail("operation", r.operation.as_str())
+            .detail("requester", r.requester.column())
             .detail(
                 "was",
                 if r.used_at.is_none() && r.available_at.is_some() {
@@ -228,11 +262,31 @@ fn expiry_event(now: DateTime<Utc>, client: &ClientInfo) -> ExpiryEvent {
     })
 }
 
-/// The 403 an agent gets while its request is not usable.
-pub fn required(r: &ApprovalRecord) -> ApiError {
+/// The `approval.voided` event of a request voided by a change to its secret: same actor,
+/// time and address as the change (`base`), which the voided request names.
+pub fn voided_event(base: &NewEvent, r: &ApprovalRecord, reason: &'static str) -> NewEvent {
+    let mut ev = base.clone();
+    ev.action = "approval.voided";
+    ev.outcome = Outcome::Success;
+    ev.target = Some(format!("approval:{}", r.id));
+    ev.detail = serde_json::json!({
+        "path": r.path.as_str(),
+        "operation": r.operation.as_str(),
+        "tier": r.tier.as_str(),
+        "requester": r.requester.column(),
+        "reason": reason,
+        "by": base.action,
+    });
+    ev
+}
+
+/// The 403 a caller gets while its request is not usable.
+pub fn required(r: &ApprovalRecord, eligible_approvers: u32) -> ApiError {
     ApiError::ApprovalRequired {
         approval_id: r.id.clone(),
         required_approvals: r.required_approvals,
+        eligible_approvers,
+        operation: r.operation.as_str(),
         status: r.status.as_str(),
         available_at: r.available_at,
     }
@@ -245,48 +299,81 @@ pub fn usable(r: &ApprovalRecord, now: DateTime<Utc>) -> bool {
         && r.grant_expires_at.is_some_and(|g| g > now)
 }
 
-fn agent_event(
+/// Who is asking, as the store records it.
+fn requester_of(c: &SecretsCaller) -> Requester {
+    match c {
+        SecretsCaller::Session(s) => Requester::Person {
+            user_id: s.user.id.clone(),
+        },
+        SecretsCaller::Key(k) => Requester::Agent {
+            key_id: k.key.id.clone(),
+            token_id: None,
+        },
+        SecretsCaller::Token(t) => Requester::Agent {
+            key_id: t.key.id.clone(),
+            token_id: Some(t.token.id.clone()),
+        },
+    }
+}
+
+/// The person who may not approve `c`'s requests: the person, or the key's owner.
+fn answerable(c: &SecretsCaller) -> &str {
+    match c {
+        SecretsCaller::Session(s) => &s.user.id,
+        SecretsCaller::Key(k) => &k.key.owner_id,
+        SecretsCaller::Token(t) => &t.key.owner_id,
+    }
+}
+
+fn tenant_of(c: &SecretsCaller) -> &str {
+    match c {
+        SecretsCaller::Session(s) => s.tenant_id(),
+        SecretsCaller::Key(k) => &k.key.tenant_id,
+        SecretsCaller::Token(t) => &t.token.tenant_id,
+    }
+}
+
+fn caller_event(
     c: &SecretsCaller,
     action: &'static str,
     now: DateTime<Utc>,
     client: &ClientInfo,
-) -> Option<NewEvent> {
+) -> NewEvent {
     let ev = NewEvent::new(action, now, client);
     match c {
-        SecretsCaller::Session(_) => None,
-        SecretsCaller::Key(k) => Some(
-            ev.tenant(&k.key.tenant_id)
-                .actor(ActorKind::AgentKey, &k.key.id),
-        ),
-        SecretsCaller::Token(t) => Some(
-            ev.tenant(&t.token.tenant_id)
-                .actor(ActorKind::Token, &t.token.id)
-                .detail("key_id", t.key.id.clone()),
-        ),
+        SecretsCaller::Session(s) => ev.user(s.tenant_id(), &s.user.id),
+        SecretsCaller::Key(k) => ev
+            .tenant(&k.key.tenant_id)
+            .actor(ActorKind::AgentKey, &k.key.id),
+        SecretsCaller::Token(t) => ev
+            .tenant(&t.token.tenant_id)
+            .actor(ActorKind::Token, &t.token.id)
+            .detail("key_id", t.key.id.clone()),
     }
 }
 
-/// The open request of the calling agent for `path`, created (and audited as
-/// `approval.requested`) when there is none. Never two open requests per key and path.
+/// What a gated call asks to do with one secret.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask<'a> {
+    pub secret: &'a SecretRecord,
+    pub operation: ApprovalOperation,
+    pub to_tier: Option<Tier>,
+}
+
+/// The caller's open request for this operation on this secret, created (and audited as
+/// `approval.requested`) when there is none. Never two open requests per requester, path
+/// and operation. The request records the secret's identity and its tier now.
 pub async fn open_request(
     st: &AppState,
     c: &SecretsCaller,
-    path: &SecretPath,
-    tier: Tier,
+    ask: Ask<'_>,
     reason: Option<String>,
     client: &ClientInfo,
 ) -> ApiResult<ApprovalRecord> {
-    let (tenant_id, key_id, token_id) = match c {
-        SecretsCaller::Session(_) => return Err(ApiError::Forbidden(AGENTS_ONLY)),
-        SecretsCaller::Key(k) => (k.key.tenant_id.clone(), k.key.id.clone(), None),
-        SecretsCaller::Token(t) => (
-            t.token.tenant_id.clone(),
-            t.key.id.clone(),
-            Some(t.token.id.clone()),
-        ),
-    };
+    let tenant_id = tenant_of(c).to_owned();
     let r = rules_of(st, &tenant_id).await?;
     let now = st.clock.now();
+    let tier = ask.secret.tier;
     let (required_approvals, delay) = match tier {
         Tier::Critical => (r.critical, r.critical_delay),
         _ => (r.sensitive, Duration::zero()),
@@ -294,10 +381,12 @@ pub async fn open_request(
     let new = ApprovalRecord {
         id: crate::accounts::new_id(),
         tenant_id,
-        path: path.clone(),
+        path: ask.secret.path.clone(),
+        secret_id: Some(ask.secret.id.clone()),
         tier,
-        key_id,
-        token_id,
+        operation: ask.operation,
+        to_tier: ask.to_tier,
+        requester: requester_of(c),
         reason: reason.clone(),
         required_approvals,
         delay_secs: delay.num_seconds(),
@@ -311,14 +400,18 @@ pub async fn open_request(
         denied_by: None,
         deny_reason: None,
         used_at: None,
+        void_reason: None,
     };
-    let mut requested = agent_event(c, "approval.requested", now, client)
-        .ok_or(ApiError::Forbidden(AGENTS_ONLY))?
+    let mut requested = caller_event(c, "approval.requested", now, client)
         .target(format!("approval:{}", new.id))
-        .detail("path", path.as_str())
+        .detail("path", ask.secret.path.as_str())
         .detail("tier", tier.as_str())
+        .detail("operation", ask.operation.as_str())
         .detail("required_approvals", required_approvals)
         .detail("delay_secs", delay.num_seconds());
+    if let Some(t) = ask.to_tier {
+        requested = requested.detail("to_tier", t.as_str());
+    }
     if let Some(reason) = &reason {
         requested = requested.detail("reason", reason.clone());
     }
@@ -329,17 +422,48 @@ pub async fn open_request(
     Ok(record)
 }
 
-/// `POST /v1/approvals`: an agent asks ahead of reading.
+/// The 403 for `r`, with how many people could approve it.
+pub async fn refusal(st: &AppState, c: &SecretsCaller, r: &ApprovalRecord) -> ApiResult<ApiError> {
+    let eligible = st
+        .store
+        .eligible_approvers(tenant_of(c), r.tier, answerable(c))
+        .await?;
+    Ok(required(r, eligible))
+}
+
+/// Whether `op` on `secret` needs a grant for `c` (API.md "Approvals").
+fn gated(
+    c: &SecretsCaller,
+    secret: &SecretRecord,
+    op: ApprovalOperation,
+    to: Option<Tier>,
+) -> bool {
+    match op {
+        ApprovalOperation::Read | ApprovalOperation::Delete => secret.tier.needs_approval(),
+        ApprovalOperation::LowerTier => to.is_some_and(|t| t < secret.tier),
+        ApprovalOperation::AgentWrite => {
+            !matches!(c, SecretsCaller::Session(_)) && secret.tier == Tier::Critical
+        }
+    }
+}
+
+/// `POST /v1/approvals`: ask ahead of the gated call, for any operation the gate covers.
 pub async fn create(
     st: &AppState,
     c: &SecretsCaller,
     req: CreateApprovalRequest,
     client: &ClientInfo,
 ) -> ApiResult<Approval> {
+    let op = req.operation.unwrap_or_default();
+    let action = match op {
+        ApprovalOperation::Read => Action::Read,
+        ApprovalOperation::Delete => Action::Delete,
+        ApprovalOperation::LowerTier | ApprovalOperation::AgentWrite => Action::Write,
+    };
     let allowed = match c {
-        SecretsCaller::Session(_) => return Err(ApiError::Forbidden(AGENTS_ONLY)),
-        SecretsCaller::Key(k) => agent_allows(&k.key, None, Action::Read, &req.path),
-        SecretsCaller::Token(t) => agent_allows(&t.key, Some(&t.token), Action::Read, &req.path),
+        SecretsCaller::Session(_) => true,
+        SecretsCaller::Key(k) => agent_allows(&k.key, None, action, &req.path),
+        SecretsCaller::Token(t) => agent_allows(&t.key, Some(&t.token), action, &req.path),
     };
     if !allowed {
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
@@ -350,29 +474,43 @@ pub async fn create(
             "reason must be 1 to 500 characters with no control characters.",
         )
     })?;
-    let tenant_id = match c {
-        SecretsCaller::Key(k) => k.key.tenant_id.clone(),
-        SecretsCaller::Token(t) => t.token.tenant_id.clone(),
-        SecretsCaller::Session(s) => s.tenant_id().to_owned(),
-    };
-    let secret = st
-        .store
-        .secret(&tenant_id, &req.path)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !secret.tier.needs_approval() {
+    if (op == ApprovalOperation::LowerTier) != req.to_tier.is_some() {
         return Err(invalid(
-            "path",
-            "This secret is standard tier: reading it needs no approval.",
+            "to_tier",
+            "to_tier is required for operation lower_tier, and only for it.",
         ));
     }
-    let r = open_request(st, c, &req.path, secret.tier, Some(reason), client).await?;
-    let v = st
+    let secret = st
         .store
-        .approval(&tenant_id, &r.id)
+        .secret(tenant_of(c), &req.path)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(to_api(v))
+    if !gated(c, &secret, op, req.to_tier) {
+        return Err(invalid(
+            "operation",
+            format!(
+                "This secret is {}: {} needs no approval.",
+                secret.tier.as_str(),
+                op.as_str()
+            ),
+        ));
+    }
+    let ask = Ask {
+        secret: &secret,
+        operation: op,
+        to_tier: req.to_tier,
+    };
+    let r = open_request(st, c, ask, Some(reason), client).await?;
+    let v = st
+        .store
+        .approval(tenant_of(c), &r.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(to_api(v, is_agent(c)))
+}
+
+fn is_agent(c: &SecretsCaller) -> bool {
+    !matches!(c, SecretsCaller::Session(_))
 }
 
 /// `GET /v1/approvals`: approvers see the tenant's requests; an agent its key's own.
@@ -383,15 +521,11 @@ pub async fn list(
     client: &ClientInfo,
 ) -> ApiResult<Page<Approval>> {
     let limit = crate::paging::limit(q.limit)?;
-    let (tenant_id, key_id) = match c {
-        SecretsCaller::Session(s) => {
-            if !s.user.role.can_approve() {
-                return Err(ApiError::Forbidden(NOT_APPROVER));
-            }
-            (s.tenant_id().to_owned(), None)
-        }
-        SecretsCaller::Key(k) => (k.key.tenant_id.clone(), Some(k.key.id.clone())),
-        SecretsCaller::Token(t) => (t.token.tenant_id.clone(), Some(t.key.id.clone())),
+    let tenant_id = tenant_of(c).to_owned();
+    // Approvers see the tenant's requests; everyone else (people and agents) their own.
+    let requester = match c {
+        SecretsCaller::Session(s) if s.user.role.can_approve() => None,
+        _ => Some(requester_of(c).column()),
     };
     let now = st.clock.now();
     st.store
@@ -407,24 +541,24 @@ pub async fn list(
         .list_approvals(
             &tenant_id,
             q.status,
-            key_id.as_deref(),
+            requester.as_deref(),
             before.as_deref(),
             limit,
         )
         .await?;
     let next_cursor = crate::paging::next_cursor(&items, limit, 'r', |v| v.record.id.clone());
     Ok(Page {
-        items: items.into_iter().map(to_api).collect(),
+        items: items.into_iter().map(|v| to_api(v, is_agent(c))).collect(),
         next_cursor,
     })
 }
 
-/// Whether `c` may see request `v`: an approver of its tenant, or the key that asked.
+/// Whether `c` may see request `v`: an approver of its tenant, or whoever asked (a key
+/// sees its tokens' requests too).
 fn may_see(c: &SecretsCaller, v: &ApprovalView) -> bool {
     match c {
-        SecretsCaller::Session(s) => s.user.role.can_approve(),
-        SecretsCaller::Key(k) => k.key.id == v.record.key_id,
-        SecretsCaller::Token(t) => t.key.id == v.record.key_id,
+        SecretsCaller::Session(s) if s.user.role.can_approve() => true,
+        _ => requester_of(c).column() == v.record.requester.column(),
     }
 }
 
@@ -435,11 +569,7 @@ pub async fn get(
     id: &str,
     client: &ClientInfo,
 ) -> ApiResult<Approval> {
-    let tenant_id = match c {
-        SecretsCaller::Session(s) => s.tenant_id().to_owned(),
-        SecretsCaller::Key(k) => k.key.tenant_id.clone(),
-        SecretsCaller::Token(t) => t.token.tenant_id.clone(),
-    };
+    let tenant_id = tenant_of(c).to_owned();
     let now = st.clock.now();
     st.store
         .expire_approvals(&tenant_id, now, expiry_event(now, client))
@@ -450,7 +580,7 @@ pub async fn get(
         .await?
         .filter(|v| may_see(c, v))
         .ok_or(ApiError::NotFound)?;
-    Ok(to_api(v))
+    Ok(to_api(v, is_agent(c)))
 }
 
 /// Load a request for a decision by `s`: 404 outside the tenant, 403 without the role,
@@ -483,7 +613,11 @@ async fn for_decision(
         return Err(ApiError::Forbidden(NOT_APPROVER));
     }
     if action == "approval.approved" && v.owner.id == s.user.id {
-        st.store.append_event(refuse("own_key")).await?;
+        let reason = match v.record.requester {
+            Requester::Person { .. } => "own_request",
+            Requester::Agent { .. } => "own_key",
+        };
+        st.store.append_event(refuse(reason)).await?;
         return Err(ApiError::Forbidden(OWN_KEY));
     }
     Ok(v)
@@ -523,11 +657,12 @@ pub async fn approve(
         crate::mfa::prove_for_approval(st, &s.user, code.expose(), id, client).await?;
     }
     let now = st.clock.now();
-    let (t, u, path, tier) = (
+    let (t, u, path, tier, operation) = (
         s.tenant_id().to_owned(),
         s.user.id.clone(),
         v.record.path.to_string(),
         v.record.tier,
+        v.record.operation,
     );
     let required = v.record.required_approvals;
     let c2 = client.clone();
@@ -538,6 +673,7 @@ pub async fn approve(
             .target(format!("approval:{idc}"))
             .detail("path", path)
             .detail("tier", tier.as_str())
+            .detail("operation", operation.as_str())
             .detail("approvals", votes)
             .detail("required_approvals", required)
             .detail("quorum", quorum)
@@ -556,7 +692,7 @@ pub async fn approve(
         .approval(s.tenant_id(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(to_api(v))
+    Ok(to_api(v, false))
 }
 
 /// `POST /v1/approvals/{id}/deny`: any approver may deny, also during a critical delay.
@@ -580,6 +716,7 @@ pub async fn deny(
         .target(format!("approval:{id}"))
         .detail("path", v.record.path.as_str())
         .detail("tier", v.record.tier.as_str())
+        .detail("operation", v.record.operation.as_str())
         .detail("reason", reason.clone())
         .detail("was", v.record.status.as_str());
     match st
@@ -596,7 +733,7 @@ pub async fn deny(
         .approval(s.tenant_id(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(to_api(v))
+    Ok(to_api(v, false))
 }
 
 /// Requests waiting on `user` (for the security score): pending, not from their keys, not
@@ -627,15 +764,10 @@ pub async fn pending_for(st: &AppState, s: &Session) -> ApiResult<u32> {
 
 /// Whether an approval event (by id) concerns `c`, for the live feed.
 pub async fn feed_item(st: &AppState, c: &SecretsCaller, id: &str) -> ApiResult<Option<Approval>> {
-    let tenant_id = match c {
-        SecretsCaller::Session(s) => s.tenant_id().to_owned(),
-        SecretsCaller::Key(k) => k.key.tenant_id.clone(),
-        SecretsCaller::Token(t) => t.token.tenant_id.clone(),
-    };
     Ok(st
         .store
-        .approval(&tenant_id, id)
+        .approval(tenant_of(c), id)
         .await?
         .filter(|v| may_see(c, v))
-        .map(to_api))
+        .map(|v| to_api(v, is_agent(c))))
 }

@@ -34,6 +34,10 @@ pub enum ApiError {
     ApprovalRequired {
         approval_id: String,
         required_approvals: u32,
+        /// People who could approve it at all: fewer than required means the team must
+        /// grow first, which the caller is told rather than left waiting.
+        eligible_approvers: u32,
+        operation: &'static str,
         status: &'static str,
         available_at: Option<chrono::DateTime<chrono::Utc>>,
     },
@@ -109,16 +113,22 @@ impl ApiError {
             Self::ApprovalRequired {
                 approval_id,
                 required_approvals,
+                eligible_approvers,
+                operation,
                 status,
                 available_at,
             } => {
-                let mut b = ErrorBody::new(
-                    C::ApprovalRequired,
-                    "Reading this secret needs a human approval. Wait for the request to be approved, then read again.",
-                )
-                .with("approval_id", approval_id.as_str())
-                .with("required_approvals", *required_approvals)
-                .with("status", *status);
+                let message = if *operation == "read" {
+                    "Reading this secret needs a human approval. Wait for the request to be approved, then read again."
+                } else {
+                    "This change to a protected secret needs a human approval. Wait for the request to be approved, then try again."
+                };
+                let mut b = ErrorBody::new(C::ApprovalRequired, message)
+                    .with("approval_id", approval_id.as_str())
+                    .with("required_approvals", *required_approvals)
+                    .with("eligible_approvers", *eligible_approvers)
+                    .with("operation", *operation)
+                    .with("status", *status);
                 if let Some(at) = available_at {
                     b = b.with(
                         "available_at",

@@ -2,33 +2,41 @@
 //! metadata, and KEK rotation.
 //!
 //! Who may do what (docs/permissions.md): a signed-in member of the tenant may read, write
-//! and delete the tenant's secrets whatever their role (for now); an agent key or scoped
-//! token only what its scopes allow (a token: its own scopes and its key's). An agent's
-//! read of a `sensitive` or `critical` secret needs an approval grant (`crate::approvals`):
-//! without one it opens (or reuses) a request and gets 403 `approval_required`; with one,
-//! the grant is consumed in the same transaction as the `secret.read` event.
+//! and delete the tenant's secrets whatever their role; an agent key or scoped token only
+//! what its scopes allow (a token: its own scopes and its key's). Over that sits the
+//! approval gate (`crate::approvals`), for every caller alike: reading or deleting a
+//! `sensitive` or `critical` secret, lowering its tier, and an agent's write to a
+//! `critical` one need a grant for exactly that operation on exactly that secret. Without
+//! one the call opens (or reuses) a request and gets 403 `approval_required`; with one,
+//! the grant is spent in the same transaction as the action and its audit event. A person
+//! writing a tiered secret needs the sudo window.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use keyhold_core::Sensitive;
+use keyhold_core::api::ApprovalOperation;
 use keyhold_core::api::{
     KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretSummary, SecretValue,
     SecretVersionInfo, SecretWritten,
 };
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::scope::Action;
+use keyhold_core::tier::Tier;
 use zeroize::Zeroizing;
 
-use crate::agent_keys::agent_allows;
-use crate::approvals;
+use crate::agent_keys::{self, agent_allows};
+use crate::approvals::{self, Ask};
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::crypto::{self, IntegrityError, KekCache};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::SecretsCaller;
 use crate::keys::{Key32, Keys};
 use crate::state::AppState;
-use crate::store::{KekRow, NewVersion, STALE_KEK, Sealed, SecretRecord, Store, StoreError};
+use crate::store::{
+    Deletion, GRANT_GONE, GrantUse, KekRow, NewVersion, SECRET_CHANGED, STALE_KEK, Sealed,
+    SecretRecord, Store, StoreError,
+};
 
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const AGENT_TIER: &str = "Agents cannot change a secret's tier; ask a member of the tenant.";
@@ -206,10 +214,6 @@ fn tenant_of(c: &SecretsCaller) -> &str {
     }
 }
 
-fn is_agent(c: &SecretsCaller) -> bool {
-    !matches!(c, SecretsCaller::Session(_))
-}
-
 /// Sessions: every role may read, write and delete (docs/permissions.md). Agents: scopes.
 fn permits(c: &SecretsCaller, action: Action, path: &SecretPath) -> bool {
     match c {
@@ -247,6 +251,53 @@ fn event(
     }
 }
 
+/// Spend one use of a `max_uses` token. Only answers that deliver something spend one:
+/// an `approval_required` answer or an approval-status poll leaves the count alone.
+async fn spend_use(
+    st: &AppState,
+    c: &SecretsCaller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    if let SecretsCaller::Token(t) = c
+        && t.token.max_uses.is_some()
+        && !st
+            .store
+            .use_token(&t.token.tenant_id, &t.token.id, now)
+            .await?
+    {
+        return Err(ApiError::Unauthenticated(agent_keys::BAD_TOKEN));
+    }
+    Ok(())
+}
+
+/// The usable grant of `c` for `ask`, or the request opened (or found) for it and the
+/// audited 403 `approval_required` with its id.
+async fn grant_for(
+    st: &AppState,
+    c: &SecretsCaller,
+    ask: Ask<'_>,
+    denied: NewEvent,
+    client: &ClientInfo,
+) -> ApiResult<String> {
+    let now = st.clock.now();
+    let r = approvals::open_request(st, c, ask, None, client).await?;
+    if approvals::usable(&r, now) {
+        return Ok(r.id);
+    }
+    st.store
+        .append_event(
+            denied
+                .outcome(Outcome::Denied)
+                .detail("reason", "approval_required")
+                .detail("tier", ask.secret.tier.as_str())
+                .detail("operation", ask.operation.as_str())
+                .detail("approval_id", r.id.clone())
+                .detail("status", r.status.as_str()),
+        )
+        .await?;
+    Err(approvals::refusal(st, c, &r).await?)
+}
+
 pub async fn read(
     st: &AppState,
     c: &SecretsCaller,
@@ -271,40 +322,20 @@ pub async fn read(
             .await?;
         return Err(ApiError::NotFound);
     };
-    let ask = |r: crate::store::ApprovalRecord| async move {
-        st.store
-            .append_event(
-                ev(Outcome::Denied, "approval_required")
-                    .detail("tier", secret.tier.as_str())
-                    .detail("approval_id", r.id.clone())
-                    .detail("status", r.status.as_str()),
-            )
-            .await?;
-        Err::<SecretValue, ApiError>(approvals::required(&r))
+    let ask = Ask {
+        secret: &secret,
+        operation: ApprovalOperation::Read,
+        to_tier: None,
     };
-    let grant = if is_agent(c) && secret.tier.needs_approval() {
-        let r = approvals::open_request(st, c, path, secret.tier, None, client).await?;
-        if !approvals::usable(&r, now) {
-            return ask(r).await;
-        }
-        Some(r.id)
+    let read_event = || event(c, "secret.read", now, client, path);
+    // The gate holds for every caller: agents, tokens and people of every role.
+    let grant = if secret.tier.needs_approval() {
+        Some(grant_for(st, c, ask, read_event(), client).await?)
     } else {
         None
     };
-    let vault = Vault::of(st);
-    let opened = match vault.kek(tenant, row.kek_version).await {
-        Ok(kek) => crypto::open_value(
-            &kek,
-            tenant,
-            path.as_str(),
-            row.version,
-            &row.ciphertext,
-            &row.wrapped_dek,
-        )
-        .ok(),
-        Err(_) => None,
-    };
-    let value = opened.and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
+    spend_use(st, c, now).await?;
+    let value = open_version(st, tenant, path, &row).await;
     let Some(value) = value else {
         st.store
             .append_event(
@@ -316,14 +347,18 @@ pub async fn read(
             row.version
         )));
     };
-    let read = event(c, "secret.read", now, client, path).detail("version", row.version);
+    let read = read_event().detail("version", row.version);
     match grant {
         Some(id) => {
             let read = read.detail("approval_id", id.clone());
-            if !st.store.consume_grant(tenant, &id, now, read).await? {
-                // Another read used the grant first: this one asks again.
-                let r = approvals::open_request(st, c, path, secret.tier, None, client).await?;
-                return ask(r).await;
+            if !st
+                .store
+                .consume_grant(tenant, &id, &secret.id, now, read)
+                .await?
+            {
+                // Another read used the grant first, or a change voided it: ask again.
+                grant_for(st, c, ask, read_event(), client).await?;
+                return Err(ApiError::Conflict(crate::store::GRANT_GONE));
             }
         }
         None => st.store.append_event(read).await?,
@@ -335,6 +370,80 @@ pub async fn read(
         kind: secret.kind,
         tier: secret.tier,
     })
+}
+
+/// Decrypt one stored version; `None` when any integrity check fails.
+async fn open_version(
+    st: &AppState,
+    tenant: &str,
+    path: &SecretPath,
+    row: &crate::store::VersionRow,
+) -> Option<String> {
+    let kek = Vault::of(st).kek(tenant, row.kek_version).await.ok()?;
+    let bytes = crypto::open_value(
+        &kek,
+        tenant,
+        path.as_str(),
+        row.version,
+        &row.ciphertext,
+        &row.wrapped_dek,
+    )
+    .ok()?;
+    String::from_utf8(bytes.to_vec()).ok()
+}
+
+/// The gate of a write, decided on the secret as it is now (`current`): a person needs
+/// the sudo window to write a tiered secret and a grant to lower its tier; an agent may
+/// not change a tier and needs a grant to overwrite a critical secret.
+async fn gate_write(
+    st: &AppState,
+    c: &SecretsCaller,
+    path: &SecretPath,
+    req: &PutSecretRequest,
+    current: Option<&SecretRecord>,
+    client: &ClientInfo,
+) -> ApiResult<Option<GrantUse>> {
+    let now = st.clock.now();
+    let denied = || event(c, "secret.write", now, client, path);
+    let refuse = |reason: &'static str| denied().outcome(Outcome::Denied).detail("reason", reason);
+    let (operation, to_tier) = match (c, current) {
+        (SecretsCaller::Session(s), cur) => {
+            let tiered = cur.is_some_and(|c| c.tier.needs_approval())
+                || req.tier.is_some_and(Tier::needs_approval);
+            if tiered && !crate::sessions::in_sudo_window(&s.session, now) {
+                st.store.append_event(refuse("reauth_required")).await?;
+                return Err(ApiError::ReauthRequired);
+            }
+            match (cur, req.tier) {
+                (Some(cur), Some(to)) if to < cur.tier => (ApprovalOperation::LowerTier, Some(to)),
+                _ => return Ok(None),
+            }
+        }
+        (_, Some(cur)) => {
+            if req.tier.is_some_and(|t| t != cur.tier) {
+                st.store.append_event(refuse("tier_change")).await?;
+                return Err(ApiError::Forbidden(AGENT_TIER));
+            }
+            if cur.tier != Tier::Critical {
+                return Ok(None);
+            }
+            (ApprovalOperation::AgentWrite, None)
+        }
+        (_, None) => return Ok(None),
+    };
+    let Some(secret) = current else {
+        return Ok(None);
+    };
+    let ask = Ask {
+        secret,
+        operation,
+        to_tier,
+    };
+    let approval_id = grant_for(st, c, ask, denied(), client).await?;
+    Ok(Some(GrantUse {
+        approval_id,
+        operation,
+    }))
 }
 
 pub async fn write(
@@ -353,24 +462,15 @@ pub async fn write(
         st.store.append_event(ev).await?;
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
     }
-    if is_agent(c)
-        && let Some(tier) = req.tier
-        && st
-            .store
-            .secret(&tenant, path)
-            .await?
-            .is_some_and(|s| s.tier != tier)
-    {
-        let ev = event(c, "secret.write", now, client, path)
-            .outcome(Outcome::Denied)
-            .detail("reason", "tier_change");
-        st.store.append_event(ev).await?;
-        return Err(ApiError::Forbidden(AGENT_TIER));
-    }
     let vault = Vault::of(st);
     let mut attempts = 0;
     let record: SecretRecord = loop {
         attempts += 1;
+        let current = st.store.secret(&tenant, path).await?;
+        let grant = gate_write(st, c, path, &req, current.as_ref(), client).await?;
+        if attempts == 1 {
+            spend_use(st, c, now).await?;
+        }
         let (kek_version, kek) = vault.current_kek(&tenant, now).await?;
         let value = Zeroizing::new(req.value.expose().as_bytes().to_vec());
         let (t, p) = (tenant.clone(), path.as_str().to_owned());
@@ -382,6 +482,15 @@ pub async fn write(
                 })
                 .map_err(|e| StoreError::Other(e.into()))
         });
+        let mut ev = event(c, "secret.write", now, client, path);
+        if let Some(t) = req.tier {
+            ev = ev.detail("tier", t.as_str());
+        }
+        if let Some(g) = &grant {
+            ev = ev
+                .detail("approval_id", g.approval_id.clone())
+                .detail("operation", g.operation.as_str());
+        }
         let new = NewVersion {
             tenant_id: tenant.clone(),
             path: path.clone(),
@@ -390,14 +499,19 @@ pub async fn write(
             kek_version,
             created_by: actor_ref(c),
             now,
+            seen: current.map(|s| (s.id, s.tier)),
+            grant,
+            voided: approvals::voided_event,
         };
-        let mut ev = event(c, "secret.write", now, client, path);
-        if let Some(t) = req.tier {
-            ev = ev.detail("tier", t.as_str());
-        }
         match st.store.put_secret(new, seal, ev).await {
             Ok(r) => break r,
-            Err(StoreError::Conflict(m)) if m == STALE_KEK && attempts < 3 => continue,
+            // The tenant key rotated, the secret changed or the grant went meanwhile:
+            // decide again on what is there now.
+            Err(StoreError::Conflict(m))
+                if matches!(m, STALE_KEK | SECRET_CHANGED | GRANT_GONE) && attempts < 3 =>
+            {
+                continue;
+            }
             Err(e) => return Err(e.into()),
         }
     };
@@ -417,24 +531,58 @@ pub async fn delete(
     client: &ClientInfo,
 ) -> ApiResult<()> {
     let now = st.clock.now();
+    let tenant = tenant_of(c);
+    let ev = || event(c, "secret.delete", now, client, path);
     if !permits(c, Action::Delete, path) {
-        let ev = event(c, "secret.delete", now, client, path)
-            .outcome(Outcome::Denied)
-            .detail("reason", "scope");
+        let ev = ev().outcome(Outcome::Denied).detail("reason", "scope");
         st.store.append_event(ev).await?;
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
     }
-    let ev = event(c, "secret.delete", now, client, path);
-    match st.store.delete_secret(tenant_of(c), path, ev).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => {
-            let ev = event(c, "secret.delete", now, client, path)
-                .outcome(Outcome::Failure)
-                .detail("reason", "not_found");
-            st.store.append_event(ev).await?;
-            Err(ApiError::NotFound)
+    let not_found = || ev().outcome(Outcome::Failure).detail("reason", "not_found");
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let Some(secret) = st.store.secret(tenant, path).await? else {
+            st.store.append_event(not_found()).await?;
+            return Err(ApiError::NotFound);
+        };
+        let grant = if secret.tier.needs_approval() {
+            let ask = Ask {
+                secret: &secret,
+                operation: ApprovalOperation::Delete,
+                to_tier: None,
+            };
+            Some(grant_for(st, c, ask, ev(), client).await?)
+        } else {
+            None
+        };
+        if attempts == 1 {
+            spend_use(st, c, now).await?;
         }
-        Err(e) => Err(e.into()),
+        let mut done = ev();
+        if let Some(id) = &grant {
+            done = done.detail("approval_id", id.clone());
+        }
+        let del = Deletion {
+            tenant_id: tenant.to_owned(),
+            path: path.clone(),
+            secret_id: secret.id,
+            grant,
+            voided: approvals::voided_event,
+        };
+        match st.store.delete_secret(del, done).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::NotFound) => {
+                st.store.append_event(not_found()).await?;
+                return Err(ApiError::NotFound);
+            }
+            Err(StoreError::Conflict(m))
+                if matches!(m, SECRET_CHANGED | GRANT_GONE) && attempts < 3 =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod crash;
 mod crypto;
 mod email;
 mod fail_closed;
+mod gate;
 mod isolation;
 mod keys;
 mod leaks;

@@ -298,8 +298,8 @@ async fn write_scope_writes_and_agents_cannot_change_tiers() {
     assert_eq!(err.code(), Some(ErrorCode::Forbidden));
 }
 
-/// Without an approval grant an agent's read of a sensitive or critical secret is
-/// refused (403) and never carries the value; people signed in still read it.
+/// Without an approval grant a read of a sensitive or critical secret is refused (403)
+/// and never carries the value: for agents, and for the owner who wrote it.
 #[tokio::test]
 async fn sensitive_and_critical_tiers_are_refused_to_agents() {
     let ts = TestServer::start().await;
@@ -321,6 +321,7 @@ async fn sensitive_and_critical_tiers_are_refused_to_agents() {
             assert!(!body.contains("TIERED-VALUE"));
         }
     }
-    let v = alice.client.get_secret(&p("p/C"), None).await.unwrap();
-    assert_eq!(v.value.expose(), "TIERED-VALUE");
+    let e = alice.client.get_secret(&p("p/C"), None).await.unwrap_err();
+    assert_eq!(e.code(), Some(keyhold_core::ErrorCode::ApprovalRequired));
+    assert!(!format!("{e:?}").contains("TIERED-VALUE"));
 }

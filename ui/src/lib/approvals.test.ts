@@ -12,7 +12,7 @@ function request(id: string, over: Partial<ApprovalView> = {}): ApprovalView {
     owner: "ada@example.com",
     owner_id: "usr_ada",
     operation: "read",
-    target_tier: null,
+    to_tier: null,
     eligible_approvers: 2,
     reason: null,
     requested_at: "2026-01-01T00:00:00Z",

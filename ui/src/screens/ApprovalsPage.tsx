@@ -71,7 +71,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
                 )}{" "}
                 asked {relativeTime(notAfterNow(a.requested_at))} to{" "}
                 <strong class="approval-operation" data-testid={`approval-operation-${a.id}`}>
-                  {operationWords(a.operation, a.target_tier)}
+                  {operationWords(a.operation, a.to_tier)}
                 </strong>
               </p>
               {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : null}

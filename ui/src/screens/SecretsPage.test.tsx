@@ -49,7 +49,7 @@ function approval(status: string, votes: string[]) {
     owner: "Ada Lovelace",
     owner_id: "usr_ada",
     operation: "read",
-    target_tier: null,
+    to_tier: null,
     eligible_approvers: 2,
     reason: null,
     requested_at: "2026-01-01T00:00:00Z",

@@ -12,10 +12,7 @@ use crate::error::{CliError, CliResult};
 use crate::output;
 
 fn requester(a: &Approval) -> String {
-    format!(
-        "{} ({})",
-        a.requested_by.key_name, a.requested_by.owner.email
-    )
+    a.requested_by.label()
 }
 
 fn votes(a: &Approval) -> String {
@@ -31,6 +28,7 @@ fn print_one(a: &Approval) {
         ("id", a.id.clone()),
         ("path", a.path.to_string()),
         ("tier", a.tier.as_str().to_owned()),
+        ("operation", a.operation.as_str().to_owned()),
         ("status", a.status.as_str().to_owned()),
         ("requested by", requester(a)),
         ("reason", output::opt(&a.reason)),
@@ -43,7 +41,7 @@ fn print_one(a: &Approval) {
             "  approved by",
             format!(
                 "{} at {}{}",
-                v.user.email,
+                v.user.label(),
                 output::time(&v.at),
                 v.comment
                     .as_ref()
@@ -56,7 +54,7 @@ fn print_one(a: &Approval) {
         rows.push(("readable until", opt_time(a.grant_expires_at.as_ref())));
     }
     if let Some(by) = &a.denied_by {
-        rows.push(("denied by", by.email.clone()));
+        rows.push(("denied by", by.label().to_owned()));
         rows.push(("deny reason", output::opt(&a.deny_reason)));
     }
     if a.used_at.is_some() {

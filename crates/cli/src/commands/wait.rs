@@ -178,14 +178,21 @@ pub fn ended(a: &Approval) -> CliError {
         ApprovalStatus::Denied => CliError::Denied(format!(
             "Approval {} was denied by {}: {}",
             a.id,
+            // Agents see names, not addresses: without a display name, "an approver".
             a.denied_by
                 .as_ref()
-                .map_or("an approver", |p| p.email.as_str()),
+                .and_then(|p| p.display_name.as_deref().or(p.email.as_deref()))
+                .unwrap_or("an approver"),
             a.deny_reason.as_deref().unwrap_or("no reason given")
         )),
         ApprovalStatus::Used => CliError::Expired(format!(
             "Approval {} was already used; the next read opens a new request.",
             a.id
+        )),
+        ApprovalStatus::Voided => CliError::Expired(format!(
+            "Approval {} was voided ({}): the secret changed; ask again.",
+            a.id,
+            a.void_reason.as_deref().unwrap_or("secret changed")
         )),
         _ => CliError::Expired(format!(
             "Approval {} expired without a decision; the next read opens a new request.",

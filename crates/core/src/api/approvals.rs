@@ -10,7 +10,8 @@ use crate::Sensitive;
 use crate::path::SecretPath;
 use crate::tier::Tier;
 
-/// Where an approval request stands. `used` means its one read has happened.
+/// Where an approval request stands. `used` means its one operation has happened;
+/// `voided` that the secret changed under it (tier raised, or deleted) before it was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalStatus {
@@ -19,6 +20,7 @@ pub enum ApprovalStatus {
     Denied,
     Expired,
     Used,
+    Voided,
 }
 
 impl ApprovalStatus {
@@ -29,6 +31,7 @@ impl ApprovalStatus {
             Self::Denied => "denied",
             Self::Expired => "expired",
             Self::Used => "used",
+            Self::Voided => "voided",
         }
     }
 
@@ -39,35 +42,116 @@ impl ApprovalStatus {
             "denied" => Some(Self::Denied),
             "expired" => Some(Self::Expired),
             "used" => Some(Self::Used),
+            "voided" => Some(Self::Voided),
             _ => None,
         }
     }
 }
 
-/// `POST /v1/approvals` (authenticated as an agent).
+/// What a grant allows, once: the gate covers more than reads (API.md "Approvals").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalOperation {
+    /// Read the value of a `sensitive` or `critical` secret.
+    #[default]
+    Read,
+    /// Delete a `sensitive` or `critical` secret.
+    Delete,
+    /// Write a new version with a lower tier than the current one.
+    LowerTier,
+    /// An agent writes a new version of a `critical` secret.
+    AgentWrite,
+}
+
+impl ApprovalOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Delete => "delete",
+            Self::LowerTier => "lower_tier",
+            Self::AgentWrite => "agent_write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Self::Read),
+            "delete" => Some(Self::Delete),
+            "lower_tier" => Some(Self::LowerTier),
+            "agent_write" => Some(Self::AgentWrite),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/approvals`: ask ahead of the gated call. `operation` defaults to `read`;
+/// `to_tier` names the new tier of a `lower_tier` request.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApprovalRequest {
     pub path: SecretPath,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<ApprovalOperation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_tier: Option<Tier>,
 }
 
-/// A person, as approval requests show them.
+/// A person, as approval requests show them. `email` is left out for agents, who see
+/// approvers' names and decisions but not their addresses.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 pub struct PersonRef {
     pub id: String,
-    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub display_name: Option<String>,
 }
 
-/// The agent key behind a request and the person who owns it.
+impl PersonRef {
+    /// The display name, else the email, else the id: what a list shows.
+    pub fn label(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .or(self.email.as_deref())
+            .unwrap_or(&self.id)
+    }
+}
+
+/// Who asked: an agent key (with the person who owns it) or a person themself.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-pub struct RequestedBy {
-    pub key_id: String,
-    pub key_name: String,
-    pub owner: PersonRef,
-    /// The scoped token that asked, when it was a token.
-    pub token_id: Option<String>,
+#[serde(untagged)]
+pub enum RequestedBy {
+    Agent {
+        key_id: String,
+        key_name: String,
+        owner: PersonRef,
+        /// The scoped token that asked, when it was a token.
+        token_id: Option<String>,
+    },
+    Person {
+        user: PersonRef,
+    },
+}
+
+impl RequestedBy {
+    /// The person answerable for the request: the key's owner, or the person who asked.
+    /// Neither may approve it.
+    pub fn person(&self) -> &PersonRef {
+        match self {
+            Self::Agent { owner, .. } => owner,
+            Self::Person { user } => user,
+        }
+    }
+
+    /// "key-name (owner)" for an agent, the person's label otherwise.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Agent {
+                key_name, owner, ..
+            } => format!("{key_name} ({})", owner.label()),
+            Self::Person { user } => user.label().to_owned(),
+        }
+    }
 }
 
 /// One approver's yes.
@@ -84,6 +168,12 @@ pub struct Approval {
     pub id: String,
     pub path: SecretPath,
     pub tier: Tier,
+    /// The one operation the grant allows.
+    #[serde(default)]
+    pub operation: ApprovalOperation,
+    /// For `lower_tier`: the tier the secret may be lowered to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_tier: Option<Tier>,
     pub requested_by: RequestedBy,
     pub reason: Option<String>,
     pub requested_at: DateTime<Utc>,
@@ -91,6 +181,11 @@ pub struct Approval {
     pub expires_at: DateTime<Utc>,
     pub approvals: Vec<ApprovalVote>,
     pub required_approvals: u32,
+    /// People who could approve this request at all (approver roles, not the requester
+    /// or the key's owner, with 2FA for critical): fewer than `required_approvals` means
+    /// the team must grow before it can pass.
+    #[serde(default)]
+    pub eligible_approvers: u32,
     pub status: ApprovalStatus,
     /// When approved: the read is allowed from this time (after the critical delay)...
     pub available_at: Option<DateTime<Utc>>,
@@ -99,6 +194,9 @@ pub struct Approval {
     pub denied_by: Option<PersonRef>,
     pub deny_reason: Option<String>,
     pub used_at: Option<DateTime<Utc>>,
+    /// Why a `voided` request was voided (`tier_raised`, `secret_deleted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<String>,
 }
 
 /// `GET /v1/approvals?status=&limit=&cursor=`.

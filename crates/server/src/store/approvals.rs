@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyhold_core::api::{ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings};
+use keyhold_core::api::{
+    ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings,
+};
 use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 
@@ -16,6 +18,34 @@ pub const ALREADY_VOTED: &str = "You have already approved this request.";
 pub const NOT_OPEN: &str = "This request is already decided, used or expired.";
 pub const LAST_OWNER: &str = "The tenant's last owner cannot be demoted or removed.";
 pub const INVITATION_SPENT: &str = "This invitation is invalid, used or expired.";
+/// A grant another call used first, or that the secret's change voided meanwhile.
+pub const GRANT_GONE: &str = "The approval's grant is no longer usable.";
+/// The secret changed (created, deleted, re-created or its tier changed) between the
+/// gate's decision and the write: decide again.
+pub const SECRET_CHANGED: &str = "The secret changed meanwhile; try again.";
+
+/// Who asked for an approval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requester {
+    /// An agent key, or a scoped token of it.
+    Agent {
+        key_id: String,
+        token_id: Option<String>,
+    },
+    /// A signed-in person.
+    Person { user_id: String },
+}
+
+impl Requester {
+    /// The value of the `requester` column: one open request per requester, path and
+    /// operation, whichever kind asked.
+    pub fn column(&self) -> String {
+        match self {
+            Self::Agent { key_id, .. } => format!("key:{key_id}"),
+            Self::Person { user_id } => format!("user:{user_id}"),
+        }
+    }
+}
 
 /// One approval request row. The rules in force when it was made are copied into it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,9 +53,14 @@ pub struct ApprovalRecord {
     pub id: String,
     pub tenant_id: String,
     pub path: SecretPath,
+    /// The secret's identity when the request was made (a re-created secret is another).
+    pub secret_id: Option<String>,
+    /// The secret's tier when the request was made.
     pub tier: Tier,
-    pub key_id: String,
-    pub token_id: Option<String>,
+    pub operation: ApprovalOperation,
+    /// For `lower_tier`: the tier the grant allows lowering to.
+    pub to_tier: Option<Tier>,
+    pub requester: Requester,
     pub reason: Option<String>,
     pub required_approvals: u32,
     pub delay_secs: i64,
@@ -39,16 +74,33 @@ pub struct ApprovalRecord {
     pub denied_by: Option<String>,
     pub deny_reason: Option<String>,
     pub used_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
 }
 
-/// A request with who asked (key and owner), the votes so far and who denied it.
+/// A request with who asked (the person, and the key's name for an agent), the votes
+/// that count so far, who denied it, and how many people could approve it at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovalView {
     pub record: ApprovalRecord,
-    pub key_name: String,
+    /// The agent key's name; `None` for a person's own request.
+    pub key_name: Option<String>,
+    /// The key's owner, or the person who asked: never counted toward the quorum.
     pub owner: PersonRef,
+    /// Votes of people who may still approve (removed or demoted voters drop out).
     pub votes: Vec<ApprovalVote>,
     pub denied_by: Option<PersonRef>,
+    pub eligible_approvers: u32,
+}
+
+/// Builds the `approval.voided` event of a request that a secret's change voided, from
+/// the event of that change (its actor, time and address) and the reason.
+pub type VoidEvent = fn(&NewEvent, &ApprovalRecord, &'static str) -> NewEvent;
+
+/// A grant to spend in the transaction of the gated write or delete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantUse {
+    pub approval_id: String,
+    pub operation: ApprovalOperation,
 }
 
 /// Builds the `approval.expired` event of a request the store finds expired.
@@ -90,9 +142,10 @@ pub trait ApprovalStore: Send + Sync + 'static {
         expired: ExpiryEvent,
     ) -> StoreResult<Vec<ApprovalRecord>>;
 
-    /// The open (pending or approved, unexpired) request of `new.key_id` for `new.path`,
-    /// or `new` inserted with `requested`; expired requests are closed first. In one
-    /// transaction, so parallel reads never create two. `true` when `new` was inserted.
+    /// The open (pending or approved, unexpired) request of `new.requester` for
+    /// `new.path`, `new.operation` and `new.to_tier` on the same secret, or `new` inserted
+    /// with `requested`; expired requests are closed first. In one transaction, so
+    /// parallel calls never create two. `true` when `new` was inserted.
     async fn open_approval(
         &self,
         new: ApprovalRecord,
@@ -102,18 +155,20 @@ pub trait ApprovalStore: Send + Sync + 'static {
 
     async fn approval(&self, tenant_id: &str, id: &str) -> StoreResult<Option<ApprovalView>>;
 
-    /// Newest first; ids before `before_id`; of one key if given.
+    /// Newest first; ids before `before_id`; of one requester (`Requester::column`) if
+    /// given.
     async fn list_approvals(
         &self,
         tenant_id: &str,
         status: Option<ApprovalStatus>,
-        key_id: Option<&str>,
+        requester: Option<&str>,
         before_id: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<ApprovalView>>;
 
-    /// Count `user_id`'s approval of a pending, unexpired request; when the votes reach
-    /// the quorum the request becomes approved, its grant opening after the delay.
+    /// Count `user_id`'s approval of a pending, unexpired request; when the votes of
+    /// people who may approve reach the quorum the request becomes approved, its grant
+    /// opening after the delay.
     /// `Conflict(NOT_PENDING)`, `Conflict(ALREADY_VOTED)`, `NotFound`.
     async fn vote_approval(
         &self,
@@ -137,16 +192,28 @@ pub trait ApprovalStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<ApprovalRecord>;
 
-    /// Use the grant of an approved request once, atomically: a single conditional UPDATE
-    /// that succeeds only while it is approved, available and unexpired; `event` (the
+    /// Use the read grant of an approved request once, atomically: a single conditional
+    /// UPDATE that succeeds only while it is approved, available, unexpired, still for
+    /// the same secret and still backed by enough eligible votes; `event` (the
     /// `secret.read`) commits with it. `false` when the grant was not usable.
     async fn consume_grant(
         &self,
         tenant_id: &str,
         id: &str,
+        secret_id: &str,
         now: DateTime<Utc>,
         event: NewEvent,
     ) -> StoreResult<bool>;
+
+    /// How many people could approve a request of `tenant_id` for a secret of `tier`:
+    /// members with an approving role, not removed, not `excluded` (the requester or the
+    /// key's owner), and with 2FA on for critical.
+    async fn eligible_approvers(
+        &self,
+        tenant_id: &str,
+        tier: Tier,
+        excluded: &str,
+    ) -> StoreResult<u32>;
 
     /// Members of the tenant, oldest first.
     async fn members(&self, tenant_id: &str) -> StoreResult<Vec<UserRecord>>;

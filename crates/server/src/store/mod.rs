@@ -19,13 +19,14 @@ use tokio::sync::watch;
 use crate::audit::NewEvent;
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use secrets::{
-    DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealed, Sealer, SecretRecord, SecretStore,
-    VersionInfo, VersionRow,
+    DekRef, Deletion, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealed, Sealer, SecretRecord,
+    SecretStore, VersionInfo, VersionRow,
 };
 
 pub use approvals::{
-    ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
-    InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, VoteEvent,
+    ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, GRANT_GONE, GrantUse,
+    INVITATION_SPENT, InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester,
+    SECRET_CHANGED, VoidEvent, VoteEvent,
 };
 pub use mfa::MfaStore;
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::tier::{SecretType, Tier};
 
-use super::StoreResult;
+use super::{GrantUse, StoreResult, VoidEvent};
 use crate::audit::NewEvent;
 
 /// The `Conflict` a write gets when a KEK rotation made another KEK version current
@@ -24,6 +24,8 @@ pub struct KekRow {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretRecord {
+    /// The secret's identity: a delete and re-create at the same path makes a new one.
+    pub id: String,
     pub tenant_id: String,
     pub path: SecretPath,
     pub kind: SecretType,
@@ -95,6 +97,28 @@ pub struct NewVersion {
     pub kek_version: u32,
     pub created_by: String,
     pub now: DateTime<Utc>,
+    /// The secret as the gate saw it: `None` absent, else its id and tier. The write
+    /// fails with `Conflict(SECRET_CHANGED)` when the stored secret differs by then.
+    pub seen: Option<(String, Tier)>,
+    /// The grant this write spends (lowering the tier, an agent's write to a critical
+    /// secret), in the same transaction; `Conflict(GRANT_GONE)` when it is not usable.
+    pub grant: Option<GrantUse>,
+    /// Raising the tier voids the secret's open requests and unused grants, each audited
+    /// with the event this builds.
+    pub voided: VoidEvent,
+}
+
+/// A delete as the gate decided it.
+#[derive(Clone, Debug)]
+pub struct Deletion {
+    pub tenant_id: String,
+    pub path: SecretPath,
+    /// The identity of the secret the gate saw; `Conflict(SECRET_CHANGED)` otherwise.
+    pub secret_id: String,
+    /// The `delete` grant this delete spends, for a tiered secret.
+    pub grant: Option<String>,
+    /// The delete voids the secret's other open requests and unused grants.
+    pub voided: VoidEvent,
 }
 
 #[async_trait]
@@ -140,13 +164,9 @@ pub trait SecretStore: Send + Sync + 'static {
         event: NewEvent,
     ) -> StoreResult<SecretRecord>;
 
-    /// Delete the secret and all its versions. `NotFound` if absent.
-    async fn delete_secret(
-        &self,
-        tenant_id: &str,
-        path: &SecretPath,
-        event: NewEvent,
-    ) -> StoreResult<()>;
+    /// Delete the secret and all its versions, spend the grant and void the rest.
+    /// `NotFound` if absent.
+    async fn delete_secret(&self, del: Deletion, event: NewEvent) -> StoreResult<()>;
 
     /// Make `new` the tenant's KEK: re-wrap every data key with `rewrap`, then drop the
     /// older KEK rows, all in one transaction with `event` (which gets the count added).

@@ -2,16 +2,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyhold_core::api::{ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings};
+use keyhold_core::api::{
+    ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings,
+};
 use keyhold_core::path::SecretPath;
+use keyhold_core::tier::Tier;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
 use crate::audit::NewEvent;
 use crate::store::{
     ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
-    InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, StoreError, StoreResult, UserRecord,
-    VoteEvent,
+    InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester, StoreError, StoreResult,
+    UserRecord, VoteEvent,
 };
 
 fn bad(what: &str) -> rusqlite::Error {
@@ -22,34 +25,60 @@ fn bad(what: &str) -> rusqlite::Error {
     )
 }
 
-const REQ_COLS: &str = "r.id, r.tenant_id, r.path, r.tier, r.key_id, r.token_id, r.reason,
-    r.required_approvals, r.delay_secs, r.grant_ttl_secs, r.status, r.requested_at, r.expires_at,
-    r.available_at, r.grant_expires_at, r.decided_at, r.denied_by, r.deny_reason, r.used_at";
+const REQ_COLS: &str = "r.id, r.tenant_id, r.path, r.secret_id, r.tier, r.operation, r.to_tier,
+    r.key_id, r.token_id, r.user_id, r.reason, r.required_approvals, r.delay_secs,
+    r.grant_ttl_secs, r.status, r.requested_at, r.expires_at, r.available_at,
+    r.grant_expires_at, r.decided_at, r.denied_by, r.deny_reason, r.used_at, r.void_reason";
+
+/// Votes of request `r` cast by people who may still approve: a removed or demoted
+/// approver's vote drops out of the quorum until someone eligible replaces it.
+pub(crate) const ELIGIBLE_VOTES: &str = "(SELECT COUNT(*) FROM approval_votes v
+    JOIN users u ON u.tenant_id = v.tenant_id AND u.id = v.user_id
+    WHERE v.tenant_id = r.tenant_id AND v.request_id = r.id
+      AND u.removed_at IS NULL AND u.role IN ('owner', 'admin', 'approver'))";
+
+fn opt_tier(v: Option<String>) -> rusqlite::Result<Option<Tier>> {
+    v.map(|t| t.parse().map_err(|_| bad("tier"))).transpose()
+}
 
 fn req_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApprovalRecord> {
     let path: String = r.get(2)?;
-    let tier: String = r.get(3)?;
-    let status: String = r.get(10)?;
+    let tier: String = r.get(4)?;
+    let operation: String = r.get(5)?;
+    let status: String = r.get(14)?;
+    let key_id: Option<String> = r.get(7)?;
+    let user_id: Option<String> = r.get(9)?;
+    let requester = match (key_id, user_id) {
+        (Some(key_id), None) => Requester::Agent {
+            key_id,
+            token_id: r.get(8)?,
+        },
+        (None, Some(user_id)) => Requester::Person { user_id },
+        _ => return Err(bad("requester")),
+    };
     Ok(ApprovalRecord {
         id: r.get(0)?,
         tenant_id: r.get(1)?,
         path: SecretPath::parse(&path).map_err(|_| bad("path"))?,
+        secret_id: r.get(3)?,
         tier: tier.parse().map_err(|_| bad("tier"))?,
-        key_id: r.get(4)?,
-        token_id: r.get(5)?,
-        reason: r.get(6)?,
-        required_approvals: r.get(7)?,
-        delay_secs: r.get(8)?,
-        grant_ttl_secs: r.get(9)?,
+        operation: ApprovalOperation::parse(&operation).ok_or_else(|| bad("operation"))?,
+        to_tier: opt_tier(r.get(6)?)?,
+        requester,
+        reason: r.get(10)?,
+        required_approvals: r.get(11)?,
+        delay_secs: r.get(12)?,
+        grant_ttl_secs: r.get(13)?,
         status: ApprovalStatus::parse(&status).ok_or_else(|| bad("status"))?,
-        requested_at: from_us(r.get(11)?),
-        expires_at: from_us(r.get(12)?),
-        available_at: r.get::<_, Option<i64>>(13)?.map(from_us),
-        grant_expires_at: r.get::<_, Option<i64>>(14)?.map(from_us),
-        decided_at: r.get::<_, Option<i64>>(15)?.map(from_us),
-        denied_by: r.get(16)?,
-        deny_reason: r.get(17)?,
-        used_at: r.get::<_, Option<i64>>(18)?.map(from_us),
+        requested_at: from_us(r.get(15)?),
+        expires_at: from_us(r.get(16)?),
+        available_at: r.get::<_, Option<i64>>(17)?.map(from_us),
+        grant_expires_at: r.get::<_, Option<i64>>(18)?.map(from_us),
+        decided_at: r.get::<_, Option<i64>>(19)?.map(from_us),
+        denied_by: r.get(20)?,
+        deny_reason: r.get(21)?,
+        used_at: r.get::<_, Option<i64>>(22)?.map(from_us),
+        void_reason: r.get(23)?,
     })
 }
 
@@ -67,7 +96,7 @@ fn person(c: &Connection, tenant_id: &str, user_id: &str) -> StoreResult<PersonR
             s.query_row([tenant_id, user_id], |r| {
                 Ok(PersonRef {
                     id: r.get(0)?,
-                    email: r.get(1)?,
+                    email: Some(r.get(1)?),
                     display_name: r.get(2)?,
                 })
             })
@@ -75,25 +104,53 @@ fn person(c: &Connection, tenant_id: &str, user_id: &str) -> StoreResult<PersonR
         .map_err(map_err)
 }
 
+/// See [`ApprovalStore::eligible_approvers`].
+fn eligible(c: &Connection, tenant_id: &str, tier: Tier, excluded: &str) -> StoreResult<u32> {
+    c.prepare_cached(
+        "SELECT COUNT(*) FROM users u
+         WHERE u.tenant_id = ?1 AND u.removed_at IS NULL AND u.id <> ?2
+           AND u.role IN ('owner', 'admin', 'approver')
+           AND (?3 = 0 OR EXISTS (SELECT 1 FROM mfa_totp m WHERE m.tenant_id = u.tenant_id
+                                  AND m.user_id = u.id AND m.confirmed_at IS NOT NULL))",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![tenant_id, excluded, i64::from(tier == Tier::Critical)],
+            |r| r.get(0),
+        )
+    })
+    .map_err(map_err)
+}
+
 fn view(c: &Connection, record: ApprovalRecord) -> StoreResult<ApprovalView> {
     let t = record.tenant_id.clone();
-    let (key_name, owner_id): (String, String) = c
-        .prepare_cached("SELECT name, owner_id FROM agent_keys WHERE tenant_id = ?1 AND id = ?2")
-        .and_then(|mut s| s.query_row([&t, &record.key_id], |r| Ok((r.get(0)?, r.get(1)?))))
-        .map_err(map_err)?;
+    let (key_name, owner_id) = match &record.requester {
+        Requester::Agent { key_id, .. } => {
+            let (name, owner): (String, String) = c
+                .prepare_cached(
+                    "SELECT name, owner_id FROM agent_keys WHERE tenant_id = ?1 AND id = ?2",
+                )
+                .and_then(|mut s| s.query_row([&t, key_id], |r| Ok((r.get(0)?, r.get(1)?))))
+                .map_err(map_err)?;
+            (Some(name), owner)
+        }
+        Requester::Person { user_id } => (None, user_id.clone()),
+    };
     let owner = person(c, &t, &owner_id)?;
     let votes = c
         .prepare_cached(
             "SELECT u.id, u.email, u.display_name, v.at, v.comment FROM approval_votes v
-             JOIN users u ON u.id = v.user_id
-             WHERE v.tenant_id = ?1 AND v.request_id = ?2 ORDER BY v.at, u.id",
+             JOIN users u ON u.tenant_id = v.tenant_id AND u.id = v.user_id
+             WHERE v.tenant_id = ?1 AND v.request_id = ?2
+               AND u.removed_at IS NULL AND u.role IN ('owner', 'admin', 'approver')
+             ORDER BY v.at, u.id",
         )
         .and_then(|mut s| {
             s.query_map([&t, &record.id], |r| {
                 Ok(ApprovalVote {
                     user: PersonRef {
                         id: r.get(0)?,
-                        email: r.get(1)?,
+                        email: Some(r.get(1)?),
                         display_name: r.get(2)?,
                     },
                     at: from_us(r.get(3)?),
@@ -107,13 +164,98 @@ fn view(c: &Connection, record: ApprovalRecord) -> StoreResult<ApprovalView> {
         Some(u) => Some(person(c, &t, u)?),
         None => None,
     };
+    let eligible_approvers = eligible(c, &t, record.tier, &owner_id)?;
     Ok(ApprovalView {
         record,
         key_name,
         owner,
         votes,
         denied_by,
+        eligible_approvers,
     })
+}
+
+/// Void the open requests and unused grants on `path` (but `except`), with `reason`.
+/// Runs in the transaction of the change that voids them (a tier raised, a delete).
+pub(crate) fn void_open(
+    tx: &Transaction<'_>,
+    tenant_id: &str,
+    path: &str,
+    except: Option<&str>,
+    reason: &'static str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<ApprovalRecord>> {
+    let open = tx
+        .prepare_cached(&format!(
+            "SELECT {REQ_COLS} FROM approval_requests r
+             WHERE r.tenant_id = ?1 AND r.path = ?2 AND r.status IN ('pending', 'approved')
+               AND (?3 IS NULL OR r.id <> ?3)"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![tenant_id, path, except], req_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(map_err)?;
+    let mut out = Vec::with_capacity(open.len());
+    for mut r in open {
+        tx.execute(
+            "UPDATE approval_requests SET status = 'voided', void_reason = ?3,
+                 decided_at = COALESCE(decided_at, ?4)
+             WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant_id, r.id, reason, us(now)],
+        )
+        .map_err(map_err)?;
+        r.status = ApprovalStatus::Voided;
+        r.void_reason = Some(reason.to_owned());
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Spend a write or delete grant once, inside the action's transaction: only while it is
+/// approved, available, unexpired, for this operation on this very secret, and still
+/// backed by enough eligible votes. `false` when it is not usable.
+pub(crate) fn spend_grant(
+    tx: &Transaction<'_>,
+    tenant_id: &str,
+    id: &str,
+    secret_id: &str,
+    operation: ApprovalOperation,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let n = tx
+        .prepare_cached(&format!(
+            "UPDATE approval_requests AS r SET status = 'used', used_at = ?3
+             WHERE r.tenant_id = ?1 AND r.id = ?2 AND r.status = 'approved'
+               AND r.available_at <= ?3 AND r.grant_expires_at > ?3
+               AND r.secret_id = ?4 AND r.operation = ?5
+               AND {ELIGIBLE_VOTES} >= r.required_approvals"
+        ))
+        .and_then(|mut s| {
+            s.execute(params![
+                tenant_id,
+                id,
+                us(now),
+                secret_id,
+                operation.as_str()
+            ])
+        })
+        .map_err(map_err)?;
+    Ok(n == 1)
+}
+
+/// After a role change or a removal: approved, unused requests whose eligible votes fell
+/// below the quorum wait for approvals again.
+pub(crate) fn requeue_short(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+    tx.prepare_cached(&format!(
+        "UPDATE approval_requests AS r
+         SET status = 'pending', available_at = NULL, grant_expires_at = NULL, decided_at = NULL
+         WHERE r.tenant_id = ?1 AND r.status = 'approved'
+           AND {ELIGIBLE_VOTES} < r.required_approvals"
+    ))
+    .and_then(|mut s| s.execute([tenant_id]))
+    .map_err(map_err)?;
+    Ok(())
 }
 
 /// Close the tenant's requests whose time is up; returns them (now `expired`).
@@ -234,35 +376,71 @@ impl ApprovalStore for SqliteStore {
         self.tx_with_events(move |tx| {
             let now = new.requested_at;
             let done = expire_due(tx, &new.tenant_id, now)?;
-            let mut events: Vec<NewEvent> = done.iter().map(expired).collect();
+            let mut events: Vec<NewEvent> = done.iter().map(&expired).collect();
+            let requester = new.requester.column();
+            let to_tier = new.to_tier.map(Tier::as_str);
             let open = tx
                 .prepare_cached(&format!(
                     "SELECT {REQ_COLS} FROM approval_requests r
-                     WHERE r.tenant_id = ?1 AND r.key_id = ?2 AND r.path = ?3
+                     WHERE r.tenant_id = ?1 AND r.requester = ?2 AND r.path = ?3
+                       AND r.operation = ?4 AND COALESCE(r.to_tier, '') = COALESCE(?5, '')
                        AND r.status IN ('pending', 'approved')"
                 ))
                 .and_then(|mut s| {
                     s.query_row(
-                        params![new.tenant_id, new.key_id, new.path.as_str()],
+                        params![
+                            new.tenant_id,
+                            requester,
+                            new.path.as_str(),
+                            new.operation.as_str(),
+                            to_tier
+                        ],
                         req_row,
                     )
                     .optional()
                 })
                 .map_err(map_err)?;
-            if let Some(r) = open {
-                return Ok(((r, false), events));
+            match open {
+                // Still about the same secret: reuse it.
+                Some(r) if r.secret_id == new.secret_id => return Ok(((r, false), events)),
+                // Made for a secret that is gone: it can never be used.
+                // Made for a secret that is gone (only rows from before requests recorded
+                // the secret): it can never be used, so it lapses now.
+                Some(mut r) => {
+                    tx.execute(
+                        "UPDATE approval_requests SET status = 'expired',
+                             decided_at = COALESCE(decided_at, ?3)
+                         WHERE tenant_id = ?1 AND id = ?2",
+                        params![r.tenant_id, r.id, us(now)],
+                    )
+                    .map_err(map_err)?;
+                    r.status = ApprovalStatus::Expired;
+                    events.push(expired(&r));
+                }
+                None => {}
             }
+            let (key_id, token_id, user_id) = match &new.requester {
+                Requester::Agent { key_id, token_id } => (Some(key_id), token_id.as_ref(), None),
+                Requester::Person { user_id } => (None, None, Some(user_id)),
+            };
             tx.execute(
-                "INSERT INTO approval_requests (id, tenant_id, path, tier, key_id, token_id, reason,
-                     required_approvals, delay_secs, grant_ttl_secs, status, requested_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?12)",
+                "INSERT INTO approval_requests (id, tenant_id, path, secret_id, tier, operation,
+                     to_tier, requester, key_id, token_id, user_id, reason, required_approvals,
+                     delay_secs, grant_ttl_secs, status, requested_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                     'pending', ?16, ?17)",
                 params![
                     new.id,
                     new.tenant_id,
                     new.path.as_str(),
+                    new.secret_id,
                     new.tier.as_str(),
-                    new.key_id,
-                    new.token_id,
+                    new.operation.as_str(),
+                    to_tier,
+                    requester,
+                    key_id,
+                    token_id,
+                    user_id,
                     new.reason,
                     new.required_approvals,
                     new.delay_secs,
@@ -291,20 +469,20 @@ impl ApprovalStore for SqliteStore {
         &self,
         tenant_id: &str,
         status: Option<ApprovalStatus>,
-        key_id: Option<&str>,
+        requester: Option<&str>,
         before_id: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<ApprovalView>> {
         let t = tenant_id.to_owned();
         let status = status.map(|s| s.as_str().to_owned());
-        let key = key_id.map(str::to_owned);
+        let key = requester.map(str::to_owned);
         let before = before_id.map(str::to_owned);
         self.run(move |c| {
             let rows = c
                 .prepare_cached(&format!(
                     "SELECT {REQ_COLS} FROM approval_requests r
                      WHERE r.tenant_id = ?1 AND (?2 IS NULL OR r.status = ?2)
-                       AND (?3 IS NULL OR r.key_id = ?3) AND (?4 IS NULL OR r.id < ?4)
+                       AND (?3 IS NULL OR r.requester = ?3) AND (?4 IS NULL OR r.id < ?4)
                      ORDER BY r.id DESC LIMIT ?5"
                 ))
                 .and_then(|mut s| {
@@ -346,7 +524,10 @@ impl ApprovalStore for SqliteStore {
             })?;
             let votes: u32 = tx
                 .query_row(
-                    "SELECT COUNT(*) FROM approval_votes WHERE tenant_id = ?1 AND request_id = ?2",
+                    &format!(
+                        "SELECT {ELIGIBLE_VOTES} FROM approval_requests r
+                         WHERE r.tenant_id = ?1 AND r.id = ?2"
+                    ),
                     params![t, i],
                     |row| row.get(0),
                 )
@@ -408,26 +589,29 @@ impl ApprovalStore for SqliteStore {
         &self,
         tenant_id: &str,
         id: &str,
+        secret_id: &str,
         now: DateTime<Utc>,
         event: NewEvent,
     ) -> StoreResult<bool> {
-        let (t, i) = (tenant_id.to_owned(), id.to_owned());
+        let (t, i, sid) = (tenant_id.to_owned(), id.to_owned(), secret_id.to_owned());
         self.tx_with_events(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE approval_requests SET status = 'used', used_at = ?3
-                     WHERE tenant_id = ?1 AND id = ?2 AND status = 'approved'
-                       AND available_at <= ?3 AND grant_expires_at > ?3",
-                    params![t, i, us(now)],
-                )
-                .map_err(map_err)?;
-            if n == 1 {
+            if spend_grant(tx, &t, &i, &sid, ApprovalOperation::Read, now)? {
                 Ok((true, vec![event]))
             } else {
                 Ok((false, Vec::new()))
             }
         })
         .await
+    }
+
+    async fn eligible_approvers(
+        &self,
+        tenant_id: &str,
+        tier: Tier,
+        excluded: &str,
+    ) -> StoreResult<u32> {
+        let (t, x) = (tenant_id.to_owned(), excluded.to_owned());
+        self.run(move |c| eligible(c, &t, tier, &x)).await
     }
 
     async fn members(&self, tenant_id: &str) -> StoreResult<Vec<UserRecord>> {
@@ -564,7 +748,7 @@ impl ApprovalStore for SqliteStore {
             if owners == 0 {
                 return Err(StoreError::Conflict(LAST_OWNER));
             }
-            Ok(())
+            requeue_short(tx, &t)
         })
         .await
     }
@@ -615,7 +799,7 @@ impl ApprovalStore for SqliteStore {
                     tx.execute(sql, params![t, u]).map_err(map_err)?;
                 }
             }
-            Ok(())
+            requeue_short(tx, &t)
         })
         .await
     }

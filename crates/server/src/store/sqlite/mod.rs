@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0002_mfa.sql"),
     include_str!("../../../migrations/0003_keys_secrets.sql"),
     include_str!("../../../migrations/0004_approvals.sql"),
+    include_str!("../../../migrations/0005_approval_gate.sql"),
 ];
 
 pub struct SqliteStore {

@@ -1,14 +1,16 @@
 //! [`SecretStore`] on SQLite: KEK rows and encrypted secret versions.
 
 use async_trait::async_trait;
+use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::approvals::{spend_grant, void_open};
 use super::{SqliteStore, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
-    DekRef, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealer, SecretRecord, SecretStore,
-    StoreError, StoreResult, VersionInfo, VersionRow,
+    DekRef, Deletion, GRANT_GONE, KekRow, NewVersion, Rewrapper, SECRET_CHANGED, STALE_KEK, Sealer,
+    SecretRecord, SecretStore, StoreError, StoreResult, VersionInfo, VersionRow,
 };
 
 fn bad(what: &str) -> rusqlite::Error {
@@ -20,7 +22,7 @@ fn bad(what: &str) -> rusqlite::Error {
 }
 
 const SECRET_COLS: &str =
-    "s.tenant_id, s.path, s.type, s.tier, s.current_version, s.created_at, s.updated_at";
+    "s.tenant_id, s.path, s.type, s.tier, s.current_version, s.created_at, s.updated_at, s.id";
 
 fn secret_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SecretRecord> {
     let path: String = r.get(1)?;
@@ -34,6 +36,7 @@ fn secret_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SecretRecord> {
         current_version: r.get(4)?,
         created_at: from_us(r.get(5)?),
         updated_at: from_us(r.get(6)?),
+        id: r.get(7)?,
     })
 }
 
@@ -53,6 +56,80 @@ fn max_kek_version(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<Option<
         |r| r.get(0),
     )
     .map_err(map_err)
+}
+
+fn current_secret(
+    tx: &Transaction<'_>,
+    tenant_id: &str,
+    path: &str,
+) -> StoreResult<Option<SecretRecord>> {
+    tx.prepare_cached(&format!(
+        "SELECT {SECRET_COLS} FROM secrets s WHERE s.tenant_id = ?1 AND s.path = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![tenant_id, path], secret_row).optional())
+    .map_err(map_err)
+}
+
+/// The next version of an existing secret: type and tier as asked, or as they were.
+fn next_version(
+    tx: &Transaction<'_>,
+    new: &NewVersion,
+    cur: SecretRecord,
+) -> StoreResult<SecretRecord> {
+    let version = cur
+        .current_version
+        .checked_add(1)
+        .ok_or(StoreError::Conflict("too many versions"))?;
+    let rec = SecretRecord {
+        kind: new.kind.unwrap_or(cur.kind),
+        tier: new.tier.unwrap_or(cur.tier),
+        current_version: version,
+        updated_at: new.now,
+        ..cur
+    };
+    tx.execute(
+        "UPDATE secrets SET type = ?3, tier = ?4, current_version = ?5, updated_at = ?6
+         WHERE tenant_id = ?1 AND path = ?2",
+        params![
+            rec.tenant_id,
+            new.path.as_str(),
+            rec.kind.as_str(),
+            rec.tier.as_str(),
+            version,
+            us(new.now)
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(rec)
+}
+
+/// A new secret with a new identity (random, so a re-created path is another secret).
+fn first_version(tx: &Transaction<'_>, new: &NewVersion) -> StoreResult<SecretRecord> {
+    let rec = SecretRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        tenant_id: new.tenant_id.clone(),
+        path: new.path.clone(),
+        kind: new.kind.unwrap_or_default(),
+        tier: new.tier.unwrap_or_default(),
+        current_version: 1,
+        created_at: new.now,
+        updated_at: new.now,
+    };
+    tx.execute(
+        "INSERT INTO secrets (id, tenant_id, path, type, tier, current_version, created_at,
+             updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+        params![
+            rec.id,
+            rec.tenant_id,
+            new.path.as_str(),
+            rec.kind.as_str(),
+            rec.tier.as_str(),
+            us(new.now)
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(rec)
 }
 
 impl SqliteStore {
@@ -179,12 +256,12 @@ impl SecretStore for SqliteStore {
                     Ok((
                         secret_row(r)?,
                         VersionRow {
-                            version: r.get(7)?,
-                            ciphertext: r.get(8)?,
-                            wrapped_dek: r.get(9)?,
-                            kek_version: r.get(10)?,
-                            created_at: from_us(r.get(11)?),
-                            created_by: r.get(12)?,
+                            version: r.get(8)?,
+                            ciphertext: r.get(9)?,
+                            wrapped_dek: r.get(10)?,
+                            kek_version: r.get(11)?,
+                            created_at: from_us(r.get(12)?),
+                            created_by: r.get(13)?,
                         },
                     ))
                 })
@@ -254,75 +331,50 @@ impl SecretStore for SqliteStore {
         seal: Sealer,
         event: NewEvent,
     ) -> StoreResult<SecretRecord> {
-        self.write_with(event, move |tx, event| {
+        self.transact(move |tx| {
             if max_kek_version(tx, &new.tenant_id)? != Some(new.kek_version) {
                 return Err(StoreError::Conflict(STALE_KEK));
             }
-            let path = new.path.as_str();
-            let current = tx
-                .query_row(
-                    &format!(
-                        "SELECT {SECRET_COLS} FROM secrets s WHERE s.tenant_id = ?1 AND s.path = ?2"
-                    ),
-                    params![new.tenant_id, path],
-                    secret_row,
-                )
-                .optional()
-                .map_err(map_err)?;
+            let current = current_secret(tx, &new.tenant_id, new.path.as_str())?;
+            let seen = current.as_ref().map(|c| (c.id.clone(), c.tier));
+            if seen != new.seen {
+                return Err(StoreError::Conflict(SECRET_CHANGED));
+            }
+            let mut events = Vec::new();
+            if let (Some(g), Some(cur)) = (&new.grant, &current)
+                && !spend_grant(
+                    tx,
+                    &new.tenant_id,
+                    &g.approval_id,
+                    &cur.id,
+                    g.operation,
+                    new.now,
+                )?
+            {
+                return Err(StoreError::Conflict(GRANT_GONE));
+            }
+            let raised = match (&current, new.tier) {
+                (Some(cur), Some(tier)) => tier > cur.tier,
+                _ => false,
+            };
+            if raised {
+                let voided = void_open(
+                    tx,
+                    &new.tenant_id,
+                    new.path.as_str(),
+                    None,
+                    "tier_raised",
+                    new.now,
+                )?;
+                events.extend(
+                    voided
+                        .iter()
+                        .map(|r| (new.voided)(&event, r, "tier_raised")),
+                );
+            }
             let record = match current {
-                Some(cur) => {
-                    let version = cur
-                        .current_version
-                        .checked_add(1)
-                        .ok_or(StoreError::Conflict("too many versions"))?;
-                    let rec = SecretRecord {
-                        kind: new.kind.unwrap_or(cur.kind),
-                        tier: new.tier.unwrap_or(cur.tier),
-                        current_version: version,
-                        updated_at: new.now,
-                        ..cur
-                    };
-                    tx.execute(
-                        "UPDATE secrets SET type = ?3, tier = ?4, current_version = ?5,
-                             updated_at = ?6
-                         WHERE tenant_id = ?1 AND path = ?2",
-                        params![
-                            rec.tenant_id,
-                            path,
-                            rec.kind.as_str(),
-                            rec.tier.as_str(),
-                            version,
-                            us(new.now)
-                        ],
-                    )
-                    .map_err(map_err)?;
-                    rec
-                }
-                None => {
-                    let rec = SecretRecord {
-                        tenant_id: new.tenant_id.clone(),
-                        path: new.path.clone(),
-                        kind: new.kind.unwrap_or_default(),
-                        tier: new.tier.unwrap_or_default(),
-                        current_version: 1,
-                        created_at: new.now,
-                        updated_at: new.now,
-                    };
-                    tx.execute(
-                        "INSERT INTO secrets (tenant_id, path, type, tier, current_version,
-                             created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
-                        params![
-                            rec.tenant_id,
-                            path,
-                            rec.kind.as_str(),
-                            rec.tier.as_str(),
-                            us(new.now)
-                        ],
-                    )
-                    .map_err(map_err)?;
-                    rec
-                }
+                Some(cur) => next_version(tx, &new, cur)?,
+                None => first_version(tx, &new)?,
             };
             let sealed = seal(record.current_version)?;
             tx.execute(
@@ -331,7 +383,7 @@ impl SecretStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     record.tenant_id,
-                    path,
+                    new.path.as_str(),
                     record.current_version,
                     sealed.ciphertext,
                     sealed.wrapped_dek,
@@ -341,35 +393,42 @@ impl SecretStore for SqliteStore {
                 ],
             )
             .map_err(map_err)?;
-            *event = event.clone().detail("version", record.current_version);
-            Ok(record)
+            events.insert(0, event.detail("version", record.current_version));
+            Ok((record, events))
         })
         .await
     }
 
-    async fn delete_secret(
-        &self,
-        tenant_id: &str,
-        path: &SecretPath,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        let (t, p) = (tenant_id.to_owned(), path.as_str().to_owned());
-        self.write(event, move |tx| {
+    async fn delete_secret(&self, del: Deletion, event: NewEvent) -> StoreResult<()> {
+        self.transact(move |tx| {
+            let (t, p) = (&del.tenant_id, del.path.as_str());
+            let current = current_secret(tx, t, p)?.ok_or(StoreError::NotFound)?;
+            if current.id != del.secret_id {
+                return Err(StoreError::Conflict(SECRET_CHANGED));
+            }
+            let now = event.at;
+            if let Some(g) = &del.grant
+                && !spend_grant(tx, t, g, &current.id, ApprovalOperation::Delete, now)?
+            {
+                return Err(StoreError::Conflict(GRANT_GONE));
+            }
+            let voided = void_open(tx, t, p, del.grant.as_deref(), "secret_deleted", now)?;
             tx.execute(
                 "DELETE FROM secret_versions WHERE tenant_id = ?1 AND path = ?2",
                 params![t, p],
             )
             .map_err(map_err)?;
-            let n = tx
-                .execute(
-                    "DELETE FROM secrets WHERE tenant_id = ?1 AND path = ?2",
-                    params![t, p],
-                )
-                .map_err(map_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            Ok(())
+            tx.execute(
+                "DELETE FROM secrets WHERE tenant_id = ?1 AND path = ?2",
+                params![t, p],
+            )
+            .map_err(map_err)?;
+            let mut events: Vec<NewEvent> = voided
+                .iter()
+                .map(|r| (del.voided)(&event, r, "secret_deleted"))
+                .collect();
+            events.insert(0, event);
+            Ok(((), events))
         })
         .await
     }
