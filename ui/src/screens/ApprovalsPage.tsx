@@ -6,7 +6,7 @@ import { Icon } from "../components/Icon";
 import { ErrorNotice } from "../components/Notice";
 import { pendingCount, waitingOn } from "../lib/approvals";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { formatDate, relativeTime, timeLeft } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime, timeLeft } from "../lib/format";
 import { operationWords, tooFewApprovers } from "../lib/secrets";
 import type { ApprovalFeed } from "../lib/useApprovalFeed";
 import { useCommand } from "../lib/useCommand";
@@ -125,12 +125,6 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
       ) : null}
     </div>
   );
-}
-
-/** A past event never reads "in 1 minute" when the server's clock runs a little ahead. */
-function notAfterNow(iso: string): string {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) || t <= Date.now() ? iso : new Date().toISOString();
 }
 
 function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny"; onClose: (done: boolean) => void }) {

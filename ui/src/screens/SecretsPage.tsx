@@ -5,7 +5,7 @@ import { ApprovalProgress } from "../components/ApprovalProgress";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { formatDate, relativeTime } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { MASK, typeWord } from "../lib/secrets";
 import { useCommand } from "../lib/useCommand";
 import { DeleteDialog, WriteDialog, type WriteMode } from "./SecretDialogs";
@@ -72,7 +72,7 @@ export function SecretsPage() {
                       <span class={`tier tier-${s.tier}`}>{s.tier}</span>
                     </td>
                     <td>v{s.current_version}</td>
-                    <td title={formatDate(s.updated_at)}>{relativeTime(s.updated_at)}</td>
+                    <td title={formatDate(s.updated_at)}>{relativeTime(notAfterNow(s.updated_at))}</td>
                   </tr>
                 ))}
               </tbody>
@@ -146,7 +146,7 @@ function SecretDetails(props: { d: SecretDetailsView; onWrite: (m: WriteMode) =>
         </div>
         <div>
           <dt>Updated</dt>
-          <dd title={formatDate(d.updated_at)}>{relativeTime(d.updated_at)}</dd>
+          <dd title={formatDate(d.updated_at)}>{relativeTime(notAfterNow(d.updated_at))}</dd>
         </div>
       </dl>
       <div class="button-row">
@@ -177,7 +177,7 @@ function SecretDetails(props: { d: SecretDetailsView; onWrite: (m: WriteMode) =>
             <tr key={v.version} data-testid={`secret-version-${v.version}`}>
               <td>v{v.version}</td>
               <td title={v.created_by}>{v.author}</td>
-              <td title={formatDate(v.created_at)}>{relativeTime(v.created_at)}</td>
+              <td title={formatDate(v.created_at)}>{relativeTime(notAfterNow(v.created_at))}</td>
             </tr>
           ))}
         </tbody>
