@@ -318,7 +318,7 @@ impl App {
             .client
             .execute(&script, vec![serde_json::Value::from(value)])
             .await?;
-        if chosen != serde_json::Value::from(value) {
+        if chosen.as_str() != Some(value) {
             bail!("{id} has no option {value:?}");
         }
         Ok(())

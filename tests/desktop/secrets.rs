@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use fantoccini::key::Key;
 use keyhold_e2e::TestServer;
-use keyhold_server::clock::Clock;
 
 use crate::harness::App;
 use crate::team::Team;
