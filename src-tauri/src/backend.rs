@@ -10,6 +10,9 @@ use keyhold_core::api::{
 
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
+
+pub mod secrets;
+
 use crate::view::{
     AgentKeyView, ApprovalView, ApprovalVote, AuditEventView, AuditFilter, AuditPage, BackupCodes,
     CreatedAgentKey, FactorView, MfaStatus, NewAgentKey, RecommendationView, SecurityOverview,
@@ -449,15 +452,18 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
         path: a.path.to_string(),
         tier: a.tier.as_str().to_owned(),
         key_id: match &a.requested_by {
-            RequestedBy::Agent { key_id, .. } => key_id.clone(),
-            RequestedBy::Person { .. } => String::new(),
+            RequestedBy::Agent { key_id, .. } => Some(key_id.clone()),
+            RequestedBy::Person { .. } => None,
         },
         key_name: match &a.requested_by {
-            RequestedBy::Agent { key_name, .. } => key_name.clone(),
-            RequestedBy::Person { .. } => String::new(),
+            RequestedBy::Agent { key_name, .. } => Some(key_name.clone()),
+            RequestedBy::Person { .. } => None,
         },
         owner: person(a.requested_by.person()),
         owner_id: a.requested_by.person().id.clone(),
+        operation: a.operation.as_str().to_owned(),
+        to_tier: a.to_tier.map(|t| t.as_str().to_owned()),
+        eligible_approvers: Some(a.eligible_approvers),
         reason: a.reason.clone(),
         requested_at: a.requested_at.to_rfc3339(),
         expires_at: a.expires_at.to_rfc3339(),
@@ -472,6 +478,7 @@ pub fn approval_view(a: &keyhold_core::api::Approval) -> ApprovalView {
             .collect(),
         required_approvals: a.required_approvals,
         status: a.status.as_str().to_owned(),
+        available_at: a.available_at.map(|t| t.to_rfc3339()),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod approvals_feed;
 pub mod backend;
+pub mod clipboard;
 pub mod commands;
 pub mod error;
 pub mod keystore;
@@ -19,7 +20,7 @@ pub mod view;
 
 include!("command_names.rs");
 
-use commands::{approvals, audit, files, keys, security, session, startup};
+use commands::{approvals, audit, files, keys, secrets, security, session, startup};
 use tauri::Manager;
 
 /// Every command, listed once. The running app registers them with
@@ -63,6 +64,16 @@ macro_rules! with_app_commands {
             audit::export_audit,
             files::save_text_file,
             startup::first_screen_shown,
+            secrets::list_secrets,
+            secrets::secret_details,
+            secrets::write_secret,
+            secrets::read_secret,
+            secrets::reveal_secret,
+            secrets::copy_secret,
+            secrets::forget_secret,
+            secrets::delete_secret,
+            secrets::approval_status,
+            secrets::invite_member,
         ]
     };
 }

@@ -40,6 +40,24 @@ pub struct PendingMfa {
     pub started: Instant,
 }
 
+/// A value read on the Secrets page. It stays here, not in the web view, until the person
+/// reveals or copies it, and is wiped when they leave the secret or sign out.
+pub struct OpenedSecret {
+    /// Whose read it was: another session never sees it.
+    pub user_id: String,
+    pub path: String,
+    pub value: Sensitive<String>,
+}
+
+impl std::fmt::Debug for OpenedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedSecret")
+            .field("path", &self.path)
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
 /// Non-secret settings kept between runs (`settings.json` in the app's config dir).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
@@ -63,6 +81,8 @@ pub struct AppState {
     pub inner: Mutex<Inner>,
     /// The live approvals feed of the signed-in window (see `approvals_feed`).
     feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// The secret value the Secrets page last read, if the person is still on it.
+    opened: std::sync::Mutex<Option<OpenedSecret>>,
     /// Launch time, for the one "first screen shown" log line.
     pub startup: Startup,
 }
@@ -85,6 +105,7 @@ impl AppState {
                 ..Inner::default()
             }),
             feed: std::sync::Mutex::new(None),
+            opened: std::sync::Mutex::new(None),
             startup: Startup::new(launched),
         }
     }
@@ -99,6 +120,25 @@ impl AppState {
             old.abort();
         }
         *feed = next;
+    }
+
+    /// Hold a value just read (dropping, and so wiping, the one held before), or with
+    /// `None` forget it.
+    pub fn hold_opened(&self, next: Option<OpenedSecret>) {
+        *self
+            .opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+    }
+
+    /// The held value of `path`, when `user_id` read it.
+    pub fn opened_value(&self, user_id: &str, path: &str) -> Option<Sensitive<String>> {
+        self.opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|o| o.user_id == user_id && o.path == path)
+            .map(|o| o.value.clone())
     }
 
     /// The server to show on the first-run screen: `KEYHOLD_URL`, else the last
@@ -136,4 +176,34 @@ impl Inner {
 pub fn parse_server(input: &str) -> CommandResult<ServerUrl> {
     server_url::parse(input)
         .map_err(|problem| CommandError::new(ErrorKind::InvalidServerUrl, problem))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value read on the Secrets page is given back only for its path and to the person
+    /// who read it, and forgetting it (leaving the page, signing out) wipes it.
+    #[test]
+    fn an_opened_value_is_held_for_its_reader_only() {
+        let state = AppState::new(TokenStore::memory_only("test"), None, Instant::now());
+        assert!(state.opened_value("usr_ada", "prod/key").is_none());
+        state.hold_opened(Some(OpenedSecret {
+            user_id: "usr_ada".to_owned(),
+            path: "prod/key".to_owned(),
+            value: Sensitive::new("sk_live_1".to_owned()),
+        }));
+        assert_eq!(
+            state
+                .opened_value("usr_ada", "prod/key")
+                .map(|v| v.expose().clone())
+                .as_deref(),
+            Some("sk_live_1")
+        );
+        assert!(state.opened_value("usr_bob", "prod/key").is_none());
+        assert!(state.opened_value("usr_ada", "prod/other").is_none());
+        assert!(!format!("{:?}", state).contains("sk_live_1"));
+        state.hold_opened(None);
+        assert!(state.opened_value("usr_ada", "prod/key").is_none());
+    }
 }

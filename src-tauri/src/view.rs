@@ -9,6 +9,8 @@ use specta::Type;
 use crate::error::CommandError;
 use crate::keystore::KeyringBackend;
 
+pub mod secrets;
+
 /// Static facts about the app.
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct AppInfo {
@@ -194,18 +196,29 @@ pub struct ApprovalView {
     pub path: String,
     /// "standard" | "sensitive" | "critical"
     pub tier: String,
-    pub key_id: String,
-    pub key_name: String,
+    /// The agent key that asked; `None` when a person asked for themselves.
+    pub key_id: Option<String>,
+    pub key_name: Option<String>,
+    /// The person behind the request: the agent key's owner, or the person who asked.
     pub owner: String,
-    /// The key owner's user id: nobody approves their own agent's request.
+    /// Their user id: nobody approves their own (or their own agent's) request.
     pub owner_id: String,
+    /// What the grant allows: "read" | "delete" | "lower_tier" | "agent_write".
+    pub operation: String,
+    /// For "lower_tier": the tier asked for, when the server says.
+    pub to_tier: Option<String>,
+    /// People who could still approve it; fewer than `required_approvals` means the team
+    /// is too small for it ever to be granted. `None` from a server that does not say.
+    pub eligible_approvers: Option<u32>,
     pub reason: Option<String>,
     pub requested_at: String,
     pub expires_at: String,
     pub approvals: Vec<ApprovalVote>,
     pub required_approvals: u32,
-    /// "pending" | "approved" | "denied" | "expired"
+    /// "pending" | "approved" | "denied" | "expired" | "used"
     pub status: String,
+    /// When approved: the grant is usable from this time (after the critical delay).
+    pub available_at: Option<String>,
 }
 
 /// One message of the live approvals feed (`GET /v1/approvals/stream`), sent to the

@@ -303,6 +303,27 @@ impl App {
         }
     }
 
+    /// Choose an option of a `<select>` by value. WebKitWebDriver cannot click a select's
+    /// options (they live in a native popup), so the value is set and a `change` event
+    /// sent, as a choice in that popup does.
+    pub async fn choose(&self, id: &str, value: &str) -> Result<()> {
+        self.testid(id).await?;
+        let script = format!(
+            "const s = document.querySelector('[data-testid=\"{id}\"]');\
+             s.value = arguments[0];\
+             s.dispatchEvent(new Event('change', {{ bubbles: true }}));\
+             return s.value;"
+        );
+        let chosen = self
+            .client
+            .execute(&script, vec![serde_json::Value::from(value)])
+            .await?;
+        if chosen.as_str() != Some(value) {
+            bail!("{id} has no option {value:?}");
+        }
+        Ok(())
+    }
+
     pub async fn text(&self, id: &str) -> Result<String> {
         Ok(self.testid(id).await?.text().await?)
     }

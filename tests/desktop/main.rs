@@ -8,6 +8,7 @@
 
 mod harness;
 
+mod secrets;
 mod team;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -49,7 +50,11 @@ async fn first_launch(
     themes_and_menu(app).await?;
     sign_out(app).await?;
     sign_in(app, server, ada).await?;
-    two_approvers(app, server, ada).await?;
+    let asked = secrets::alone(app, server, ada).await?;
+    let team = team::Team::assemble(server, ada).await?;
+    let copied = secrets::approved(app, server, &team, &asked).await?;
+    two_approvers(app, server, ada, &team, &asked).await?;
+    secrets::clipboard_cleared(app, copied).await?;
     Ok(())
 }
 
@@ -362,9 +367,15 @@ async fn agent_key_shown_once(app: &mut App) -> Result<()> {
 
 /// An agent asks for a critical secret; the request appears live in the inbox of Ada and
 /// of Bob (signed in after Ada in the same app); both approve with a TOTP code; after the
-/// critical delay the agent reads the secret, once.
-async fn two_approvers(app: &mut App, server: &TestServer, ada: &Person) -> Result<()> {
-    let team = team::Team::assemble(server, ada).await?;
+/// critical delay the agent reads the secret, once. Bob's history also shows Ada's own
+/// request (`asked`, approved on the Secrets page) as a person's: "requested by Ada".
+async fn two_approvers(
+    app: &mut App,
+    server: &TestServer,
+    ada: &Person,
+    team: &team::Team<'_>,
+    asked: &str,
+) -> Result<()> {
     app.click("nav-approvals").await?;
     app.testid("approvals-page").await?;
     app.wait_text("approvals-live", "Live").await?;
@@ -403,6 +414,15 @@ async fn two_approvers(app: &mut App, server: &TestServer, ada: &Person) -> Resu
     app.wait_gone(&format!("approval-{id}")).await?;
     app.click("approvals-tab-history").await?;
     app.wait_text(&format!("approval-{id}"), "approved").await?;
+    app.wait_text(&format!("approval-who-{id}"), "billing-agent")
+        .await?;
+    app.wait_text(
+        &format!("approval-who-{asked}"),
+        "Requested by Ada Lovelace",
+    )
+    .await?;
+    app.wait_text(&format!("approval-operation-{asked}"), "read")
+        .await?;
     app.screenshot("approvals-history").await?;
 
     team.agent_reads(&id).await

@@ -21,6 +21,8 @@ pub struct Team<'a> {
     server: &'a TestServer,
     /// Bob signs in to the app after Ada.
     pub bob: Person,
+    /// Bob and Carol over the API, each with 2FA: the two approvers of Ada's own request.
+    approvers: Vec<(Client, String)>,
     agent: Client,
 }
 
@@ -85,6 +87,11 @@ impl<'a> Team<'a> {
             .await?;
 
         let (_, carol) = join(server, &ada_api, "Carol Cray", Role::Admin).await?;
+        let enrollment = carol.start_totp_enrollment().await?;
+        let carol_secret = enrollment.secret.expose().clone();
+        carol
+            .confirm_totp(&oathtool(&carol_secret, server.clock.now()))
+            .await?;
         let path = SecretPath::parse(SECRET_PATH).context("secret path")?;
         carol
             .put_secret(&path, SECRET_VALUE, None, Some(Tier::Critical))
@@ -102,10 +109,25 @@ impl<'a> Team<'a> {
             bob: Person {
                 email: bob_email,
                 password: STRONG_PASSWORD.to_owned(),
-                totp: Some(bob_secret),
+                totp: Some(bob_secret.clone()),
             },
+            approvers: vec![(bob, bob_secret), (carol, carol_secret)],
             agent: server.client().with_token(key.secret.expose().clone()),
         })
+    }
+
+    /// Approver `n` (0: Bob, 1: Carol) approves request `id` over the API with a fresh TOTP
+    /// code, as their own app would.
+    pub async fn approve(&self, n: usize, id: &str) -> Result<()> {
+        let (client, secret) = self.approvers.get(n).context("no such approver")?;
+        client
+            .approve(
+                id,
+                Some("Checked with Ada."),
+                Some(&next_code(self.server, secret)),
+            )
+            .await?;
+        Ok(())
     }
 
     /// The agent reads the critical secret and is told to wait for approval: the request id.

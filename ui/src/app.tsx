@@ -13,12 +13,14 @@ import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
 import { KeysPage } from "./screens/KeysPage";
+import { SecretsPage } from "./screens/SecretsPage";
 import { VaultPage } from "./screens/VaultPage";
 
-export type Page = "vault" | "keys" | "approvals" | "audit";
+export type Page = "vault" | "secrets" | "keys" | "approvals" | "audit";
 
 const NAV: { page: Page; label: string; icon: IconName }[] = [
   { page: "vault", label: "Security Vault", icon: "shieldCheck" },
+  { page: "secrets", label: "Secrets", icon: "lock" },
   { page: "keys", label: "Agent keys", icon: "key" },
   { page: "approvals", label: "Approvals", icon: "inbox" },
   { page: "audit", label: "Audit log", icon: "list" },
@@ -187,6 +189,7 @@ export function App() {
             </div>
           ) : null}
           {page === "vault" ? <VaultPage session={session} onNavigate={setPage} /> : null}
+          {page === "secrets" ? <SecretsPage /> : null}
           {page === "keys" ? <KeysPage session={session} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}

@@ -74,6 +74,37 @@ export const commands = {
 	saveTextFile: (fileName: string, contents: string) => __TAURI_INVOKE<SavedFile>("save_text_file", { fileName, contents }),
 	/**  Called by the page when its first screen has rendered with its data. */
 	firstScreenShown: (screen: FirstScreen) => __TAURI_INVOKE<void>("first_screen_shown", { screen }),
+	/**  Every secret below `prefix` (a folder such as `prod/`, or "" for all): metadata only. */
+	listSecrets: (prefix: string) => __TAURI_INVOKE<SecretSummaryView[]>("list_secrets", { prefix }),
+	/**  A secret's type, tier and versions, with who wrote each and when. */
+	secretDetails: (path: string) => __TAURI_INVOKE<SecretDetailsView>("secret_details", { path }),
+	/**
+	 *  Write a new version: a new secret, a rotation or a tier change. A new version of a
+	 *  tiered secret needs the sudo window (`reauth_required`: the page asks for a code, calls
+	 *  `reauthenticate` and tries again); lowering a tier needs an approval.
+	 */
+	writeSecret: (secret: SecretWrite) => __TAURI_INVOKE<WriteOutcome>("write_secret", { secret }),
+	/**
+	 *  Read the current value. A standard secret opens at once; a tiered one answers with the
+	 *  approval request the server opened, until it is granted and its delay has passed. The
+	 *  value is held in Rust, never returned here.
+	 */
+	readSecret: (path: string) => __TAURI_INVOKE<ReadOutcome>("read_secret", { path }),
+	/**  Show the value read last (the person clicked Reveal). */
+	revealSecret: (path: string) => __TAURI_INVOKE<string>("reveal_secret", { path }),
+	/**
+	 *  Copy the value read last to the clipboard, from Rust; it is cleared after 30 s if the
+	 *  clipboard still holds it.
+	 */
+	copySecret: (path: string) => __TAURI_INVOKE<null>("copy_secret", { path }),
+	/**  The person left the secret: wipe the value held for it. */
+	forgetSecret: () => __TAURI_INVOKE<void>("forget_secret"),
+	/**  Delete a secret and all its versions. A tiered one needs an approval first. */
+	deleteSecret: (path: string) => __TAURI_INVOKE<DeleteOutcome>("delete_secret", { path }),
+	/**  Where an approval request stands: votes, status, and when a grant is usable. */
+	approvalStatus: (id: string) => __TAURI_INVOKE<ApprovalView>("approval_status", { id }),
+	/**  Invite someone to the team by email (the link travels by mail). Needs the sudo window. */
+	inviteMember: (email: string, role: string) => __TAURI_INVOKE<InvitationView>("invite_member", { email, role }),
 };
 
 /* Types */
@@ -119,23 +150,56 @@ export type ApprovalFeedEvent = {
 	approval: ApprovalView | null,
 };
 
+/**
+ *  The server's `403 approval_required` body: the request it opened (or found open) for
+ *  this operation.
+ */
+export type ApprovalNeeded = {
+	approval_id: string,
+	required_approvals: number,
+	/**
+	 *  People who could still approve it; fewer than `required_approvals` means the team
+	 *  is too small for this request ever to be granted.
+	 */
+	eligible_approvers: number | null,
+	/**  "pending" | "approved" (granted, waiting out the critical delay) | … */
+	status: string,
+	/**  "read" | "delete" | "lower_tier" | "agent_write" */
+	operation: string | null,
+	/**  When granted: the operation is allowed from this time. */
+	available_at: string | null,
+};
+
 export type ApprovalView = {
 	id: string,
 	path: string,
 	/**  "standard" | "sensitive" | "critical" */
 	tier: string,
-	key_id: string,
-	key_name: string,
+	/**  The agent key that asked; `None` when a person asked for themselves. */
+	key_id: string | null,
+	key_name: string | null,
+	/**  The person behind the request: the agent key's owner, or the person who asked. */
 	owner: string,
-	/**  The key owner's user id: nobody approves their own agent's request. */
+	/**  Their user id: nobody approves their own (or their own agent's) request. */
 	owner_id: string,
+	/**  What the grant allows: "read" | "delete" | "lower_tier" | "agent_write". */
+	operation: string,
+	/**  For "lower_tier": the tier asked for, when the server says. */
+	to_tier: string | null,
+	/**
+	 *  People who could still approve it; fewer than `required_approvals` means the team
+	 *  is too small for it ever to be granted. `None` from a server that does not say.
+	 */
+	eligible_approvers: number | null,
 	reason: string | null,
 	requested_at: string,
 	expires_at: string,
 	approvals: ApprovalVote[],
 	required_approvals: number,
-	/**  "pending" | "approved" | "denied" | "expired" */
+	/**  "pending" | "approved" | "denied" | "expired" | "used" */
 	status: string,
+	/**  When approved: the grant is usable from this time (after the critical delay). */
+	available_at: string | null,
 };
 
 export type ApprovalVote = {
@@ -191,6 +255,8 @@ export type CreatedAgentKey = {
 	secret: string,
 };
 
+export type DeleteOutcome = { outcome: "deleted" } | { outcome: "approval_required"; approval: ApprovalNeeded };
+
 /**  What went wrong, as the UI branches on it. */
 export type ErrorKind = "invalid_request" | "unauthenticated" | "mfa_required" | "reauth_required" | "forbidden" | "approval_required" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "unavailable" | "internal" | 
 /**  The server could not be reached. */
@@ -219,6 +285,14 @@ export type FirstScreen =
 "sign_in" | 
 /**  The Security Vault page with the security overview loaded from the server. */
 "security_vault";
+
+/**  `201` from `POST /v1/members/invitations`: the link went to `email` by mail. */
+export type InvitationView = {
+	id: string,
+	email: string,
+	role: string,
+	expires_at: string,
+};
 
 /**  Which store holds the token. */
 export type KeyringBackend = "secret_service" | "kernel_keyutils" | 
@@ -252,6 +326,14 @@ export type PasswordStrength = {
 	length: number,
 };
 
+/**  A read: the value is now held in Rust, or the read needs an approval first. */
+export type ReadOutcome = 
+/**
+ *  The value is held in the app (never here): `reveal_secret` shows it,
+ *  `copy_secret` copies it, `forget_secret` drops it.
+ */
+{ outcome: "opened"; path: string; version: number; kind: string; tier: string } | { outcome: "approval_required"; approval: ApprovalNeeded };
+
 export type RecommendationView = {
 	id: string,
 	/**  "info" | "warning" | "critical" */
@@ -271,6 +353,61 @@ export type ScopeCheck = {
 	problem: string | null,
 	/**  A plain-language reading of the scope ("read everything below production/"). */
 	summary: string | null,
+};
+
+/**
+ *  Everything about a secret but its value (`GET /v1/metadata/{path}`), newest version
+ *  first.
+ */
+export type SecretDetailsView = {
+	path: string,
+	kind: string,
+	tier: string,
+	current_version: number,
+	created_at: string,
+	updated_at: string,
+	versions: SecretVersionView[],
+};
+
+/**  One row of the list (`GET /v1/metadata?prefix=`). */
+export type SecretSummaryView = {
+	path: string,
+	/**  "api_key" | "password" | "url" | "certificate" | "generic" */
+	kind: string,
+	/**  "standard" | "sensitive" | "critical" */
+	tier: string,
+	current_version: number,
+	updated_at: string,
+};
+
+/**  One version, with who wrote it as a person reads it. */
+export type SecretVersionView = {
+	version: number,
+	created_at: string,
+	/**  The server's reference: `user:<id>`, `agent_key:<id>` or `token:<id>`. */
+	created_by: string,
+	/**  "You", a teammate's name, or "agent key 01a2c3d4…". */
+	author: string,
+};
+
+/**
+ *  A new version to write: a new secret, a rotation, or a tier change (which the API
+ *  makes by writing a version). `kind`/`tier` left out keep the secret's current ones.
+ */
+export type SecretWrite = {
+	path: string,
+	value: string,
+	kind: string | null,
+	tier: string | null,
+};
+
+/**  `200` from a write. */
+export type SecretWrittenView = {
+	path: string,
+	version: number,
+	tier: string,
+	kind: string,
+	updated_at: string,
 };
 
 /**  `GET /v1/me/security`. */
@@ -324,4 +461,6 @@ export type UserView = {
 	email: string,
 	display_name: string | null,
 };
+
+export type WriteOutcome = { outcome: "written"; written: SecretWrittenView } | { outcome: "approval_required"; approval: ApprovalNeeded };
 

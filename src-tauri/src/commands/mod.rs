@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod files;
 pub mod keys;
+pub mod secrets;
 pub mod security;
 pub mod session;
 pub mod startup;
@@ -31,6 +32,7 @@ pub(crate) async fn expire_on_401<T>(
 ) -> CommandResult<T> {
     match result {
         Err(e) if e.kind == ErrorKind::Unauthenticated => {
+            state.hold_opened(None);
             let mut inner = state.inner.lock().await;
             if let Some(session) = inner.session.take()
                 && let Err(err) = state.tokens.delete(session.server.as_str())

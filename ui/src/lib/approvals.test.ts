@@ -11,12 +11,16 @@ function request(id: string, over: Partial<ApprovalView> = {}): ApprovalView {
     key_name: "deploy-bot",
     owner: "ada@example.com",
     owner_id: "usr_ada",
+    operation: "read",
+    to_tier: null,
+    eligible_approvers: 2,
     reason: null,
     requested_at: "2026-01-01T00:00:00Z",
     expires_at: "2026-01-01T01:00:00Z",
     approvals: [],
     required_approvals: 2,
     status: "pending",
+    available_at: null,
     ...over,
   };
 }
@@ -35,6 +39,14 @@ describe("waitingOn", () => {
     expect(waitingOn(list[2], "usr_cy")).toBe(true);
     expect(pendingCount(list, "usr_bob")).toBe(1);
     expect(pendingCount(list, "usr_cy")).toBe(3);
+  });
+});
+
+describe("a person's own request", () => {
+  it("waits on everyone but the person who asked", () => {
+    const mine = request("p", { key_id: null, key_name: null, owner: "Ada Lovelace", owner_id: "usr_ada", operation: "delete" });
+    expect(waitingOn(mine, "usr_ada")).toBe(false);
+    expect(waitingOn(mine, "usr_bob")).toBe(true);
   });
 });
 

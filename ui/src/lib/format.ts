@@ -118,3 +118,9 @@ export function actorLabel(actorType: string, actorId: string, myId: string | nu
   const kind = actorType.replace(/_/gu, " ");
   return actorId ? `${kind} ${shortenIds(actorId)}` : kind;
 }
+
+/** A past event never reads "in 1 minute" when the server's clock runs a little ahead. */
+export function notAfterNow(iso: string, now: Date = new Date()): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || t <= now.getTime() ? iso : now.toISOString();
+}

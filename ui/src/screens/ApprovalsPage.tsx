@@ -6,7 +6,8 @@ import { Icon } from "../components/Icon";
 import { ErrorNotice } from "../components/Notice";
 import { pendingCount, waitingOn } from "../lib/approvals";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { formatDate, relativeTime, timeLeft } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime, timeLeft } from "../lib/format";
+import { operationWords, tooFewApprovers } from "../lib/secrets";
 import type { ApprovalFeed } from "../lib/useApprovalFeed";
 import { useCommand } from "../lib/useCommand";
 
@@ -24,7 +25,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
       <header class="page-header">
         <div>
           <h1>Approvals</h1>
-          <p class="muted">Agents asking to read sensitive and critical secrets. Nothing opens until enough people approve.</p>
+          <p class="muted">Agents and people asking to read, delete or lower the tier of sensitive and critical secrets. Nothing opens until enough people approve.</p>
         </div>
         <span class={`live-pill ${props.feed.live ? "live-pill-on" : ""}`} data-testid="approvals-live" title={props.feed.live ? "New requests appear as they are made" : "Reconnecting to the live feed…"}>
           <span class="dot" aria-hidden="true" />
@@ -43,7 +44,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
         <section class="card empty-state">
           <Icon name="inbox" size={28} />
           <h2>{tab === "pending" ? "Inbox zero" : "No decisions yet"}</h2>
-          <p class="muted">{tab === "pending" ? "New requests appear here as agents make them." : "Requests you approved or denied appear here."}</p>
+          <p class="muted">{tab === "pending" ? "New requests appear here as agents and people make them." : "Requests you approved or denied appear here."}</p>
         </section>
       ) : list ? (
         <ul class="approval-list" data-testid="approval-list">
@@ -58,10 +59,27 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
                   <Icon name="clock" size={14} /> {a.status === "pending" ? timeLeft(a.expires_at) : a.status}
                 </span>
               </div>
-              <p class="approval-who">
-                <strong>{a.key_name}</strong> <span class="muted">(owned by {a.owner})</span> asked {relativeTime(notAfterNow(a.requested_at))}
+              <p class="approval-who" data-testid={`approval-who-${a.id}`}>
+                {a.key_name ? (
+                  <>
+                    <strong>{a.key_name}</strong> <span class="muted">(agent owned by {a.owner})</span>
+                  </>
+                ) : (
+                  <>
+                    Requested by <strong>{a.owner}</strong>
+                  </>
+                )}{" "}
+                asked {relativeTime(notAfterNow(a.requested_at))} to{" "}
+                <strong class="approval-operation" data-testid={`approval-operation-${a.id}`}>
+                  {operationWords(a.operation, a.to_tier)}
+                </strong>
               </p>
               {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : null}
+              {a.status === "pending" && tooFewApprovers(a.required_approvals, a.eligible_approvers) ? (
+                <p class="hint hint-warn" data-testid={`approval-too-few-${a.id}`}>
+                  {tooFewApprovers(a.required_approvals, a.eligible_approvers)}
+                </p>
+              ) : null}
               <div class="approval-foot">
                 <span class="muted" data-testid={`approval-count-${a.id}`}>
                   {a.approvals.length} of {a.required_approvals} approvals
@@ -78,7 +96,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
                   </div>
                 ) : a.status === "pending" ? (
                   <span class="muted" data-testid={`approval-note-${a.id}`}>
-                    {a.owner_id === props.myId ? "Your agent's request: others decide" : "You approved; waiting on others"}
+                    {a.owner_id !== props.myId ? "You approved; waiting on others" : a.key_name ? "Your agent's request: others decide" : "Your request: others decide"}
                   </span>
                 ) : null}
               </div>
@@ -107,12 +125,6 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
       ) : null}
     </div>
   );
-}
-
-/** A past event never reads "in 1 minute" when the server's clock runs a little ahead. */
-function notAfterNow(iso: string): string {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) || t <= Date.now() ? iso : new Date().toISOString();
 }
 
 function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny"; onClose: (done: boolean) => void }) {

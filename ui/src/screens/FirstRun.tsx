@@ -222,7 +222,8 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
                     <input
                       id="password"
                       data-testid="password"
-                      type={showPassword ? "text" : "password"}
+                      // Preact 11 types each input type apart; this field switches between two.
+                      type={(showPassword ? "text" : "password") as "text"}
                       autocomplete={mode === "signup" ? "new-password" : "current-password"}
                       required
                       value={password}
