@@ -128,7 +128,7 @@ async fn invitations(
                             i.id.clone(),
                             i.email.clone(),
                             i.role.as_str().to_owned(),
-                            i.invited_by.email.clone(),
+                            i.invited_by.label().to_owned(),
                             output::time(&i.created_at),
                             output::time(&i.expires_at),
                         ]
