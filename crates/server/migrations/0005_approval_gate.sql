@@ -9,9 +9,9 @@ CREATE UNIQUE INDEX secrets_id ON secrets(tenant_id, id);
 -- Approval requests are rebuilt: a request may now come from a person (user_id) as well
 -- as from an agent key (key_id), names the one operation its grant allows, and records the
 -- secret's identity and tier when it was made. `requester` ('key:<id>' or 'user:<id>')
--- keys the one-open-request rule for both kinds. Votes reference this table by name, so
--- the foreign-key check is deferred to the commit, when the new table has the name again.
-PRAGMA defer_foreign_keys = ON;
+-- keys the one-open-request rule for both kinds. Votes reference this table by name: the
+-- migration runs with foreign keys off and is checked with foreign_key_check before it
+-- commits (store/sqlite/mod.rs), SQLite's documented way to rebuild a table.
 
 CREATE TABLE approval_requests_v5 (
     id                  TEXT PRIMARY KEY,

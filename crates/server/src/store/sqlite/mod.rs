@@ -13,6 +13,8 @@ mod invitations;
 mod keys;
 mod mfa;
 mod mfa_attempt;
+#[cfg(test)]
+mod migration_tests;
 mod secrets;
 mod writer;
 
@@ -97,6 +99,11 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Apply the migrations up to `target` (a test brings a database to an older schema).
+fn migrate_to(conn: &mut Connection, target: usize) -> anyhow::Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let current = usize::try_from(current).context("negative schema version")?;
     if current > MIGRATIONS.len() {
@@ -105,10 +112,32 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
             MIGRATIONS.len()
         );
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    if current >= target {
+        return Ok(());
+    }
+    // A migration that rebuilds a table others refer to (SQLite's documented way to change
+    // a column) needs foreign keys off while it runs; each one must leave them all intact,
+    // checked with `foreign_key_check` before it commits. The pragma is a no-op inside a
+    // transaction, so it is switched here, and back on whatever happens.
+    let fk_on: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = apply(conn, current, target);
+    conn.pragma_update(None, "foreign_keys", fk_on)?;
+    result
+}
+
+fn apply(conn: &mut Connection, current: usize, target: usize) -> anyhow::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         tx.execute_batch(sql)
             .with_context(|| format!("migration {}", i + 1))?;
+        let broken: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            anyhow::bail!("migration {} would break {broken} foreign key(s)", i + 1);
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
