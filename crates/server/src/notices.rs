@@ -1,8 +1,9 @@
-//! Mailed notices to a tenant's owners and admins about changes to the whole tenant (issue
-//! 15): a change they did not make, to rules that protect everyone's secrets, must not pass
-//! unseen. Each says what changed, who changed it, when and from which address; never a
-//! secret. Sent after the change is committed and audited: a mail that fails is logged,
-//! not a reason to undo the change.
+//! Mailed notices to a tenant's owners and admins about changes to the whole tenant
+//! (issue 15): a change they did not make, to rules that protect everyone's secrets, must
+//! not pass unseen. Each says what changed, who changed it, when and from which address;
+//! never a secret. Sent after the change is committed and audited: a mail that fails is
+//! logged, not a reason to undo the change. Notices to one person about their own account
+//! are `crate::notify`, which also delivers these.
 
 use chrono::{DateTime, Utc};
 use keyhold_core::api::TenantSettings;
@@ -10,7 +11,6 @@ use serde_json::Value;
 
 use crate::audit::ClientInfo;
 use crate::http::extract::Session;
-use crate::mail::Mail;
 use crate::state::AppState;
 
 /// `field: before -> after` for every leaf that differs, in a stable order.
@@ -94,18 +94,7 @@ async fn mail_admins(st: &AppState, tenant_id: &str, subject: &str, body: &str) 
         }
     };
     for m in members.iter().filter(|m| m.role.is_admin()) {
-        let sent = st
-            .mailer
-            .send(Mail {
-                to: &m.email,
-                subject,
-                body: body.to_owned(),
-                link: None,
-            })
-            .await;
-        if let Err(e) = sent {
-            tracing::error!(error = %format!("{e:#}"), user_id = %m.id, "sending a notice failed");
-        }
+        crate::notify::deliver(st, &m.email, subject, body.to_owned()).await;
     }
 }
 

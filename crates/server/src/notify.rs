@@ -117,20 +117,23 @@ pub async fn account_changed(
     client: &ClientInfo,
 ) {
     let (subject, body) = compose(to, &change, at, client);
-    if let Err(e) = st
-        .mailer
-        .send(Mail {
-            to,
-            subject: &subject,
-            body,
-            link: None,
-        })
-        .await
-    {
+    deliver(st, to, &subject, body).await;
+}
+
+/// Send one notice (account notices here, tenant notices in `crate::notices`). A mail that
+/// cannot be sent is logged, by subject and never by body, and the change stands.
+pub(crate) async fn deliver(st: &AppState, to: &str, subject: &str, body: String) {
+    let mail = Mail {
+        to,
+        subject,
+        body,
+        link: None,
+    };
+    if let Err(e) = st.mailer.send(mail).await {
         tracing::error!(
             error = %format!("{e:#}"),
             notice = %subject,
-            "sending a security notice failed; the change stands"
+            "sending a notice failed; the change stands"
         );
     }
 }

@@ -489,12 +489,7 @@ async fn a_person_waits_for_approval_like_an_agent() {
     let url = ts.url();
     let ada = owner(&ts, "ada.wait@example.com").await;
     ada.client
-        .put_secret(
-            &p("p/DB"),
-            VALUE,
-            None,
-            Some(Tier::Sensitive),
-        )
+        .put_secret(&p("p/DB"), VALUE, None, Some(Tier::Sensitive))
         .await
         .unwrap();
     let bob = join(&ts, &ada.client, "bob.wait@example.com", Role::Approver).await;
