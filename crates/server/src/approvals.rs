@@ -339,7 +339,8 @@ fn tenant_of(c: &SecretsCaller) -> &str {
     }
 }
 
-fn caller_event(
+/// An event whose actor is the caller (a person, an agent key, or a token and its key).
+pub(crate) fn caller_event(
     c: &SecretsCaller,
     action: &'static str,
     now: DateTime<Utc>,

@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::agent_keys::{self, agent_allows};
 use crate::approvals::{self, Ask};
-use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
+use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::crypto::{self, IntegrityError, KekCache};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::SecretsCaller;
@@ -220,17 +220,7 @@ fn event(
     client: &ClientInfo,
     path: &SecretPath,
 ) -> NewEvent {
-    let ev = NewEvent::new(action, now, client).target(format!("secret:{path}"));
-    match c {
-        SecretsCaller::Session(s) => ev.user(s.tenant_id(), &s.user.id),
-        SecretsCaller::Key(k) => ev
-            .tenant(&k.key.tenant_id)
-            .actor(ActorKind::AgentKey, &k.key.id),
-        SecretsCaller::Token(t) => ev
-            .tenant(&t.token.tenant_id)
-            .actor(ActorKind::Token, &t.token.id)
-            .detail("key_id", t.key.id.clone()),
-    }
+    approvals::caller_event(c, action, now, client).target(format!("secret:{path}"))
 }
 
 /// Spend one use of a `max_uses` token. Only answers that deliver something spend one:

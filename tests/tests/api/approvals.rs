@@ -83,7 +83,7 @@ async fn asks(agent: &Client, path: &str) -> (String, String) {
     )
 }
 
-async fn events(client: &Client, action: &str) -> Vec<AuditEvent> {
+pub async fn events(client: &Client, action: &str) -> Vec<AuditEvent> {
     client
         .audit(&AuditQuery {
             action: Some(action.to_owned()),

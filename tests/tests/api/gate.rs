@@ -8,7 +8,7 @@ use chrono::Duration;
 use keyhold_client::{Client, ClientError};
 use keyhold_core::ErrorCode;
 use keyhold_core::api::{
-    ApprovalOperation, ApprovalStatus, AuditQuery, CreateApprovalRequest, RequestedBy, Role,
+    ApprovalOperation, ApprovalStatus, CreateApprovalRequest, RequestedBy, Role,
 };
 use keyhold_core::tier::Tier;
 use keyhold_e2e::{Person, TestServer};
@@ -52,15 +52,7 @@ async fn put(c: &Client, path: &str, value: &str, tier: Option<Tier>) -> Result<
 }
 
 async fn count(c: &Client, action: &str) -> usize {
-    c.audit(&AuditQuery {
-        action: Some(action.to_owned()),
-        limit: Some(500),
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .items
-    .len()
+    crate::approvals::events(c, action).await.len()
 }
 
 /// The owner of a vault with one secret at `path` of `tier`.
@@ -187,15 +179,7 @@ async fn raising_the_tier_voids_an_agents_unused_grant() {
     let old = bob.client.approval(&a.id).await.unwrap();
     assert_eq!(old.status, ApprovalStatus::Voided);
     assert_eq!(old.void_reason.as_deref(), Some("tier_raised"));
-    let voided = owner
-        .client
-        .audit(&AuditQuery {
-            action: Some("approval.voided".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .items;
+    let voided = crate::approvals::events(&owner.client, "approval.voided").await;
     assert!(
         voided.iter().any(
             |e| e.target.as_deref() == Some(format!("approval:{}", a.id).as_str())
