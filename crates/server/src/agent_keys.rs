@@ -461,7 +461,7 @@ pub async fn issue_token(
         None => DEFAULT_TOKEN_TTL,
         Some(t) => duration::parse(t).map_err(|e| invalid("ttl", format!("ttl: {e}.")))?,
     };
-    let max_ttl = crate::approvals::rules_of(st, &key.tenant_id)
+    let max_ttl = crate::tenant::rules_of(st, &key.tenant_id)
         .await?
         .max_token_ttl;
     if ttl > max_ttl {

@@ -12,6 +12,7 @@ pub mod auth_failures;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod invitations;
@@ -30,6 +31,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod tenant;
 pub mod throttle;
 pub mod tls;
 
@@ -162,7 +164,7 @@ pub async fn rotate_keks(
     let store: Arc<dyn Store> =
         Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
     let cache = crypto::KekCache::default();
-    let vault = secrets::Vault {
+    let vault = envelope::Vault {
         store: store.as_ref(),
         keys: &keys,
         cache: &cache,

@@ -220,7 +220,7 @@ pub async fn get_settings(
     State(st): State<SharedState>,
     s: Session,
 ) -> ApiResult<Json<TenantSettings>> {
-    Ok(Json(approvals::get_settings(&st, &s).await?))
+    Ok(Json(crate::tenant::get_settings(&st, &s).await?))
 }
 
 #[utoipa::path(put, path = "/v1/tenant/settings", tag = "tenant", request_body = TenantSettings,
@@ -232,7 +232,7 @@ pub async fn put_settings(
     s: SudoSession,
     ApiJson(req): ApiJson<TenantSettings>,
 ) -> ApiResult<Json<TenantSettings>> {
-    Ok(Json(approvals::put_settings(&st, &s, req, &c).await?))
+    Ok(Json(crate::tenant::put_settings(&st, &s, req, &c).await?))
 }
 
 #[utoipa::path(get, path = "/v1/members", tag = "members",

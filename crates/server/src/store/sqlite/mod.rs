@@ -9,6 +9,7 @@ mod approvals;
 mod audit_signals;
 mod chain_heads;
 mod checkpoint;
+mod grants;
 mod invitations;
 mod keys;
 mod mfa;

@@ -5,7 +5,7 @@ use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::approvals::{spend_grant, void_open};
+use super::grants::{spend_grant, void_open};
 use super::{SqliteStore, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{

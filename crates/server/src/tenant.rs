@@ -1,0 +1,167 @@
+//! The tenant's settings: the approval rules (quorum per tier, critical delay, request
+//! and grant lifetimes) and the longest token lifetime, with the floors nobody can go
+//! below, and their change (sudo window, audited, mailed to every owner and admin).
+
+use chrono::Duration;
+use keyhold_core::api::TenantSettings;
+use keyhold_core::duration;
+
+use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::Session;
+use crate::state::AppState;
+
+const ADMINS_ONLY: &str = "Only owners and admins can change the tenant's settings.";
+
+/// The longest a request may wait, and a grant stay open, whatever the settings say.
+const MAX_REQUEST_TTL: Duration = Duration::days(7);
+const MAX_GRANT_TTL: Duration = Duration::hours(24);
+const MAX_DELAY: Duration = Duration::hours(24);
+const MAX_TOKEN_TTL_LIMIT: Duration = Duration::days(30);
+
+/// Tenant settings, parsed and checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    pub sensitive: u32,
+    pub critical: u32,
+    pub critical_delay: Duration,
+    pub request_ttl: Duration,
+    pub grant_ttl: Duration,
+    pub max_token_ttl: Duration,
+}
+
+pub(crate) fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("field".into(), name.into());
+    m
+}
+
+pub(crate) fn invalid(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Invalid {
+        message: message.into(),
+        extra: field(name),
+    }
+}
+
+/// A duration setting between `min` and `max`; `"0s"`/`"0m"`/`"0h"` mean zero.
+fn setting(name: &str, text: &str, min: Duration, max: Duration) -> ApiResult<Duration> {
+    let d = if matches!(text, "0" | "0s" | "0m" | "0h") {
+        Duration::zero()
+    } else {
+        duration::parse(text).map_err(|e| invalid(name, format!("{name}: {e}.")))?
+    };
+    if d < min || d > max {
+        return Err(invalid(
+            name,
+            format!(
+                "{name} must be between {} and {}.",
+                if min.is_zero() {
+                    "0s".to_owned()
+                } else {
+                    duration::format(min)
+                },
+                duration::format(max)
+            ),
+        ));
+    }
+    Ok(d)
+}
+
+/// Validate settings: 1–5 approvals for sensitive and 2–5 for critical (critical at least
+/// as many as sensitive; a critical secret never opens on one person's word), delay
+/// 0–24 h, request TTL 5 min–7 days, grant TTL 1 min–24 h, max token TTL 1 min–30 days.
+pub fn rules(s: &TenantSettings) -> ApiResult<Rules> {
+    let a = &s.approvals;
+    for (name, n, floor) in [
+        ("approvals.sensitive", a.sensitive, 1),
+        ("approvals.critical", a.critical, 2),
+    ] {
+        if !(floor..=5).contains(&n) {
+            return Err(invalid(
+                name,
+                format!("{name} must be between {floor} and 5."),
+            ));
+        }
+    }
+    if a.critical < a.sensitive {
+        return Err(invalid(
+            "approvals.critical",
+            "approvals.critical must be at least approvals.sensitive.",
+        ));
+    }
+    Ok(Rules {
+        sensitive: a.sensitive,
+        critical: a.critical,
+        critical_delay: setting(
+            "approvals.critical_delay",
+            &a.critical_delay,
+            Duration::zero(),
+            MAX_DELAY,
+        )?,
+        request_ttl: setting(
+            "approvals.request_ttl",
+            &a.request_ttl,
+            Duration::minutes(5),
+            MAX_REQUEST_TTL,
+        )?,
+        grant_ttl: setting(
+            "approvals.grant_ttl",
+            &a.grant_ttl,
+            Duration::minutes(1),
+            MAX_GRANT_TTL,
+        )?,
+        max_token_ttl: setting(
+            "max_token_ttl",
+            &s.max_token_ttl,
+            Duration::minutes(1),
+            MAX_TOKEN_TTL_LIMIT,
+        )?,
+    })
+}
+
+pub async fn settings(st: &AppState, tenant_id: &str) -> ApiResult<TenantSettings> {
+    Ok(st
+        .store
+        .tenant_settings(tenant_id)
+        .await?
+        .unwrap_or_default())
+}
+
+pub async fn rules_of(st: &AppState, tenant_id: &str) -> ApiResult<Rules> {
+    rules(&settings(st, tenant_id).await?)
+}
+
+/// `GET /v1/tenant/settings`: every member may read them.
+pub async fn get_settings(st: &AppState, s: &Session) -> ApiResult<TenantSettings> {
+    settings(st, s.tenant_id()).await
+}
+
+/// `PUT /v1/tenant/settings` (owners and admins, sudo window checked by the guard),
+/// audited as `tenant.settings_changed` and mailed to every owner and admin.
+pub async fn put_settings(
+    st: &AppState,
+    s: &Session,
+    req: TenantSettings,
+    client: &ClientInfo,
+) -> ApiResult<TenantSettings> {
+    let now = st.clock.now();
+    let base = NewEvent::new("tenant.settings_changed", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("tenant:{}", s.tenant_id()));
+    if !s.user.role.is_admin() {
+        st.store
+            .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
+            .await?;
+        return Err(ApiError::Forbidden(ADMINS_ONLY));
+    }
+    rules(&req)?;
+    let before = settings(st, s.tenant_id()).await?;
+    let ev = base
+        .detail("before", serde_json::to_value(&before).unwrap_or_default())
+        .detail("after", serde_json::to_value(&req).unwrap_or_default());
+    st.store
+        .put_tenant_settings(s.tenant_id(), req.clone(), now, ev)
+        .await?;
+    crate::notices::settings_changed(st, s, &before, &req, now, client).await;
+    Ok(req)
+}
