@@ -10,7 +10,6 @@ use keyhold_desktop::backend::{self, members, secrets};
 use keyhold_desktop::error::ErrorKind;
 use keyhold_desktop::server_url::{self, ServerUrl};
 use keyhold_e2e::{STRONG_PASSWORD, TestServer, unique_email};
-use keyhold_server::clock::Clock;
 
 fn token_of(c: &keyhold_client::Client) -> Sensitive<String> {
     Sensitive::new(c.token().unwrap().to_owned())
