@@ -77,7 +77,7 @@ async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
 
     // Dave joins as a member: his invitation is used, and he may not see or revoke others.
     let dave_token = accept(&ts, &dave).await;
-    assert_eq!(pending(&server, &token).await, [carol.clone()]);
+    assert_eq!(pending(&server, &token).await, [carol.as_str()]);
     let refused = members::invitations(&server, &dave_token)
         .await
         .unwrap_err();
@@ -86,7 +86,7 @@ async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
         .await
         .unwrap_err();
     assert_eq!(refused.kind, ErrorKind::Forbidden, "{refused:?}");
-    assert_eq!(pending(&server, &token).await, [carol.clone()]);
+    assert_eq!(pending(&server, &token).await, [carol.as_str()]);
 
     // Past the sudo window the revoke is refused until Ada proves it is her.
     ts.clock.advance(Duration::minutes(11));
@@ -94,7 +94,7 @@ async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
         .await
         .unwrap_err();
     assert_eq!(stale.kind, ErrorKind::ReauthRequired, "{stale:?}");
-    assert_eq!(pending(&server, &token).await, [carol.clone()]);
+    assert_eq!(pending(&server, &token).await, [carol.as_str()]);
     backend::reauth(&server, &token, &Sensitive::new(STRONG_PASSWORD.to_owned()))
         .await
         .unwrap();
