@@ -11,6 +11,7 @@ use keyhold_core::api::{
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
 
+pub mod members;
 pub mod secrets;
 
 use crate::view::{

@@ -45,4 +45,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "delete_secret",
     "approval_status",
     "invite_member",
+    "list_invitations",
+    "revoke_invitation",
 ];

@@ -20,7 +20,7 @@ pub mod view;
 
 include!("command_names.rs");
 
-use commands::{approvals, audit, files, keys, secrets, security, session, startup};
+use commands::{approvals, audit, files, keys, members, secrets, security, session, startup};
 use tauri::Manager;
 
 /// Every command, listed once. The running app registers them with
@@ -74,6 +74,8 @@ macro_rules! with_app_commands {
             secrets::delete_secret,
             secrets::approval_status,
             secrets::invite_member,
+            members::list_invitations,
+            members::revoke_invitation,
         ]
     };
 }

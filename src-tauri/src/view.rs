@@ -9,6 +9,7 @@ use specta::Type;
 use crate::error::CommandError;
 use crate::keystore::KeyringBackend;
 
+pub mod members;
 pub mod secrets;
 
 /// Static facts about the app.

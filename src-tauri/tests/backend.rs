@@ -120,3 +120,41 @@ async fn two_factor_enroll_regenerate_and_disable() {
     );
     ts.stop().await;
 }
+
+/// Starting and confirming enrollment need the sudo window: past it each answers
+/// `reauth_required` (what the enrollment dialog branches on), the password proves it is
+/// the person while 2FA is still off, and the same call then goes through.
+#[tokio::test]
+async fn two_factor_enrollment_needs_the_sudo_window() {
+    let ts = TestServer::start().await;
+    let ada = ts.person("desk-mfa-sudo").await;
+    let server: ServerUrl = server_url::parse(&ts.url()).unwrap();
+    let token = signed_in(&ts, &ada).await;
+    let password = Sensitive::new(STRONG_PASSWORD.to_owned());
+
+    ts.clock.advance(Duration::minutes(11));
+    let Err(stale) = backend::mfa_begin(&server, &token).await else {
+        panic!("enrollment started outside the sudo window");
+    };
+    assert_eq!(stale.kind, ErrorKind::ReauthRequired, "{stale:?}");
+    backend::reauth(&server, &token, &password).await.unwrap();
+    let started = backend::mfa_begin(&server, &token).await.unwrap();
+
+    ts.clock.advance(Duration::minutes(11));
+    let stale = backend::mfa_confirm(&server, &token, &code(&ts, &started.secret))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.kind, ErrorKind::ReauthRequired, "{stale:?}");
+    assert!(
+        !backend::mfa_status(&server, &token)
+            .await
+            .unwrap()
+            .totp_enabled
+    );
+    backend::reauth(&server, &token, &password).await.unwrap();
+    let codes = backend::mfa_confirm(&server, &token, &code(&ts, &started.secret))
+        .await
+        .unwrap();
+    assert_eq!(codes.codes.len(), 10);
+    ts.stop().await;
+}

@@ -8,6 +8,7 @@
 
 mod harness;
 
+mod invitations;
 mod secrets;
 mod team;
 
@@ -53,6 +54,7 @@ async fn first_launch(
     let asked = secrets::alone(app, server, ada).await?;
     let team = team::Team::assemble(server, ada).await?;
     let copied = secrets::approved(app, server, &team, &asked).await?;
+    invitations::invite_then_revoke(app, server, ada).await?;
     two_approvers(app, server, ada, &team, &asked).await?;
     secrets::clipboard_cleared(app, copied).await?;
     Ok(())
@@ -217,8 +219,13 @@ async fn enroll_2fa(
     driver: &Driver,
     ada: &mut Person,
 ) -> Result<()> {
+    // Past the sudo window: enrolling first asks for the password (2FA is still off).
+    server.clock.advance(chrono::Duration::minutes(11));
     app.click("enroll-mfa-button").await?;
     app.testid("mfa-enroll-dialog").await?;
+    app.fill("reauth-proof", &ada.password).await?;
+    app.click("reauth-submit").await?;
+    app.wait_gone("reauth-dialog").await?;
     app.wait_image("mfa-qr").await?;
     let shot = app.screenshot("two-factor-scan-qr").await?;
     let uri = harness::zbarimg(&shot)?;

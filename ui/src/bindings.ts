@@ -41,8 +41,16 @@ export const commands = {
 	 */
 	reauthenticate: (proof: string) => __TAURI_INVOKE<null>("reauthenticate", { proof }),
 	mfaStatus: () => __TAURI_INVOKE<MfaStatus>("mfa_status"),
-	/**  Start TOTP enrollment: the QR code is drawn here, in Rust. */
+	/**
+	 *  Start TOTP enrollment: the QR code is drawn here, in Rust. Needs the sudo window (a
+	 *  stale session could otherwise enrol its own authenticator): `reauth_required` outside
+	 *  it, and the dialog asks the person to confirm it's them, then starts again.
+	 */
 	mfaBeginEnrollment: () => __TAURI_INVOKE<TotpEnrollment>("mfa_begin_enrollment"),
+	/**
+	 *  Finish enrollment with the first code; the backup codes come back once. Needs the sudo
+	 *  window too (`reauth_required`: the dialog confirms it's the person and tries again).
+	 */
 	mfaConfirmEnrollment: (code: string) => __TAURI_INVOKE<BackupCodes>("mfa_confirm_enrollment", { code }),
 	mfaRegenerateBackupCodes: (code: string) => __TAURI_INVOKE<BackupCodes>("mfa_regenerate_backup_codes", { code }),
 	mfaDisable: (code: string) => __TAURI_INVOKE<null>("mfa_disable", { code }),
@@ -105,6 +113,16 @@ export const commands = {
 	approvalStatus: (id: string) => __TAURI_INVOKE<ApprovalView>("approval_status", { id }),
 	/**  Invite someone to the team by email (the link travels by mail). Needs the sudo window. */
 	inviteMember: (email: string, role: string) => __TAURI_INVOKE<InvitationView>("invite_member", { email, role }),
+	/**
+	 *  Pending invitations (email, role, who sent it, expiry). Owners and admins only: others
+	 *  get `forbidden`, which the page shows as a sentence.
+	 */
+	listInvitations: () => __TAURI_INVOKE<PendingInvitationView[]>("list_invitations"),
+	/**
+	 *  Revoke a pending invitation. Needs the sudo window (`reauth_required`: the page asks
+	 *  the person to confirm it's them, calls `reauthenticate` and tries again).
+	 */
+	revokeInvitation: (id: string) => __TAURI_INVOKE<null>("revoke_invitation", { id }),
 };
 
 /* Types */
@@ -324,6 +342,19 @@ export type PasswordStrength = {
 	problems: string[],
 	acceptable: boolean,
 	length: number,
+};
+
+/**  One pending invitation (`GET /v1/members/invitations`): unused, unexpired, not revoked. */
+export type PendingInvitationView = {
+	id: string,
+	email: string,
+	/**  "owner" | "admin" | "approver" | "member" */
+	role: string,
+	/**  Who sent it, as a person reads it: their name, else their email. */
+	invited_by: string,
+	invited_by_id: string,
+	created_at: string,
+	expires_at: string,
 };
 
 /**  A read: the value is now held in Rust, or the read needs an approval first. */

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod audit;
 pub mod files;
 pub mod keys;
+pub mod members;
 pub mod secrets;
 pub mod security;
 pub mod session;

@@ -121,7 +121,9 @@ pub async fn mfa_status(state: State<'_, AppState>) -> CommandResult<MfaStatus> 
     expire_on_401(&state, backend::mfa_status(&server, &token).await).await
 }
 
-/// Start TOTP enrollment: the QR code is drawn here, in Rust.
+/// Start TOTP enrollment: the QR code is drawn here, in Rust. Needs the sudo window (a
+/// stale session could otherwise enrol its own authenticator): `reauth_required` outside
+/// it, and the dialog asks the person to confirm it's them, then starts again.
 #[tauri::command]
 #[specta::specta]
 pub async fn mfa_begin_enrollment(state: State<'_, AppState>) -> CommandResult<TotpEnrollment> {
@@ -139,6 +141,8 @@ pub async fn mfa_begin_enrollment(state: State<'_, AppState>) -> CommandResult<T
     })
 }
 
+/// Finish enrollment with the first code; the backup codes come back once. Needs the sudo
+/// window too (`reauth_required`: the dialog confirms it's the person and tries again).
 #[tauri::command]
 #[specta::specta]
 pub async fn mfa_confirm_enrollment(

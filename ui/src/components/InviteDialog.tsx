@@ -13,8 +13,11 @@ const ROLES: { value: string; label: string; hint: string }[] = [
   { value: "owner", label: "Owner", hint: "Everything, including other owners." },
 ];
 
-/** Invite someone by email (the link travels by mail). Needs the sudo window. */
-export function InviteDialog(props: { onClose: () => void }) {
+/**
+ * Invite someone by email (the link travels by mail). Needs the sudo window. `onSent` lets
+ * a list of pending invitations refresh as soon as the invitation exists.
+ */
+export function InviteDialog(props: { onClose: () => void; onSent?: (sent: InvitationView) => void }) {
   const [email, setEmail] = useState("");
   const [role, setRole] = useState("approver");
   const [busy, setBusy] = useState(false);
@@ -44,7 +47,9 @@ export function InviteDialog(props: { onClose: () => void }) {
             setBusy(true);
             setError(null);
             try {
-              setSent(await sudo.run(() => call((c) => c.inviteMember(email.trim(), role))));
+              const invitation = await sudo.run(() => call((c) => c.inviteMember(email.trim(), role)));
+              setSent(invitation);
+              props.onSent?.(invitation);
             } catch (err) {
               setError(toCommandError(err));
             } finally {

@@ -24,7 +24,9 @@ vi.mock("../api", () => ({
   },
 }));
 
-const { BackupCodesPanel, MfaManageDialog } = await import("./MfaDialogs");
+const { BackupCodesPanel, MfaEnrollDialog, MfaManageDialog } = await import("./MfaDialogs");
+
+const REAUTH = { kind: "reauth_required", message: "Confirm it is you.", details: [], retry_after_secs: null };
 
 afterEach(() => {
   cleanup();
@@ -77,5 +79,70 @@ describe("MfaManageDialog", () => {
     await screen.findByTestId("backup-codes-panel");
     expect(screen.getByTestId("backup-codes").textContent).toContain("new1-code");
     expect(calls).toEqual(["mfaStatus", "mfaRegenerateBackupCodes(111111)", "reauthenticate(222222)", "mfaRegenerateBackupCodes(333333)"]);
+  });
+});
+
+describe("MfaEnrollDialog", () => {
+  it("asks for the password when starting or confirming needs the sudo window, then retries once", async () => {
+    let begins = 0;
+    let confirms = 0;
+    script = {
+      mfaStatus: () => ({ totp_enabled: false, backup_codes_remaining: 0, enrolled_at: null }),
+      mfaBeginEnrollment: () => {
+        begins += 1;
+        if (begins === 1) throw REAUTH;
+        return { qr_data_url: "data:image/svg+xml;base64,", manual_key: "JBSW Y3DP", issuer: "Keyhold", account: "ada@example.com" };
+      },
+      mfaConfirmEnrollment: () => {
+        confirms += 1;
+        if (confirms === 1) throw REAUTH;
+        return { codes: ["aaaa-bbbb"] };
+      },
+      reauthenticate: () => null,
+    };
+    render(<MfaEnrollDialog account="ada@example.com" onClose={() => undefined} />);
+
+    // Starting: the sudo window lapsed, so the app's own dialog asks for the password.
+    await screen.findByTestId("reauth-dialog");
+    await waitFor(() => expect((screen.getByTestId("reauth-proof") as HTMLInputElement).type).toBe("password"));
+    expect(screen.queryByTestId("mfa-enroll-error")).toBeNull();
+    fireEvent.input(screen.getByTestId("reauth-proof"), { target: { value: "my long password" } });
+    fireEvent.click(screen.getByTestId("reauth-submit"));
+    await waitFor(() => expect(screen.getByTestId("mfa-manual-key").textContent).toBe("JBSW Y3DP"));
+    expect(screen.queryByTestId("reauth-dialog")).toBeNull();
+
+    // Confirming: lapsed again; the same code goes once more after the password.
+    fireEvent.input(screen.getByTestId("mfa-confirm-code"), { target: { value: "123456" } });
+    fireEvent.click(screen.getByTestId("mfa-confirm-button"));
+    await screen.findByTestId("reauth-dialog");
+    fireEvent.input(screen.getByTestId("reauth-proof"), { target: { value: "my long password" } });
+    await waitFor(() => expect((screen.getByTestId("reauth-submit") as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(screen.getByTestId("reauth-submit"));
+    await screen.findByTestId("backup-codes-panel");
+    expect(calls).toEqual([
+      "mfaBeginEnrollment",
+      "mfaStatus",
+      "reauthenticate(my long password)",
+      "mfaBeginEnrollment",
+      "mfaConfirmEnrollment(123456)",
+      "mfaStatus",
+      "reauthenticate(my long password)",
+      "mfaConfirmEnrollment(123456)",
+    ]);
+  });
+
+  it("says the enrollment did not start when the confirmation is cancelled", async () => {
+    script = {
+      mfaStatus: () => ({ totp_enabled: false, backup_codes_remaining: 0, enrolled_at: null }),
+      mfaBeginEnrollment: () => {
+        throw REAUTH;
+      },
+    };
+    render(<MfaEnrollDialog account="ada@example.com" onClose={() => undefined} />);
+    await screen.findByTestId("reauth-dialog");
+    fireEvent.click(screen.getByText("Cancel"));
+    await screen.findByTestId("mfa-enroll-error");
+    expect(screen.queryByTestId("mfa-qr")).toBeNull();
+    expect(calls.filter((c) => c === "mfaBeginEnrollment")).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
+import { useSudo } from "../components/ReauthDialog";
 import { DownloadButton } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { backupCodesFile } from "../lib/format";
@@ -74,7 +75,11 @@ function CodeField(props: { id: string; label: string; value: string; onInput: (
   );
 }
 
-/** Enroll: scan the QR (or type the key), confirm a code, then the backup codes once. */
+/**
+ * Enroll: scan the QR (or type the key), confirm a code, then the backup codes once.
+ * Starting and confirming both need the sudo window: on `reauth_required` the person
+ * confirms it's them (their password, as 2FA is still off) and the step runs again once.
+ */
 export function MfaEnrollDialog(props: { account: string; onClose: () => void }) {
   const [enrollment, setEnrollment] = useState<TotpEnrollment | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
@@ -82,9 +87,11 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [startError, setStartError] = useState<CommandError | null>(null);
+  const sudo = useSudo();
 
   useEffect(() => {
-    call((c) => c.mfaBeginEnrollment())
+    sudo
+      .run(() => call((c) => c.mfaBeginEnrollment()))
       .then(setEnrollment)
       .catch((e) => setStartError(toCommandError(e)));
   }, []);
@@ -99,7 +106,7 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
     setBusy(true);
     setError(null);
     try {
-      const result = await call((c) => c.mfaConfirmEnrollment(code));
+      const result = await sudo.run(() => call((c) => c.mfaConfirmEnrollment(code)));
       setCodes(result.codes);
     } catch (err) {
       setError(toCommandError(err));
@@ -157,6 +164,7 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
           </div>
         </form>
       )}
+      {sudo.dialog}
     </Dialog>
   );
 }
