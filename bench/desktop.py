@@ -23,7 +23,7 @@ session keyring. The token is revoked at the end. Without a display the script r
 itself under `xvfb-run -a` so that Xvfb's own start is not counted.
 
     (cd ui && npm ci && npm run build)
-    cargo build --release -p keyhold-desktop --features keyhold-desktop/custom-protocol
+    cargo build --profile desktop -p keyhold-desktop --features keyhold-desktop/custom-protocol
     cargo build --release -p keyhold-server
     python3 bench/desktop.py [--launches 5] [--settle 5] [--build] [--no-compositing]
 
@@ -39,9 +39,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 EMPTY_DIR = os.path.join(ROOT, "bench", "empty-tauri")
 EMPTY_TARGET = os.environ.get("EMPTY_TAURI_TARGET_DIR", os.path.join(TARGET, "empty-tauri"))
-APP = os.path.join(TARGET, "release", "keyhold-desktop")
+# The app as it ships: the workspace's `desktop` profile (fat LTO, one codegen unit).
+APP = os.path.join(TARGET, "desktop", "keyhold-desktop")
 SERVER = os.path.join(TARGET, "release", "keyhold-server")
-EMPTY = os.path.join(EMPTY_TARGET, "release", "empty-tauri")
+EMPTY = os.path.join(EMPTY_TARGET, "desktop", "empty-tauri")
 READY = re.compile(r"keyhold-desktop: first screen (\w+) shown (\d+) ms after launch")
 # The keyring entry the desktop app reads (src-tauri/src/keystore.rs: service
 # dev.keyhold.desktop, user = server origin), in linux-keyutils-keyring-store's default
@@ -67,13 +68,13 @@ def build(force):
     # crates they share (tokio "full", hyper's server side...) and be about 1 MB bigger
     # than the app built on its own, as it ships.
     if force or not os.path.exists(APP):
-        run(["cargo", "build", "--release", "-p", "keyhold-desktop", "--features", "keyhold-desktop/custom-protocol"])
+        run(["cargo", "build", "--profile", "desktop", "-p", "keyhold-desktop", "--features", "keyhold-desktop/custom-protocol"])
     if force or not os.path.exists(SERVER):
         run(["cargo", "build", "--release", "-p", "keyhold-server"])
     if force or not os.path.exists(EMPTY):
         # Same dependency versions as the app: start from the workspace's lock file.
         shutil.copyfile(os.path.join(ROOT, "Cargo.lock"), os.path.join(EMPTY_DIR, "Cargo.lock"))
-        run(["cargo", "build", "--release", "--features", "custom-protocol"], cwd=EMPTY_DIR,
+        run(["cargo", "build", "--profile", "desktop", "--features", "custom-protocol"], cwd=EMPTY_DIR,
             env={**os.environ, "CARGO_TARGET_DIR": EMPTY_TARGET})
     for path in (APP, SERVER, EMPTY):
         if not os.path.exists(path):
