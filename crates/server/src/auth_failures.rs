@@ -19,12 +19,8 @@
 use std::net::IpAddr;
 
 use keyhold_core::credential::CredentialKind;
-use keyhold_core::path::SecretPath;
-use keyhold_core::scope::Action;
 
-use crate::agent_keys::agent_allows;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
-use crate::http::extract::SecretsCaller;
 use crate::state::AppState;
 use crate::store::{KeyRecord, TokenRecord};
 
@@ -128,20 +124,6 @@ pub async fn record(st: &AppState, reason: Reason, who: Claimed<'_>, ip: Option<
     let ev = event(reason, &who, ip, st.clock.now());
     if let Err(e) = st.store.append_event(ev).await {
         tracing::warn!(error = %e, reason = reason.as_str(), "recording a refused agent credential failed");
-    }
-}
-
-/// Count an agent's request for `action` on `path` that its scopes do not allow. The
-/// secrets service refuses it and audits it (`secret.*`, reason `scope`); this only counts
-/// it, so that `/metrics` shows scope refusals beside the others.
-pub fn note_scope(st: &AppState, c: &SecretsCaller, action: Action, path: &SecretPath) {
-    let allowed = match c {
-        SecretsCaller::Session(_) => true,
-        SecretsCaller::Key(k) => agent_allows(&k.key, None, action, path),
-        SecretsCaller::Token(t) => agent_allows(&t.key, Some(&t.token), action, path),
-    };
-    if !allowed {
-        st.metrics.agent_auth_failure(Reason::Scope);
     }
 }
 

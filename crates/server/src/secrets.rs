@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use crate::agent_keys::{self, agent_allows};
 use crate::approvals::{self, Ask};
 use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::auth_failures::Reason;
 use crate::crypto;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::SecretsCaller;
@@ -159,6 +160,7 @@ pub async fn read(
     };
     if !permits(c, Action::Read, path) {
         st.store.append_event(ev(Outcome::Denied, "scope")).await?;
+        st.metrics.agent_auth_failure(Reason::Scope);
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
     }
     let tenant = tenant_of(c);
@@ -306,6 +308,7 @@ pub async fn write(
             .outcome(Outcome::Denied)
             .detail("reason", "scope");
         st.store.append_event(ev).await?;
+        st.metrics.agent_auth_failure(Reason::Scope);
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
     }
     let vault = Vault::of(st);
@@ -382,6 +385,7 @@ pub async fn delete(
     if !permits(c, Action::Delete, path) {
         let ev = ev().outcome(Outcome::Denied).detail("reason", "scope");
         st.store.append_event(ev).await?;
+        st.metrics.agent_auth_failure(Reason::Scope);
         return Err(ApiError::Forbidden(NOT_IN_SCOPE));
     }
     let not_found = || ev().outcome(Outcome::Failure).detail("reason", "not_found");

@@ -13,11 +13,9 @@ use keyhold_core::api::{
     SecretSummary, SecretValue, SecretWritten,
 };
 use keyhold_core::path::SecretPath;
-use keyhold_core::scope::Action;
 
 use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, SudoSession};
 use super::no_store;
-use crate::auth_failures;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets;
 use crate::state::SharedState;
@@ -50,7 +48,6 @@ pub async fn read(
     ApiQuery(q): ApiQuery<SecretReadQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let path = path_of(&uri, SECRETS)?;
-    auth_failures::note_scope(&st, &caller, Action::Read, &path);
     let value = secrets::read(&st, &caller, &path, q.version, &c).await?;
     Ok(no_store(Json(value)))
 }
@@ -67,7 +64,6 @@ pub async fn write(
     ApiJson(req): ApiJson<PutSecretRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let path = path_of(&uri, SECRETS)?;
-    auth_failures::note_scope(&st, &caller, Action::Write, &path);
     let written = secrets::write(&st, &caller, &path, req, &c).await?;
     Ok(no_store(Json(written)))
 }
@@ -81,7 +77,6 @@ pub async fn remove(
     uri: Uri,
 ) -> ApiResult<StatusCode> {
     let path = path_of(&uri, SECRETS)?;
-    auth_failures::note_scope(&st, &caller, Action::Delete, &path);
     secrets::delete(&st, &caller, &path, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,13 +5,14 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::{
     ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings,
 };
-use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::grants::{ELIGIBLE_VOTES, eligible};
-use super::grants::{expire_due, requeue_short, spend_grant};
+use super::grants::{
+    ELIGIBLE_VOTES, REQ_COLS, eligible, expire_due, req_row, requeue_short, spend_grant,
+};
 
+use super::invitations::{INV_COLS, inv_row, void_sent, voided_event};
 use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
 use crate::audit::NewEvent;
 use crate::store::{
@@ -19,65 +20,6 @@ use crate::store::{
     InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester, StoreError, StoreResult,
     UserRecord, VoteEvent,
 };
-
-fn bad(what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("stored {what} is not valid").into(),
-    )
-}
-
-pub(super) const REQ_COLS: &str =
-    "r.id, r.tenant_id, r.path, r.secret_id, r.tier, r.operation, r.to_tier,
-    r.key_id, r.token_id, r.user_id, r.reason, r.required_approvals, r.delay_secs,
-    r.grant_ttl_secs, r.status, r.requested_at, r.expires_at, r.available_at,
-    r.grant_expires_at, r.decided_at, r.denied_by, r.deny_reason, r.used_at, r.void_reason";
-
-fn opt_tier(v: Option<String>) -> rusqlite::Result<Option<Tier>> {
-    v.map(|t| t.parse().map_err(|_| bad("tier"))).transpose()
-}
-
-pub(super) fn req_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApprovalRecord> {
-    let path: String = r.get(2)?;
-    let tier: String = r.get(4)?;
-    let operation: String = r.get(5)?;
-    let status: String = r.get(14)?;
-    let key_id: Option<String> = r.get(7)?;
-    let user_id: Option<String> = r.get(9)?;
-    let requester = match (key_id, user_id) {
-        (Some(key_id), None) => Requester::Agent {
-            key_id,
-            token_id: r.get(8)?,
-        },
-        (None, Some(user_id)) => Requester::Person { user_id },
-        _ => return Err(bad("requester")),
-    };
-    Ok(ApprovalRecord {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
-        path: SecretPath::parse(&path).map_err(|_| bad("path"))?,
-        secret_id: r.get(3)?,
-        tier: tier.parse().map_err(|_| bad("tier"))?,
-        operation: ApprovalOperation::parse(&operation).ok_or_else(|| bad("operation"))?,
-        to_tier: opt_tier(r.get(6)?)?,
-        requester,
-        reason: r.get(10)?,
-        required_approvals: r.get(11)?,
-        delay_secs: r.get(12)?,
-        grant_ttl_secs: r.get(13)?,
-        status: ApprovalStatus::parse(&status).ok_or_else(|| bad("status"))?,
-        requested_at: from_us(r.get(15)?),
-        expires_at: from_us(r.get(16)?),
-        available_at: r.get::<_, Option<i64>>(17)?.map(from_us),
-        grant_expires_at: r.get::<_, Option<i64>>(18)?.map(from_us),
-        decided_at: r.get::<_, Option<i64>>(19)?.map(from_us),
-        denied_by: r.get(20)?,
-        deny_reason: r.get(21)?,
-        used_at: r.get::<_, Option<i64>>(22)?.map(from_us),
-        void_reason: r.get(23)?,
-    })
-}
 
 fn get_req(c: &Connection, tenant_id: &str, id: &str) -> StoreResult<Option<ApprovalRecord>> {
     c.prepare_cached(&format!(
@@ -163,24 +105,6 @@ impl SqliteStore {
     {
         self.transact(f).await
     }
-}
-
-pub(crate) const INV_COLS: &str =
-    "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at, revoked_at";
-
-pub(crate) fn inv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvitationRecord> {
-    let role: String = r.get(3)?;
-    Ok(InvitationRecord {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
-        email: r.get(2)?,
-        role: Role::parse(&role).ok_or_else(|| bad("role"))?,
-        invited_by: r.get(4)?,
-        created_at: from_us(r.get(5)?),
-        expires_at: from_us(r.get(6)?),
-        used_at: r.get::<_, Option<i64>>(7)?.map(from_us),
-        revoked_at: r.get::<_, Option<i64>>(8)?.map(from_us),
-    })
 }
 
 #[async_trait]
@@ -668,13 +592,9 @@ impl ApprovalStore for SqliteStore {
                 }
             }
             requeue_short(tx, &t)?;
-            let voided = super::invitations::void_sent(tx, &t, &u, now)?;
+            let voided = void_sent(tx, &t, &u, now)?;
             let mut events = vec![event.clone()];
-            events.extend(
-                voided
-                    .iter()
-                    .map(|inv| super::invitations::voided_event(&event, inv)),
-            );
+            events.extend(voided.iter().map(|inv| voided_event(&event, inv)));
             Ok(((), events))
         })
         .await

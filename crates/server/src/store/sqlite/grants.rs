@@ -1,16 +1,67 @@
 //! The SQL of the approval gate: which votes still count, who could approve at all,
 //! voiding a secret's open requests when it changes, spending a grant inside the action's
 //! transaction, sending requests back to pending when a voter loses the right, and
-//! closing requests whose time is up.
+//! closing requests whose time is up; and how a request row reads.
 
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{ApprovalOperation, ApprovalStatus};
+use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 use rusqlite::{Connection, Transaction, params};
 
-use super::approvals::{REQ_COLS, req_row};
-use super::{map_err, us};
-use crate::store::{ApprovalRecord, StoreResult};
+use super::{bad, from_us, map_err, us};
+use crate::store::{ApprovalRecord, Requester, StoreResult};
+
+pub(super) const REQ_COLS: &str =
+    "r.id, r.tenant_id, r.path, r.secret_id, r.tier, r.operation, r.to_tier,
+    r.key_id, r.token_id, r.user_id, r.reason, r.required_approvals, r.delay_secs,
+    r.grant_ttl_secs, r.status, r.requested_at, r.expires_at, r.available_at,
+    r.grant_expires_at, r.decided_at, r.denied_by, r.deny_reason, r.used_at, r.void_reason";
+
+fn opt_tier(v: Option<String>) -> rusqlite::Result<Option<Tier>> {
+    v.map(|t| t.parse().map_err(|_| bad("tier"))).transpose()
+}
+
+pub(super) fn req_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApprovalRecord> {
+    let path: String = r.get(2)?;
+    let tier: String = r.get(4)?;
+    let operation: String = r.get(5)?;
+    let status: String = r.get(14)?;
+    let key_id: Option<String> = r.get(7)?;
+    let user_id: Option<String> = r.get(9)?;
+    let requester = match (key_id, user_id) {
+        (Some(key_id), None) => Requester::Agent {
+            key_id,
+            token_id: r.get(8)?,
+        },
+        (None, Some(user_id)) => Requester::Person { user_id },
+        _ => return Err(bad("requester")),
+    };
+    Ok(ApprovalRecord {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        path: SecretPath::parse(&path).map_err(|_| bad("path"))?,
+        secret_id: r.get(3)?,
+        tier: tier.parse().map_err(|_| bad("tier"))?,
+        operation: ApprovalOperation::parse(&operation).ok_or_else(|| bad("operation"))?,
+        to_tier: opt_tier(r.get(6)?)?,
+        requester,
+        reason: r.get(10)?,
+        required_approvals: r.get(11)?,
+        delay_secs: r.get(12)?,
+        grant_ttl_secs: r.get(13)?,
+        status: ApprovalStatus::parse(&status).ok_or_else(|| bad("status"))?,
+        requested_at: from_us(r.get(15)?),
+        expires_at: from_us(r.get(16)?),
+        available_at: r.get::<_, Option<i64>>(17)?.map(from_us),
+        grant_expires_at: r.get::<_, Option<i64>>(18)?.map(from_us),
+        decided_at: r.get::<_, Option<i64>>(19)?.map(from_us),
+        denied_by: r.get(20)?,
+        deny_reason: r.get(21)?,
+        used_at: r.get::<_, Option<i64>>(22)?.map(from_us),
+        void_reason: r.get(23)?,
+    })
+}
 
 /// Votes of request `r` cast by people who may still approve: a removed or demoted
 /// approver's vote drops out of the quorum until someone eligible replaces it.

@@ -2,14 +2,31 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyhold_core::api::PersonRef;
+use keyhold_core::api::{PersonRef, Role};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::approvals::{INV_COLS, inv_row};
-use super::{SqliteStore, map_err, us};
+use super::{SqliteStore, bad, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::invitations::{INVITATION_NOT_PENDING, InvitationStore};
 use crate::store::{InvitationRecord, StoreError, StoreResult};
+
+pub(super) const INV_COLS: &str =
+    "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at, revoked_at";
+
+pub(super) fn inv_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvitationRecord> {
+    let role: String = r.get(3)?;
+    Ok(InvitationRecord {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        email: r.get(2)?,
+        role: Role::parse(&role).ok_or_else(|| bad("role"))?,
+        invited_by: r.get(4)?,
+        created_at: from_us(r.get(5)?),
+        expires_at: from_us(r.get(6)?),
+        used_at: r.get::<_, Option<i64>>(7)?.map(from_us),
+        revoked_at: r.get::<_, Option<i64>>(8)?.map(from_us),
+    })
+}
 
 /// `INV_COLS` qualified with the table alias `i`, for joins.
 fn qualified_cols() -> String {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SESSION_COLS, from_us, map_err, us};
+use super::{from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::mfa::{
     AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt, TICKET_SPENT,
@@ -317,23 +317,7 @@ fn apply_effect(
             if n != 1 {
                 return Err(StoreError::Conflict(TICKET_SPENT));
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO sessions ({SESSION_COLS}, token_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                ),
-                params![
-                    s.id,
-                    s.tenant_id,
-                    s.user_id,
-                    us(s.created_at),
-                    us(s.last_seen_at),
-                    us(s.expires_at),
-                    us(s.authenticated_at),
-                    token_hash
-                ],
-            )
-            .map_err(map_err)?;
+            super::insert_session(tx, &s, &token_hash)?;
         }
     }
     Ok(())

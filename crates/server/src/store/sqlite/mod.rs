@@ -145,6 +145,41 @@ fn apply(conn: &mut Connection, current: usize, target: usize) -> anyhow::Result
     Ok(())
 }
 
+/// A stored value that does not parse back (a tier, a status, a path...).
+pub(super) fn bad(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("stored {what} is not valid").into(),
+    )
+}
+
+/// Insert a new session (sign-in, or the 2FA step of one) inside a write transaction.
+pub(crate) fn insert_session(
+    tx: &Transaction<'_>,
+    s: &SessionRecord,
+    token_hash: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO sessions ({SESSION_COLS}, token_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ),
+        params![
+            s.id,
+            s.tenant_id,
+            s.user_id,
+            us(s.created_at),
+            us(s.last_seen_at),
+            us(s.expires_at),
+            us(s.authenticated_at),
+            token_hash
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
 /// Append an event inside the writer's transaction. Returns its id.
 pub(crate) fn insert_event(
     tx: &Transaction<'_>,
@@ -461,24 +496,8 @@ impl AccountStore for SqliteStore {
         token_hash: String,
         event: NewEvent,
     ) -> StoreResult<()> {
-        self.write(event, move |tx| {
-            tx.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLS}, token_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-                params![
-                    s.id,
-                    s.tenant_id,
-                    s.user_id,
-                    us(s.created_at),
-                    us(s.last_seen_at),
-                    us(s.expires_at),
-                    us(s.authenticated_at),
-                    token_hash
-                ],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        })
-        .await
+        self.write(event, move |tx| insert_session(tx, &s, &token_hash))
+            .await
     }
 
     async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {

@@ -6,20 +6,12 @@ use keyhold_core::path::{PathPrefix, SecretPath};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::grants::{spend_grant, void_open};
-use super::{SqliteStore, from_us, map_err, us};
+use super::{SqliteStore, bad, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
     DekRef, Deletion, GRANT_GONE, KekRow, NewVersion, Rewrapper, SECRET_CHANGED, STALE_KEK, Sealer,
     SecretRecord, SecretStore, StoreError, StoreResult, VersionInfo, VersionRow,
 };
-
-fn bad(what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("stored {what} is not valid").into(),
-    )
-}
 
 const SECRET_COLS: &str =
     "s.tenant_id, s.path, s.type, s.tier, s.current_version, s.created_at, s.updated_at, s.id";
