@@ -11,7 +11,7 @@ use keyhold_desktop::backend;
 use keyhold_desktop::error::ErrorKind;
 use keyhold_desktop::server_url::{self, ServerUrl};
 use keyhold_e2e::{Person, STRONG_PASSWORD, TestServer, oathtool};
-use keyhold_server::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 async fn signed_in(ts: &TestServer, p: &Person) -> Sensitive<String> {
     match ts.client().login(&p.email, STRONG_PASSWORD).await.unwrap() {

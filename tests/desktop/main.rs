@@ -15,7 +15,7 @@ mod team;
 use anyhow::{Context, Result, bail, ensure};
 use harness::{App, Driver, Paths};
 use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer, oathtool, unique_email};
-use keyhold_server::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 /// Who signs in to the app.
 pub struct Person {
@@ -558,7 +558,7 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
 async fn run(paths: Paths) -> Result<()> {
     // The test clock starts at the wall clock so the app's "asked just now" and "24h
     // left" read as people would see them; the test still moves it (TOTP steps, delays).
-    let server = TestServer::start_at(keyhold_server::clock::SystemClock.now(), |_| {}).await;
+    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |_| {}).await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
     let mut ada = Person {
         email: unique_email("ada"),

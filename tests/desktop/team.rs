@@ -10,7 +10,7 @@ use keyhold_core::path::SecretPath;
 use keyhold_core::scope::Scope;
 use keyhold_core::tier::Tier;
 use keyhold_e2e::{STRONG_PASSWORD, TestServer, oathtool, unique_email};
-use keyhold_server::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 use crate::{Person, next_code};
 

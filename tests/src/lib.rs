@@ -21,8 +21,8 @@ use keyhold_client::{Client, LoginOutcome};
 use keyhold_core::Sensitive;
 use keyhold_core::api::SignupRequest;
 use keyhold_server::RunningServer;
-use keyhold_server::clock::ManualClock;
 use keyhold_server::config::Config;
+use keyhold_vault::clock::ManualClock;
 use tempfile::TempDir;
 
 /// A password the policy accepts (zxcvbn 4, no email parts).
@@ -82,7 +82,7 @@ impl TestServer {
 
     /// Whole days the test clock has moved since [`test_epoch`].
     pub fn clock_elapsed_days(&self) -> i64 {
-        use keyhold_server::clock::Clock;
+        use keyhold_vault::clock::Clock;
         (self.clock.now() - test_epoch()).num_days()
     }
 

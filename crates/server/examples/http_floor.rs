@@ -24,10 +24,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use keyhold_server::audit::{ActorKind, ClientInfo, NewEvent};
-use keyhold_server::clock::{Clock, SystemClock};
-use keyhold_server::store::AccountStore;
-use keyhold_server::store::sqlite::SqliteStore;
+use keyhold_vault::audit::{ActorKind, ClientInfo, NewEvent};
+use keyhold_vault::clock::{Clock, SystemClock};
+use keyhold_vault::store::AccountStore;
+use keyhold_vault::store::sqlite::SqliteStore;
 use tokio::sync::{mpsc, oneshot};
 
 #[global_allocator]

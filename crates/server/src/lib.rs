@@ -4,35 +4,12 @@
 //! `build_state` + `http::router` give the whole app, so tests can serve it on an
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
 
-pub mod accounts;
-pub mod agent_keys;
-pub mod approvals;
-pub mod audit;
-pub mod auth_failures;
-pub mod clock;
 pub mod config;
-pub mod crypto;
-pub mod envelope;
 pub mod error;
 pub mod http;
-pub mod invitations;
-pub mod keys;
-pub mod live;
-pub mod mail;
-pub mod members;
 pub mod metrics;
-pub mod mfa;
-pub mod notices;
-pub mod notify;
-pub mod paging;
-pub mod passwords;
 pub mod rate_limit;
-pub mod secrets;
-pub mod sessions;
 pub mod state;
-pub mod store;
-pub mod tenant;
-pub mod throttle;
 pub mod tls;
 
 use std::future::Future;
@@ -42,12 +19,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::clock::Clock;
+use keyhold_vault::clock::Clock;
+use keyhold_vault::keys::{self, KeySource, Keys};
+use keyhold_vault::store::Store;
+use keyhold_vault::store::sqlite::SqliteStore;
+use keyhold_vault::{Vault, audit, crypto, envelope, live, mail, passwords};
+
 use crate::config::Config;
-use crate::keys::{KeySource, Keys};
 use crate::state::{AppState, SharedState};
-use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 
 /// Open the store, load keys and build everything handlers share.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<SharedState> {
@@ -69,8 +48,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let keys = Keys::from_master(&master)?;
     drop(master);
     let db = config.db_path();
-    let metrics = metrics::Metrics::new();
-    let observed = metrics.store.clone();
+    let vault_metrics = keyhold_vault::metrics::VaultMetrics::new();
+    let observed = vault_metrics.store.clone();
     let store: Arc<dyn Store> = Arc::new(
         tokio::task::spawn_blocking(move || SqliteStore::open_observed(&db, observed)).await??,
     );
@@ -85,7 +64,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         keys.pepper.clone(),
         concurrency,
         config.hash_queue,
-        metrics.password_hashes.clone(),
+        vault_metrics.password_hashes.clone(),
     )
     .await?;
     let mailer = mail::Mailer::new(
@@ -101,20 +80,25 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .to_owned();
     let per_minute = config.login_failures_per_minute;
     let rate_limits = rate_limit::RateLimits::new(config.rate_limits(), clock.clone());
-    let state = Arc::new(AppState {
-        config,
+    let http_metrics = metrics::Metrics::new(&vault_metrics);
+    let vault = Vault {
         store,
         keys,
         hasher,
         mailer,
         clock,
-        metrics,
-        login_failures_by_account: AppState::new_limiter(per_minute),
-        login_failures_by_ip: AppState::new_limiter(per_minute),
-        rate_limits,
+        metrics: vault_metrics,
+        login_failures_by_account: Vault::new_limiter(per_minute),
+        login_failures_by_ip: Vault::new_limiter(per_minute),
         public_url,
         keks: crypto::KekCache::default(),
         feeds: live::FeedSlots::default(),
+    };
+    let state = Arc::new(AppState {
+        config,
+        vault: Arc::new(vault),
+        http_metrics,
+        rate_limits,
     });
     spawn_rate_limit_sweeper(&state);
     Ok(state)
@@ -164,7 +148,7 @@ pub async fn rotate_keks(
     let store: Arc<dyn Store> =
         Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
     let cache = crypto::KekCache::default();
-    let vault = envelope::Vault {
+    let vault = envelope::Envelope {
         store: store.as_ref(),
         keys: &keys,
         cache: &cache,

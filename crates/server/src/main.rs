@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use keyhold_server::clock::SystemClock;
 use keyhold_server::config::{Cli, Command, KekCommand, LogFormat};
+use keyhold_vault::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc malloc. Why: the request path allocates and frees many small

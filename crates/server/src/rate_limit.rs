@@ -1,7 +1,7 @@
 //! Request rate limits per route class: GCRA buckets (the `governor` crate) keyed by client
 //! address, account, agent credential or session.
 //!
-//! This is a layer on top of [`crate::throttle`], which counts *failed* sign-ins: these
+//! This is a layer on top of [`keyhold_vault::throttle`], which counts *failed* sign-ins: these
 //! limits count every request, so that a flood is turned away with a cheap 429 before it
 //! reaches password hashing or the database.
 //!
@@ -30,7 +30,7 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 /// What a request is counted against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,7 +303,7 @@ pub fn strictest(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use keyhold_vault::clock::ManualClock;
 
     fn limits(clock: Arc<ManualClock>) -> RateLimits {
         RateLimits::new(

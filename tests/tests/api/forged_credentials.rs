@@ -6,7 +6,7 @@ use chrono::Duration;
 use keyhold_core::api::{AuditEvent, AuditQuery, CreateKeyRequest};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_e2e::TestServer;
-use keyhold_server::store::AuditScope;
+use keyhold_vault::store::AuditScope;
 use reqwest::Response;
 
 use crate::support::{key, p, scopes};

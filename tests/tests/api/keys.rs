@@ -194,7 +194,7 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     let k = key(&alice, &["secrets:read:*"]).await;
     let agent = as_agent(&ts, k.secret.expose());
     let t0 = {
-        use keyhold_server::clock::Clock;
+        use keyhold_vault::clock::Clock;
         ts.clock.now()
     };
     agent.list_metadata(&Default::default()).await.unwrap();

@@ -28,7 +28,7 @@ use crate::support::{key_req, p, token_req};
 
 /// Seconds since the epoch from the clock the server binary itself uses.
 fn wall_clock() -> i64 {
-    use keyhold_server::clock::{Clock, SystemClock};
+    use keyhold_vault::clock::{Clock, SystemClock};
     SystemClock.now().timestamp()
 }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use keyhold_core::api::AuditQuery;
 use keyhold_e2e::TestServer;
-use keyhold_server::audit::{ClientInfo, NewEvent};
-use keyhold_server::clock::Clock;
-use keyhold_server::live::{MAX_FEEDS_PER_CREDENTIAL, REPLAY_WINDOW};
+use keyhold_vault::audit::{ClientInfo, NewEvent};
+use keyhold_vault::clock::Clock;
+use keyhold_vault::live::{MAX_FEEDS_PER_CREDENTIAL, REPLAY_WINDOW};
 use reqwest::Response;
 
 use crate::support::key;

@@ -14,7 +14,7 @@ use keyhold_client::{Client, ClientError, LoginOutcome};
 use keyhold_core::ErrorCode;
 use keyhold_core::api::{AuditEvent, AuditQuery};
 use keyhold_e2e::{Person, STRONG_PASSWORD, TestServer};
-use keyhold_server::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 /// Runs a tool the tests depend on, failing with a message that says how to install it.
 fn run_tool(tool: &str, package: &str, args: &[&str]) -> String {
@@ -1028,7 +1028,7 @@ async fn fifty_parallel_wrong_codes_cannot_outrun_the_lock() {
         async move { c.login_mfa(&t, &w).await }
     }))
     .await;
-    let allowed = keyhold_server::mfa::LOCKOUT.max_failures as usize + 1;
+    let allowed = keyhold_vault::mfa::LOCKOUT.max_failures as usize + 1;
     let status = |s: u16| {
         answers
             .iter()

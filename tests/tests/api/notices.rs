@@ -4,7 +4,7 @@
 
 use keyhold_core::api::Role;
 use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer, decode_quoted_printable};
-use keyhold_server::clock::Clock;
+use keyhold_vault::clock::Clock;
 
 use crate::approvals::invited;
 use crate::mfa::{enable_2fa, next_code};

@@ -6,8 +6,8 @@ use std::process::Command;
 
 use keyhold_e2e::{ServerProcess, TestServer, target_bin};
 use keyhold_server::RunningServer;
-use keyhold_server::clock::ManualClock;
 use keyhold_server::config::Config;
+use keyhold_vault::clock::ManualClock;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 /// A CA and a `localhost` server certificate signed by it, written as PEM files.

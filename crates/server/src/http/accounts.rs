@@ -10,11 +10,12 @@ use keyhold_core::api::{
     SignupResponse, VerifyEmailRequest,
 };
 
-use super::extract::{ApiJson, Client, Session};
+use super::extract::{ApiJson, Client};
+use super::guards::Person;
 use super::no_store;
-use crate::accounts;
 use crate::error::ApiResult;
 use crate::state::SharedState;
+use keyhold_vault::accounts;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -37,7 +38,7 @@ pub async fn signup(
 ) -> ApiResult<(StatusCode, Json<SignupResponse>)> {
     Ok((
         StatusCode::CREATED,
-        Json(accounts::signup(&st, req, &c).await?),
+        Json(accounts::signup(&st.vault, req, &c).await?),
     ))
 }
 
@@ -56,14 +57,14 @@ pub async fn login(
 pub async fn logout(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
 ) -> ApiResult<StatusCode> {
     accounts::logout(&st, &s, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", responses((status = 200, body = MeResponse)))]
-pub async fn me(State(st): State<SharedState>, s: Session) -> ApiResult<Json<MeResponse>> {
+pub async fn me(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MeResponse>> {
     Ok(Json(accounts::me(&st, &s).await?))
 }
 
@@ -72,7 +73,7 @@ pub async fn me(State(st): State<SharedState>, s: Session) -> ApiResult<Json<MeR
 pub async fn change_password(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     accounts::change_password(&st, &s, req, &c).await?;
@@ -84,7 +85,7 @@ pub async fn change_password(
 pub async fn request_verification(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
 ) -> ApiResult<StatusCode> {
     accounts::request_email_verification(&st, &s, &c).await?;
     Ok(StatusCode::ACCEPTED)

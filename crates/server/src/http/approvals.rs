@@ -14,12 +14,16 @@ use keyhold_core::api::{
     InviteRequest, Member, Page, RoleRequest, TenantSettings,
 };
 
-use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, Session, SudoSession};
-use crate::error::{ApiError, ApiResult};
-use crate::live;
+use super::extract::{ApiJson, ApiQuery, Client};
+use super::guards::{Caller, Person, Sudo};
+use super::last_event_id;
+use crate::error::ApiResult;
 use crate::state::SharedState;
-use crate::store::AuditScope;
-use crate::{approvals, members};
+use keyhold_vault::Error;
+use keyhold_vault::auth::SecretsCaller;
+use keyhold_vault::live;
+use keyhold_vault::store::AuditScope;
+use keyhold_vault::{approvals, members};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -41,7 +45,7 @@ pub fn routes() -> Router<SharedState> {
 pub async fn create(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     ApiJson(req): ApiJson<CreateApprovalRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let a = approvals::create(&st, &caller, req, &c).await?;
@@ -54,7 +58,7 @@ pub async fn create(
 pub async fn list(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ApprovalQuery>,
 ) -> ApiResult<Json<Page<Approval>>> {
     Ok(Json(approvals::list(&st, &caller, &q, &c).await?))
@@ -65,7 +69,7 @@ pub async fn list(
 pub async fn show(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Approval>> {
     Ok(Json(approvals::get(&st, &caller, &id, &c).await?))
@@ -78,7 +82,7 @@ pub async fn show(
 pub async fn approve(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ApproveRequest>,
 ) -> ApiResult<Json<Approval>> {
@@ -92,7 +96,7 @@ pub async fn approve(
 pub async fn deny(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DenyRequest>,
 ) -> ApiResult<Json<Approval>> {
@@ -101,7 +105,7 @@ pub async fn deny(
 
 struct Feed {
     st: SharedState,
-    caller: SecretsCaller,
+    caller: Caller,
     scope: AuditScope,
     after: i64,
     pacer: live::Pacer,
@@ -182,15 +186,16 @@ fn feed_stream(f: Feed) -> impl Stream<Item = Result<Event, Infallible>> {
               (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn stream(
     State(st): State<SharedState>,
-    caller: SecretsCaller,
+    caller: Caller,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let tenant_id = match &caller {
+    let tenant_id = match &*caller {
         SecretsCaller::Session(s) => {
             if !s.user.role.can_approve() {
-                return Err(ApiError::Forbidden(
+                return Err(Error::Forbidden(
                     "Only approvers, admins and owners of the tenant follow its approvals.",
-                ));
+                )
+                .into());
             }
             s.tenant_id().to_owned()
         }
@@ -201,7 +206,7 @@ pub async fn stream(
     let watch = st.store.tenant_audit_watch(&tenant_id);
     let scope = AuditScope::Tenant(tenant_id);
     let head = *watch.borrow();
-    let after = live::resume_after(&st, &scope, &headers, head).await?;
+    let after = live::resume_after(&st, &scope, last_event_id(&headers), head).await?;
     let feed = Feed {
         st: st.clone(),
         caller,
@@ -218,9 +223,9 @@ pub async fn stream(
     responses((status = 200, body = TenantSettings)))]
 pub async fn get_settings(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
 ) -> ApiResult<Json<TenantSettings>> {
-    Ok(Json(crate::tenant::get_settings(&st, &s).await?))
+    Ok(Json(keyhold_vault::tenant::get_settings(&st, &s).await?))
 }
 
 #[utoipa::path(put, path = "/v1/tenant/settings", tag = "tenant", request_body = TenantSettings,
@@ -229,17 +234,19 @@ pub async fn get_settings(
 pub async fn put_settings(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     ApiJson(req): ApiJson<TenantSettings>,
 ) -> ApiResult<Json<TenantSettings>> {
-    Ok(Json(crate::tenant::put_settings(&st, &s, req, &c).await?))
+    Ok(Json(
+        keyhold_vault::tenant::put_settings(&st, &s, req, &c).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/members", tag = "members",
     responses((status = 200, body = Vec<Member>)))]
 pub async fn list_members(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
 ) -> ApiResult<Json<Vec<Member>>> {
     Ok(Json(members::list(&st, &s).await?))
 }
@@ -249,7 +256,7 @@ pub async fn list_members(
 pub async fn invite(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let inv = members::invite(&st, &s, req, &c).await?;
@@ -263,7 +270,7 @@ pub async fn invite(
 pub async fn set_role(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RoleRequest>,
 ) -> ApiResult<Json<Member>> {
@@ -277,7 +284,7 @@ pub async fn set_role(
 pub async fn remove_member(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     members::remove(&st, &s, &id, &c).await?;

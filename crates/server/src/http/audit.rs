@@ -14,12 +14,16 @@ use futures::Stream;
 use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
 use serde::Deserialize;
 
-use super::extract::{ApiQuery, Session};
+use super::extract::ApiQuery;
+use super::guards::{Admin, Person};
+use super::last_event_id;
 use crate::error::{ApiError, ApiResult};
-use crate::live;
-use crate::paging;
 use crate::state::SharedState;
-use crate::store::AuditScope;
+use keyhold_vault::Error;
+use keyhold_vault::auth::Session;
+use keyhold_vault::live;
+use keyhold_vault::paging;
+use keyhold_vault::store::AuditScope;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -46,7 +50,7 @@ fn scope_of(s: &Session) -> AuditScope {
     responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
     let limit = paging::limit(q.limit)?;
@@ -56,7 +60,7 @@ pub async fn list(
         .map(|c| {
             paging::decode_cursor('a', c)?
                 .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest("The cursor is not valid.".to_owned()))
+                .map_err(|_| ApiError(Error::BadRequest("The cursor is not valid.".to_owned())))
         })
         .transpose()?;
     let items = st
@@ -152,16 +156,14 @@ fn render(events: &[AuditEvent], f: Format) -> anyhow::Result<Vec<u8>> {
     responses((status = 200, description = "The visible log, oldest first, streamed")))]
 pub async fn export(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let (format, content_type, ext) = match q.format.as_deref().unwrap_or("json") {
         "json" => (Format::JsonLines, "application/x-ndjson", "jsonl"),
         "csv" => (Format::Csv, "text/csv; charset=utf-8", "csv"),
         _ => {
-            return Err(ApiError::BadRequest(
-                "format must be json or csv.".to_owned(),
-            ));
+            return Err(Error::BadRequest("format must be json or csv.".to_owned()).into());
         }
     };
     let store = st.store.clone();
@@ -221,7 +223,7 @@ pub async fn export(
 
 struct Tail {
     st: SharedState,
-    session: Session,
+    session: Person,
     scope: AuditScope,
     after: i64,
     pacer: live::Pacer,
@@ -268,7 +270,7 @@ fn tail_stream(t: Tail) -> impl Stream<Item = Result<Event, Infallible>> {
               (status = 429, body = keyhold_core::ErrorBody, description = "The session already has 4 live feeds open")))]
 pub async fn stream(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
     let slot = st.feeds.take(live::session_credential(&s))?;
@@ -277,7 +279,7 @@ pub async fn stream(
     // Resume after Last-Event-ID (within the replay window) when the client reconnects;
     // otherwise start at "now".
     let head = *watch.borrow();
-    let after = live::resume_after(&st, &scope, &headers, head).await?;
+    let after = live::resume_after(&st, &scope, last_event_id(&headers), head).await?;
     let tail = Tail {
         scope,
         st,
@@ -294,13 +296,8 @@ pub async fn stream(
     responses((status = 200, body = AuditVerifyResponse), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn verify(
     State(st): State<SharedState>,
-    s: Session,
+    s: Admin,
 ) -> ApiResult<Json<AuditVerifyResponse>> {
-    if !s.user.role.is_admin() {
-        return Err(ApiError::Forbidden(
-            "Only owners and admins can verify the tenant's audit log.",
-        ));
-    }
     let v = st.store.audit_verify(s.tenant_id()).await?;
     Ok(Json(AuditVerifyResponse {
         ok: v.ok,

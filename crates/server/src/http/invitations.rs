@@ -8,10 +8,11 @@ use axum::{Json, Router};
 use keyhold_core::api::{Page, PendingInvitation};
 use serde::Deserialize;
 
-use super::extract::{ApiQuery, Client, Session, SudoSession};
+use super::extract::{ApiQuery, Client};
+use super::guards::{Person, Sudo};
 use crate::error::ApiResult;
-use crate::invitations;
 use crate::state::SharedState;
+use keyhold_vault::invitations;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -31,7 +32,7 @@ pub struct ListQuery {
     responses((status = 200, body = Page<PendingInvitation>), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn list(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<PendingInvitation>>> {
     Ok(Json(
@@ -46,7 +47,7 @@ pub async fn list(
 pub async fn revoke(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     invitations::revoke(&st, &s, &id, &c).await?;

@@ -11,11 +11,14 @@ use keyhold_core::api::{
 };
 use serde::Deserialize;
 
-use super::extract::{AgentKey as KeyGuard, ApiJson, ApiQuery, Client, SecretsCaller, Session};
+use super::extract::{ApiJson, ApiQuery, Client};
+use super::guards::{Agent, Caller, Person};
 use super::no_store;
-use crate::agent_keys::{self, TokenRevoker};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::SharedState;
+use keyhold_vault::Error;
+use keyhold_vault::agent_keys::{self, TokenRevoker};
+use keyhold_vault::auth::SecretsCaller;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -39,7 +42,7 @@ pub struct ListQuery {
 pub async fn create(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     ApiJson(req): ApiJson<CreateKeyRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let created = agent_keys::create_key(&st, &s, req, &c).await?;
@@ -51,7 +54,7 @@ pub async fn create(
     responses((status = 200, body = Page<AgentKey>)))]
 pub async fn list(
     State(st): State<SharedState>,
-    s: Session,
+    s: Person,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<AgentKey>>> {
     Ok(Json(
@@ -64,7 +67,7 @@ pub async fn list(
 pub async fn revoke(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     agent_keys::revoke_key(&st, &s, &id, &c).await?;
@@ -88,7 +91,7 @@ pub async fn revoke_leaked(
 pub async fn issue_token(
     State(st): State<SharedState>,
     Client(c): Client,
-    key: KeyGuard,
+    key: Agent,
     ApiJson(req): ApiJson<IssueTokenRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let issued = agent_keys::issue_token(&st, &key, req, &c).await?;
@@ -100,16 +103,17 @@ pub async fn issue_token(
 pub async fn revoke_token(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let by = match &caller {
+    let by = match &*caller {
         SecretsCaller::Session(s) => TokenRevoker::Session(s),
         SecretsCaller::Key(k) => TokenRevoker::Key(&k.key),
         SecretsCaller::Token(_) => {
-            return Err(ApiError::Forbidden(
+            return Err(Error::Forbidden(
                 "Revoke tokens with the agent key that issued them, or while signed in.",
-            ));
+            )
+            .into());
         }
     };
     agent_keys::revoke_token(&st, by, &id, &c).await?;

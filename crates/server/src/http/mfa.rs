@@ -12,11 +12,12 @@ use keyhold_core::api::{
 };
 use keyhold_core::score::SecurityScore;
 
-use super::extract::{ApiJson, Client, Session, SudoSession};
+use super::extract::{ApiJson, Client};
+use super::guards::{Person, Sudo};
 use super::no_store;
 use crate::error::ApiResult;
-use crate::mfa;
 use crate::state::SharedState;
+use keyhold_vault::mfa;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -37,7 +38,7 @@ pub fn routes() -> Router<SharedState> {
 pub async fn start_totp(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
 ) -> ApiResult<Response> {
     let enrollment = mfa::start_enrollment(&st, &s, &c).await?;
     Ok(no_store((StatusCode::CREATED, Json(enrollment))))
@@ -51,7 +52,7 @@ pub async fn start_totp(
 pub async fn confirm_totp(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Response> {
     let codes = mfa::confirm_enrollment(&st, &s, req.code.expose(), &c).await?;
@@ -59,7 +60,7 @@ pub async fn confirm_totp(
 }
 
 #[utoipa::path(get, path = "/v1/me/mfa", tag = "security", responses((status = 200, body = MfaStatus)))]
-pub async fn status(State(st): State<SharedState>, s: Session) -> ApiResult<Json<MfaStatus>> {
+pub async fn status(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MfaStatus>> {
     Ok(Json(mfa::status(&st, &s).await?))
 }
 
@@ -70,7 +71,7 @@ pub async fn status(State(st): State<SharedState>, s: Session) -> ApiResult<Json
 pub async fn regenerate_backup_codes(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<Response> {
     let codes = mfa::regenerate_backup_codes(&st, &s, req.code.expose(), &c).await?;
@@ -84,7 +85,7 @@ pub async fn regenerate_backup_codes(
 pub async fn disable_totp(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
     ApiJson(req): ApiJson<MfaCodeRequest>,
 ) -> ApiResult<StatusCode> {
     mfa::disable(&st, &s, req.code.expose(), &c).await?;
@@ -108,7 +109,7 @@ pub async fn login_mfa(
 pub async fn reauth(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: Session,
+    s: Person,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> ApiResult<StatusCode> {
     mfa::reauth(&st, &s, req.code.expose(), &c).await?;
@@ -117,6 +118,6 @@ pub async fn reauth(
 
 #[utoipa::path(get, path = "/v1/me/security", tag = "security",
     responses((status = 200, body = SecurityScore)))]
-pub async fn security(State(st): State<SharedState>, s: Session) -> ApiResult<Json<SecurityScore>> {
+pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
     Ok(Json(mfa::security(&st, &s).await?))
 }

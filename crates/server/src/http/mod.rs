@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod extract;
+pub mod guards;
 pub mod invitations;
 pub mod keys;
 pub mod mfa;
@@ -12,6 +13,11 @@ pub mod ops;
 pub mod rate_limit;
 pub mod secrets;
 pub mod verify_page;
+
+/// The `Last-Event-ID` a reconnecting live feed sent, if it is text.
+pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get("last-event-id").and_then(|v| v.to_str().ok())
+}
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +35,7 @@ use utoipa::OpenApi;
 use crate::error::ApiError;
 use crate::metrics::{LatencyLabels, RouteLabels};
 use crate::state::SharedState;
+use keyhold_vault::Error;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -127,7 +134,7 @@ async fn record_metrics(State(st): State<SharedState>, req: Request, next: Next)
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
-    st.metrics
+    st.http_metrics
         .requests
         .get_or_create(&RouteLabels {
             method,
@@ -135,7 +142,7 @@ async fn record_metrics(State(st): State<SharedState>, req: Request, next: Next)
             status,
         })
         .inc();
-    st.metrics
+    st.http_metrics
         .latency
         .get_or_create(&LatencyLabels { route })
         .observe(started.elapsed().as_secs_f64());
@@ -153,7 +160,7 @@ async fn timeout(State(st): State<SharedState>, req: Request, next: Next) -> Res
     }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => ApiError::Timeout.into_response(),
+        Err(_) => ApiError(Error::Timeout).into_response(),
     }
 }
 
@@ -170,21 +177,23 @@ async fn contract_errors(req: Request, next: Next) -> Response {
     }
     let has_body_type = resp.headers().contains_key(header::CONTENT_TYPE);
     match status.as_u16() {
-        404 if !has_body_type => ApiError::NotFound.into_response(),
+        404 if !has_body_type => ApiError(Error::NotFound).into_response(),
         405 => {
-            let mut r =
-                ApiError::BadRequest("This method is not allowed here.".to_owned()).into_response();
+            let mut r = ApiError(Error::BadRequest(
+                "This method is not allowed here.".to_owned(),
+            ))
+            .into_response();
             *r.status_mut() = status;
             r
         }
-        413 => ApiError::PayloadTooLarge.into_response(),
+        413 => ApiError(Error::PayloadTooLarge).into_response(),
         _ => resp,
     }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+    ApiError(Error::internal(anyhow::anyhow!("handler panicked"))).into_response()
 }
 
 pub fn router(state: SharedState) -> Router {
@@ -209,7 +218,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(invitations::routes())
         .merge(verify_page::routes())
         .merge(ops::routes())
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { ApiError(Error::NotFound) })
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -43,7 +43,7 @@ async fn metrics(State(st): State<SharedState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        st.metrics.render(),
+        st.http_metrics.render(),
     )
 }
 

@@ -33,6 +33,7 @@ use super::extract::{bearer, client_ip};
 use crate::error::ApiError;
 use crate::rate_limit::{Class, Verdict, ip_key, strictest};
 use crate::state::SharedState;
+use keyhold_vault::Error;
 
 static LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 static REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -92,7 +93,7 @@ pub fn proven(st: &SharedState, parts: &mut Parts) -> Result<(), ApiError> {
     match v.retry_after_secs {
         Some(retry_after_secs) => {
             st.metrics.rate_limited.inc();
-            Err(ApiError::RateLimited { retry_after_secs })
+            Err(ApiError(Error::RateLimited { retry_after_secs }))
         }
         None => Ok(()),
     }
@@ -152,7 +153,7 @@ async fn login_key(
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, st.config.body_limit)
         .await
-        .map_err(|_| ApiError::PayloadTooLarge.into_response())?;
+        .map_err(|_| ApiError(Error::PayloadTooLarge).into_response())?;
     let fields = serde_json::from_slice::<LoginFields>(&bytes).ok();
     let key = match (path, fields) {
         (LOGIN, Some(LoginFields { email: Some(e), .. })) => {
@@ -235,7 +236,7 @@ async fn limited(st: &SharedState, path: &str, req: Request, next: Next) -> Resp
     let mut resp = match verdict.retry_after_secs {
         Some(retry_after_secs) => {
             st.metrics.rate_limited.inc();
-            ApiError::RateLimited { retry_after_secs }.into_response()
+            ApiError(Error::RateLimited { retry_after_secs }).into_response()
         }
         None => next.run(req).await,
     };

@@ -14,11 +14,13 @@ use keyhold_core::api::{
 };
 use keyhold_core::path::SecretPath;
 
-use super::extract::{ApiJson, ApiQuery, Client, SecretsCaller, SudoSession};
+use super::extract::{ApiJson, ApiQuery, Client};
+use super::guards::{Caller, Sudo};
 use super::no_store;
 use crate::error::{ApiError, ApiResult};
-use crate::secrets;
 use crate::state::SharedState;
+use keyhold_vault::Error;
+use keyhold_vault::secrets;
 
 const SECRETS: &str = "/v1/secrets/";
 const METADATA: &str = "/v1/metadata/";
@@ -32,8 +34,11 @@ pub fn routes() -> Router<SharedState> {
 }
 
 fn path_of(uri: &Uri, base: &str) -> ApiResult<SecretPath> {
-    let raw = uri.path().strip_prefix(base).ok_or(ApiError::NotFound)?;
-    secrets::parse_raw_path(raw)
+    let raw = uri
+        .path()
+        .strip_prefix(base)
+        .ok_or(ApiError(Error::NotFound))?;
+    Ok(secrets::parse_raw_path(raw)?)
 }
 
 #[utoipa::path(get, path = "/v1/secrets/{path}", tag = "secrets",
@@ -43,7 +48,7 @@ fn path_of(uri: &Uri, base: &str) -> ApiResult<SecretPath> {
 pub async fn read(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     uri: Uri,
     ApiQuery(q): ApiQuery<SecretReadQuery>,
 ) -> ApiResult<impl IntoResponse> {
@@ -59,7 +64,7 @@ pub async fn read(
 pub async fn write(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     uri: Uri,
     ApiJson(req): ApiJson<PutSecretRequest>,
 ) -> ApiResult<impl IntoResponse> {
@@ -73,7 +78,7 @@ pub async fn write(
 pub async fn remove(
     State(st): State<SharedState>,
     Client(c): Client,
-    caller: SecretsCaller,
+    caller: Caller,
     uri: Uri,
 ) -> ApiResult<StatusCode> {
     let path = path_of(&uri, SECRETS)?;
@@ -86,7 +91,7 @@ pub async fn remove(
     responses((status = 200, body = Page<SecretSummary>)))]
 pub async fn list(
     State(st): State<SharedState>,
-    caller: SecretsCaller,
+    caller: Caller,
     ApiQuery(q): ApiQuery<MetadataQuery>,
 ) -> ApiResult<Json<Page<SecretSummary>>> {
     Ok(Json(secrets::list(&st, &caller, &q).await?))
@@ -96,7 +101,7 @@ pub async fn list(
     responses((status = 200, body = SecretMetadata), (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn metadata(
     State(st): State<SharedState>,
-    caller: SecretsCaller,
+    caller: Caller,
     uri: Uri,
 ) -> ApiResult<Json<SecretMetadata>> {
     let path = path_of(&uri, METADATA)?;
@@ -108,7 +113,7 @@ pub async fn metadata(
 pub async fn rotate_kek(
     State(st): State<SharedState>,
     Client(c): Client,
-    s: SudoSession,
+    s: Sudo,
 ) -> ApiResult<Json<KekRotated>> {
     Ok(Json(secrets::rotate_kek(&st, &s, &c).await?))
 }

@@ -9,9 +9,10 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::extract::Client;
-use crate::accounts;
 use crate::error::ApiError;
 use crate::state::SharedState;
+use keyhold_vault::Error;
+use keyhold_vault::accounts;
 
 pub fn routes() -> Router<SharedState> {
     Router::new().route("/verify-email", get(show).post(confirm))
@@ -82,11 +83,9 @@ async fn confirm(
             "Email verified",
             "<p>Your email address is verified. You can close this page and return to Keyhold.</p>",
         ),
-        Err(ApiError::Invalid { message, .. }) => {
-            page("Link not valid", &format!("<p>{message}</p>"))
-        }
+        Err(Error::Invalid { message, .. }) => page("Link not valid", &format!("<p>{message}</p>")),
         Err(e) => {
-            let status = e.into_response().status();
+            let status = ApiError(e).into_response().status();
             let mut r = page(
                 "Something went wrong",
                 "<p>The vault could not verify this link right now. Try again in a moment.</p>",

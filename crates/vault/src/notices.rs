@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::TenantSettings;
 use serde_json::Value;
 
+use crate::Vault;
 use crate::audit::ClientInfo;
-use crate::http::extract::Session;
-use crate::state::AppState;
+use crate::auth::Session;
 
 /// `field: before -> after` for every leaf that differs, in a stable order.
 pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
@@ -46,7 +46,7 @@ pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
 
 /// Mail every owner and admin of `s`'s tenant that `s` changed its settings.
 pub async fn settings_changed(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     before: &TenantSettings,
     after: &TenantSettings,
@@ -85,7 +85,7 @@ pub async fn settings_changed(
 }
 
 /// Send `body` to every owner and admin of the tenant; failures are logged per recipient.
-async fn mail_admins(st: &AppState, tenant_id: &str, subject: &str, body: &str) {
+async fn mail_admins(st: &Vault, tenant_id: &str, subject: &str, body: &str) {
     let members = match st.store.members(tenant_id).await {
         Ok(m) => m,
         Err(e) => {

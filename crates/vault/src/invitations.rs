@@ -5,11 +5,11 @@
 
 use keyhold_core::api::{Page, PendingInvitation};
 
+use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Session;
+use crate::auth::Session;
+use crate::error::{Error, Result};
 use crate::members::{ADMINS_ONLY, may_manage};
-use crate::state::AppState;
 use crate::store::StoreError;
 
 /// The cursor tag of this list (see `paging`).
@@ -17,13 +17,13 @@ const CURSOR: char = 'i';
 
 /// `GET /v1/members/invitations` (owners and admins): pending ones, newest first, paged.
 pub async fn list(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     limit: Option<u32>,
     cursor: Option<&str>,
-) -> ApiResult<Page<PendingInvitation>> {
+) -> Result<Page<PendingInvitation>> {
     if !s.user.role.is_admin() {
-        return Err(ApiError::Forbidden(ADMINS_ONLY));
+        return Err(Error::Forbidden(ADMINS_ONLY));
     }
     let limit = crate::paging::limit(limit)?;
     let before = cursor
@@ -54,7 +54,7 @@ pub async fn list(
 /// admins revoke a pending invitation; one for the owner role only an owner. Audited as
 /// `member.invitation_revoked`; another tenant's id is 404; a used, revoked or expired
 /// one is 409.
-pub async fn revoke(st: &AppState, s: &Session, id: &str, client: &ClientInfo) -> ApiResult<()> {
+pub async fn revoke(st: &Vault, s: &Session, id: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let base = NewEvent::new("member.invitation_revoked", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -63,12 +63,12 @@ pub async fn revoke(st: &AppState, s: &Session, id: &str, client: &ClientInfo) -
         .store
         .invitation(s.tenant_id(), id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if let Err(m) = may_manage(s.user.role, inv.role) {
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(m));
+        return Err(Error::Forbidden(m));
     }
     let ev = base
         .detail("email", inv.email.clone())
@@ -76,7 +76,7 @@ pub async fn revoke(st: &AppState, s: &Session, id: &str, client: &ClientInfo) -
         .detail("reason", "revoked");
     match st.store.revoke_invitation(s.tenant_id(), id, now, ev).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Conflict(m)) => Err(ApiError::Conflict(m)),
+        Err(StoreError::Conflict(m)) => Err(Error::Conflict(m)),
         Err(e) => Err(e.into()),
     }
 }

@@ -6,10 +6,10 @@ use chrono::Duration;
 use keyhold_core::api::TenantSettings;
 use keyhold_core::duration;
 
+use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Session;
-use crate::state::AppState;
+use crate::auth::Session;
+use crate::error::{Error, Result};
 
 const ADMINS_ONLY: &str = "Only owners and admins can change the tenant's settings.";
 
@@ -36,15 +36,15 @@ pub(crate) fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
-pub(crate) fn invalid(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Invalid {
+pub(crate) fn invalid(name: &str, message: impl Into<String>) -> Error {
+    Error::Invalid {
         message: message.into(),
         extra: field(name),
     }
 }
 
 /// A duration setting between `min` and `max`; `"0s"`/`"0m"`/`"0h"` mean zero.
-fn setting(name: &str, text: &str, min: Duration, max: Duration) -> ApiResult<Duration> {
+fn setting(name: &str, text: &str, min: Duration, max: Duration) -> Result<Duration> {
     let d = if matches!(text, "0" | "0s" | "0m" | "0h") {
         Duration::zero()
     } else {
@@ -70,7 +70,7 @@ fn setting(name: &str, text: &str, min: Duration, max: Duration) -> ApiResult<Du
 /// Validate settings: 1–5 approvals for sensitive and 2–5 for critical (critical at least
 /// as many as sensitive; a critical secret never opens on one person's word), delay
 /// 0–24 h, request TTL 5 min–7 days, grant TTL 1 min–24 h, max token TTL 1 min–30 days.
-pub fn rules(s: &TenantSettings) -> ApiResult<Rules> {
+pub fn rules(s: &TenantSettings) -> Result<Rules> {
     let a = &s.approvals;
     for (name, n, floor) in [
         ("approvals.sensitive", a.sensitive, 1),
@@ -119,7 +119,7 @@ pub fn rules(s: &TenantSettings) -> ApiResult<Rules> {
     })
 }
 
-pub async fn settings(st: &AppState, tenant_id: &str) -> ApiResult<TenantSettings> {
+pub async fn settings(st: &Vault, tenant_id: &str) -> Result<TenantSettings> {
     Ok(st
         .store
         .tenant_settings(tenant_id)
@@ -127,23 +127,23 @@ pub async fn settings(st: &AppState, tenant_id: &str) -> ApiResult<TenantSetting
         .unwrap_or_default())
 }
 
-pub async fn rules_of(st: &AppState, tenant_id: &str) -> ApiResult<Rules> {
+pub async fn rules_of(st: &Vault, tenant_id: &str) -> Result<Rules> {
     rules(&settings(st, tenant_id).await?)
 }
 
 /// `GET /v1/tenant/settings`: every member may read them.
-pub async fn get_settings(st: &AppState, s: &Session) -> ApiResult<TenantSettings> {
+pub async fn get_settings(st: &Vault, s: &Session) -> Result<TenantSettings> {
     settings(st, s.tenant_id()).await
 }
 
 /// `PUT /v1/tenant/settings` (owners and admins, sudo window checked by the guard),
 /// audited as `tenant.settings_changed` and mailed to every owner and admin.
 pub async fn put_settings(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     req: TenantSettings,
     client: &ClientInfo,
-) -> ApiResult<TenantSettings> {
+) -> Result<TenantSettings> {
     let now = st.clock.now();
     let base = NewEvent::new("tenant.settings_changed", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -152,7 +152,7 @@ pub async fn put_settings(
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(ADMINS_ONLY));
+        return Err(Error::Forbidden(ADMINS_ONLY));
     }
     rules(&req)?;
     let before = settings(st, s.tenant_id()).await?;

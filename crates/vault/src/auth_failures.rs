@@ -20,8 +20,8 @@ use std::net::IpAddr;
 
 use keyhold_core::credential::CredentialKind;
 
+use crate::Vault;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
-use crate::state::AppState;
 use crate::store::{KeyRecord, TokenRecord};
 
 /// Why an agent credential was refused: the only values of the metric's `reason` label.
@@ -119,7 +119,7 @@ fn event(
 
 /// Audit and count one refused use of an agent credential from `ip`. The refusal stands
 /// whether or not its event could be written, so a store failure is logged, not returned.
-pub async fn record(st: &AppState, reason: Reason, who: Claimed<'_>, ip: Option<IpAddr>) {
+pub async fn record(st: &Vault, reason: Reason, who: Claimed<'_>, ip: Option<IpAddr>) {
     st.metrics.agent_auth_failure(reason);
     let ev = event(reason, &who, ip, st.clock.now());
     if let Err(e) = st.store.append_event(ev).await {

@@ -22,14 +22,14 @@ use keyhold_core::scope::Action;
 use keyhold_core::tier::Tier;
 use zeroize::Zeroizing;
 
+use crate::Vault;
 use crate::agent_keys::{self, agent_allows};
 use crate::approvals::{self, Ask};
 use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::auth::SecretsCaller;
 use crate::auth_failures::Reason;
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::SecretsCaller;
-use crate::state::AppState;
+use crate::error::{Error, Result};
 use crate::store::{
     Deletion, GRANT_GONE, GrantUse, NewVersion, SECRET_CHANGED, STALE_KEK, Sealed, SecretRecord,
     StoreError,
@@ -38,7 +38,7 @@ use crate::store::{
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const AGENT_TIER: &str = "Agents cannot change a secret's tier; ask a member of the tenant.";
 
-use crate::envelope::Vault;
+use crate::envelope::Envelope;
 
 /// The secret path of a request, from the raw (still encoded) URI path after the route's
 /// fixed part. Decoded exactly once, segment by segment (`percent-encoding`), and then
@@ -46,21 +46,21 @@ use crate::envelope::Vault;
 /// is refused, a double encoding leaves a `%` behind and is refused, and so does an
 /// escape that is not two hex digits (left as it was, `%` and all). No scope is matched
 /// before this.
-pub fn parse_raw_path(raw: &str) -> ApiResult<SecretPath> {
+pub fn parse_raw_path(raw: &str) -> Result<SecretPath> {
     let mut segments = Vec::new();
     for seg in raw.split('/') {
         let text = percent_encoding::percent_decode_str(seg)
             .decode_utf8()
-            .map_err(|_| ApiError::invalid("The path is not valid UTF-8 once decoded."))?;
+            .map_err(|_| Error::invalid("The path is not valid UTF-8 once decoded."))?;
         if text.contains('/') {
-            return Err(ApiError::invalid(
+            return Err(Error::invalid(
                 "An encoded `/` (%2F) is not allowed in a path; use a plain `/` between segments.",
             ));
         }
         segments.push(text.into_owned());
     }
     SecretPath::parse(&segments.join("/"))
-        .map_err(|e| ApiError::invalid(format!("Invalid secret path: {e}.")))
+        .map_err(|e| Error::invalid(format!("Invalid secret path: {e}.")))
 }
 
 fn tenant_of(c: &SecretsCaller) -> &str {
@@ -101,10 +101,10 @@ fn event(
 /// Spend one use of a `max_uses` token. Only answers that deliver something spend one:
 /// an `approval_required` answer or an approval-status poll leaves the count alone.
 async fn spend_use(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<()> {
+) -> Result<()> {
     if let SecretsCaller::Token(t) = c
         && t.token.max_uses.is_some()
         && !st
@@ -112,7 +112,7 @@ async fn spend_use(
             .use_token(&t.token.tenant_id, &t.token.id, now)
             .await?
     {
-        return Err(ApiError::Unauthenticated(agent_keys::BAD_TOKEN));
+        return Err(Error::Unauthenticated(agent_keys::BAD_TOKEN));
     }
     Ok(())
 }
@@ -120,12 +120,12 @@ async fn spend_use(
 /// The usable grant of `c` for `ask`, or the request opened (or found) for it and the
 /// audited 403 `approval_required` with its id.
 async fn grant_for(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     ask: Ask<'_>,
     denied: NewEvent,
     client: &ClientInfo,
-) -> ApiResult<String> {
+) -> Result<String> {
     let now = st.clock.now();
     let r = approvals::open_request(st, c, ask, None, client).await?;
     if approvals::usable(&r, now) {
@@ -146,12 +146,12 @@ async fn grant_for(
 }
 
 pub async fn read(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     path: &SecretPath,
     version: Option<u32>,
     client: &ClientInfo,
-) -> ApiResult<SecretValue> {
+) -> Result<SecretValue> {
     let now = st.clock.now();
     let ev = |outcome, reason: &'static str| {
         event(c, "secret.read", now, client, path)
@@ -161,14 +161,14 @@ pub async fn read(
     if !permits(c, Action::Read, path) {
         st.store.append_event(ev(Outcome::Denied, "scope")).await?;
         st.metrics.agent_auth_failure(Reason::Scope);
-        return Err(ApiError::Forbidden(NOT_IN_SCOPE));
+        return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
     let tenant = tenant_of(c);
     let Some((secret, row)) = st.store.secret_version(tenant, path, version).await? else {
         st.store
             .append_event(ev(Outcome::Failure, "not_found"))
             .await?;
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     };
     let ask = Ask {
         secret: &secret,
@@ -190,7 +190,7 @@ pub async fn read(
                 ev(Outcome::Failure, "integrity_check_failed").detail("version", row.version),
             )
             .await?;
-        return Err(ApiError::internal(anyhow::anyhow!(
+        return Err(Error::internal(anyhow::anyhow!(
             "secret version failed its integrity check (tenant {tenant}, {path}@{})",
             row.version
         )));
@@ -206,7 +206,7 @@ pub async fn read(
             {
                 // Another read used the grant first, or a change voided it: ask again.
                 grant_for(st, c, ask, read_event(), client).await?;
-                return Err(ApiError::Conflict(crate::store::GRANT_GONE));
+                return Err(Error::Conflict(crate::store::GRANT_GONE));
             }
         }
         None => st.store.append_event(read).await?,
@@ -222,12 +222,12 @@ pub async fn read(
 
 /// Decrypt one stored version; `None` when any integrity check fails.
 async fn open_version(
-    st: &AppState,
+    st: &Vault,
     tenant: &str,
     path: &SecretPath,
     row: &crate::store::VersionRow,
 ) -> Option<String> {
-    let kek = Vault::of(st).kek(tenant, row.kek_version).await.ok()?;
+    let kek = Envelope::of(st).kek(tenant, row.kek_version).await.ok()?;
     let bytes = crypto::open_value(
         &kek,
         tenant,
@@ -244,13 +244,13 @@ async fn open_version(
 /// the sudo window to write a tiered secret and a grant to lower its tier; an agent may
 /// not change a tier and needs a grant to overwrite a critical secret.
 async fn gate_write(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     path: &SecretPath,
     req: &PutSecretRequest,
     current: Option<&SecretRecord>,
     client: &ClientInfo,
-) -> ApiResult<Option<GrantUse>> {
+) -> Result<Option<GrantUse>> {
     let now = st.clock.now();
     let denied = || event(c, "secret.write", now, client, path);
     let refuse = |reason: &'static str| denied().outcome(Outcome::Denied).detail("reason", reason);
@@ -260,7 +260,7 @@ async fn gate_write(
                 || req.tier.is_some_and(Tier::needs_approval);
             if tiered && !crate::sessions::in_sudo_window(&s.session, now) {
                 st.store.append_event(refuse("reauth_required")).await?;
-                return Err(ApiError::ReauthRequired);
+                return Err(Error::ReauthRequired);
             }
             match (cur, req.tier) {
                 (Some(cur), Some(to)) if to < cur.tier => (ApprovalOperation::LowerTier, Some(to)),
@@ -270,7 +270,7 @@ async fn gate_write(
         (_, Some(cur)) => {
             if req.tier.is_some_and(|t| t != cur.tier) {
                 st.store.append_event(refuse("tier_change")).await?;
-                return Err(ApiError::Forbidden(AGENT_TIER));
+                return Err(Error::Forbidden(AGENT_TIER));
             }
             if cur.tier != Tier::Critical {
                 return Ok(None);
@@ -295,12 +295,12 @@ async fn gate_write(
 }
 
 pub async fn write(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     path: &SecretPath,
     req: PutSecretRequest,
     client: &ClientInfo,
-) -> ApiResult<SecretWritten> {
+) -> Result<SecretWritten> {
     let now = st.clock.now();
     let tenant = tenant_of(c).to_owned();
     if !permits(c, Action::Write, path) {
@@ -309,9 +309,9 @@ pub async fn write(
             .detail("reason", "scope");
         st.store.append_event(ev).await?;
         st.metrics.agent_auth_failure(Reason::Scope);
-        return Err(ApiError::Forbidden(NOT_IN_SCOPE));
+        return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
-    let vault = Vault::of(st);
+    let vault = Envelope::of(st);
     let mut attempts = 0;
     let record: SecretRecord = loop {
         attempts += 1;
@@ -374,11 +374,11 @@ pub async fn write(
 }
 
 pub async fn delete(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     path: &SecretPath,
     client: &ClientInfo,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = st.clock.now();
     let tenant = tenant_of(c);
     let ev = || event(c, "secret.delete", now, client, path);
@@ -386,7 +386,7 @@ pub async fn delete(
         let ev = ev().outcome(Outcome::Denied).detail("reason", "scope");
         st.store.append_event(ev).await?;
         st.metrics.agent_auth_failure(Reason::Scope);
-        return Err(ApiError::Forbidden(NOT_IN_SCOPE));
+        return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
     let not_found = || ev().outcome(Outcome::Failure).detail("reason", "not_found");
     let mut attempts = 0;
@@ -394,7 +394,7 @@ pub async fn delete(
         attempts += 1;
         let Some(secret) = st.store.secret(tenant, path).await? else {
             st.store.append_event(not_found()).await?;
-            return Err(ApiError::NotFound);
+            return Err(Error::NotFound);
         };
         let grant = if secret.tier.needs_approval() {
             let ask = Ask {
@@ -424,7 +424,7 @@ pub async fn delete(
             Ok(()) => return Ok(()),
             Err(StoreError::NotFound) => {
                 st.store.append_event(not_found()).await?;
-                return Err(ApiError::NotFound);
+                return Err(Error::NotFound);
             }
             Err(StoreError::Conflict(m))
                 if matches!(m, SECRET_CHANGED | GRANT_GONE) && attempts < 3 =>
@@ -441,20 +441,16 @@ fn sees(c: &SecretsCaller, path: &SecretPath) -> bool {
     Action::ALL.into_iter().any(|a| permits(c, a, path))
 }
 
-pub async fn metadata(
-    st: &AppState,
-    c: &SecretsCaller,
-    path: &SecretPath,
-) -> ApiResult<SecretMetadata> {
+pub async fn metadata(st: &Vault, c: &SecretsCaller, path: &SecretPath) -> Result<SecretMetadata> {
     if !sees(c, path) {
-        return Err(ApiError::Forbidden(NOT_IN_SCOPE));
+        return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
     let tenant = tenant_of(c);
     let secret = st
         .store
         .secret(tenant, path)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let versions = st.store.secret_versions(tenant, path).await?;
     Ok(SecretMetadata {
         path: secret.path,
@@ -474,14 +470,10 @@ pub async fn metadata(
     })
 }
 
-pub async fn list(
-    st: &AppState,
-    c: &SecretsCaller,
-    q: &MetadataQuery,
-) -> ApiResult<Page<SecretSummary>> {
+pub async fn list(st: &Vault, c: &SecretsCaller, q: &MetadataQuery) -> Result<Page<SecretSummary>> {
     let limit = crate::paging::limit(q.limit)?;
     let prefix = PathPrefix::parse(q.prefix.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::invalid(format!("Invalid prefix: {e}.")))?;
+        .map_err(|e| Error::invalid(format!("Invalid prefix: {e}.")))?;
     let after = q
         .cursor
         .as_deref()
@@ -515,10 +507,10 @@ pub async fn list(
 
 /// `POST /v1/admin/kek/rotate` for the caller's tenant (owners and admins).
 pub async fn rotate_kek(
-    st: &AppState,
-    s: &crate::http::extract::Session,
+    st: &Vault,
+    s: &crate::auth::Session,
     client: &ClientInfo,
-) -> ApiResult<KekRotated> {
+) -> Result<KekRotated> {
     let now = st.clock.now();
     let base = NewEvent::new("kek.rotated", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -527,11 +519,14 @@ pub async fn rotate_kek(
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "Only owners and admins can rotate the tenant key.",
         ));
     }
-    match Vault::of(st).rotate(s.tenant_id(), now, base.clone()).await {
+    match Envelope::of(st)
+        .rotate(s.tenant_id(), now, base.clone())
+        .await
+    {
         Ok(r) => Ok(r),
         Err(e) => {
             st.store

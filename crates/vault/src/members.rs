@@ -7,12 +7,12 @@ use keyhold_core::api::{Invitation, InviteRequest, Member, Role};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::email::Email;
 
+use crate::Vault;
 use crate::accounts::new_id;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Session;
+use crate::auth::Session;
+use crate::error::{Error, Result};
 use crate::mail::Mail;
-use crate::state::AppState;
 use crate::store::{InvitationRecord, StoreError, UserRecord};
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -31,7 +31,7 @@ fn to_api(u: &UserRecord) -> Member {
 }
 
 /// `GET /v1/members`: every member of the tenant may see who else is in it.
-pub async fn list(st: &AppState, s: &Session) -> ApiResult<Vec<Member>> {
+pub async fn list(st: &Vault, s: &Session) -> Result<Vec<Member>> {
     Ok(st
         .store
         .members(s.tenant_id())
@@ -54,23 +54,23 @@ pub(crate) fn may_manage(actor: Role, role: Role) -> Result<(), &'static str> {
 
 /// `POST /v1/members/invitations`: mails `{public_url}/signup?invitation=…`, valid 7 days.
 pub async fn invite(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     req: InviteRequest,
     client: &ClientInfo,
-) -> ApiResult<Invitation> {
+) -> Result<Invitation> {
     let now = st.clock.now();
     let base = NewEvent::new("member.invited", now, client).user(s.tenant_id(), &s.user.id);
     if let Err(m) = may_manage(s.user.role, req.role) {
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(m));
+        return Err(Error::Forbidden(m));
     }
     let email = Email::parse(&req.email).map_err(|e| {
         let mut extra = serde_json::Map::new();
         extra.insert("field".into(), "email".into());
-        ApiError::Invalid {
+        Error::Invalid {
             message: format!("Email: {e}."),
             extra,
         }
@@ -111,7 +111,7 @@ pub async fn invite(
         .await
         .map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "sending invitation mail failed");
-            ApiError::Unavailable
+            Error::Unavailable
         })?;
     Ok(Invitation {
         id: record.id,
@@ -122,7 +122,7 @@ pub async fn invite(
 }
 
 /// The live invitation a sign-up token names, or `None` (unknown, used, revoked, expired).
-pub async fn find_invitation(st: &AppState, token: &str) -> ApiResult<Option<InvitationRecord>> {
+pub async fn find_invitation(st: &Vault, token: &str) -> Result<Option<InvitationRecord>> {
     let Ok(cred) = Credential::parse_kind(token, CredentialKind::Invitation) else {
         return Ok(None);
     };
@@ -137,12 +137,12 @@ pub async fn find_invitation(st: &AppState, token: &str) -> ApiResult<Option<Inv
 /// `PUT /v1/members/{id}/role` (sudo window, checked by the guard). The last owner
 /// cannot be demoted.
 pub async fn set_role(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     user_id: &str,
     role: Role,
     client: &ClientInfo,
-) -> ApiResult<Member> {
+) -> Result<Member> {
     let now = st.clock.now();
     let base = NewEvent::new("member.role_changed", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -151,12 +151,12 @@ pub async fn set_role(
         .store
         .user(s.tenant_id(), user_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if let Err(m) = may_manage(s.user.role, role).and(may_manage(s.user.role, target.role)) {
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(m));
+        return Err(Error::Forbidden(m));
     }
     let ev = base
         .clone()
@@ -168,7 +168,7 @@ pub async fn set_role(
             st.store
                 .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
                 .await?;
-            return Err(ApiError::Conflict(m));
+            return Err(Error::Conflict(m));
         }
         Err(e) => return Err(e.into()),
     }
@@ -188,19 +188,14 @@ pub async fn set_role(
         .store
         .user(s.tenant_id(), user_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(to_api(&u))
 }
 
 /// `DELETE /v1/members/{id}` (sudo window): owners and admins remove others (owners only
 /// by owners); anyone may leave. The last owner can do neither. The pending invitations
 /// the member sent are voided with the removal (an invitation outlives no one's trust).
-pub async fn remove(
-    st: &AppState,
-    s: &Session,
-    user_id: &str,
-    client: &ClientInfo,
-) -> ApiResult<()> {
+pub async fn remove(st: &Vault, s: &Session, user_id: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let base = NewEvent::new("member.removed", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -209,14 +204,14 @@ pub async fn remove(
         .store
         .user(s.tenant_id(), user_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if target.id != s.user.id
         && let Err(m) = may_manage(s.user.role, target.role)
     {
         st.store
             .append_event(base.outcome(Outcome::Denied).detail("reason", "role"))
             .await?;
-        return Err(ApiError::Forbidden(m));
+        return Err(Error::Forbidden(m));
     }
     let ev = base.clone().detail("role", target.role.as_str());
     match st
@@ -229,7 +224,7 @@ pub async fn remove(
             st.store
                 .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
                 .await?;
-            Err(ApiError::Conflict(m))
+            Err(Error::Conflict(m))
         }
         Err(e) => Err(e.into()),
     }

@@ -29,15 +29,15 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
+use crate::Vault;
 use crate::accounts::{new_id, record_failure, throttled};
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Session;
+use crate::auth::Session;
+use crate::error::{Error, Result};
 use crate::keys::Keys;
 use crate::mail::Mail;
 use crate::notify::{self, Change};
 use crate::sessions;
-use crate::state::AppState;
 use crate::store::mfa::{
     ALREADY_ENABLED, AttemptOutcome, LockoutPolicy, MfaEffect, MfaState, MfaTicketRecord, Proof,
     SecondFactorAttempt, TICKET_SPENT, TotpCheck, TotpRecord,
@@ -143,7 +143,7 @@ enum Submitted {
     Backup(Sensitive<String>),
 }
 
-fn classify(code: &str, backup_allowed: bool) -> ApiResult<Submitted> {
+fn classify(code: &str, backup_allowed: bool) -> Result<Submitted> {
     if code.len() == totp::DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(Submitted::Totp);
     }
@@ -157,7 +157,7 @@ fn classify(code: &str, backup_allowed: bool) -> ApiResult<Submitted> {
     };
     let mut extra = serde_json::Map::new();
     extra.insert("field".into(), "code".into());
-    Err(ApiError::Invalid {
+    Err(Error::Invalid {
         message: message.into(),
         extra,
     })
@@ -200,20 +200,20 @@ struct Attempt<'a> {
     /// For sign-in: the ticket whose attempt this is.
     ticket_id: Option<&'a str>,
     /// The error a wrong code gets (401 at sign-in, 403 with a session).
-    wrong: fn() -> ApiError,
+    wrong: fn() -> Error,
     client: &'a ClientInfo,
 }
 
-fn wrong_with_session() -> ApiError {
-    ApiError::Forbidden(WRONG_CODE)
+fn wrong_with_session() -> Error {
+    Error::Forbidden(WRONG_CODE)
 }
 
-fn wrong_at_login() -> ApiError {
-    ApiError::Unauthenticated(WRONG_CODE)
+fn wrong_at_login() -> Error {
+    Error::Unauthenticated(WRONG_CODE)
 }
 
-fn ticket_gone() -> ApiError {
-    ApiError::Unauthenticated(TICKET_GONE)
+fn ticket_gone() -> Error {
+    Error::Unauthenticated(TICKET_GONE)
 }
 
 /// Check the code and spend it with the effect and events `then` makes, or count the
@@ -221,10 +221,10 @@ fn ticket_gone() -> ApiError {
 /// parallel guesses are judged in turn and none outruns the lock. Returns how the factor
 /// was proved.
 async fn prove(
-    st: &AppState,
+    st: &Vault,
     a: Attempt<'_>,
     then: impl FnOnce(Method) -> (MfaEffect, Vec<NewEvent>),
-) -> ApiResult<Method> {
+) -> Result<Method> {
     let submitted = classify(a.code, a.backup_allowed)?;
     let now = st.clock.now();
     let tenant_id = a.user.tenant_id.as_str();
@@ -291,7 +291,7 @@ async fn prove(
         AttemptOutcome::TicketGone => Err(ticket_gone()),
         AttemptOutcome::Locked(until) => {
             st.metrics.rate_limited.inc();
-            Err(ApiError::RateLimited {
+            Err(Error::RateLimited {
                 retry_after_secs: wait_secs(until, now),
             })
         }
@@ -303,7 +303,7 @@ async fn prove(
             tracing::warn!(user_id, "too many wrong 2FA codes; 2FA attempts locked");
             send_lockout_mail(st, a.user, until).await;
             st.metrics.rate_limited.inc();
-            Err(ApiError::RateLimited {
+            Err(Error::RateLimited {
                 retry_after_secs: wait_secs(until, now),
             })
         }
@@ -318,7 +318,7 @@ async fn prove(
 
 /// Mail that is a notice, not part of the action: a failure to send is logged, and the
 /// action (already committed) stands.
-async fn notify(st: &AppState, to: &str, subject: &str, body: String) {
+async fn notify(st: &Vault, to: &str, subject: &str, body: String) {
     if let Err(e) = st
         .mailer
         .send(Mail {
@@ -333,7 +333,7 @@ async fn notify(st: &AppState, to: &str, subject: &str, body: String) {
     }
 }
 
-async fn send_lockout_mail(st: &AppState, user: &UserRecord, until: DateTime<Utc>) {
+async fn send_lockout_mail(st: &Vault, user: &UserRecord, until: DateTime<Utc>) {
     let body = format!(
         "Hello,\n\nsomeone entered more than {} wrong two-factor codes for your Keyhold account \
          ({}) within an hour. Two-factor sign-in for the account is locked until {} UTC.\n\n\
@@ -352,7 +352,7 @@ async fn send_lockout_mail(st: &AppState, user: &UserRecord, until: DateTime<Utc
     .await;
 }
 
-async fn send_backup_code_mail(st: &AppState, user: &UserRecord, what: &str) {
+async fn send_backup_code_mail(st: &Vault, user: &UserRecord, what: &str) {
     let left = st
         .store
         .mfa_state(&user.tenant_id, &user.id)
@@ -369,24 +369,24 @@ async fn send_backup_code_mail(st: &AppState, user: &UserRecord, what: &str) {
     notify(st, &user.email, "Keyhold: a backup code was used", body).await;
 }
 
-fn confirmed(state: &MfaState) -> ApiResult<&TotpRecord> {
+fn confirmed(state: &MfaState) -> Result<&TotpRecord> {
     state
         .totp
         .as_ref()
         .filter(|t| t.confirmed_at.is_some())
-        .ok_or(ApiError::Conflict(MFA_OFF))
+        .ok_or(Error::Conflict(MFA_OFF))
 }
 
 // ---------------------------------------------------------------------------------------
 // The endpoints' logic.
 
 pub async fn start_enrollment(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     client: &ClientInfo,
-) -> ApiResult<TotpEnrollment> {
+) -> Result<TotpEnrollment> {
     if s.user.mfa_enabled {
-        return Err(ApiError::Conflict(ALREADY_ENABLED));
+        return Err(Error::Conflict(ALREADY_ENABLED));
     }
     let now = st.clock.now();
     let secret = TotpSecret::generate();
@@ -411,16 +411,16 @@ pub async fn start_enrollment(
 }
 
 pub async fn confirm_enrollment(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     code: &str,
     client: &ClientInfo,
-) -> ApiResult<BackupCodesResponse> {
+) -> Result<BackupCodesResponse> {
     classify(code, false)?;
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let pending = match &state.totp {
-        None => return Err(ApiError::Conflict(NOTHING_PENDING)),
-        Some(t) if t.confirmed_at.is_some() => return Err(ApiError::Conflict(ALREADY_ENABLED)),
+        None => return Err(Error::Conflict(NOTHING_PENDING)),
+        Some(t) if t.confirmed_at.is_some() => return Err(Error::Conflict(ALREADY_ENABLED)),
         Some(t) => t,
     };
     let (codes, hashes) = new_backup_codes(&st.keys, &s.user.id);
@@ -459,7 +459,7 @@ pub async fn confirm_enrollment(
     })
 }
 
-pub async fn status(st: &AppState, s: &Session) -> ApiResult<MfaStatus> {
+pub async fn status(st: &Vault, s: &Session) -> Result<MfaStatus> {
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let enrolled_at = state.totp.as_ref().and_then(|t| t.confirmed_at);
     Ok(MfaStatus {
@@ -476,12 +476,12 @@ pub async fn status(st: &AppState, s: &Session) -> ApiResult<MfaStatus> {
 /// Regenerate (`regenerate = true`) backup codes or disable 2FA: both need the sudo window
 /// (checked by the `SudoSession` guard) and a code, TOTP or backup.
 async fn sudo_action(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     code: &str,
     client: &ClientInfo,
     regenerate: bool,
-) -> ApiResult<Option<Vec<Sensitive<String>>>> {
+) -> Result<Option<Vec<Sensitive<String>>>> {
     classify(code, true)?;
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let totp = confirmed(&state)?;
@@ -542,36 +542,32 @@ async fn sudo_action(
 }
 
 pub async fn regenerate_backup_codes(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     code: &str,
     client: &ClientInfo,
-) -> ApiResult<BackupCodesResponse> {
+) -> Result<BackupCodesResponse> {
     let codes = sudo_action(st, s, code, client, true).await?;
     Ok(BackupCodesResponse {
         backup_codes: codes.unwrap_or_default(),
     })
 }
 
-pub async fn disable(st: &AppState, s: &Session, code: &str, client: &ClientInfo) -> ApiResult<()> {
+pub async fn disable(st: &Vault, s: &Session, code: &str, client: &ClientInfo) -> Result<()> {
     sudo_action(st, s, code, client, false).await.map(|_| ())
 }
 
 /// The password was right and 2FA is on: issue the ticket for the second step.
-pub async fn issue_ticket(st: &AppState, user: &UserRecord, client: &ClientInfo) -> ApiError {
+pub async fn issue_ticket(st: &Vault, user: &UserRecord, client: &ClientInfo) -> Error {
     match try_issue_ticket(st, user, client).await {
-        Ok(ticket) => ApiError::MfaRequired {
+        Ok(ticket) => Error::MfaRequired {
             ticket: Sensitive::new(ticket),
         },
         Err(e) => e,
     }
 }
 
-async fn try_issue_ticket(
-    st: &AppState,
-    user: &UserRecord,
-    client: &ClientInfo,
-) -> ApiResult<String> {
+async fn try_issue_ticket(st: &Vault, user: &UserRecord, client: &ClientInfo) -> Result<String> {
     let now = st.clock.now();
     let ticket = Credential::generate(CredentialKind::MfaTicket);
     let record = MfaTicketRecord {
@@ -596,10 +592,10 @@ async fn try_issue_ticket(
 }
 
 pub async fn login_mfa(
-    st: &AppState,
+    st: &Vault,
     req: &LoginMfaRequest,
     client: &ClientInfo,
-) -> ApiResult<SessionResponse> {
+) -> Result<SessionResponse> {
     let now = st.clock.now();
     let cred = Credential::parse_kind(req.mfa_ticket.expose(), CredentialKind::MfaTicket)
         .map_err(|_| ticket_gone())?;
@@ -680,18 +676,18 @@ pub async fn login_mfa(
 /// is spent like any other, so a replayed code is refused. 403 when 2FA is off or the code
 /// is wrong or used.
 pub async fn prove_for_approval(
-    st: &AppState,
+    st: &Vault,
     user: &UserRecord,
     code: &str,
     approval_id: &str,
     client: &ClientInfo,
-) -> ApiResult<()> {
+) -> Result<()> {
     classify(code, false)?;
     let state = st.store.mfa_state(&user.tenant_id, &user.id).await?;
     let totp = match state.totp.as_ref() {
         Some(t) if t.confirmed_at.is_some() && user.mfa_enabled => t,
         _ => {
-            return Err(ApiError::Forbidden(
+            return Err(Error::Forbidden(
                 "Approving a critical request needs two-factor authentication; turn it on first.",
             ));
         }
@@ -724,7 +720,7 @@ pub async fn prove_for_approval(
 
 /// `POST /v1/auth/reauth`: a TOTP code when 2FA is on, else the password, restarts the
 /// session's sudo window.
-pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo) -> ApiResult<()> {
+pub async fn reauth(st: &Vault, s: &Session, code: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let event = || {
         NewEvent::new("auth.reauth", now, client)
@@ -764,7 +760,7 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
     let key = s.user.email.as_str();
     if let Some(wait) = throttled(st, key, client) {
         st.metrics.rate_limited.inc();
-        return Err(ApiError::RateLimited {
+        return Err(Error::RateLimited {
             retry_after_secs: wait,
         });
     }
@@ -780,7 +776,7 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
                     .detail("reason", "wrong_password"),
             )
             .await?;
-        return Err(ApiError::Forbidden("The password is incorrect."));
+        return Err(Error::Forbidden("The password is incorrect."));
     }
     st.login_failures_by_account.clear(key);
     st.store
@@ -795,7 +791,7 @@ pub async fn reauth(st: &AppState, s: &Session, code: &str, client: &ClientInfo)
 }
 
 /// `GET /v1/me/security`: the facts this server knows, scored by keyhold-core.
-pub async fn security(st: &AppState, s: &Session) -> ApiResult<SecurityScore> {
+pub async fn security(st: &Vault, s: &Session) -> Result<SecurityScore> {
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let now = st.clock.now();
     // The caller's own live keys: their hygiene feeds the recommendations.

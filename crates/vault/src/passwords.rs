@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use keyhold_core::password::PolicyVerdict;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 use crate::keys::Key32;
 
@@ -83,21 +83,21 @@ impl PasswordHasher {
     }
 
     /// A permit to hash now, a place in the bounded queue, or 429 when the queue is full.
-    async fn permit(&self) -> ApiResult<SemaphorePermit<'_>> {
+    async fn permit(&self) -> Result<SemaphorePermit<'_>> {
         if let Ok(p) = self.permits.try_acquire() {
             return Ok(p);
         }
         let before = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiting);
         if before >= self.max_waiting {
-            return Err(ApiError::RateLimited {
+            return Err(Error::RateLimited {
                 retry_after_secs: 1,
             });
         }
-        self.permits.acquire().await.map_err(ApiError::internal)
+        self.permits.acquire().await.map_err(Error::internal)
     }
 
-    pub async fn hash(&self, password: &str) -> ApiResult<String> {
+    pub async fn hash(&self, password: &str) -> Result<String> {
         let _permit = self.permit().await?;
         self.runs.inc();
         let pepper = self.pepper.clone();
@@ -105,7 +105,7 @@ impl PasswordHasher {
         Ok(
             tokio::task::spawn_blocking(move || hash_blocking(&pepper, &pw))
                 .await
-                .map_err(ApiError::internal)??,
+                .map_err(Error::internal)??,
         )
     }
 
@@ -114,18 +114,18 @@ impl PasswordHasher {
     /// password takes a large fraction of a second (found by the `json_bodies` fuzz
     /// target; docs/fuzzing.md), which must neither stall an async worker nor be a free
     /// way around the bound on hashing work.
-    pub async fn check_policy(&self, password: &str, email: &str) -> ApiResult<PolicyVerdict> {
+    pub async fn check_policy(&self, password: &str, email: &str) -> Result<PolicyVerdict> {
         let _permit = self.permit().await?;
         let pw = zeroize::Zeroizing::new(password.to_owned());
         let email = email.to_owned();
         tokio::task::spawn_blocking(move || keyhold_core::password::check(&pw, &email))
             .await
-            .map_err(ApiError::internal)
+            .map_err(Error::internal)
     }
 
     /// Verify against `phc`, or against the dummy hash when there is no account, so both
     /// cases cost one argon2 run. Returns false for the dummy.
-    pub async fn verify(&self, password: &str, phc: Option<&str>) -> ApiResult<bool> {
+    pub async fn verify(&self, password: &str, phc: Option<&str>) -> Result<bool> {
         let _permit = self.permit().await?;
         self.runs.inc();
         let pepper = self.pepper.clone();
@@ -134,7 +134,7 @@ impl PasswordHasher {
         let target = phc.unwrap_or(&self.dummy).to_owned();
         let ok = tokio::task::spawn_blocking(move || verify_blocking(&pepper, &pw, &target))
             .await
-            .map_err(ApiError::internal)??;
+            .map_err(Error::internal)??;
         Ok(ok && known)
     }
 }
@@ -194,7 +194,7 @@ mod tests {
             .check_policy("violet anchor quietly juggles seven kites", "a@example.com")
             .await
         {
-            Err(ApiError::RateLimited { .. }) => {}
+            Err(Error::RateLimited { .. }) => {}
             other => panic!("expected 429 while hashing is saturated, got {other:?}"),
         }
         drop(held);
@@ -226,7 +226,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         match h.verify("pw", None).await {
-            Err(ApiError::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
             other => panic!("expected 429, got {other:?}"),
         }
         assert_eq!(

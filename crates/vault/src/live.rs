@@ -15,16 +15,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::Vault;
 use crate::agent_keys::key_is_live;
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{SecretsCaller, Session};
+use crate::auth::{SecretsCaller, Session};
+use crate::error::{Error, Result};
 use crate::sessions;
-use crate::state::AppState;
 use crate::store::{AuditScope, KeyRecord};
 
 /// Live feeds (audit tail and approvals feed together) one credential may hold open at
@@ -60,11 +59,11 @@ pub struct FeedSlot {
 
 impl FeedSlots {
     /// A slot for one more feed of `credential` (see [`credential_of`]), or 429.
-    pub fn take(&self, credential: String) -> ApiResult<FeedSlot> {
+    pub fn take(&self, credential: String) -> Result<FeedSlot> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(credential.clone()).or_default();
         if *n >= MAX_FEEDS_PER_CREDENTIAL {
-            return Err(ApiError::RateLimited {
+            return Err(Error::RateLimited {
                 retry_after_secs: FEED_RETRY_AFTER_SECS,
             });
         }
@@ -115,16 +114,12 @@ pub fn session_credential(s: &Session) -> String {
 /// newest events of `scope`. An id beyond `head` (a log restored from a backup) starts at
 /// `head`; a header that is not a number is ignored.
 pub async fn resume_after(
-    st: &AppState,
+    st: &Vault,
     scope: &AuditScope,
-    headers: &HeaderMap,
+    last_event_id: Option<&str>,
     head: i64,
-) -> ApiResult<i64> {
-    let Some(last) = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
+) -> Result<i64> {
+    let Some(last) = last_event_id.and_then(|v| v.trim().parse::<i64>().ok()) else {
         return Ok(head);
     };
     let last = last.min(head);
@@ -169,7 +164,7 @@ impl Pacer {
 }
 
 /// Whether a feed goes on after `check`; says why in the log when it does not.
-pub async fn goes_on(feed: &'static str, check: impl Future<Output = ApiResult<bool>>) -> bool {
+pub async fn goes_on(feed: &'static str, check: impl Future<Output = Result<bool>>) -> bool {
     match check.await {
         Ok(true) => true,
         Ok(false) => {
@@ -185,7 +180,7 @@ pub async fn goes_on(feed: &'static str, check: impl Future<Output = ApiResult<b
 
 /// The session is live and its user still in the tenant with the role the feed began with
 /// (the role decides what the feed shows).
-pub async fn session_stands(st: &AppState, s: &Session) -> ApiResult<bool> {
+pub async fn session_stands(st: &Vault, s: &Session) -> Result<bool> {
     let now = st.clock.now();
     let (tenant, id) = (&s.session.tenant_id, &s.session.id);
     let live = st
@@ -203,7 +198,7 @@ pub async fn session_stands(st: &AppState, s: &Session) -> ApiResult<bool> {
 
 /// Like [`session_stands`] for people; for agents, the key (and the token) is neither
 /// revoked nor expired.
-pub async fn caller_stands(st: &AppState, c: &SecretsCaller) -> ApiResult<bool> {
+pub async fn caller_stands(st: &Vault, c: &SecretsCaller) -> Result<bool> {
     let now = st.clock.now();
     match c {
         SecretsCaller::Session(s) => session_stands(st, s).await,
@@ -219,7 +214,7 @@ pub async fn caller_stands(st: &AppState, c: &SecretsCaller) -> ApiResult<bool> 
     }
 }
 
-async fn key_stands(st: &AppState, key: &KeyRecord, now: DateTime<Utc>) -> ApiResult<bool> {
+async fn key_stands(st: &Vault, key: &KeyRecord, now: DateTime<Utc>) -> Result<bool> {
     Ok(st
         .store
         .key(&key.tenant_id, &key.id)
@@ -239,7 +234,7 @@ mod tests {
             .collect();
         assert!(matches!(
             slots.take("key:a".to_owned()),
-            Err(ApiError::RateLimited { .. })
+            Err(Error::RateLimited { .. })
         ));
         let other = slots.take("key:b".to_owned()).unwrap();
         assert_eq!(slots.open(), MAX_FEEDS_PER_CREDENTIAL + 1);

@@ -7,13 +7,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyhold_core::api::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// The page size asked for, or the default; 400 outside 1..=500.
-pub fn limit(requested: Option<u32>) -> ApiResult<u32> {
+pub fn limit(requested: Option<u32>) -> Result<u32> {
     let limit = requested.unwrap_or(DEFAULT_PAGE_LIMIT);
     if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(ApiError::BadRequest(format!(
+        return Err(Error::BadRequest(format!(
             "limit must be between 1 and {MAX_PAGE_LIMIT}."
         )));
     }
@@ -24,7 +24,7 @@ pub fn encode_cursor(tag: char, position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{tag}:{position}"))
 }
 
-pub fn decode_cursor(tag: char, cursor: &str) -> ApiResult<String> {
+pub fn decode_cursor(tag: char, cursor: &str) -> Result<String> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -34,7 +34,7 @@ pub fn decode_cursor(tag: char, cursor: &str) -> ApiResult<String> {
                 .and_then(|rest| rest.strip_prefix(':'))
                 .map(str::to_owned)
         })
-        .ok_or_else(|| ApiError::BadRequest("The cursor is not valid.".to_owned()))
+        .ok_or_else(|| Error::BadRequest("The cursor is not valid.".to_owned()))
 }
 
 /// The cursor for the next page: present only when this page came back full.

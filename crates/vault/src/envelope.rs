@@ -7,23 +7,23 @@ use std::sync::Arc;
 
 use keyhold_core::api::KekRotated;
 
+use crate::Vault;
 use crate::audit::NewEvent;
 use crate::crypto::{self, IntegrityError, KekCache};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::keys::{Key32, Keys};
-use crate::state::AppState;
 use crate::store::{KekRow, Store, StoreError};
 
 /// Everything envelope encryption needs, borrowed from the app state (or built by the
 /// `kek rotate` command without a running server).
-pub struct Vault<'a> {
+pub struct Envelope<'a> {
     pub store: &'a dyn Store,
     pub keys: &'a Keys,
     pub cache: &'a KekCache,
 }
 
-impl<'a> Vault<'a> {
-    pub fn of(st: &'a AppState) -> Self {
+impl<'a> Envelope<'a> {
+    pub fn of(st: &'a Vault) -> Self {
         Self {
             store: st.store.as_ref(),
             keys: &st.keys,
@@ -32,7 +32,7 @@ impl<'a> Vault<'a> {
     }
 
     /// One KEK version of the tenant, unwrapped (from the cache when possible).
-    pub async fn kek(&self, tenant: &str, version: u32) -> ApiResult<Arc<Key32>> {
+    pub async fn kek(&self, tenant: &str, version: u32) -> Result<Arc<Key32>> {
         if let Some(k) = self.cache.get(tenant, version) {
             return Ok(k);
         }
@@ -40,14 +40,14 @@ impl<'a> Vault<'a> {
             .store
             .kek(tenant, version)
             .await?
-            .ok_or_else(|| ApiError::internal(IntegrityError))?;
+            .ok_or_else(|| Error::internal(IntegrityError))?;
         self.unwrap_row(&row)
     }
 
-    fn unwrap_row(&self, row: &KekRow) -> ApiResult<Arc<Key32>> {
+    fn unwrap_row(&self, row: &KekRow) -> Result<Arc<Key32>> {
         let k = Arc::new(
             crypto::unwrap_kek(&self.keys.wrap, &row.tenant_id, row.version, &row.wrapped)
-                .map_err(ApiError::internal)?,
+                .map_err(Error::internal)?,
         );
         self.cache.insert(&row.tenant_id, row.version, k.clone());
         Ok(k)
@@ -58,13 +58,13 @@ impl<'a> Vault<'a> {
         &self,
         tenant: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> ApiResult<(u32, Arc<Key32>)> {
+    ) -> Result<(u32, Arc<Key32>)> {
         let row = match self.store.current_kek(tenant).await? {
             Some(r) => r,
             None => {
                 let kek = crypto::new_kek();
-                let wrapped = crypto::wrap_kek(&self.keys.wrap, tenant, 1, &kek)
-                    .map_err(ApiError::internal)?;
+                let wrapped =
+                    crypto::wrap_kek(&self.keys.wrap, tenant, 1, &kek).map_err(Error::internal)?;
                 self.store
                     .insert_first_kek(KekRow {
                         tenant_id: tenant.to_owned(),
@@ -74,7 +74,7 @@ impl<'a> Vault<'a> {
                     })
                     .await?;
                 self.store.current_kek(tenant).await?.ok_or_else(|| {
-                    ApiError::internal(anyhow::anyhow!("tenant KEK missing after insert"))
+                    Error::internal(anyhow::anyhow!("tenant KEK missing after insert"))
                 })?
             }
         };
@@ -91,7 +91,7 @@ impl<'a> Vault<'a> {
         tenant: &str,
         now: chrono::DateTime<chrono::Utc>,
         event: NewEvent,
-    ) -> ApiResult<KekRotated> {
+    ) -> Result<KekRotated> {
         self.current_kek(tenant, now).await?;
         let mut old: HashMap<u32, Arc<Key32>> = HashMap::new();
         let mut newest = 0;
@@ -103,7 +103,7 @@ impl<'a> Vault<'a> {
         let version = newest + 1;
         let new = Arc::new(crypto::new_kek());
         let wrapped =
-            crypto::wrap_kek(&self.keys.wrap, tenant, version, &new).map_err(ApiError::internal)?;
+            crypto::wrap_kek(&self.keys.wrap, tenant, version, &new).map_err(Error::internal)?;
         let (t, n) = (tenant.to_owned(), new.clone());
         let rewrap = Box::new(move |d: &crate::store::DekRef<'_>| {
             let from = old.get(&d.kek_version).ok_or_else(|| {

@@ -10,9 +10,9 @@
 use chrono::{DateTime, Utc};
 use keyhold_core::api::Role;
 
+use crate::Vault;
 use crate::audit::ClientInfo;
 use crate::mail::Mail;
-use crate::state::AppState;
 
 /// What changed on the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub fn compose(
 /// Mail `to` a notice that `change` happened at `at` from `client`. Call it after the
 /// change committed. Never fails: a mail that cannot be sent is logged and dropped.
 pub async fn account_changed(
-    st: &AppState,
+    st: &Vault,
     to: &str,
     change: Change,
     at: DateTime<Utc>,
@@ -122,7 +122,7 @@ pub async fn account_changed(
 
 /// Send one notice (account notices here, tenant notices in `crate::notices`). A mail that
 /// cannot be sent is logged, by subject and never by body, and the change stands.
-pub(crate) async fn deliver(st: &AppState, to: &str, subject: &str, body: String) {
+pub(crate) async fn deliver(st: &Vault, to: &str, subject: &str, body: String) {
     let mail = Mail {
         to,
         subject,

@@ -19,13 +19,13 @@ use keyhold_core::email::clean_text;
 use keyhold_core::scope::{Action, Scope, any_allows, scopes_subset};
 use subtle::ConstantTimeEq;
 
+use crate::Vault;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
+use crate::auth::{AgentKey as KeyCaller, Session};
 use crate::auth_failures::{self, Claimed, Reason};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{AgentKey as KeyCaller, Session};
+use crate::error::{Error, Result};
 use crate::notify::{self, Change};
 use crate::sessions;
-use crate::state::AppState;
 use crate::store::{KeyRecord, StoreError, TokenRecord};
 
 pub const USE_A_KEY: &str = "Authenticate with an agent key (kha_...).";
@@ -55,15 +55,15 @@ fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
-fn invalid(field_name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Invalid {
+fn invalid(field_name: &str, message: impl Into<String>) -> Error {
+    Error::Invalid {
         message: message.into(),
         extra: field(field_name),
     }
 }
 
 /// Parse an allowlist: CIDRs or single addresses (a `/32` or `/128`).
-pub fn parse_allowlist(entries: Option<&[String]>) -> ApiResult<Vec<IpNet>> {
+pub fn parse_allowlist(entries: Option<&[String]>) -> Result<Vec<IpNet>> {
     let entries = entries.unwrap_or_default();
     if entries.len() > MAX_ALLOWLIST {
         return Err(invalid(
@@ -92,7 +92,7 @@ fn allowed_from(list: &[IpNet], ip: Option<IpAddr>) -> bool {
     list.is_empty() || ip.is_some_and(|ip| list.iter().any(|n| n.contains(&ip)))
 }
 
-fn check_scopes(scopes: &[Scope]) -> ApiResult<Vec<Scope>> {
+fn check_scopes(scopes: &[Scope]) -> Result<Vec<Scope>> {
     if scopes.is_empty() {
         return Err(invalid("scopes", "Give at least one scope."));
     }
@@ -126,11 +126,11 @@ pub(crate) fn key_is_live(k: &KeyRecord, now: DateTime<Utc>) -> bool {
 }
 
 pub async fn create_key(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     req: CreateKeyRequest,
     client: &ClientInfo,
-) -> ApiResult<CreateKeyResponse> {
+) -> Result<CreateKeyResponse> {
     let now = st.clock.now();
     if !sessions::in_sudo_window(&s.session, now) {
         let ev = NewEvent::new("key.created", now, client)
@@ -138,7 +138,7 @@ pub async fn create_key(
             .outcome(Outcome::Denied)
             .detail("reason", "reauth_required");
         st.store.append_event(ev).await?;
-        return Err(ApiError::ReauthRequired);
+        return Err(Error::ReauthRequired);
     }
     let name = clean_text(&req.name, 100).ok_or_else(|| {
         invalid(
@@ -157,7 +157,7 @@ pub async fn create_key(
     };
     let id = new_id();
     let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("generating a key: {e}")))?;
+        .map_err(|e| Error::internal(anyhow::anyhow!("generating a key: {e}")))?;
     let record = KeyRecord {
         id: id.hyphenated().to_string(),
         tenant_id: s.tenant_id().to_owned(),
@@ -200,11 +200,11 @@ pub async fn create_key(
 
 /// Owners and admins see every key of the tenant; everyone else their own.
 pub async fn list_keys(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     limit: Option<u32>,
     cursor: Option<&str>,
-) -> ApiResult<Page<AgentKey>> {
+) -> Result<Page<AgentKey>> {
     let limit = crate::paging::limit(limit)?;
     let after = cursor
         .map(|c| crate::paging::decode_cursor('k', c))
@@ -223,12 +223,7 @@ pub async fn list_keys(
 
 /// Revoke a key and its tokens. A key the caller may not manage is a 404, like one that
 /// does not exist (or belongs to another tenant).
-pub async fn revoke_key(
-    st: &AppState,
-    s: &Session,
-    key_id: &str,
-    client: &ClientInfo,
-) -> ApiResult<()> {
+pub async fn revoke_key(st: &Vault, s: &Session, key_id: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let key = st.store.key(s.tenant_id(), key_id).await?;
     let manageable = key
@@ -240,7 +235,7 @@ pub async fn revoke_key(
             .outcome(Outcome::Failure)
             .detail("reason", "not_found");
         st.store.append_event(ev).await?;
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     let ev = NewEvent::new("key.revoked", now, client)
         .user(s.tenant_id(), &s.user.id)
@@ -252,7 +247,7 @@ pub async fn revoke_key(
 
 /// `POST /v1/keys/revoke-leaked`: anyone holding a leaked key (or token) can kill it. The
 /// answer is the same whether or not it matched; the attempt is audited either way.
-pub async fn revoke_leaked(st: &AppState, text: &str, client: &ClientInfo) -> ApiResult<()> {
+pub async fn revoke_leaked(st: &Vault, text: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let anonymous = |outcome, reason: &'static str| {
         NewEvent::new("key.revoked", now, client)
@@ -306,7 +301,7 @@ pub async fn revoke_leaked(st: &AppState, text: &str, client: &ClientInfo) -> Ap
 }
 
 /// The key a credential names, if its hash matches (revoked or not).
-async fn find_key(st: &AppState, cred: &Credential) -> ApiResult<Option<KeyRecord>> {
+async fn find_key(st: &Vault, cred: &Credential) -> Result<Option<KeyRecord>> {
     let Some(id) = cred
         .embedded_id()
         .and_then(|h| uuid::Uuid::try_parse(h).ok())
@@ -324,7 +319,7 @@ async fn find_key(st: &AppState, cred: &Credential) -> ApiResult<Option<KeyRecor
     }
 }
 
-async fn touch(st: &AppState, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAddr>) {
+async fn touch(st: &Vault, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAddr>) {
     if key.last_used_at.is_none_or(|t| now >= t + TOUCH_EVERY) {
         // Bookkeeping: a failed touch must not fail the request it describes.
         if let Err(e) = st
@@ -358,32 +353,28 @@ fn claimed_key_id(cred: &Credential) -> Option<String> {
 /// The `kha_` key behind a bearer credential, checked: known, hash equal, unrevoked,
 /// unexpired, used from an allowed address. Each refusal is audited and counted
 /// (`auth_failures`).
-pub async fn authenticate_key(
-    st: &AppState,
-    text: &str,
-    ip: Option<IpAddr>,
-) -> ApiResult<KeyRecord> {
+pub async fn authenticate_key(st: &Vault, text: &str, ip: Option<IpAddr>) -> Result<KeyRecord> {
     let nobody = |key_id| Claimed::Nobody {
         kind: CredentialKind::AgentKey,
         key_id,
     };
     let Ok(cred) = Credential::parse_kind(text, CredentialKind::AgentKey) else {
         auth_failures::record(st, Reason::Malformed, nobody(None), ip).await;
-        return Err(ApiError::Unauthenticated(BAD_KEY));
+        return Err(Error::Unauthenticated(BAD_KEY));
     };
     let Some(key) = find_key(st, &cred).await? else {
         let who = nobody(claimed_key_id(&cred));
         auth_failures::record(st, Reason::Unknown, who, ip).await;
-        return Err(ApiError::Unauthenticated(BAD_KEY));
+        return Err(Error::Unauthenticated(BAD_KEY));
     };
     let now = st.clock.now();
     if let Some(reason) = lapsed(&key, now) {
         auth_failures::record(st, reason, Claimed::Key(&key), ip).await;
-        return Err(ApiError::Unauthenticated(BAD_KEY));
+        return Err(Error::Unauthenticated(BAD_KEY));
     }
     if !allowed_from(&key.ip_allowlist, ip) {
         auth_failures::record(st, Reason::Address, Claimed::Key(&key), ip).await;
-        return Err(ApiError::Forbidden(WRONG_ADDRESS));
+        return Err(Error::Forbidden(WRONG_ADDRESS));
     }
     touch(st, &key, now, ip).await;
     Ok(key)
@@ -392,22 +383,22 @@ pub async fn authenticate_key(
 /// The `kht_` token behind a bearer credential and its key, checked like a key, plus the
 /// token's own expiry, revocation, allowlist and uses (counted atomically).
 pub async fn authenticate_token(
-    st: &AppState,
+    st: &Vault,
     text: &str,
     ip: Option<IpAddr>,
-) -> ApiResult<(TokenRecord, KeyRecord)> {
+) -> Result<(TokenRecord, KeyRecord)> {
     let nobody = Claimed::Nobody {
         kind: CredentialKind::ScopedToken,
         key_id: None,
     };
     let Ok(cred) = Credential::parse_kind(text, CredentialKind::ScopedToken) else {
         auth_failures::record(st, Reason::Malformed, nobody, ip).await;
-        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+        return Err(Error::Unauthenticated(BAD_TOKEN));
     };
     let hash = st.keys.credential_hash(cred.expose());
     let Some((token, key)) = st.store.token_for_auth(&hash).await? else {
         auth_failures::record(st, Reason::Unknown, nobody, ip).await;
-        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+        return Err(Error::Unauthenticated(BAD_TOKEN));
     };
     let now = st.clock.now();
     let token_lapsed = if token.revoked_at.is_some() {
@@ -419,16 +410,16 @@ pub async fn authenticate_token(
     };
     if let Some(reason) = token_lapsed {
         auth_failures::record(st, reason, Claimed::Token(&token), ip).await;
-        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+        return Err(Error::Unauthenticated(BAD_TOKEN));
     }
     if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
         auth_failures::record(st, Reason::Address, Claimed::Token(&token), ip).await;
-        return Err(ApiError::Forbidden(WRONG_ADDRESS));
+        return Err(Error::Forbidden(WRONG_ADDRESS));
     }
     // A use is spent only by an answer that delivers something (`secrets::spend_use`),
     // never by an `approval_required` answer or a status poll; here only "none left".
     if token.max_uses.is_some_and(|max| token.uses >= max) {
-        return Err(ApiError::Unauthenticated(BAD_TOKEN));
+        return Err(Error::Unauthenticated(BAD_TOKEN));
     }
     touch(st, &key, now, ip).await;
     Ok((token, key))
@@ -436,11 +427,11 @@ pub async fn authenticate_token(
 
 /// `POST /v1/tokens`: a short-lived token whose scopes are a subset of the key's.
 pub async fn issue_token(
-    st: &AppState,
+    st: &Vault,
     caller: &KeyCaller,
     req: IssueTokenRequest,
     client: &ClientInfo,
-) -> ApiResult<IssueTokenResponse> {
+) -> Result<IssueTokenResponse> {
     let key = &caller.key;
     let now = st.clock.now();
     let refused = |reason: &'static str| {
@@ -453,7 +444,7 @@ pub async fn issue_token(
     let scopes = check_scopes(&req.scopes)?;
     if !scopes_subset(&scopes, &key.scopes) {
         st.store.append_event(refused("scopes_exceed_key")).await?;
-        return Err(ApiError::Forbidden(
+        return Err(Error::Forbidden(
             "A token's scopes must be a subset of its key's scopes.",
         ));
     }
@@ -533,11 +524,11 @@ pub enum TokenRevoker<'a> {
 }
 
 pub async fn revoke_token(
-    st: &AppState,
+    st: &Vault,
     by: TokenRevoker<'_>,
     token_id: &str,
     client: &ClientInfo,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = st.clock.now();
     let (tenant_id, base) = match &by {
         TokenRevoker::Session(s) => (
@@ -566,7 +557,7 @@ pub async fn revoke_token(
         st.store
             .append_event(base.outcome(Outcome::Failure).detail("reason", "not_found"))
             .await?;
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     let ev = base.target(format!("token:{token_id}"));
     st.store.revoke_token(&tenant_id, token_id, now, ev).await?;

@@ -21,11 +21,11 @@ use keyhold_core::email::clean_text;
 use keyhold_core::scope::Action;
 use keyhold_core::tier::Tier;
 
+use crate::Vault;
 use crate::agent_keys::agent_allows;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{SecretsCaller, Session};
-use crate::state::AppState;
+use crate::auth::{SecretsCaller, Session};
+use crate::error::{Error, Result};
 use crate::store::{ALREADY_VOTED, ApprovalView, NOT_OPEN, NOT_PENDING, Requester, StoreError};
 use crate::tenant::invalid;
 
@@ -39,11 +39,11 @@ const OWN_KEY: &str = "You cannot approve your own request, or one made by an ag
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 /// `POST /v1/approvals`: ask ahead of the gated call, for any operation the gate covers.
 pub async fn create(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     req: CreateApprovalRequest,
     client: &ClientInfo,
-) -> ApiResult<Approval> {
+) -> Result<Approval> {
     let op = req.operation.unwrap_or_default();
     let action = match op {
         ApprovalOperation::Read => Action::Read,
@@ -56,7 +56,7 @@ pub async fn create(
         SecretsCaller::Token(t) => agent_allows(&t.key, Some(&t.token), action, &req.path),
     };
     if !allowed {
-        return Err(ApiError::Forbidden(NOT_IN_SCOPE));
+        return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
     let reason = clean_text(&req.reason, 500).ok_or_else(|| {
         invalid(
@@ -74,7 +74,7 @@ pub async fn create(
         .store
         .secret(tenant_of(c), &req.path)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !gated(c, &secret, op, req.to_tier) {
         return Err(invalid(
             "operation",
@@ -95,7 +95,7 @@ pub async fn create(
         .store
         .approval(tenant_of(c), &r.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(to_api(v, is_agent(c)))
 }
 
@@ -105,11 +105,11 @@ fn is_agent(c: &SecretsCaller) -> bool {
 
 /// `GET /v1/approvals`: approvers see the tenant's requests; an agent its key's own.
 pub async fn list(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     q: &ApprovalQuery,
     client: &ClientInfo,
-) -> ApiResult<Page<Approval>> {
+) -> Result<Page<Approval>> {
     let limit = crate::paging::limit(q.limit)?;
     let tenant_id = tenant_of(c).to_owned();
     // Approvers see the tenant's requests; everyone else (people and agents) their own.
@@ -153,12 +153,7 @@ fn may_see(c: &SecretsCaller, v: &ApprovalView) -> bool {
 }
 
 /// `GET /v1/approvals/{id}`. Another tenant's request, or another key's, is 404.
-pub async fn get(
-    st: &AppState,
-    c: &SecretsCaller,
-    id: &str,
-    client: &ClientInfo,
-) -> ApiResult<Approval> {
+pub async fn get(st: &Vault, c: &SecretsCaller, id: &str, client: &ClientInfo) -> Result<Approval> {
     let tenant_id = tenant_of(c).to_owned();
     let now = st.clock.now();
     st.store
@@ -169,19 +164,19 @@ pub async fn get(
         .approval(&tenant_id, id)
         .await?
         .filter(|v| may_see(c, v))
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(to_api(v, is_agent(c)))
 }
 
 /// Load a request for a decision by `s`: 404 outside the tenant, 403 without the role,
 /// 403 for a request from a key `s` owns. Refusals are audited with `action`.
 async fn for_decision(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     id: &str,
     action: &'static str,
     client: &ClientInfo,
-) -> ApiResult<ApprovalView> {
+) -> Result<ApprovalView> {
     let now = st.clock.now();
     st.store
         .expire_approvals(s.tenant_id(), now, expiry_event(now, client))
@@ -190,7 +185,7 @@ async fn for_decision(
         .store
         .approval(s.tenant_id(), id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let refuse = |reason: &'static str| {
         NewEvent::new(action, now, client)
             .user(s.tenant_id(), &s.user.id)
@@ -200,7 +195,7 @@ async fn for_decision(
     };
     if !s.user.role.can_approve() {
         st.store.append_event(refuse("role")).await?;
-        return Err(ApiError::Forbidden(NOT_APPROVER));
+        return Err(Error::Forbidden(NOT_APPROVER));
     }
     if action == "approval.approved" && v.owner.id == s.user.id {
         let reason = match v.record.requester {
@@ -208,19 +203,19 @@ async fn for_decision(
             Requester::Agent { .. } => "own_key",
         };
         st.store.append_event(refuse(reason)).await?;
-        return Err(ApiError::Forbidden(OWN_KEY));
+        return Err(Error::Forbidden(OWN_KEY));
     }
     Ok(v)
 }
 
 /// `POST /v1/approvals/{id}/approve`.
 pub async fn approve(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     id: &str,
     req: ApproveRequest,
     client: &ClientInfo,
-) -> ApiResult<Approval> {
+) -> Result<Approval> {
     let v = for_decision(st, s, id, "approval.approved", client).await?;
     let comment = match req.comment.as_deref() {
         None => None,
@@ -232,10 +227,10 @@ pub async fn approve(
         })?),
     };
     if v.record.status != ApprovalStatus::Pending {
-        return Err(ApiError::Conflict(NOT_PENDING));
+        return Err(Error::Conflict(NOT_PENDING));
     }
     if v.votes.iter().any(|vote| vote.user.id == s.user.id) {
-        return Err(ApiError::Conflict(ALREADY_VOTED));
+        return Err(Error::Conflict(ALREADY_VOTED));
     }
     if v.record.tier == Tier::Critical {
         let Some(code) = req.code.as_ref() else {
@@ -274,25 +269,25 @@ pub async fn approve(
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(m)) => return Err(ApiError::Conflict(m)),
+        Err(StoreError::Conflict(m)) => return Err(Error::Conflict(m)),
         Err(e) => return Err(e.into()),
     }
     let v = st
         .store
         .approval(s.tenant_id(), id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(to_api(v, false))
 }
 
 /// `POST /v1/approvals/{id}/deny`: any approver may deny, also during a critical delay.
 pub async fn deny(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     id: &str,
     req: DenyRequest,
     client: &ClientInfo,
-) -> ApiResult<Approval> {
+) -> Result<Approval> {
     let reason = clean_text(&req.reason, 500).ok_or_else(|| {
         invalid(
             "reason",
@@ -315,20 +310,20 @@ pub async fn deny(
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(m)) if m == NOT_OPEN => return Err(ApiError::Conflict(NOT_OPEN)),
+        Err(StoreError::Conflict(m)) if m == NOT_OPEN => return Err(Error::Conflict(NOT_OPEN)),
         Err(e) => return Err(e.into()),
     }
     let v = st
         .store
         .approval(s.tenant_id(), id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(to_api(v, false))
 }
 
 /// Requests waiting on `user` (for the security score): pending, not from their keys, not
 /// yet approved by them.
-pub async fn pending_for(st: &AppState, s: &Session) -> ApiResult<u32> {
+pub async fn pending_for(st: &Vault, s: &Session) -> Result<u32> {
     if !s.user.role.can_approve() {
         return Ok(0);
     }
@@ -353,7 +348,7 @@ pub async fn pending_for(st: &AppState, s: &Session) -> ApiResult<u32> {
 }
 
 /// Whether an approval event (by id) concerns `c`, for the live feed.
-pub async fn feed_item(st: &AppState, c: &SecretsCaller, id: &str) -> ApiResult<Option<Approval>> {
+pub async fn feed_item(st: &Vault, c: &SecretsCaller, id: &str) -> Result<Option<Approval>> {
     Ok(st
         .store
         .approval(tenant_of(c), id)

@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use keyhold_core::api::{Approval, ApprovalOperation, ApprovalStatus, PersonRef, RequestedBy};
 use keyhold_core::tier::Tier;
 
+use crate::Vault;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::SecretsCaller;
-use crate::state::AppState;
+use crate::auth::SecretsCaller;
+use crate::error::{Error, Result};
 use crate::store::{ApprovalRecord, ApprovalView, ExpiryEvent, Requester, SecretRecord};
 use crate::tenant::rules_of;
 
@@ -109,8 +109,8 @@ pub fn voided_event(base: &NewEvent, r: &ApprovalRecord, reason: &'static str) -
 }
 
 /// The 403 a caller gets while its request is not usable.
-pub fn required(r: &ApprovalRecord, eligible_approvers: u32) -> ApiError {
-    ApiError::ApprovalRequired {
+pub fn required(r: &ApprovalRecord, eligible_approvers: u32) -> Error {
+    Error::ApprovalRequired {
         approval_id: r.id.clone(),
         required_approvals: r.required_approvals,
         eligible_approvers,
@@ -193,12 +193,12 @@ pub struct Ask<'a> {
 /// `approval.requested`) when there is none. Never two open requests per requester, path
 /// and operation. The request records the secret's identity and its tier now.
 pub async fn open_request(
-    st: &AppState,
+    st: &Vault,
     c: &SecretsCaller,
     ask: Ask<'_>,
     reason: Option<String>,
     client: &ClientInfo,
-) -> ApiResult<ApprovalRecord> {
+) -> Result<ApprovalRecord> {
     let tenant_id = tenant_of(c).to_owned();
     let r = rules_of(st, &tenant_id).await?;
     let now = st.clock.now();
@@ -252,7 +252,7 @@ pub async fn open_request(
 }
 
 /// The 403 for `r`, with how many people could approve it.
-pub async fn refusal(st: &AppState, c: &SecretsCaller, r: &ApprovalRecord) -> ApiResult<ApiError> {
+pub async fn refusal(st: &Vault, c: &SecretsCaller, r: &ApprovalRecord) -> Result<Error> {
     let eligible = st
         .store
         .eligible_approvers(tenant_of(c), r.tier, answerable(c))

@@ -1,6 +1,8 @@
 //! Accounts and sessions: sign-up, sign-in, sign-out, password change, email verification.
 //! The second step of a 2FA sign-in lives in `crate::mfa`.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use keyhold_core::api::{
     ChangePasswordRequest, LoginRequest, MeResponse, Role, SessionResponse, SignupRequest,
@@ -10,13 +12,13 @@ use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::email::{Email, clean_text};
 use keyhold_core::password::{self, PolicyVerdict};
 
+use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::Session;
+use crate::auth::Session;
+use crate::error::{Error, Result};
 use crate::mail::Mail;
 use crate::notify::{self, Change};
 use crate::sessions;
-use crate::state::{AppState, SharedState};
 use crate::store::{EmailTokenRecord, SessionRecord, StoreError, TenantRecord, UserRecord};
 
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -27,8 +29,8 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn parse_email(s: &str) -> ApiResult<Email> {
-    Email::parse(s).map_err(|e| ApiError::Invalid {
+fn parse_email(s: &str) -> Result<Email> {
+    Email::parse(s).map_err(|e| Error::Invalid {
         message: format!("Email: {e}."),
         extra: field("email"),
     })
@@ -41,7 +43,7 @@ fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// The 422 for a password the policy refuses: the reasons and zxcvbn's suggestions.
-fn policy_error(v: &PolicyVerdict, field_name: &str) -> ApiError {
+fn policy_error(v: &PolicyVerdict, field_name: &str) -> Error {
     let mut extra = field(field_name);
     extra.insert("reasons".into(), serde_json::json!(v.reasons));
     if let Some(s) = &v.strength {
@@ -50,26 +52,28 @@ fn policy_error(v: &PolicyVerdict, field_name: &str) -> ApiError {
             extra.insert("warning".into(), w.clone().into());
         }
     }
-    ApiError::Invalid {
+    Error::Invalid {
         message: format!("Choose a different password. {}", v.message()),
         extra,
     }
 }
 
+/// Takes the `Arc` because a sign-up to a taken address mails its owner in the
+/// background, so that the answer takes as long as a real sign-up's.
 pub async fn signup(
-    st: &SharedState,
+    st: &Arc<Vault>,
     req: SignupRequest,
     client: &ClientInfo,
-) -> ApiResult<SignupResponse> {
+) -> Result<SignupResponse> {
     let email = parse_email(&req.email)?;
     let display_name = match req.display_name.as_deref() {
         None => None,
-        Some(n) => Some(clean_text(n, 100).ok_or_else(|| ApiError::Invalid {
+        Some(n) => Some(clean_text(n, 100).ok_or_else(|| Error::Invalid {
             message: "Display name must be 1 to 100 characters with no control characters.".into(),
             extra: field("display_name"),
         })?),
     };
-    let bad_invitation = || ApiError::Invalid {
+    let bad_invitation = || Error::Invalid {
         message: "This invitation is invalid, used or expired.".into(),
         extra: field("invitation"),
     };
@@ -84,7 +88,7 @@ pub async fn signup(
     if let Some(inv) = &invitation
         && !inv.email.eq_ignore_ascii_case(email.as_str())
     {
-        return Err(ApiError::Invalid {
+        return Err(Error::Invalid {
             message: "Sign up with the address the invitation was sent to.".into(),
             extra: field("email"),
         });
@@ -186,7 +190,7 @@ pub async fn signup(
 /// Someone tried to sign up with an address that has an account: audit it in the owner's
 /// tenant and mail the owner. In a task of its own, so the answer goes out as fast as a
 /// real sign-up's; a failure is logged, never answered.
-fn signup_attempted(st: &SharedState, email: &str, client: &ClientInfo) {
+fn signup_attempted(st: &Arc<Vault>, email: &str, client: &ClientInfo) {
     let (st, email, client) = (st.clone(), email.to_owned(), client.clone());
     tokio::spawn(async move {
         let now = st.clock.now();
@@ -210,7 +214,7 @@ fn signup_attempted(st: &SharedState, email: &str, client: &ClientInfo) {
     });
 }
 
-pub(crate) fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Option<u64> {
+pub(crate) fn throttled(st: &Vault, email: &str, client: &ClientInfo) -> Option<u64> {
     let now = st.clock.now();
     let by_account = st.login_failures_by_account.check(email, now).err();
     let by_ip = client
@@ -220,7 +224,7 @@ pub(crate) fn throttled(st: &AppState, email: &str, client: &ClientInfo) -> Opti
     by_account.max(by_ip)
 }
 
-pub(crate) fn record_failure(st: &AppState, email: &str, client: &ClientInfo) {
+pub(crate) fn record_failure(st: &Vault, email: &str, client: &ClientInfo) {
     let now = st.clock.now();
     st.login_failures_by_account.record(email, now);
     if let Some(ip) = &client.ip {
@@ -231,10 +235,10 @@ pub(crate) fn record_failure(st: &AppState, email: &str, client: &ClientInfo) {
 /// Check an email and password. On success the account's failure count is cleared. Wrong
 /// password, unknown email and oversized password all give the same 401.
 pub async fn check_password_login(
-    st: &AppState,
+    st: &Vault,
     req: &LoginRequest,
     client: &ClientInfo,
-) -> ApiResult<UserRecord> {
+) -> Result<UserRecord> {
     let email = parse_email(&req.email)?;
     let key = email.as_str();
     let now = st.clock.now();
@@ -249,7 +253,7 @@ pub async fn check_password_login(
             ev = ev.user(&u.tenant_id, &u.id);
         }
         st.store.append_event(ev).await?;
-        return Err(ApiError::RateLimited {
+        return Err(Error::RateLimited {
             retry_after_secs: wait,
         });
     }
@@ -277,18 +281,18 @@ pub async fn check_password_login(
                 ev = ev.user(&u.tenant_id, &u.id);
             }
             st.store.append_event(ev).await?;
-            Err(ApiError::Unauthenticated(BAD_CREDENTIALS))
+            Err(Error::Unauthenticated(BAD_CREDENTIALS))
         }
     }
 }
 
 /// Open a session for a user who has fully proved themselves.
 pub async fn open_session(
-    st: &AppState,
+    st: &Vault,
     user: &UserRecord,
     client: &ClientInfo,
     method: &str,
-) -> ApiResult<SessionResponse> {
+) -> Result<SessionResponse> {
     let now = st.clock.now();
     let token = Credential::generate(CredentialKind::Session);
     let record = SessionRecord {
@@ -316,11 +320,7 @@ pub async fn open_session(
     })
 }
 
-pub async fn login(
-    st: &AppState,
-    req: LoginRequest,
-    client: &ClientInfo,
-) -> ApiResult<SessionResponse> {
+pub async fn login(st: &Vault, req: LoginRequest, client: &ClientInfo) -> Result<SessionResponse> {
     let user = check_password_login(st, &req, client).await?;
     if user.mfa_enabled {
         // The password alone is not enough: 401 `mfa_required` with a ticket for
@@ -330,7 +330,7 @@ pub async fn login(
     open_session(st, &user, client, "password").await
 }
 
-pub async fn logout(st: &AppState, s: &Session, client: &ClientInfo) -> ApiResult<()> {
+pub async fn logout(st: &Vault, s: &Session, client: &ClientInfo) -> Result<()> {
     let ev = NewEvent::new("auth.logout", st.clock.now(), client)
         .user(s.tenant_id(), &s.user.id)
         .target(format!("session:{}", s.session.id));
@@ -340,12 +340,12 @@ pub async fn logout(st: &AppState, s: &Session, client: &ClientInfo) -> ApiResul
     Ok(())
 }
 
-pub async fn me(st: &AppState, s: &Session) -> ApiResult<MeResponse> {
+pub async fn me(st: &Vault, s: &Session) -> Result<MeResponse> {
     let tenant = st
         .store
         .tenant(s.tenant_id())
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok(MeResponse {
         user: s.user.to_api(),
         tenant: tenant.to_api(),
@@ -354,11 +354,11 @@ pub async fn me(st: &AppState, s: &Session) -> ApiResult<MeResponse> {
 }
 
 pub async fn change_password(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     req: ChangePasswordRequest,
     client: &ClientInfo,
-) -> ApiResult<()> {
+) -> Result<()> {
     let verdict = st
         .hasher
         .check_policy(req.new_password.expose(), &s.user.email)
@@ -369,7 +369,7 @@ pub async fn change_password(
     let key = s.user.email.as_str();
     if let Some(wait) = throttled(st, key, client) {
         st.metrics.rate_limited.inc();
-        return Err(ApiError::RateLimited {
+        return Err(Error::RateLimited {
             retry_after_secs: wait,
         });
     }
@@ -386,7 +386,7 @@ pub async fn change_password(
             .outcome(Outcome::Failure)
             .detail("reason", "wrong_current_password");
         st.store.append_event(ev).await?;
-        return Err(ApiError::Forbidden("The current password is incorrect."));
+        return Err(Error::Forbidden("The current password is incorrect."));
     }
     let zxcvbn = verdict.strength.as_ref().map_or(0, |s| s.score);
     let hash = st.hasher.hash(req.new_password.expose()).await?;
@@ -410,14 +410,12 @@ pub async fn change_password(
 }
 
 pub async fn request_email_verification(
-    st: &AppState,
+    st: &Vault,
     s: &Session,
     client: &ClientInfo,
-) -> ApiResult<()> {
+) -> Result<()> {
     if s.user.email_verified_at.is_some() {
-        return Err(ApiError::Conflict(
-            "Your email address is already verified.",
-        ));
+        return Err(Error::Conflict("Your email address is already verified."));
     }
     let now = st.clock.now();
     let token = Credential::generate(CredentialKind::EmailVerification);
@@ -450,14 +448,14 @@ pub async fn request_email_verification(
         .await
         .map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "sending verification mail failed");
-            ApiError::Unavailable
+            Error::Unavailable
         })?;
     Ok(())
 }
 
-pub async fn verify_email(st: &AppState, token: &str, client: &ClientInfo) -> ApiResult<()> {
+pub async fn verify_email(st: &Vault, token: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
-    let invalid = || ApiError::Invalid {
+    let invalid = || Error::Invalid {
         message: BAD_LINK.into(),
         extra: field("token"),
     };

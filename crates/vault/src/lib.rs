@@ -1,0 +1,70 @@
+//! keyhold-vault: the vault's domain and the store behind it.
+//!
+//! Accounts and sessions, two-factor authentication, agent keys and scoped tokens,
+//! encrypted secrets, approvals, tenant rules and the hash-chained audit log, over a store
+//! reached through traits (`store`, with `store::sqlite` beside it). Nothing here knows
+//! HTTP: the crate does not depend on axum, tower or hyper, so the compiler keeps the
+//! layering; `keyhold-server` maps requests to the caller types in [`auth`] and the
+//! [`Error`] to responses.
+//!
+//! Domain functions take the [`Vault`] (what the domain uses: store, clock, keys, the
+//! password hasher, the mailer, the sign-in throttles) and a caller from [`auth`].
+
+pub mod accounts;
+pub mod agent_keys;
+pub mod approvals;
+pub mod audit;
+pub mod auth;
+pub mod auth_failures;
+pub mod clock;
+pub mod crypto;
+pub mod envelope;
+pub mod error;
+pub mod invitations;
+pub mod keys;
+pub mod live;
+pub mod mail;
+pub mod members;
+pub mod metrics;
+pub mod mfa;
+pub mod notices;
+pub mod notify;
+pub mod paging;
+pub mod passwords;
+pub mod secrets;
+pub mod sessions;
+pub mod store;
+pub mod tenant;
+pub mod throttle;
+
+use std::sync::Arc;
+
+pub use error::{Error, Result};
+
+/// What the domain works with, built once at start-up by the server. No HTTP settings
+/// here (listen address, TLS, request rate limits): those stay in the server's state.
+pub struct Vault {
+    pub store: Arc<dyn store::Store>,
+    pub keys: keys::Keys,
+    pub hasher: passwords::PasswordHasher,
+    pub mailer: mail::Mailer,
+    pub clock: Arc<dyn clock::Clock>,
+    pub metrics: metrics::VaultMetrics,
+    /// Failed sign-ins per account (lower-cased email).
+    pub login_failures_by_account: throttle::FailureLimiter,
+    /// Failed sign-ins per client address.
+    pub login_failures_by_ip: throttle::FailureLimiter,
+    /// Base of links in mail, without a trailing slash.
+    pub public_url: String,
+    /// Unwrapped tenant KEKs.
+    pub keks: crypto::KekCache,
+    /// Open live feeds per credential (see `live::MAX_FEEDS_PER_CREDENTIAL`).
+    pub feeds: live::FeedSlots,
+}
+
+impl Vault {
+    /// A failure limiter counting over one minute.
+    pub fn new_limiter(per_minute: u32) -> throttle::FailureLimiter {
+        throttle::FailureLimiter::new(per_minute, chrono::Duration::minutes(1))
+    }
+}
