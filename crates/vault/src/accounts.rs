@@ -1,6 +1,7 @@
 //! Accounts and sessions: sign-up, sign-in, sign-out, password change, email verification.
 //! The second step of a 2FA sign-in lives in `crate::mfa`.
 
+use crate::store::Conflict;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -16,6 +17,7 @@ use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::Session;
 use crate::error::{Error, Result};
+use crate::ids;
 use crate::mail::Mail;
 use crate::notify::{self, Change};
 use crate::sessions;
@@ -24,10 +26,6 @@ use crate::store::{EmailTokenRecord, SessionRecord, StoreError, TenantRecord, Us
 const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 const BAD_LINK: &str = "This verification link is invalid, used or expired. Ask for a new one.";
 pub const EMAIL_LINK_TTL: Duration = Duration::hours(24);
-
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 fn parse_email(s: &str) -> Result<Email> {
     Email::parse(s).map_err(|e| Error::Invalid {
@@ -111,7 +109,7 @@ pub async fn signup(
             .await?
             .ok_or_else(bad_invitation)?;
         let user = UserRecord {
-            id: new_id(),
+            id: ids::new_id(now),
             tenant_id: tenant.id.clone(),
             email: email.as_str().to_owned(),
             display_name,
@@ -137,14 +135,12 @@ pub async fn signup(
                 user: user.to_api(),
                 tenant: tenant.to_api(),
             }),
-            Err(StoreError::Conflict(m)) if m == crate::store::INVITATION_SPENT => {
-                Err(bad_invitation())
-            }
+            Err(StoreError::Conflict(Conflict::InvitationSpent)) => Err(bad_invitation()),
             Err(e) => Err(e.into()),
         };
     }
     let tenant = TenantRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         name: format!(
             "{}'s vault",
             display_name.as_deref().unwrap_or(email.local_part())
@@ -152,7 +148,7 @@ pub async fn signup(
         created_at: now,
     };
     let user = UserRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: tenant.id.clone(),
         email: email.as_str().to_owned(),
         display_name,
@@ -296,7 +292,7 @@ pub async fn open_session(
     let now = st.clock.now();
     let token = Credential::generate(CredentialKind::Session);
     let record = SessionRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: user.tenant_id.clone(),
         user_id: user.id.clone(),
         created_at: now,
@@ -420,7 +416,7 @@ pub async fn request_email_verification(
     let now = st.clock.now();
     let token = Credential::generate(CredentialKind::EmailVerification);
     let record = EmailTokenRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: s.tenant_id().to_owned(),
         user_id: s.user.id.clone(),
         purpose: "verify_email".to_owned(),

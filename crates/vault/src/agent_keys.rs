@@ -24,6 +24,7 @@ use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::auth::{AgentKey as KeyCaller, Session};
 use crate::auth_failures::{self, Claimed, Reason};
 use crate::error::{Error, Result};
+use crate::ids;
 use crate::notify::{self, Change};
 use crate::sessions;
 use crate::store::{KeyRecord, StoreError, TokenRecord};
@@ -44,10 +45,6 @@ pub const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub const MAX_SCOPES: usize = 50;
 pub const MAX_ALLOWLIST: usize = 50;
 pub const MAX_USES: u32 = 1_000_000;
-
-fn new_id() -> uuid::Uuid {
-    uuid::Uuid::now_v7()
-}
 
 fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
@@ -155,7 +152,7 @@ pub async fn create_key(
                 .map_err(|e| invalid("expires_in", format!("expires_in: {e}.")))?,
         ),
     };
-    let id = new_id();
+    let id = ids::uuid_at(now);
     let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
         .map_err(|e| Error::internal(anyhow::anyhow!("generating a key: {e}")))?;
     let record = KeyRecord {
@@ -481,7 +478,7 @@ pub async fn issue_token(
     };
     let secret = Credential::generate(CredentialKind::ScopedToken);
     let record = TokenRecord {
-        id: new_id().hyphenated().to_string(),
+        id: ids::new_id(now),
         tenant_id: key.tenant_id.clone(),
         key_id: key.id.clone(),
         scopes,

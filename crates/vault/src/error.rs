@@ -77,7 +77,7 @@ impl From<crate::store::StoreError> for Error {
         use crate::store::StoreError as S;
         match e {
             S::NotFound => Self::NotFound,
-            S::Conflict(m) => Self::Conflict(m),
+            S::Conflict(c) => Self::Conflict(c.message()),
             S::Busy | S::Unavailable => Self::Unavailable,
             S::Other(e) => Self::Internal(e),
         }

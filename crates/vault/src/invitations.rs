@@ -76,7 +76,7 @@ pub async fn revoke(st: &Vault, s: &Session, id: &str, client: &ClientInfo) -> R
         .detail("reason", "revoked");
     match st.store.revoke_invitation(s.tenant_id(), id, now, ev).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Conflict(m)) => Err(Error::Conflict(m)),
+        Err(StoreError::Conflict(m)) => Err(Error::Conflict(m.message())),
         Err(e) => Err(e.into()),
     }
 }

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod ids;
 pub mod invitations;
 pub mod keys;
 pub mod live;

@@ -8,10 +8,10 @@ use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::email::Email;
 
 use crate::Vault;
-use crate::accounts::new_id;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::Session;
 use crate::error::{Error, Result};
+use crate::ids;
 use crate::mail::Mail;
 use crate::store::{InvitationRecord, StoreError, UserRecord};
 
@@ -77,7 +77,7 @@ pub async fn invite(
     })?;
     let token = Credential::generate(CredentialKind::Invitation);
     let record = InvitationRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: s.tenant_id().to_owned(),
         email: email.as_str().to_owned(),
         role: req.role,
@@ -168,7 +168,7 @@ pub async fn set_role(
             st.store
                 .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
                 .await?;
-            return Err(Error::Conflict(m));
+            return Err(Error::Conflict(m.message()));
         }
         Err(e) => return Err(e.into()),
     }
@@ -224,7 +224,7 @@ pub async fn remove(st: &Vault, s: &Session, user_id: &str, client: &ClientInfo)
             st.store
                 .append_event(base.outcome(Outcome::Denied).detail("reason", "last_owner"))
                 .await?;
-            Err(Error::Conflict(m))
+            Err(Error::Conflict(m.message()))
         }
         Err(e) => Err(e.into()),
     }

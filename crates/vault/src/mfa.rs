@@ -13,6 +13,7 @@
 //! the tenant and user as associated data, so a sealed secret copied to another row does
 //! not open. No secret, code or ticket is logged or put in an error or audit event.
 
+use crate::store::Conflict;
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use anyhow::Context;
@@ -30,17 +31,18 @@ use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
 use crate::Vault;
-use crate::accounts::{new_id, record_failure, throttled};
+use crate::accounts::{record_failure, throttled};
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::Session;
 use crate::error::{Error, Result};
+use crate::ids;
 use crate::keys::Keys;
 use crate::mail::Mail;
 use crate::notify::{self, Change};
 use crate::sessions;
 use crate::store::mfa::{
-    ALREADY_ENABLED, AttemptOutcome, LockoutPolicy, MfaEffect, MfaState, MfaTicketRecord, Proof,
-    SecondFactorAttempt, TICKET_SPENT, TotpCheck, TotpRecord,
+    AttemptOutcome, LockoutPolicy, MfaEffect, MfaState, MfaTicketRecord, Proof,
+    SecondFactorAttempt, TotpCheck, TotpRecord,
 };
 use crate::store::{SessionRecord, StoreError, UserRecord};
 
@@ -283,7 +285,7 @@ async fn prove(
     };
     let outcome = match st.store.attempt_second_factor(attempt).await {
         Ok(o) => o,
-        Err(StoreError::Conflict(m)) if m == TICKET_SPENT => return Err(ticket_gone()),
+        Err(StoreError::Conflict(Conflict::TicketSpent)) => return Err(ticket_gone()),
         Err(e) => return Err(e.into()),
     };
     match outcome {
@@ -386,12 +388,12 @@ pub async fn start_enrollment(
     client: &ClientInfo,
 ) -> Result<TotpEnrollment> {
     if s.user.mfa_enabled {
-        return Err(Error::Conflict(ALREADY_ENABLED));
+        return Err(Error::Conflict(Conflict::MfaAlreadyEnabled.message()));
     }
     let now = st.clock.now();
     let secret = TotpSecret::generate();
     let record = TotpRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: s.tenant_id().to_owned(),
         user_id: s.user.id.clone(),
         secret_sealed: seal_secret(&st.keys, s.tenant_id(), &s.user.id, &secret)?,
@@ -420,7 +422,9 @@ pub async fn confirm_enrollment(
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let pending = match &state.totp {
         None => return Err(Error::Conflict(NOTHING_PENDING)),
-        Some(t) if t.confirmed_at.is_some() => return Err(Error::Conflict(ALREADY_ENABLED)),
+        Some(t) if t.confirmed_at.is_some() => {
+            return Err(Error::Conflict(Conflict::MfaAlreadyEnabled.message()));
+        }
         Some(t) => t,
     };
     let (codes, hashes) = new_backup_codes(&st.keys, &s.user.id);
@@ -571,7 +575,7 @@ async fn try_issue_ticket(st: &Vault, user: &UserRecord, client: &ClientInfo) ->
     let now = st.clock.now();
     let ticket = Credential::generate(CredentialKind::MfaTicket);
     let record = MfaTicketRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: user.tenant_id.clone(),
         user_id: user.id.clone(),
         created_at: now,
@@ -617,7 +621,7 @@ pub async fn login_mfa(
 
     let token = Credential::generate(CredentialKind::Session);
     let session = SessionRecord {
-        id: new_id(),
+        id: ids::new_id(now),
         tenant_id: user.tenant_id.clone(),
         user_id: user.id.clone(),
         created_at: now,

@@ -11,6 +11,7 @@
 //! the grant is spent in the same transaction as the action and its audit event. A person
 //! writing a tiered secret needs the sudo window.
 
+use crate::store::Conflict;
 use keyhold_core::Sensitive;
 use keyhold_core::api::ApprovalOperation;
 use keyhold_core::api::{
@@ -30,10 +31,7 @@ use crate::auth::SecretsCaller;
 use crate::auth_failures::Reason;
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::store::{
-    Deletion, GRANT_GONE, GrantUse, NewVersion, SECRET_CHANGED, STALE_KEK, Sealed, SecretRecord,
-    StoreError,
-};
+use crate::store::{Deletion, GrantUse, NewVersion, Sealed, SecretRecord, StoreError};
 
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const AGENT_TIER: &str = "Agents cannot change a secret's tier; ask a member of the tenant.";
@@ -206,7 +204,7 @@ pub async fn read(
             {
                 // Another read used the grant first, or a change voided it: ask again.
                 grant_for(st, c, ask, read_event(), client).await?;
-                return Err(Error::Conflict(crate::store::GRANT_GONE));
+                return Err(Error::Conflict(Conflict::GrantGone.message()));
             }
         }
         None => st.store.append_event(read).await?,
@@ -357,7 +355,10 @@ pub async fn write(
             // The tenant key rotated, the secret changed or the grant went meanwhile:
             // decide again on what is there now.
             Err(StoreError::Conflict(m))
-                if matches!(m, STALE_KEK | SECRET_CHANGED | GRANT_GONE) && attempts < 3 =>
+                if matches!(
+                    m,
+                    Conflict::StaleKek | Conflict::SecretChanged | Conflict::GrantGone
+                ) && attempts < 3 =>
             {
                 continue;
             }
@@ -427,7 +428,7 @@ pub async fn delete(
                 return Err(Error::NotFound);
             }
             Err(StoreError::Conflict(m))
-                if matches!(m, SECRET_CHANGED | GRANT_GONE) && attempts < 3 =>
+                if matches!(m, Conflict::SecretChanged | Conflict::GrantGone) && attempts < 3 =>
             {
                 continue;
             }

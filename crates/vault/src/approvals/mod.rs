@@ -13,6 +13,7 @@
 //! expire. Every step is audited in the same transaction. The rules themselves (quorums,
 //! delay, lifetimes) are the tenant's settings, in `crate::tenant`.
 
+use crate::store::Conflict;
 use keyhold_core::api::{
     Approval, ApprovalOperation, ApprovalQuery, ApprovalStatus, ApproveRequest,
     CreateApprovalRequest, DenyRequest, MAX_PAGE_LIMIT, Page,
@@ -26,7 +27,7 @@ use crate::agent_keys::agent_allows;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::{SecretsCaller, Session};
 use crate::error::{Error, Result};
-use crate::store::{ALREADY_VOTED, ApprovalView, NOT_OPEN, NOT_PENDING, Requester, StoreError};
+use crate::store::{ApprovalView, Requester, StoreError};
 use crate::tenant::invalid;
 
 mod request;
@@ -227,10 +228,10 @@ pub async fn approve(
         })?),
     };
     if v.record.status != ApprovalStatus::Pending {
-        return Err(Error::Conflict(NOT_PENDING));
+        return Err(Error::Conflict(Conflict::NotPending.message()));
     }
     if v.votes.iter().any(|vote| vote.user.id == s.user.id) {
-        return Err(Error::Conflict(ALREADY_VOTED));
+        return Err(Error::Conflict(Conflict::AlreadyVoted.message()));
     }
     if v.record.tier == Tier::Critical {
         let Some(code) = req.code.as_ref() else {
@@ -269,7 +270,7 @@ pub async fn approve(
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(m)) => return Err(Error::Conflict(m)),
+        Err(StoreError::Conflict(m)) => return Err(Error::Conflict(m.message())),
         Err(e) => return Err(e.into()),
     }
     let v = st
@@ -310,7 +311,9 @@ pub async fn deny(
         .await
     {
         Ok(_) => {}
-        Err(StoreError::Conflict(m)) if m == NOT_OPEN => return Err(Error::Conflict(NOT_OPEN)),
+        Err(StoreError::Conflict(Conflict::NotOpen)) => {
+            return Err(Error::Conflict(Conflict::NotOpen.message()));
+        }
         Err(e) => return Err(e.into()),
     }
     let v = st

@@ -208,7 +208,7 @@ pub async fn open_request(
         _ => (r.sensitive, Duration::zero()),
     };
     let new = ApprovalRecord {
-        id: crate::accounts::new_id(),
+        id: crate::ids::new_id(now),
         tenant_id,
         path: ask.secret.path.clone(),
         secret_id: Some(ask.secret.id.clone()),

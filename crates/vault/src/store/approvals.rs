@@ -12,18 +12,6 @@ use keyhold_core::tier::Tier;
 use super::{StoreResult, UserRecord};
 use crate::audit::NewEvent;
 
-/// `Conflict` messages the approval service maps to its answers.
-pub const NOT_PENDING: &str = "This request is no longer waiting for approvals.";
-pub const ALREADY_VOTED: &str = "You have already approved this request.";
-pub const NOT_OPEN: &str = "This request is already decided, used or expired.";
-pub const LAST_OWNER: &str = "The tenant's last owner cannot be demoted or removed.";
-pub const INVITATION_SPENT: &str = "This invitation is invalid, used or expired.";
-/// A grant another call used first, or that the secret's change voided meanwhile.
-pub const GRANT_GONE: &str = "The approval's grant is no longer usable.";
-/// The secret changed (created, deleted, re-created or its tier changed) between the
-/// gate's decision and the write: decide again.
-pub const SECRET_CHANGED: &str = "The secret changed meanwhile; try again.";
-
 /// Who asked for an approval.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Requester {
@@ -171,7 +159,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
     /// Count `user_id`'s approval of a pending, unexpired request; when the votes of
     /// people who may approve reach the quorum the request becomes approved, its grant
     /// opening after the delay.
-    /// `Conflict(NOT_PENDING)`, `Conflict(ALREADY_VOTED)`, `NotFound`.
+    /// `Conflict::NotPending`, `Conflict::AlreadyVoted`, `NotFound`.
     async fn vote_approval(
         &self,
         tenant_id: &str,
@@ -183,7 +171,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
     ) -> StoreResult<ApprovalRecord>;
 
     /// Deny a pending request or an approved one whose grant is not used yet (a veto
-    /// during the delay). `Conflict(NOT_OPEN)`, `NotFound`.
+    /// during the delay). `Conflict::NotOpen`, `NotFound`.
     async fn deny_approval(
         &self,
         tenant_id: &str,
@@ -227,7 +215,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
     /// Use the invitation once (unused, unexpired, not revoked) and add `user` to its tenant.
-    /// `Conflict(INVITATION_SPENT)`, or a conflict on the email.
+    /// `Conflict::InvitationSpent`, or a conflict on the email.
     async fn accept_invitation(
         &self,
         invitation_id: &str,
@@ -235,7 +223,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         event: NewEvent,
     ) -> StoreResult<()>;
-    /// `Conflict(LAST_OWNER)` when it would leave the tenant without an owner; `NotFound`.
+    /// `Conflict::LastOwner` when it would leave the tenant without an owner; `NotFound`.
     async fn set_role(
         &self,
         tenant_id: &str,
@@ -247,7 +235,7 @@ pub trait ApprovalStore: Send + Sync + 'static {
     /// Remove a member: they can no longer sign in, their sessions end, their agent
     /// keys (with every token) are revoked and the pending invitations they sent are void
     /// (one `member.invitation_revoked` event each, in the same transaction).
-    /// `Conflict(LAST_OWNER)`; `NotFound`.
+    /// `Conflict::LastOwner`; `NotFound`.
     async fn remove_member(
         &self,
         tenant_id: &str,

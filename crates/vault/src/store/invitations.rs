@@ -8,10 +8,6 @@ use keyhold_core::api::PersonRef;
 use super::{InvitationRecord, StoreResult};
 use crate::audit::NewEvent;
 
-/// `Conflict` when the invitation was used, revoked or has expired.
-pub const INVITATION_NOT_PENDING: &str =
-    "This invitation is no longer pending (used, revoked or expired).";
-
 #[async_trait]
 pub trait InvitationStore: Send + Sync + 'static {
     /// The tenant's pending invitations (unused, unexpired at `now`, not revoked) with who
@@ -28,7 +24,7 @@ pub trait InvitationStore: Send + Sync + 'static {
     async fn invitation(&self, tenant_id: &str, id: &str) -> StoreResult<Option<InvitationRecord>>;
 
     /// Revoke a pending invitation, with `event`, in one transaction: its token can no
-    /// longer be used to sign up. `NotFound`; `Conflict(INVITATION_NOT_PENDING)`.
+    /// longer be used to sign up. `NotFound`; `Conflict::InvitationNotPending`.
     async fn revoke_invitation(
         &self,
         tenant_id: &str,

@@ -16,12 +16,6 @@ use chrono::{DateTime, Duration, Utc};
 use super::{SessionRecord, StoreResult};
 use crate::audit::NewEvent;
 
-/// The `Conflict` message when the MFA ticket was used, expired or exhausted meanwhile.
-pub const TICKET_SPENT: &str = "This sign-in step has expired. Sign in again.";
-/// The `Conflict` message when enrolling while 2FA is already on.
-pub const ALREADY_ENABLED: &str =
-    "Two-factor authentication is already on. Turn it off first to enroll a new authenticator.";
-
 /// A TOTP enrollment. `secret_sealed` is the AES-256-GCM box, never the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpRecord {
@@ -182,12 +176,12 @@ pub struct LockoutPolicy {
 pub trait MfaStore: Send + Sync + 'static {
     async fn mfa_state(&self, tenant_id: &str, user_id: &str) -> StoreResult<MfaState>;
 
-    /// Store a pending enrollment, replacing any pending one; `Conflict(ALREADY_ENABLED)`
+    /// Store a pending enrollment, replacing any pending one; `Conflict::MfaAlreadyEnabled`
     /// if the user's 2FA is on.
     async fn start_totp_enrollment(&self, record: TotpRecord, event: NewEvent) -> StoreResult<()>;
 
     /// Check and spend a second factor, or count its failure, in one transaction (see
-    /// the module doc). `Conflict(TICKET_SPENT)` when a login's ticket was used meanwhile;
+    /// the module doc). `Conflict::TicketSpent` when a login's ticket was used meanwhile;
     /// other errors leave nothing changed.
     async fn attempt_second_factor(
         &self,

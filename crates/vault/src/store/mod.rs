@@ -6,6 +6,7 @@
 //! the action does not happen.
 
 pub mod approvals;
+pub mod conflict;
 pub mod invitations;
 pub mod keys;
 pub mod mfa;
@@ -20,16 +21,16 @@ use tokio::sync::watch;
 use crate::audit::NewEvent;
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use secrets::{
-    DekRef, Deletion, KekRow, NewVersion, Rewrapper, STALE_KEK, Sealed, Sealer, SecretRecord,
-    SecretStore, VersionInfo, VersionRow,
+    DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore,
+    VersionInfo, VersionRow,
 };
 
 pub use approvals::{
-    ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, GRANT_GONE, GrantUse,
-    INVITATION_SPENT, InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester,
-    SECRET_CHANGED, VoidEvent, VoteEvent,
+    ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, GrantUse, InvitationRecord,
+    Requester, VoidEvent, VoteEvent,
 };
-pub use invitations::{INVITATION_NOT_PENDING, InvitationStore};
+pub use conflict::Conflict;
+pub use invitations::InvitationStore;
 pub use mfa::MfaStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     #[error("store busy")]
     Busy,
     /// The database cannot take writes at all right now (disk full, read-only, I/O

@@ -9,10 +9,6 @@ use keyhold_core::tier::{SecretType, Tier};
 use super::{GrantUse, StoreResult, VoidEvent};
 use crate::audit::NewEvent;
 
-/// The `Conflict` a write gets when a KEK rotation made another KEK version current
-/// between choosing the KEK and committing: the caller seals again under the new one.
-pub const STALE_KEK: &str = "the tenant key changed; retry";
-
 /// A tenant key-encryption key, wrapped by the master-derived wrap key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KekRow {
@@ -98,10 +94,10 @@ pub struct NewVersion {
     pub created_by: String,
     pub now: DateTime<Utc>,
     /// The secret as the gate saw it: `None` absent, else its id and tier. The write
-    /// fails with `Conflict(SECRET_CHANGED)` when the stored secret differs by then.
+    /// fails with `Conflict::SecretChanged` when the stored secret differs by then.
     pub seen: Option<(String, Tier)>,
     /// The grant this write spends (lowering the tier, an agent's write to a critical
-    /// secret), in the same transaction; `Conflict(GRANT_GONE)` when it is not usable.
+    /// secret), in the same transaction; `Conflict::GrantGone` when it is not usable.
     pub grant: Option<GrantUse>,
     /// Raising the tier voids the secret's open requests and unused grants, each audited
     /// with the event this builds.
@@ -113,7 +109,7 @@ pub struct NewVersion {
 pub struct Deletion {
     pub tenant_id: String,
     pub path: SecretPath,
-    /// The identity of the secret the gate saw; `Conflict(SECRET_CHANGED)` otherwise.
+    /// The identity of the secret the gate saw; `Conflict::SecretChanged` otherwise.
     pub secret_id: String,
     /// The `delete` grant this delete spends, for a tiered secret.
     pub grant: Option<String>,

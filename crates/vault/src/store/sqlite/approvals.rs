@@ -1,5 +1,6 @@
 //! [`ApprovalStore`] on SQLite.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{
@@ -16,9 +17,8 @@ use super::invitations::{INV_COLS, inv_row, void_sent, voided_event};
 use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
 use crate::audit::NewEvent;
 use crate::store::{
-    ALREADY_VOTED, ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, INVITATION_SPENT,
-    InvitationRecord, LAST_OWNER, NOT_OPEN, NOT_PENDING, Requester, StoreError, StoreResult,
-    UserRecord, VoteEvent,
+    ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, InvitationRecord, Requester,
+    StoreError, StoreResult, UserRecord, VoteEvent,
 };
 
 fn get_req(c: &Connection, tenant_id: &str, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -299,7 +299,7 @@ impl ApprovalStore for SqliteStore {
         self.tx_with_events(move |tx| {
             let r = get_req(tx, &t, &i)?.ok_or(StoreError::NotFound)?;
             if r.status != ApprovalStatus::Pending || r.expires_at <= now {
-                return Err(StoreError::Conflict(NOT_PENDING));
+                return Err(StoreError::Conflict(Conflict::NotPending));
             }
             tx.execute(
                 "INSERT INTO approval_votes (request_id, tenant_id, user_id, at, comment)
@@ -308,7 +308,7 @@ impl ApprovalStore for SqliteStore {
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    StoreError::Conflict(ALREADY_VOTED)
+                    StoreError::Conflict(Conflict::AlreadyVoted)
                 } else {
                     map_err(e)
                 }
@@ -337,7 +337,7 @@ impl ApprovalStore for SqliteStore {
                     )
                     .map_err(map_err)?;
                 if n != 1 {
-                    return Err(StoreError::Conflict(NOT_PENDING));
+                    return Err(StoreError::Conflict(Conflict::NotPending));
                 }
             }
             let r = get_req(tx, &t, &i)?.ok_or(StoreError::NotFound)?;
@@ -369,7 +369,7 @@ impl ApprovalStore for SqliteStore {
                 .map_err(map_err)?;
             let r = get_req(tx, &t, &i)?.ok_or(StoreError::NotFound)?;
             if n != 1 {
-                return Err(StoreError::Conflict(NOT_OPEN));
+                return Err(StoreError::Conflict(Conflict::NotOpen));
             }
             Ok(r)
         })
@@ -480,7 +480,7 @@ impl ApprovalStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             if n != 1 {
-                return Err(StoreError::Conflict(INVITATION_SPENT));
+                return Err(StoreError::Conflict(Conflict::InvitationSpent));
             }
             tx.execute(
                 &format!(
@@ -501,7 +501,7 @@ impl ApprovalStore for SqliteStore {
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    StoreError::Conflict("An account with this email already exists.")
+                    StoreError::Conflict(Conflict::EmailTaken)
                 } else {
                     map_err(e)
                 }
@@ -538,7 +538,7 @@ impl ApprovalStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             if owners == 0 {
-                return Err(StoreError::Conflict(LAST_OWNER));
+                return Err(StoreError::Conflict(Conflict::LastOwner));
             }
             requeue_short(tx, &t)
         })
@@ -573,7 +573,7 @@ impl ApprovalStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             if owners == 0 {
-                return Err(StoreError::Conflict(LAST_OWNER));
+                return Err(StoreError::Conflict(Conflict::LastOwner));
             }
             for sql in [
                 "DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2",

@@ -1,5 +1,6 @@
 //! [`InvitationStore`] on SQLite, and the voiding of a removed member's invitations.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{PersonRef, Role};
@@ -7,7 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{SqliteStore, bad, from_us, map_err, us};
 use crate::audit::NewEvent;
-use crate::store::invitations::{INVITATION_NOT_PENDING, InvitationStore};
+use crate::store::invitations::InvitationStore;
 use crate::store::{InvitationRecord, StoreError, StoreResult};
 
 pub(super) const INV_COLS: &str =
@@ -157,7 +158,7 @@ impl InvitationStore for SqliteStore {
                 .optional()
                 .map_err(map_err)?;
             Err(match exists {
-                Some(_) => StoreError::Conflict(INVITATION_NOT_PENDING),
+                Some(_) => StoreError::Conflict(Conflict::InvitationNotPending),
                 None => StoreError::NotFound,
             })
         })

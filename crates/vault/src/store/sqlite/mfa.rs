@@ -4,6 +4,7 @@
 //! transaction with the audit events. Jobs on the writer run one after another, so
 //! parallel attempts are judged strictly in turn.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -11,8 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{SqliteStore, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::mfa::{
-    ALREADY_ENABLED, AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt,
-    TotpRecord,
+    AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt, TotpRecord,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -77,7 +77,7 @@ impl MfaStore for SqliteStore {
                 .optional()
                 .map_err(map_err)?;
             if matches!(active, Some(Some(_))) {
-                return Err(StoreError::Conflict(ALREADY_ENABLED));
+                return Err(StoreError::Conflict(Conflict::MfaAlreadyEnabled));
             }
             tx.execute(
                 "DELETE FROM mfa_totp WHERE tenant_id = ?1 AND user_id = ?2",

@@ -4,14 +4,13 @@
 //! transaction: with the lock check and the failure count outside it, 50 parallel wrong
 //! codes all passed the check before any was counted (issue 15, item 5).
 
+use crate::store::Conflict;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{from_us, map_err, us};
 use crate::audit::NewEvent;
-use crate::store::mfa::{
-    AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt, TICKET_SPENT,
-};
+use crate::store::mfa::{AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt};
 use crate::store::{StoreError, StoreResult};
 
 fn step_to_sql(step: u64) -> i64 {
@@ -315,7 +314,7 @@ fn apply_effect(
                 )
                 .map_err(map_err)?;
             if n != 1 {
-                return Err(StoreError::Conflict(TICKET_SPENT));
+                return Err(StoreError::Conflict(Conflict::TicketSpent));
             }
             super::insert_session(tx, &s, &token_hash)?;
         }

@@ -19,6 +19,7 @@ mod migration_tests;
 mod secrets;
 mod writer;
 
+use crate::store::Conflict;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -437,7 +438,7 @@ impl AccountStore for SqliteStore {
             )
             .map_err(|e| {
                 if is_unique_violation(&e) {
-                    StoreError::Conflict("An account with this email already exists.")
+                    StoreError::Conflict(Conflict::EmailTaken)
                 } else {
                     map_err(e)
                 }
@@ -663,7 +664,7 @@ impl AccountStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             if n != 1 {
-                return Err(StoreError::Conflict("This link has already been used."));
+                return Err(StoreError::Conflict(Conflict::LinkUsed));
             }
             tx.execute(
                 "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?3)

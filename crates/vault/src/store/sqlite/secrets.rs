@@ -1,5 +1,6 @@
 //! [`SecretStore`] on SQLite: KEK rows and encrypted secret versions.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
@@ -9,8 +10,8 @@ use super::grants::{spend_grant, void_open};
 use super::{SqliteStore, bad, from_us, map_err, us};
 use crate::audit::NewEvent;
 use crate::store::{
-    DekRef, Deletion, GRANT_GONE, KekRow, NewVersion, Rewrapper, SECRET_CHANGED, STALE_KEK, Sealer,
-    SecretRecord, SecretStore, StoreError, StoreResult, VersionInfo, VersionRow,
+    DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore, StoreError,
+    StoreResult, VersionInfo, VersionRow,
 };
 
 const SECRET_COLS: &str =
@@ -71,7 +72,7 @@ fn next_version(
     let version = cur
         .current_version
         .checked_add(1)
-        .ok_or(StoreError::Conflict("too many versions"))?;
+        .ok_or(StoreError::Conflict(Conflict::TooManyVersions))?;
     let rec = SecretRecord {
         kind: new.kind.unwrap_or(cur.kind),
         tier: new.tier.unwrap_or(cur.tier),
@@ -325,12 +326,12 @@ impl SecretStore for SqliteStore {
     ) -> StoreResult<SecretRecord> {
         self.transact(move |tx| {
             if max_kek_version(tx, &new.tenant_id)? != Some(new.kek_version) {
-                return Err(StoreError::Conflict(STALE_KEK));
+                return Err(StoreError::Conflict(Conflict::StaleKek));
             }
             let current = current_secret(tx, &new.tenant_id, new.path.as_str())?;
             let seen = current.as_ref().map(|c| (c.id.clone(), c.tier));
             if seen != new.seen {
-                return Err(StoreError::Conflict(SECRET_CHANGED));
+                return Err(StoreError::Conflict(Conflict::SecretChanged));
             }
             let mut events = Vec::new();
             if let (Some(g), Some(cur)) = (&new.grant, &current)
@@ -343,7 +344,7 @@ impl SecretStore for SqliteStore {
                     new.now,
                 )?
             {
-                return Err(StoreError::Conflict(GRANT_GONE));
+                return Err(StoreError::Conflict(Conflict::GrantGone));
             }
             let raised = match (&current, new.tier) {
                 (Some(cur), Some(tier)) => tier > cur.tier,
@@ -396,13 +397,13 @@ impl SecretStore for SqliteStore {
             let (t, p) = (&del.tenant_id, del.path.as_str());
             let current = current_secret(tx, t, p)?.ok_or(StoreError::NotFound)?;
             if current.id != del.secret_id {
-                return Err(StoreError::Conflict(SECRET_CHANGED));
+                return Err(StoreError::Conflict(Conflict::SecretChanged));
             }
             let now = event.at;
             if let Some(g) = &del.grant
                 && !spend_grant(tx, t, g, &current.id, ApprovalOperation::Delete, now)?
             {
-                return Err(StoreError::Conflict(GRANT_GONE));
+                return Err(StoreError::Conflict(Conflict::GrantGone));
             }
             let voided = void_open(tx, t, p, del.grant.as_deref(), "secret_deleted", now)?;
             tx.execute(
@@ -435,7 +436,7 @@ impl SecretStore for SqliteStore {
             let mut rewrap = rewrap;
             let current = max_kek_version(tx, &new.tenant_id)?.unwrap_or(0);
             if current.checked_add(1) != Some(new.version) {
-                return Err(StoreError::Conflict("another rotation ran first; retry"));
+                return Err(StoreError::Conflict(Conflict::RotationRaced));
             }
             tx.execute(
                 "INSERT INTO tenant_keks (tenant_id, version, wrapped, created_at)

@@ -310,6 +310,7 @@ fn fail_unrun(job: Job, why: BatchError) {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::Conflict;
     use std::sync::Arc;
 
     use chrono::DateTime;
@@ -364,7 +365,7 @@ mod tests {
                                 .map_err(super::super::map_err)?;
                             if n % 50 == 7 {
                                 // Fails after its own insert: that insert must not stay.
-                                return Err(StoreError::Conflict("job refused"));
+                                return Err(StoreError::Conflict(Conflict::JobRefused));
                             }
                             Ok((n, vec![event(n)]))
                         })
@@ -484,7 +485,7 @@ mod tests {
         assert!(*theirs.borrow_and_update() > id);
         let r = store
             .transact(|_| -> crate::store::StoreResult<((), Vec<NewEvent>)> {
-                Err(StoreError::Conflict("refused"))
+                Err(StoreError::Conflict(Conflict::JobRefused))
             })
             .await;
         assert!(r.is_err());

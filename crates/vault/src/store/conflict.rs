@@ -1,0 +1,84 @@
+//! Why the store refused a write that was well-formed: the typed conflicts every backend
+//! must produce alike, so the domain matches on variants, never on message text.
+
+/// A conflict with the stored state. [`Conflict::message`] is what a person reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// The approval request is no longer waiting for votes.
+    #[error("request not pending")]
+    NotPending,
+    /// This person already approved the request.
+    #[error("already voted")]
+    AlreadyVoted,
+    /// The request is already decided, used or expired.
+    #[error("request not open")]
+    NotOpen,
+    /// The change would leave the tenant without an owner.
+    #[error("last owner")]
+    LastOwner,
+    /// Signing up with an invitation that is invalid, used or expired.
+    #[error("invitation spent")]
+    InvitationSpent,
+    /// Revoking an invitation that was used, revoked or has expired.
+    #[error("invitation not pending")]
+    InvitationNotPending,
+    /// A grant another call used first, or that the secret's change voided meanwhile.
+    #[error("grant gone")]
+    GrantGone,
+    /// The secret changed (created, deleted, re-created or its tier changed) between the
+    /// gate's decision and the write: decide again.
+    #[error("secret changed")]
+    SecretChanged,
+    /// The MFA ticket was used, expired or exhausted meanwhile.
+    #[error("ticket spent")]
+    TicketSpent,
+    /// Enrolling while 2FA is already on.
+    #[error("2FA already enabled")]
+    MfaAlreadyEnabled,
+    /// An account with this email exists (in any tenant).
+    #[error("email taken")]
+    EmailTaken,
+    /// The email verification link was used already.
+    #[error("link used")]
+    LinkUsed,
+    /// The tenant's KEK changed between reading it and writing with it.
+    #[error("stale KEK")]
+    StaleKek,
+    /// Another KEK rotation of the tenant committed first.
+    #[error("rotation raced")]
+    RotationRaced,
+    /// A secret reached the highest version number.
+    #[error("too many versions")]
+    TooManyVersions,
+    /// A job given to the writer refused itself (tests of the writer).
+    #[error("job refused")]
+    JobRefused,
+}
+
+impl Conflict {
+    /// What the person who caused it reads (the contract's `conflict` message).
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NotPending => "This request is no longer waiting for approvals.",
+            Self::AlreadyVoted => "You have already approved this request.",
+            Self::NotOpen => "This request is already decided, used or expired.",
+            Self::LastOwner => "The tenant's last owner cannot be demoted or removed.",
+            Self::InvitationSpent => "This invitation is invalid, used or expired.",
+            Self::InvitationNotPending => {
+                "This invitation is no longer pending (used, revoked or expired)."
+            }
+            Self::GrantGone => "The approval's grant is no longer usable.",
+            Self::SecretChanged => "The secret changed meanwhile; try again.",
+            Self::TicketSpent => "This sign-in step has expired. Sign in again.",
+            Self::MfaAlreadyEnabled => {
+                "Two-factor authentication is already on. Turn it off first to enroll a new authenticator."
+            }
+            Self::EmailTaken => "An account with this email already exists.",
+            Self::LinkUsed => "This link has already been used.",
+            Self::StaleKek => "the tenant key changed; retry",
+            Self::RotationRaced => "another rotation ran first; retry",
+            Self::TooManyVersions => "too many versions",
+            Self::JobRefused => "job refused",
+        }
+    }
+}
