@@ -8,6 +8,7 @@ use keyhold_core::Sensitive;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::backend::Server;
 use crate::commands::startup::Startup;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::keystore::TokenStore;
@@ -83,6 +84,9 @@ pub struct AppState {
     feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// The secret value the Secrets page last read, if the person is still on it.
     opened: std::sync::Mutex<Option<OpenedSecret>>,
+    /// The HTTP client of the server last talked to, kept beside its address: every
+    /// command shares it, and another is built only when the address changes.
+    server: std::sync::Mutex<Option<Server>>,
     /// Launch time, for the one "first screen shown" log line.
     pub startup: Startup,
 }
@@ -106,6 +110,7 @@ impl AppState {
             }),
             feed: std::sync::Mutex::new(None),
             opened: std::sync::Mutex::new(None),
+            server: std::sync::Mutex::new(None),
             startup: Startup::new(launched),
         }
     }
@@ -139,6 +144,21 @@ impl AppState {
             .as_ref()
             .filter(|o| o.user_id == user_id && o.path == path)
             .map(|o| o.value.clone())
+    }
+
+    /// The client for `url`: the one kept when it is for the same address, else a new one,
+    /// kept in its place (the app talks to one server at a time).
+    pub fn server(&self, url: &ServerUrl) -> CommandResult<Server> {
+        let mut kept = self
+            .server
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(server) = kept.as_ref().filter(|s| s.url() == url) {
+            return Ok(server.clone());
+        }
+        let fresh = Server::connect(url.clone())?;
+        *kept = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// The server to show on the first-run screen: `KEYHOLD_URL`, else the last
