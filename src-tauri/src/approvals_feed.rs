@@ -14,9 +14,8 @@ use tauri::ipc::Channel;
 #[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
 
-use crate::backend;
+use crate::backend::{self, Server};
 use crate::error::ErrorKind;
-use crate::server_url::ServerUrl;
 use crate::view::ApprovalFeedEvent;
 
 const FIRST_RETRY: Duration = Duration::from_secs(1);
@@ -115,7 +114,7 @@ fn show_notification(app: &AppHandle, title: String, body: String) {
 /// Follow the feed until the session ends. `me` is the signed-in user's id.
 pub async fn run(
     app: AppHandle,
-    server: ServerUrl,
+    server: Server,
     token: Sensitive<String>,
     me: String,
     channel: Channel<ApprovalFeedEvent>,

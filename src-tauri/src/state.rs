@@ -8,6 +8,7 @@ use keyhold_core::Sensitive;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::backend::Server;
 use crate::commands::startup::Startup;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::keystore::TokenStore;
@@ -83,6 +84,9 @@ pub struct AppState {
     feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// The secret value the Secrets page last read, if the person is still on it.
     opened: std::sync::Mutex<Option<OpenedSecret>>,
+    /// The HTTP client of the server last talked to, kept beside its address: every
+    /// command shares it, and another is built only when the address changes.
+    server: std::sync::Mutex<Option<Server>>,
     /// Launch time, for the one "first screen shown" log line.
     pub startup: Startup,
 }
@@ -106,6 +110,7 @@ impl AppState {
             }),
             feed: std::sync::Mutex::new(None),
             opened: std::sync::Mutex::new(None),
+            server: std::sync::Mutex::new(None),
             startup: Startup::new(launched),
         }
     }
@@ -139,6 +144,31 @@ impl AppState {
             .as_ref()
             .filter(|o| o.user_id == user_id && o.path == path)
             .map(|o| o.value.clone())
+    }
+
+    /// The client for `url`: the one kept when it is for the same address, else a new one,
+    /// kept in its place (the app talks to one server at a time).
+    pub fn server(&self, url: &ServerUrl) -> CommandResult<Server> {
+        self.kept_or_built(url, Server::connect)
+    }
+
+    /// The kept client when it is for `url`, else `build(url)`, kept from then on (a failed
+    /// build keeps nothing: the next call tries again).
+    fn kept_or_built(
+        &self,
+        url: &ServerUrl,
+        build: impl FnOnce(ServerUrl) -> CommandResult<Server>,
+    ) -> CommandResult<Server> {
+        let mut kept = self
+            .server
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(server) = kept.as_ref().filter(|s| s.url() == url) {
+            return Ok(server.clone());
+        }
+        let fresh = build(url.clone())?;
+        *kept = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// The server to show on the first-run screen: `KEYHOLD_URL`, else the last
@@ -205,5 +235,33 @@ mod tests {
         assert!(!format!("{:?}", state).contains("sk_live_1"));
         state.hold_opened(None);
         assert!(state.opened_value("usr_ada", "prod/key").is_none());
+    }
+
+    /// Commands share one client per server address: asking again for the same address
+    /// builds nothing, a new address builds (and keeps) a new client, and a failed build
+    /// keeps nothing.
+    #[test]
+    fn one_client_is_kept_until_the_address_changes() {
+        let state = AppState::new(TokenStore::memory_only("test"), None, Instant::now());
+        let a = server_url::parse("https://a.example.com").unwrap();
+        let b = server_url::parse("https://b.example.com").unwrap();
+        let builds = std::cell::Cell::new(0);
+        let counting = |url: ServerUrl| {
+            builds.set(builds.get() + 1);
+            Server::trusting(url, None)
+        };
+        assert_eq!(state.kept_or_built(&a, counting).unwrap().url(), &a);
+        assert_eq!(state.kept_or_built(&a, counting).unwrap().url(), &a);
+        assert_eq!(builds.get(), 1);
+        assert_eq!(state.kept_or_built(&b, counting).unwrap().url(), &b);
+        assert_eq!(builds.get(), 2);
+        let failing = |_: ServerUrl| Err(CommandError::invalid("no client"));
+        assert!(state.kept_or_built(&a, failing).is_err());
+        assert_eq!(state.kept_or_built(&b, counting).unwrap().url(), &b);
+        assert_eq!(
+            builds.get(),
+            2,
+            "the failed build left the kept client alone"
+        );
     }
 }

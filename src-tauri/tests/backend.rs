@@ -8,8 +8,9 @@ use chrono::Duration;
 use keyhold_client::LoginOutcome;
 use keyhold_core::Sensitive;
 use keyhold_desktop::backend;
+use keyhold_desktop::backend::Server;
 use keyhold_desktop::error::ErrorKind;
-use keyhold_desktop::server_url::{self, ServerUrl};
+use keyhold_desktop::server_url;
 use keyhold_e2e::{Person, STRONG_PASSWORD, TestServer, oathtool};
 use keyhold_vault::clock::Clock;
 
@@ -34,7 +35,7 @@ fn next_code(ts: &TestServer, secret: &Sensitive<String>) -> Sensitive<String> {
 async fn two_factor_enroll_regenerate_and_disable() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-mfa").await;
-    let server: ServerUrl = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
 
     let started = backend::mfa_begin(&server, &token).await.unwrap();
@@ -128,7 +129,7 @@ async fn two_factor_enroll_regenerate_and_disable() {
 async fn two_factor_enrollment_needs_the_sudo_window() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-mfa-sudo").await;
-    let server: ServerUrl = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
     let password = Sensitive::new(STRONG_PASSWORD.to_owned());
 

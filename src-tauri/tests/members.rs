@@ -6,9 +6,10 @@
 use chrono::Duration;
 use keyhold_core::Sensitive;
 use keyhold_core::api::{Role, SignupRequest};
+use keyhold_desktop::backend::Server;
 use keyhold_desktop::backend::{self, members, secrets};
 use keyhold_desktop::error::ErrorKind;
-use keyhold_desktop::server_url::{self, ServerUrl};
+use keyhold_desktop::server_url;
 use keyhold_e2e::{STRONG_PASSWORD, TestServer, unique_email};
 
 fn token_of(c: &keyhold_client::Client) -> Sensitive<String> {
@@ -31,7 +32,7 @@ async fn accept(ts: &TestServer, email: &str) -> Sensitive<String> {
     token_of(&ts.login(email, STRONG_PASSWORD).await)
 }
 
-async fn pending(server: &ServerUrl, token: &Sensitive<String>) -> Vec<String> {
+async fn pending(server: &Server, token: &Sensitive<String>) -> Vec<String> {
     members::invitations(server, token)
         .await
         .unwrap()
@@ -44,7 +45,7 @@ async fn pending(server: &ServerUrl, token: &Sensitive<String>) -> Vec<String> {
 async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-team").await;
-    let server = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = token_of(&ada.client);
 
     assert!(

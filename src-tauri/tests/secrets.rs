@@ -7,12 +7,13 @@ use keyhold_client::{Client, LoginOutcome};
 use keyhold_core::Sensitive;
 use keyhold_core::api::{Role, SignupRequest};
 use keyhold_core::tier::{SecretType, Tier};
+use keyhold_desktop::backend::Server;
 use keyhold_desktop::backend::{
     self,
     secrets::{self, Read},
 };
 use keyhold_desktop::error::ErrorKind;
-use keyhold_desktop::server_url::{self, ServerUrl};
+use keyhold_desktop::server_url;
 use keyhold_desktop::view::secrets::{ApprovalNeeded, DeleteOutcome, WriteOutcome};
 use keyhold_e2e::{Person, STRONG_PASSWORD, TestServer};
 
@@ -28,7 +29,7 @@ fn value(v: &str) -> Sensitive<String> {
 }
 
 async fn written(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     path: &str,
     v: &str,
@@ -57,7 +58,7 @@ async fn written(
 async fn browse_rotate_read_and_delete() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-secrets").await;
-    let server = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
 
     assert_eq!(
@@ -130,7 +131,7 @@ async fn browse_rotate_read_and_delete() {
 async fn invite_sends_the_link() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-invite").await;
-    let server = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
     let email = keyhold_e2e::unique_email("desk-invitee");
     let inv = secrets::invite(&server, &token, &email, Role::Approver)
@@ -146,7 +147,7 @@ async fn invite_sends_the_link() {
 
 /// Bob joins Ada's team as an approver through the mailed invitation (the Invite dialog's
 /// call), and signs in.
-async fn bob_joins(ts: &TestServer, server: &ServerUrl, ada: &Sensitive<String>) -> Client {
+async fn bob_joins(ts: &TestServer, server: &Server, ada: &Sensitive<String>) -> Client {
     let email = keyhold_e2e::unique_email("desk-bob");
     secrets::invite(server, ada, &email, Role::Approver)
         .await
@@ -179,7 +180,7 @@ fn gated(outcome: Read) -> ApprovalNeeded {
 async fn the_gate_as_the_page_meets_it() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-gate").await;
-    let server = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
     let path = secrets::parse_path("prod/db/password").unwrap();
     written(
@@ -277,7 +278,7 @@ async fn the_gate_as_the_page_meets_it() {
 async fn rotating_a_tiered_secret_needs_the_sudo_window() {
     let ts = TestServer::start().await;
     let ada = ts.person("desk-rotate").await;
-    let server = server_url::parse(&ts.url()).unwrap();
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
     let token = signed_in(&ts, &ada).await;
     written(&server, &token, "prod/key", "v1", Some(Tier::Critical)).await;
     ts.clock.advance(chrono::Duration::minutes(11));

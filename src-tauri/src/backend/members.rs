@@ -6,9 +6,8 @@
 use keyhold_core::Sensitive;
 use keyhold_core::api::PendingInvitation;
 
-use super::{authed, from_client};
+use super::Server;
 use crate::error::{CommandError, CommandResult};
-use crate::server_url::ServerUrl;
 use crate::view::members::PendingInvitationView;
 
 fn invitation_view(i: PendingInvitation) -> PendingInvitationView {
@@ -25,19 +24,20 @@ fn invitation_view(i: PendingInvitation) -> PendingInvitationView {
 
 /// Every pending invitation of the tenant, newest first (following the pages).
 pub async fn invitations(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
 ) -> CommandResult<Vec<PendingInvitationView>> {
-    authed(server, token)?
+    server
+        .authed(token)
         .all_pending_invitations()
         .await
         .map(|all| all.into_iter().map(invitation_view).collect())
-        .map_err(|e| from_client(server, e))
+        .map_err(|e| server.error(e))
 }
 
 /// Revoke one: its link no longer signs anyone up.
 pub async fn revoke_invitation(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     id: &str,
 ) -> CommandResult<()> {
@@ -45,8 +45,9 @@ pub async fn revoke_invitation(
     if id.is_empty() {
         return Err(CommandError::invalid("Choose the invitation to revoke."));
     }
-    authed(server, token)?
+    server
+        .authed(token)
         .revoke_invitation(id)
         .await
-        .map_err(|e| from_client(server, e))
+        .map_err(|e| server.error(e))
 }

@@ -11,9 +11,8 @@ use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::tier::{SecretType, Tier};
 use keyhold_core::{ErrorCode, Sensitive};
 
-use super::{approval_view, authed, from_client};
+use super::{Server, approval_view};
 use crate::error::{CommandError, CommandResult};
-use crate::server_url::ServerUrl;
 use crate::view::ApprovalView;
 use crate::view::secrets::{
     ApprovalNeeded, DeleteOutcome, InvitationView, SecretDetailsView, SecretSummaryView,
@@ -63,13 +62,13 @@ pub fn approval_needed(e: &ClientError) -> Option<ApprovalNeeded> {
 
 /// Every secret below `prefix` ("" for all), following the pages.
 pub async fn list(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     prefix: &str,
 ) -> CommandResult<Vec<SecretSummaryView>> {
     let prefix = PathPrefix::parse(prefix.trim())
         .map_err(|e| CommandError::invalid(format!("The folder is not valid: {e}.")))?;
-    let c = authed(server, token)?;
+    let c = server.authed(token);
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -78,10 +77,7 @@ pub async fn list(
             limit: Some(500),
             cursor: cursor.take(),
         };
-        let page = c
-            .list_metadata(&q)
-            .await
-            .map_err(|e| from_client(server, e))?;
+        let page = c.list_metadata(&q).await.map_err(|e| server.error(e))?;
         out.extend(page.items.into_iter().map(|s| SecretSummaryView {
             path: s.path.to_string(),
             kind: s.kind.as_str().to_owned(),
@@ -120,16 +116,13 @@ pub fn author(created_by: &str, me: &str, names: &HashMap<String, String>) -> St
 
 /// The secret's metadata; authors are named from the member list when it can be read.
 pub async fn details(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     path: &SecretPath,
     me: &str,
 ) -> CommandResult<SecretDetailsView> {
-    let c = authed(server, token)?;
-    let m = c
-        .secret_metadata(path)
-        .await
-        .map_err(|e| from_client(server, e))?;
+    let c = server.authed(token);
+    let m = c.secret_metadata(path).await.map_err(|e| server.error(e))?;
     // Names are a nicety: without them the table shows short ids.
     let names: HashMap<String, String> = c
         .members()
@@ -164,14 +157,15 @@ pub async fn details(
 }
 
 pub async fn write(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     path: &SecretPath,
     value: &Sensitive<String>,
     kind: Option<SecretType>,
     tier: Option<Tier>,
 ) -> CommandResult<WriteOutcome> {
-    match authed(server, token)?
+    match server
+        .authed(token)
         .put_secret(path, value.expose(), kind, tier)
         .await
     {
@@ -186,7 +180,7 @@ pub async fn write(
         }),
         Err(e) => match approval_needed(&e) {
             Some(approval) => Ok(WriteOutcome::ApprovalRequired { approval }),
-            None => Err(from_client(server, e)),
+            None => Err(server.error(e)),
         },
     }
 }
@@ -198,53 +192,55 @@ pub enum Read {
 }
 
 pub async fn read(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     path: &SecretPath,
 ) -> CommandResult<Read> {
-    match authed(server, token)?.get_secret(path, None).await {
+    match server.authed(token).get_secret(path, None).await {
         Ok(v) => Ok(Read::Value(v)),
         Err(e) => match approval_needed(&e) {
             Some(a) => Ok(Read::ApprovalRequired(a)),
-            None => Err(from_client(server, e)),
+            None => Err(server.error(e)),
         },
     }
 }
 
 pub async fn delete(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     path: &SecretPath,
 ) -> CommandResult<DeleteOutcome> {
-    match authed(server, token)?.delete_secret(path).await {
+    match server.authed(token).delete_secret(path).await {
         Ok(()) => Ok(DeleteOutcome::Deleted),
         Err(e) => match approval_needed(&e) {
             Some(approval) => Ok(DeleteOutcome::ApprovalRequired { approval }),
-            None => Err(from_client(server, e)),
+            None => Err(server.error(e)),
         },
     }
 }
 
 /// Where one approval request stands (`GET /v1/approvals/{id}`).
 pub async fn approval(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     id: &str,
 ) -> CommandResult<ApprovalView> {
-    authed(server, token)?
+    server
+        .authed(token)
         .approval(id)
         .await
         .map(|a| approval_view(&a))
-        .map_err(|e| from_client(server, e))
+        .map_err(|e| server.error(e))
 }
 
 pub async fn invite(
-    server: &ServerUrl,
+    server: &Server,
     token: &Sensitive<String>,
     email: &str,
     role: Role,
 ) -> CommandResult<InvitationView> {
-    authed(server, token)?
+    server
+        .authed(token)
         .invite(email, role)
         .await
         .map(|i| InvitationView {
@@ -253,7 +249,7 @@ pub async fn invite(
             role: i.role.as_str().to_owned(),
             expires_at: i.expires_at.to_rfc3339(),
         })
-        .map_err(|e| from_client(server, e))
+        .map_err(|e| server.error(e))
 }
 
 #[cfg(test)]

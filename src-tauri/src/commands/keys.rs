@@ -143,5 +143,5 @@ pub async fn revoke_leaked_key(
         Some(s) => s.server.clone(),
         None => crate::state::parse_server(&server_url)?,
     };
-    backend::revoke_leaked_key(&server, &secret).await
+    backend::revoke_leaked_key(&state.server(&server)?, &secret).await
 }

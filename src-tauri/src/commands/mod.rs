@@ -14,15 +14,19 @@ pub mod startup;
 
 use keyhold_core::Sensitive;
 
+use crate::backend::Server;
 use crate::error::{CommandError, CommandResult, ErrorKind};
-use crate::server_url::ServerUrl;
 use crate::state::AppState;
 
-/// The signed-in server and token, copied out of the lock so no request holds it.
-pub(crate) async fn credentials(state: &AppState) -> CommandResult<(ServerUrl, Sensitive<String>)> {
-    let inner = state.inner.lock().await;
-    let session = inner.session()?;
-    Ok((session.server.clone(), session.token.clone()))
+/// The signed-in server (with the app's shared client) and token, copied out of the lock
+/// so no request holds it.
+pub(crate) async fn credentials(state: &AppState) -> CommandResult<(Server, Sensitive<String>)> {
+    let (url, token) = {
+        let inner = state.inner.lock().await;
+        let session = inner.session()?;
+        (session.server.clone(), session.token.clone())
+    };
+    Ok((state.server(&url)?, token))
 }
 
 /// A request answered `unauthenticated` means the session expired or was revoked: forget

@@ -52,7 +52,7 @@ pub async fn server_health(state: State<'_, AppState>, server_url: String) -> Co
         Some(s) => s.server.clone(),
         None => parse_server(&server_url)?,
     };
-    backend::healthz(&server).await
+    backend::healthz(&state.server(&server)?).await
 }
 
 fn status(state: &AppState, inner: &Inner, restore_problem: Option<CommandError>) -> AppStatus {
@@ -88,7 +88,11 @@ pub async fn session_status(state: State<'_, AppState>) -> CommandResult<AppStat
             return Ok(status(&state, &inner, Some(problem)));
         }
     };
-    match backend::me(&server, &token).await {
+    let checked = match state.server(&server) {
+        Ok(client) => backend::me(&client, &token).await,
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(view) => {
             inner.session = Some(Session {
                 server,
@@ -145,7 +149,7 @@ async fn sign_in_with(
     email: &str,
     password: &Sensitive<String>,
 ) -> CommandResult<SignInOutcome> {
-    match backend::login(&server, email, password).await? {
+    match backend::login(&state.server(&server)?, email, password).await? {
         Login::Granted(granted) => Ok(establish(state, server, email, granted).await),
         Login::MfaRequired { ticket } => {
             let mut inner = state.inner.lock().await;
@@ -203,7 +207,7 @@ pub async fn sign_up(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    backend::signup(&server, &email, &password, display_name).await?;
+    backend::signup(&state.server(&server)?, &email, &password, display_name).await?;
     sign_in_with(&state, server, &email, &password).await
 }
 
@@ -255,7 +259,7 @@ pub async fn sign_in_mfa(state: State<'_, AppState>, code: String) -> CommandRes
             pending.email.clone(),
         )
     };
-    let granted = backend::login_mfa(&server, &ticket, &code).await?;
+    let granted = backend::login_mfa(&state.server(&server)?, &ticket, &code).await?;
     Ok(establish(&state, server, &email, granted).await)
 }
 
@@ -276,7 +280,11 @@ pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<AppStatus> {
     let session = state.inner.lock().await.session.take();
     if let Some(session) = session {
         // Forget it locally whatever the server says: signing out must always work.
-        if let Err(e) = backend::logout(&session.server, &session.token).await {
+        let ended = match state.server(&session.server) {
+            Ok(client) => backend::logout(&client, &session.token).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ended {
             eprintln!(
                 "keyhold-desktop: sign-out on the server failed: {}",
                 e.message

@@ -1,7 +1,9 @@
 //! `keyhold approvals list|show|approve|deny|wait`.
 
 use std::io::{BufRead, IsTerminal};
+use std::time::Duration;
 
+use keyhold_client::Client;
 use keyhold_core::api::{Approval, ApprovalStatus};
 use keyhold_core::tier::Tier;
 
@@ -104,129 +106,152 @@ fn shaped(code: &str) -> CliResult<String> {
 pub async fn run(ctx: &Ctx, cmd: &ApprovalsCommand) -> CliResult<()> {
     let client = ctx.authed()?;
     match cmd {
-        ApprovalsCommand::List { status } => {
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = client
-                    .list_approvals(*status, Some(100), cursor.as_deref())
-                    .await?;
-                items.extend(page.items);
-                match page.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-            if ctx.json {
-                return output::json(&items);
-            }
-            output::table(
-                &[
-                    "id",
-                    "path",
-                    "tier",
-                    "status",
-                    "requested by",
-                    "approvals",
-                    "expires",
-                ],
-                items
-                    .iter()
-                    .map(|a| {
-                        vec![
-                            a.id.clone(),
-                            a.path.to_string(),
-                            a.tier.as_str().to_owned(),
-                            a.status.as_str().to_owned(),
-                            requester(a),
-                            votes(a),
-                            output::time(&a.expires_at),
-                        ]
-                    })
-                    .collect(),
-            );
-            Ok(())
-        }
-        ApprovalsCommand::Show { id } => {
-            let a = client.approval(id).await?;
-            if ctx.json {
-                return output::json(&a);
-            }
-            print_one(&a);
-            Ok(())
-        }
+        ApprovalsCommand::List { status } => list(ctx, &client, *status).await,
+        ApprovalsCommand::Show { id } => show(ctx, &client, id).await,
         ApprovalsCommand::Approve { id, comment, code } => {
-            if let Some(c) = code.as_deref().filter(|c| *c != "-") {
-                shaped(c)?;
-            }
-            let current = client.approval(id).await?;
-            let code = if current.tier == Tier::Critical {
-                Some(totp_code(code.as_deref())?)
-            } else {
-                if code.is_some() {
-                    eprintln!("keyhold: note: {id} is not critical; --code is not needed.");
-                }
-                None
-            };
-            let a = client
-                .approve(id, comment.as_deref(), code.as_deref())
-                .await?;
-            if ctx.json {
-                return output::json(&a);
-            }
-            match a.status {
-                ApprovalStatus::Approved => println!(
-                    "Approved {} ({} approvals): {} may be read once from {} until {}.",
-                    a.id,
-                    votes(&a),
-                    a.path,
-                    opt_time(a.available_at.as_ref()),
-                    opt_time(a.grant_expires_at.as_ref())
-                ),
-                _ => println!(
-                    "Your approval of {} is counted ({} approvals); waiting for more.",
-                    a.id,
-                    votes(&a)
-                ),
-            }
-            Ok(())
+            approve(ctx, &client, id, comment.as_deref(), code.as_deref()).await
         }
-        ApprovalsCommand::Deny { id, reason } => {
-            let reason = reason.trim();
-            if reason.is_empty() || reason.chars().count() > 500 {
-                return Err(CliError::Usage(
-                    "--reason must be 1 to 500 characters. Nothing was changed.".into(),
-                ));
-            }
-            let a = client.deny(id, reason).await?;
-            if ctx.json {
-                return output::json(&a);
-            }
-            println!("Denied {} ({}).", a.id, a.path);
-            Ok(())
-        }
-        ApprovalsCommand::Wait { id, timeout } => {
-            let spinner = wait::Spinner::new(true);
-            let result = wait::until_decided(&client, id, &spinner, *timeout).await;
-            spinner.done();
-            let a = result?;
-            if ctx.json {
-                output::json(&a)?;
-            }
-            if a.status != ApprovalStatus::Approved {
-                return Err(wait::ended(&a));
-            }
-            if !ctx.json {
-                println!(
-                    "Approved {} ({} approvals): {} may be read once from {} until {}.",
-                    a.id,
-                    votes(&a),
-                    a.path,
-                    opt_time(a.available_at.as_ref()),
-                    opt_time(a.grant_expires_at.as_ref())
-                );
-            }
-            Ok(())
+        ApprovalsCommand::Deny { id, reason } => deny(ctx, &client, id, reason).await,
+        ApprovalsCommand::Wait { id, timeout } => wait_for(ctx, &client, id, *timeout).await,
+    }
+}
+
+/// Every request with `status` (all of them without), following the pages, as a table.
+async fn list(ctx: &Ctx, client: &Client, status: Option<ApprovalStatus>) -> CliResult<()> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = client
+            .list_approvals(status, Some(100), cursor.as_deref())
+            .await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
     }
+    if ctx.json {
+        return output::json(&items);
+    }
+    output::table(
+        &[
+            "id",
+            "path",
+            "tier",
+            "status",
+            "requested by",
+            "approvals",
+            "expires",
+        ],
+        items
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.clone(),
+                    a.path.to_string(),
+                    a.tier.as_str().to_owned(),
+                    a.status.as_str().to_owned(),
+                    requester(a),
+                    votes(a),
+                    output::time(&a.expires_at),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+async fn show(ctx: &Ctx, client: &Client, id: &str) -> CliResult<()> {
+    let a = client.approval(id).await?;
+    if ctx.json {
+        return output::json(&a);
+    }
+    print_one(&a);
+    Ok(())
+}
+
+/// Vote for a request. A critical one needs a TOTP code; a code given for any other is
+/// noted and not sent. A mistyped code is refused before anything is sent.
+async fn approve(
+    ctx: &Ctx,
+    client: &Client,
+    id: &str,
+    comment: Option<&str>,
+    code: Option<&str>,
+) -> CliResult<()> {
+    if let Some(c) = code.filter(|c| *c != "-") {
+        shaped(c)?;
+    }
+    let current = client.approval(id).await?;
+    let code = if current.tier == Tier::Critical {
+        Some(totp_code(code)?)
+    } else {
+        if code.is_some() {
+            eprintln!("keyhold: note: {id} is not critical; --code is not needed.");
+        }
+        None
+    };
+    let a = client.approve(id, comment, code.as_deref()).await?;
+    if ctx.json {
+        return output::json(&a);
+    }
+    match a.status {
+        ApprovalStatus::Approved => print_granted(&a),
+        _ => println!(
+            "Your approval of {} is counted ({} approvals); waiting for more.",
+            a.id,
+            votes(&a)
+        ),
+    }
+    Ok(())
+}
+
+async fn deny(ctx: &Ctx, client: &Client, id: &str, reason: &str) -> CliResult<()> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(CliError::Usage(
+            "--reason must be 1 to 500 characters. Nothing was changed.".into(),
+        ));
+    }
+    let a = client.deny(id, reason).await?;
+    if ctx.json {
+        return output::json(&a);
+    }
+    println!("Denied {} ({}).", a.id, a.path);
+    Ok(())
+}
+
+/// Wait (with a spinner) until the request is decided; anything but approved is an error.
+async fn wait_for(
+    ctx: &Ctx,
+    client: &Client,
+    id: &str,
+    timeout: Option<Duration>,
+) -> CliResult<()> {
+    let spinner = wait::Spinner::new(true);
+    let result = wait::until_decided(client, id, &spinner, timeout).await;
+    spinner.done();
+    let a = result?;
+    if ctx.json {
+        output::json(&a)?;
+    }
+    if a.status != ApprovalStatus::Approved {
+        return Err(wait::ended(&a));
+    }
+    if !ctx.json {
+        print_granted(&a);
+    }
+    Ok(())
+}
+
+/// The line for a request that has all its approvals.
+fn print_granted(a: &Approval) {
+    println!(
+        "Approved {} ({} approvals): {} may be read once from {} until {}.",
+        a.id,
+        votes(a),
+        a.path,
+        opt_time(a.available_at.as_ref()),
+        opt_time(a.grant_expires_at.as_ref())
+    );
 }

@@ -28,113 +28,124 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
             expires_in,
             ip_allowlist,
         } => {
-            if name.trim().is_empty() {
-                return Err(CliError::Usage("--name must not be empty.".into()));
-            }
-            let r = ctx
-                .authed()?
-                .create_key(&CreateKeyRequest {
-                    name: name.clone(),
-                    scopes: scopes.clone(),
-                    expires_in: expires_in.clone(),
-                    ip_allowlist: ip_allowlist.clone(),
-                })
-                .await?;
-            if ctx.json {
-                return output::json(&r);
-            }
-            eprintln!(
-                "Created agent key {} ({}), expires {}.",
-                r.key.id,
-                r.key.name,
-                r.key
-                    .expires_at
-                    .as_ref()
-                    .map_or_else(|| "never".to_owned(), output::time)
-            );
-            eprintln!(
-                "keyhold: warning: this is the only time the key is shown; store it now \
-                 (e.g. as KEYHOLD_AGENT_KEY in your CI's secret store)."
-            );
-            println!("{}", r.secret.expose());
-            Ok(())
-        }
-        KeysCommand::List => {
-            let client = ctx.authed()?;
-            let mut items = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = client.list_keys(Some(500), cursor.as_deref()).await?;
-                items.extend(page.items);
-                match page.next_cursor {
-                    Some(c) => cursor = Some(c),
-                    None => break,
-                }
-            }
-            if ctx.json {
-                return output::json(&items);
-            }
-            output::table(
-                &[
-                    "id",
-                    "name",
-                    "prefix",
-                    "scopes",
-                    "expires",
-                    "last used",
-                    "revoked",
-                ],
-                items
-                    .iter()
-                    .map(|k| {
-                        vec![
-                            k.id.clone(),
-                            k.name.clone(),
-                            k.prefix.clone(),
-                            scopes_text(k),
-                            k.expires_at
-                                .as_ref()
-                                .map_or_else(|| "never".to_owned(), output::time),
-                            k.last_used_at
-                                .as_ref()
-                                .map_or_else(|| "never".to_owned(), output::time),
-                            k.revoked_at
-                                .as_ref()
-                                .map_or_else(|| "no".to_owned(), output::time),
-                        ]
-                    })
-                    .collect(),
-            );
-            Ok(())
-        }
-        KeysCommand::Revoke { id } => {
-            ctx.authed()?.revoke_key(id).await?;
-            if !ctx.json {
-                println!("Revoked key {id} and every token it issued.");
-            }
-            Ok(())
-        }
-        KeysCommand::RevokeLeaked => {
-            let secret = if std::io::stdin().is_terminal() {
-                rpassword::prompt_password("Leaked key or token (not echoed): ")?
-            } else {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                line
+            let req = CreateKeyRequest {
+                name: name.clone(),
+                scopes: scopes.clone(),
+                expires_in: expires_in.clone(),
+                ip_allowlist: ip_allowlist.clone(),
             };
-            let secret = secret.trim();
-            if secret.is_empty() {
-                return Err(CliError::Usage(
-                    "Give the leaked key or token on stdin.".into(),
-                ));
-            }
-            ctx.base.revoke_leaked(secret).await?;
-            if !ctx.json {
-                println!("Reported. If it was a live key or token, it no longer works.");
-            }
-            Ok(())
+            create(ctx, &req).await
+        }
+        KeysCommand::List => list(ctx).await,
+        KeysCommand::Revoke { id } => revoke(ctx, id).await,
+        KeysCommand::RevokeLeaked => revoke_leaked(ctx).await,
+    }
+}
+
+/// Create a key: its secret alone on stdout, what it is and a warning on stderr.
+async fn create(ctx: &Ctx, req: &CreateKeyRequest) -> CliResult<()> {
+    if req.name.trim().is_empty() {
+        return Err(CliError::Usage("--name must not be empty.".into()));
+    }
+    let r = ctx.authed()?.create_key(req).await?;
+    if ctx.json {
+        return output::json(&r);
+    }
+    eprintln!(
+        "Created agent key {} ({}), expires {}.",
+        r.key.id,
+        r.key.name,
+        r.key
+            .expires_at
+            .as_ref()
+            .map_or_else(|| "never".to_owned(), output::time)
+    );
+    eprintln!(
+        "keyhold: warning: this is the only time the key is shown; store it now \
+         (e.g. as KEYHOLD_AGENT_KEY in your CI's secret store)."
+    );
+    println!("{}", r.secret.expose());
+    Ok(())
+}
+
+/// Every key of the tenant, following the pages, as a table.
+async fn list(ctx: &Ctx) -> CliResult<()> {
+    let client = ctx.authed()?;
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = client.list_keys(Some(500), cursor.as_deref()).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
     }
+    if ctx.json {
+        return output::json(&items);
+    }
+    output::table(
+        &[
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "expires",
+            "last used",
+            "revoked",
+        ],
+        items.iter().map(key_row).collect(),
+    );
+    Ok(())
+}
+
+fn key_row(k: &AgentKey) -> Vec<String> {
+    vec![
+        k.id.clone(),
+        k.name.clone(),
+        k.prefix.clone(),
+        scopes_text(k),
+        k.expires_at
+            .as_ref()
+            .map_or_else(|| "never".to_owned(), output::time),
+        k.last_used_at
+            .as_ref()
+            .map_or_else(|| "never".to_owned(), output::time),
+        k.revoked_at
+            .as_ref()
+            .map_or_else(|| "no".to_owned(), output::time),
+    ]
+}
+
+async fn revoke(ctx: &Ctx, id: &str) -> CliResult<()> {
+    ctx.authed()?.revoke_key(id).await?;
+    if !ctx.json {
+        println!("Revoked key {id} and every token it issued.");
+    }
+    Ok(())
+}
+
+/// Kill a leaked key or token read from stdin (a prompt without echo on a terminal); no
+/// sign-in needed.
+async fn revoke_leaked(ctx: &Ctx) -> CliResult<()> {
+    let secret = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Leaked key or token (not echoed): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line
+    };
+    let secret = secret.trim();
+    if secret.is_empty() {
+        return Err(CliError::Usage(
+            "Give the leaked key or token on stdin.".into(),
+        ));
+    }
+    ctx.base.revoke_leaked(secret).await?;
+    if !ctx.json {
+        println!("Reported. If it was a live key or token, it no longer works.");
+    }
+    Ok(())
 }
 
 pub async fn tokens(ctx: &Ctx, cmd: &TokensCommand) -> CliResult<()> {
