@@ -17,13 +17,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
-
 use keyhold_vault::clock::Clock;
 use keyhold_vault::keys::{self, KeySource, Keys};
 use keyhold_vault::store::Store;
 use keyhold_vault::store::sqlite::SqliteStore;
 use keyhold_vault::{Vault, audit, crypto, envelope, live, mail, passwords};
+use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::state::{AppState, SharedState};

@@ -7,12 +7,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
-
 use ipnet::IpNet;
-
 use keyhold_vault::Error;
 use keyhold_vault::audit::ClientInfo;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::state::SharedState;

@@ -12,9 +12,8 @@ use std::ops::Deref;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use keyhold_vault::Error;
-use keyhold_vault::agent_keys;
 use keyhold_vault::auth::{self, AgentKey, AgentToken, SecretsCaller, Session};
+use keyhold_vault::{Error, agent_keys};
 
 use super::extract::{bearer, client_ip};
 use super::rate_limit;

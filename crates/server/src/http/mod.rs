@@ -1,18 +1,10 @@
 //! The HTTP surface: one module per resource, each exporting its routes; the layers every
 //! route shares (request id, tracing, timeout, body limit, metrics, panic guard).
 
-pub mod accounts;
-pub mod approvals;
-pub mod audit;
 pub mod extract;
 pub mod guards;
-pub mod invitations;
-pub mod keys;
-pub mod mfa;
-pub mod ops;
 pub mod rate_limit;
-pub mod secrets;
-pub mod verify_page;
+pub mod routes;
 
 /// The `Last-Event-ID` a reconnecting live feed sent, if it is text.
 pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -26,6 +18,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use keyhold_vault::Error;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -35,7 +28,6 @@ use utoipa::OpenApi;
 use crate::error::ApiError;
 use crate::metrics::{LatencyLabels, RouteLabels};
 use crate::state::SharedState;
-use keyhold_vault::Error;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,51 +36,51 @@ use keyhold_vault::Error;
         description = "The Keyhold secrets vault. See API.md."
     ),
     paths(
-        accounts::signup,
-        accounts::login,
-        accounts::logout,
-        accounts::me,
-        accounts::change_password,
-        accounts::request_verification,
-        accounts::verify_email,
-        mfa::start_totp,
-        mfa::confirm_totp,
-        mfa::status,
-        mfa::regenerate_backup_codes,
-        mfa::disable_totp,
-        mfa::login_mfa,
-        mfa::reauth,
-        mfa::security,
-        audit::list,
-        audit::export,
-        audit::stream,
-        audit::verify,
-        keys::create,
-        keys::list,
-        keys::revoke,
-        keys::revoke_leaked,
-        keys::issue_token,
-        keys::revoke_token,
-        secrets::read,
-        secrets::write,
-        secrets::remove,
-        secrets::list,
-        secrets::metadata,
-        secrets::rotate_kek,
-        approvals::create,
-        approvals::list,
-        approvals::show,
-        approvals::approve,
-        approvals::deny,
-        approvals::stream,
-        approvals::get_settings,
-        approvals::put_settings,
-        approvals::list_members,
-        approvals::invite,
-        approvals::set_role,
-        approvals::remove_member,
-        invitations::list,
-        invitations::revoke,
+        routes::auth::signup,
+        routes::auth::login,
+        routes::auth::logout,
+        routes::me::me,
+        routes::me::change_password,
+        routes::me::request_verification,
+        routes::auth::verify_email,
+        routes::mfa::start_totp,
+        routes::mfa::confirm_totp,
+        routes::mfa::status,
+        routes::mfa::regenerate_backup_codes,
+        routes::mfa::disable_totp,
+        routes::auth::login_mfa,
+        routes::auth::reauth,
+        routes::me::security,
+        routes::audit::list,
+        routes::audit::export,
+        routes::audit::stream,
+        routes::audit::verify,
+        routes::keys::create,
+        routes::keys::list,
+        routes::keys::revoke,
+        routes::keys::revoke_leaked,
+        routes::tokens::issue_token,
+        routes::tokens::revoke_token,
+        routes::secrets::read,
+        routes::secrets::write,
+        routes::secrets::remove,
+        routes::secrets::list,
+        routes::secrets::metadata,
+        routes::kek::rotate_kek,
+        routes::approvals::create,
+        routes::approvals::list,
+        routes::approvals::show,
+        routes::approvals::approve,
+        routes::approvals::deny,
+        routes::approvals_feed::stream,
+        routes::settings::get_settings,
+        routes::settings::put_settings,
+        routes::members::list_members,
+        routes::members::invite,
+        routes::members::set_role,
+        routes::members::remove_member,
+        routes::invitations::list,
+        routes::invitations::revoke,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]
@@ -209,15 +201,7 @@ pub fn router(state: SharedState) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
     });
     Router::new()
-        .merge(accounts::routes())
-        .merge(mfa::routes())
-        .merge(audit::routes())
-        .merge(keys::routes())
-        .merge(secrets::routes())
-        .merge(approvals::routes())
-        .merge(invitations::routes())
-        .merge(verify_page::routes())
-        .merge(ops::routes())
+        .merge(routes::all())
         .fallback(|| async { ApiError(Error::NotFound) })
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(middleware::from_fn_with_state(

@@ -1,23 +1,18 @@
-//! `/v1/me/mfa*`, `/v1/auth/login/mfa`, `/v1/auth/reauth` and `/v1/me/security`: two-factor
-//! authentication, the sudo window and the security score.
+//! `/v1/me/mfa*`: TOTP enrollment, backup codes, turning 2FA off.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use keyhold_core::api::{
-    BackupCodesResponse, LoginMfaRequest, MfaCodeRequest, MfaStatus, ReauthRequest,
-    SessionResponse, TotpEnrollment,
-};
-use keyhold_core::score::SecurityScore;
-
-use super::extract::{ApiJson, Client};
-use super::guards::{Person, Sudo};
-use super::no_store;
-use crate::error::ApiResult;
-use crate::state::SharedState;
+use keyhold_core::api::{BackupCodesResponse, MfaCodeRequest, MfaStatus, TotpEnrollment};
 use keyhold_vault::mfa;
+
+use crate::error::ApiResult;
+use crate::http::extract::{ApiJson, Client};
+use crate::http::guards::{Person, Sudo};
+use crate::http::no_store;
+use crate::state::SharedState;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -25,9 +20,6 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/me/mfa/totp", post(start_totp).delete(disable_totp))
         .route("/v1/me/mfa/totp/confirm", post(confirm_totp))
         .route("/v1/me/mfa/backup-codes", post(regenerate_backup_codes))
-        .route("/v1/auth/login/mfa", post(login_mfa))
-        .route("/v1/auth/reauth", post(reauth))
-        .route("/v1/me/security", get(security))
 }
 
 /// Enrolling an authenticator needs the sudo window: otherwise an old or stolen session
@@ -90,34 +82,4 @@ pub async fn disable_totp(
 ) -> ApiResult<StatusCode> {
     mfa::disable(&st, &s, req.code.expose(), &c).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "accounts", request_body = LoginMfaRequest,
-    responses((status = 200, body = SessionResponse), (status = 401, body = keyhold_core::ErrorBody),
-              (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
-pub async fn login_mfa(
-    State(st): State<SharedState>,
-    Client(c): Client,
-    ApiJson(req): ApiJson<LoginMfaRequest>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(no_store(Json(mfa::login_mfa(&st, &req, &c).await?)))
-}
-
-#[utoipa::path(post, path = "/v1/auth/reauth", tag = "accounts", request_body = ReauthRequest,
-    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody),
-              (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
-pub async fn reauth(
-    State(st): State<SharedState>,
-    Client(c): Client,
-    s: Person,
-    ApiJson(req): ApiJson<ReauthRequest>,
-) -> ApiResult<StatusCode> {
-    mfa::reauth(&st, &s, req.code.expose(), &c).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(get, path = "/v1/me/security", tag = "security",
-    responses((status = 200, body = SecurityScore)))]
-pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
-    Ok(Json(mfa::security(&st, &s).await?))
 }

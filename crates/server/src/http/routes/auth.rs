@@ -1,31 +1,31 @@
-//! `/v1/auth/*` and `/v1/me*` (accounts, sessions, email verification).
+//! `/v1/auth/*`: sign-up, sign-in (password, then the second factor), sign-out,
+//! re-authentication for the sudo window, and the email verification link.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::post;
 use axum::{Json, Router};
 use keyhold_core::api::{
-    ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
-    SignupResponse, VerifyEmailRequest,
+    LoginMfaRequest, LoginRequest, ReauthRequest, SessionResponse, SignupRequest, SignupResponse,
+    VerifyEmailRequest,
 };
+use keyhold_vault::{accounts, mfa};
 
-use super::extract::{ApiJson, Client};
-use super::guards::Person;
-use super::no_store;
 use crate::error::ApiResult;
+use crate::http::extract::{ApiJson, Client};
+use crate::http::guards::Person;
+use crate::http::no_store;
 use crate::state::SharedState;
-use keyhold_vault::accounts;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/auth/signup", post(signup))
         .route("/v1/auth/login", post(login))
+        .route("/v1/auth/login/mfa", post(login_mfa))
         .route("/v1/auth/logout", post(logout))
+        .route("/v1/auth/reauth", post(reauth))
         .route("/v1/auth/verify-email", post(verify_email))
-        .route("/v1/me", get(me))
-        .route("/v1/me/password", put(change_password))
-        .route("/v1/me/email/verification", post(request_verification))
 }
 
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "accounts", request_body = SignupRequest,
@@ -53,6 +53,17 @@ pub async fn login(
     Ok(no_store(Json(accounts::login(&st, req, &c).await?)))
 }
 
+#[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "accounts", request_body = LoginMfaRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = keyhold_core::ErrorBody),
+              (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
+pub async fn login_mfa(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    ApiJson(req): ApiJson<LoginMfaRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(no_store(Json(mfa::login_mfa(&st, &req, &c).await?)))
+}
+
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", responses((status = 204)))]
 pub async fn logout(
     State(st): State<SharedState>,
@@ -63,32 +74,17 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/me", tag = "accounts", responses((status = 200, body = MeResponse)))]
-pub async fn me(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MeResponse>> {
-    Ok(Json(accounts::me(&st, &s).await?))
-}
-
-#[utoipa::path(put, path = "/v1/me/password", tag = "accounts", request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
-pub async fn change_password(
+#[utoipa::path(post, path = "/v1/auth/reauth", tag = "accounts", request_body = ReauthRequest,
+    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody),
+              (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
+pub async fn reauth(
     State(st): State<SharedState>,
     Client(c): Client,
     s: Person,
-    ApiJson(req): ApiJson<ChangePasswordRequest>,
+    ApiJson(req): ApiJson<ReauthRequest>,
 ) -> ApiResult<StatusCode> {
-    accounts::change_password(&st, &s, req, &c).await?;
+    mfa::reauth(&st, &s, req.code.expose(), &c).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[utoipa::path(post, path = "/v1/me/email/verification", tag = "security",
-    responses((status = 202), (status = 409, body = keyhold_core::ErrorBody)))]
-pub async fn request_verification(
-    State(st): State<SharedState>,
-    Client(c): Client,
-    s: Person,
-) -> ApiResult<StatusCode> {
-    accounts::request_email_verification(&st, &s, &c).await?;
-    Ok(StatusCode::ACCEPTED)
 }
 
 #[utoipa::path(post, path = "/v1/auth/verify-email", tag = "security", request_body = VerifyEmailRequest,

@@ -2,28 +2,25 @@
 
 use std::convert::Infallible;
 
-use axum::Json;
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use futures::Stream;
 use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
+use keyhold_vault::auth::Session;
+use keyhold_vault::store::AuditScope;
+use keyhold_vault::{Error, live, paging};
 use serde::Deserialize;
 
-use super::extract::ApiQuery;
-use super::guards::{Admin, Person};
-use super::last_event_id;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::ApiQuery;
+use crate::http::guards::{Admin, Person};
+use crate::http::last_event_id;
 use crate::state::SharedState;
-use keyhold_vault::Error;
-use keyhold_vault::auth::Session;
-use keyhold_vault::live;
-use keyhold_vault::paging;
-use keyhold_vault::store::AuditScope;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()

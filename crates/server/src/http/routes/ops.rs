@@ -1,11 +1,10 @@
 //! Health, readiness, metrics and the OpenAPI document.
 
-use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use crate::state::SharedState;
@@ -48,5 +47,5 @@ async fn metrics(State(st): State<SharedState>) -> impl IntoResponse {
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::ApiDoc::openapi())
+    Json(crate::http::ApiDoc::openapi())
 }

@@ -1,37 +1,33 @@
-//! `/v1/secrets/{path}`, `/v1/metadata[/{path}]` and `/v1/admin/kek/rotate`.
-//!
-//! The secret path is taken from the raw request URI, not from axum's decoded wildcard, and
-//! decoded exactly once by `secrets::parse_raw_path`, so what is validated is what was sent.
+//! `/v1/secrets/*` and `/v1/metadata*`: secret values and what is known about them.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use keyhold_core::api::{
-    KekRotated, MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretReadQuery,
-    SecretSummary, SecretValue, SecretWritten,
+    MetadataQuery, Page, PutSecretRequest, SecretMetadata, SecretReadQuery, SecretSummary,
+    SecretValue, SecretWritten,
 };
 use keyhold_core::path::SecretPath;
+use keyhold_vault::{Error, secrets};
 
-use super::extract::{ApiJson, ApiQuery, Client};
-use super::guards::{Caller, Sudo};
-use super::no_store;
 use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, Client};
+use crate::http::guards::Caller;
+use crate::http::no_store;
 use crate::state::SharedState;
-use keyhold_vault::Error;
-use keyhold_vault::secrets;
-
-const SECRETS: &str = "/v1/secrets/";
-const METADATA: &str = "/v1/metadata/";
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/secrets/{*path}", get(read).put(write).delete(remove))
         .route("/v1/metadata", get(list))
         .route("/v1/metadata/{*path}", get(metadata))
-        .route("/v1/admin/kek/rotate", post(rotate_kek))
 }
+
+const SECRETS: &str = "/v1/secrets/";
+
+const METADATA: &str = "/v1/metadata/";
 
 fn path_of(uri: &Uri, base: &str) -> ApiResult<SecretPath> {
     let raw = uri
@@ -106,14 +102,4 @@ pub async fn metadata(
 ) -> ApiResult<Json<SecretMetadata>> {
     let path = path_of(&uri, METADATA)?;
     Ok(Json(secrets::metadata(&st, &caller, &path).await?))
-}
-
-#[utoipa::path(post, path = "/v1/admin/kek/rotate", tag = "admin",
-    responses((status = 200, body = KekRotated), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody)))]
-pub async fn rotate_kek(
-    State(st): State<SharedState>,
-    Client(c): Client,
-    s: Sudo,
-) -> ApiResult<Json<KekRotated>> {
-    Ok(Json(secrets::rotate_kek(&st, &s, &c).await?))
 }

@@ -6,13 +6,12 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use keyhold_vault::{Error, accounts};
 use serde::Deserialize;
 
-use super::extract::Client;
 use crate::error::ApiError;
+use crate::http::extract::Client;
 use crate::state::SharedState;
-use keyhold_vault::Error;
-use keyhold_vault::accounts;
 
 pub fn routes() -> Router<SharedState> {
     Router::new().route("/verify-email", get(show).post(confirm))

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use keyhold_core::api::{Page, PendingInvitation};
+use keyhold_vault::invitations;
 use serde::Deserialize;
 
-use super::extract::{ApiQuery, Client};
-use super::guards::{Person, Sudo};
 use crate::error::ApiResult;
+use crate::http::extract::{ApiQuery, Client};
+use crate::http::guards::{Person, Sudo};
 use crate::state::SharedState;
-use keyhold_vault::invitations;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()

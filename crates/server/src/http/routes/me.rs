@@ -1,0 +1,57 @@
+//! `/v1/me*`: the signed-in person's account: profile, password, email verification and
+//! the security score.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use keyhold_core::api::{ChangePasswordRequest, MeResponse};
+use keyhold_core::score::SecurityScore;
+use keyhold_vault::{accounts, mfa};
+
+use crate::error::ApiResult;
+use crate::http::extract::{ApiJson, Client};
+use crate::http::guards::Person;
+use crate::state::SharedState;
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/v1/me", get(me))
+        .route("/v1/me/password", put(change_password))
+        .route("/v1/me/email/verification", post(request_verification))
+        .route("/v1/me/security", get(security))
+}
+
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", responses((status = 200, body = MeResponse)))]
+pub async fn me(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MeResponse>> {
+    Ok(Json(accounts::me(&st, &s).await?))
+}
+
+#[utoipa::path(put, path = "/v1/me/password", tag = "accounts", request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
+pub async fn change_password(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: Person,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    accounts::change_password(&st, &s, req, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/me/email/verification", tag = "security",
+    responses((status = 202), (status = 409, body = keyhold_core::ErrorBody)))]
+pub async fn request_verification(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: Person,
+) -> ApiResult<StatusCode> {
+    accounts::request_email_verification(&st, &s, &c).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(get, path = "/v1/me/security", tag = "security",
+    responses((status = 200, body = SecurityScore)))]
+pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
+    Ok(Json(mfa::security(&st, &s).await?))
+}
