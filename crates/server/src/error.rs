@@ -35,105 +35,104 @@ impl From<anyhow::Error> for ApiError {
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, ErrorBody) {
-        use ErrorCode as C;
-        match &self.0 {
-            Error::BadRequest(m) => (
-                StatusCode::BAD_REQUEST,
-                ErrorBody::new(C::InvalidRequest, m),
-            ),
-            Error::Invalid { message, extra } => {
-                let mut b = ErrorBody::new(C::InvalidRequest, message);
-                b.error.extra = extra.clone();
-                (StatusCode::UNPROCESSABLE_ENTITY, b)
-            }
-            Error::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorBody::new(
-                    C::InvalidRequest,
-                    "Send the body as JSON with Content-Type: application/json.",
-                ),
-            ),
-            Error::Unauthenticated(m) => (
-                StatusCode::UNAUTHORIZED,
-                ErrorBody::new(C::Unauthenticated, *m),
-            ),
-            Error::MfaRequired { ticket } => (
-                StatusCode::UNAUTHORIZED,
-                ErrorBody::new(
-                    C::MfaRequired,
-                    "Enter the code from your authenticator app.",
-                )
-                .with("mfa_ticket", ticket.expose().as_str()),
-            ),
-            Error::ReauthRequired => (
-                StatusCode::UNAUTHORIZED,
-                ErrorBody::new(
-                    C::ReauthRequired,
-                    "Confirm it is you again before doing this.",
-                ),
-            ),
-            Error::Forbidden(m) => (StatusCode::FORBIDDEN, ErrorBody::new(C::Forbidden, *m)),
-            Error::ApprovalRequired {
-                approval_id,
-                required_approvals,
-                eligible_approvers,
-                operation,
-                status,
-                available_at,
-            } => {
-                let message = if *operation == "read" {
-                    "Reading this secret needs a human approval. Wait for the request to be approved, then read again."
-                } else {
-                    "This change to a protected secret needs a human approval. Wait for the request to be approved, then try again."
-                };
-                let mut b = ErrorBody::new(C::ApprovalRequired, message)
-                    .with("approval_id", approval_id.as_str())
-                    .with("required_approvals", *required_approvals)
-                    .with("eligible_approvers", *eligible_approvers)
-                    .with("operation", *operation)
-                    .with("status", *status);
-                if let Some(at) = available_at {
-                    b = b.with(
-                        "available_at",
-                        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                    );
-                }
-                (StatusCode::FORBIDDEN, b)
-            }
-            Error::NotFound => (
-                StatusCode::NOT_FOUND,
-                ErrorBody::new(C::NotFound, "Not found."),
-            ),
-            Error::Conflict(m) => (StatusCode::CONFLICT, ErrorBody::new(C::Conflict, *m)),
-            Error::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorBody::new(C::PayloadTooLarge, "The request body is too large."),
-            ),
-            Error::RateLimited { retry_after_secs } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorBody::new(
-                    C::RateLimited,
-                    "Too many attempts. Wait a moment and try again.",
-                )
-                .with("retry_after", *retry_after_secs),
-            ),
-            Error::Timeout => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorBody::new(C::Unavailable, "The request took too long. Try again."),
-            ),
-            Error::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorBody::new(
-                    C::Unavailable,
-                    "The vault is temporarily unavailable. Try again.",
-                ),
-            ),
-            Error::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorBody::new(C::Internal, "Something went wrong on the server."),
-            ),
-        }
+        (status(&self.0), body(&self.0))
     }
+}
+
+fn status(e: &Error) -> StatusCode {
+    match e {
+        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::Unauthenticated(_) | Error::MfaRequired { .. } | Error::ReauthRequired => {
+            StatusCode::UNAUTHORIZED
+        }
+        Error::Forbidden(_) | Error::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Timeout | Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn body(e: &Error) -> ErrorBody {
+    use ErrorCode as C;
+    match e {
+        Error::BadRequest(m) => ErrorBody::new(C::InvalidRequest, m),
+        Error::Invalid { message, extra } => {
+            let mut b = ErrorBody::new(C::InvalidRequest, message);
+            b.error.extra = extra.clone();
+            b
+        }
+        Error::UnsupportedMediaType => ErrorBody::new(
+            C::InvalidRequest,
+            "Send the body as JSON with Content-Type: application/json.",
+        ),
+        Error::Unauthenticated(m) => ErrorBody::new(C::Unauthenticated, *m),
+        Error::MfaRequired { ticket } => ErrorBody::new(
+            C::MfaRequired,
+            "Enter the code from your authenticator app.",
+        )
+        .with("mfa_ticket", ticket.expose().as_str()),
+        Error::ReauthRequired => ErrorBody::new(
+            C::ReauthRequired,
+            "Confirm it is you again before doing this.",
+        ),
+        Error::Forbidden(m) => ErrorBody::new(C::Forbidden, *m),
+        Error::ApprovalRequired { .. } => approval_required(e),
+        Error::NotFound => ErrorBody::new(C::NotFound, "Not found."),
+        Error::Conflict(m) => ErrorBody::new(C::Conflict, *m),
+        Error::PayloadTooLarge => {
+            ErrorBody::new(C::PayloadTooLarge, "The request body is too large.")
+        }
+        Error::RateLimited { retry_after_secs } => ErrorBody::new(
+            C::RateLimited,
+            "Too many attempts. Wait a moment and try again.",
+        )
+        .with("retry_after", *retry_after_secs),
+        Error::Timeout => ErrorBody::new(C::Unavailable, "The request took too long. Try again."),
+        Error::Unavailable => ErrorBody::new(
+            C::Unavailable,
+            "The vault is temporarily unavailable. Try again.",
+        ),
+        Error::Internal(_) => ErrorBody::new(C::Internal, "Something went wrong on the server."),
+    }
+}
+
+/// The `approval_required` body: which request to wait for, how many votes it needs and
+/// can get, and when a critical one's delay ends.
+fn approval_required(e: &Error) -> ErrorBody {
+    let Error::ApprovalRequired {
+        approval_id,
+        required_approvals,
+        eligible_approvers,
+        operation,
+        status,
+        available_at,
+    } = e
+    else {
+        return ErrorBody::new(ErrorCode::Internal, "Something went wrong on the server.");
+    };
+    let message = if *operation == "read" {
+        "Reading this secret needs a human approval. Wait for the request to be approved, then read again."
+    } else {
+        "This change to a protected secret needs a human approval. Wait for the request to be approved, then try again."
+    };
+    let mut b = ErrorBody::new(ErrorCode::ApprovalRequired, message)
+        .with("approval_id", approval_id.as_str())
+        .with("required_approvals", *required_approvals)
+        .with("eligible_approvers", *eligible_approvers)
+        .with("operation", *operation)
+        .with("status", *status);
+    if let Some(at) = available_at {
+        b = b.with(
+            "available_at",
+            at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        );
+    }
+    b
 }
 
 impl IntoResponse for ApiError {

@@ -1,7 +1,8 @@
 //! Request rate limits per route class: GCRA buckets (the `governor` crate) keyed by client
 //! address, account, agent credential or session.
 //!
-//! This is a layer on top of [`keyhold_vault::throttle`], which counts *failed* sign-ins: these
+//! This is a layer on top of [`keyhold_vault::throttle`], which counts *failed* sign-ins with
+//! the same mechanism (governor's GCRA on the vault's clock, [`ClockAdapter`]): these
 //! limits count every request, so that a flood is turned away with a cheap 429 before it
 //! reaches password hashing or the database.
 //!
@@ -26,11 +27,11 @@ use std::time::Duration;
 
 use governor::clock::Clock as GovernorClock;
 use governor::middleware::StateInformationMiddleware;
-use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 use keyhold_vault::clock::Clock;
+use keyhold_vault::throttle::ClockAdapter;
 
 /// What a request is counted against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,21 +57,8 @@ pub struct PerMinute {
     pub session: u32,
 }
 
-/// The server's clock as a governor clock: nanoseconds since the Unix epoch.
-#[derive(Clone)]
-struct ServerClock(Arc<dyn Clock>);
-
-impl GovernorClock for ServerClock {
-    type Instant = Nanos;
-
-    fn now(&self) -> Nanos {
-        let nanos = self.0.now().timestamp_nanos_opt().unwrap_or_default();
-        Nanos::from(u64::try_from(nanos).unwrap_or_default())
-    }
-}
-
 type Keyed =
-    RateLimiter<String, DashMapStateStore<String>, ServerClock, StateInformationMiddleware>;
+    RateLimiter<String, DashMapStateStore<String>, ClockAdapter, StateInformationMiddleware>;
 
 struct Bucket {
     limiter: Keyed,
@@ -101,7 +89,7 @@ fn ceil_secs(d: Duration) -> u64 {
 }
 
 impl Bucket {
-    fn new(per_minute: u32, clock: &ServerClock) -> Option<Self> {
+    fn new(per_minute: u32, clock: &ClockAdapter) -> Option<Self> {
         let n = NonZeroU32::new(per_minute)?;
         Some(Self {
             limiter: RateLimiter::dashmap_with_clock(Quota::per_minute(n), clock.clone())
@@ -115,7 +103,7 @@ impl Bucket {
         Duration::from_secs(60) / self.per_minute
     }
 
-    fn check(&self, key: &str, clock: &ServerClock) -> Verdict {
+    fn check(&self, key: &str, clock: &ClockAdapter) -> Verdict {
         match self.limiter.check_key(&key.to_owned()) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
@@ -159,7 +147,7 @@ struct Proven {
 
 /// Every class's buckets.
 pub struct RateLimits {
-    clock: ServerClock,
+    clock: ClockAdapter,
     anonymous: Option<Bucket>,
     login: Option<Bucket>,
     mfa: Option<Bucket>,
@@ -170,7 +158,7 @@ pub struct RateLimits {
 
 impl RateLimits {
     pub fn new(per_minute: PerMinute, clock: Arc<dyn Clock>) -> Self {
-        let clock = ServerClock(clock);
+        let clock = ClockAdapter(clock);
         Self {
             anonymous: Bucket::new(per_minute.anonymous, &clock),
             login: Bucket::new(per_minute.login, &clock),

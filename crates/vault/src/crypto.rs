@@ -12,11 +12,12 @@
 //! [`IntegrityError`], never another secret's plaintext. Paths cannot contain `|`, and
 //! tenant ids are UUIDs, so the AAD fields cannot run into each other.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use moka::policy::EvictionPolicy;
+use moka::sync::Cache;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use zeroize::{Zeroize, Zeroizing};
@@ -158,45 +159,45 @@ pub fn rewrap_dek(
     seal(new, &dek, &aad)
 }
 
-/// Unwrapped tenant KEKs, so the hot path does not unwrap one per request. Bounded: when
-/// full it is emptied (every entry can be unwrapped again from the store). Entries are
-/// [`Key32`], wiped when dropped.
+/// Unwrapped tenant KEKs, so the hot path does not unwrap one per request. Bounded by a
+/// `moka` cache with least-recently-used eviction (every entry can be unwrapped again from
+/// the store; LRU rather than moka's default TinyLFU admission, so a tenant's freshly
+/// rotated KEK is always taken in). Entries are [`Key32`], wiped when the last `Arc` drops.
 pub struct KekCache {
-    entries: RwLock<HashMap<(String, u32), Arc<Key32>>>,
-    capacity: usize,
+    entries: Cache<(String, u32), Arc<Key32>>,
 }
 
 impl KekCache {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: u64) -> Self {
         Self {
-            entries: RwLock::new(HashMap::new()),
-            capacity: capacity.max(1),
+            entries: Cache::builder()
+                .max_capacity(capacity.max(1))
+                .eviction_policy(EvictionPolicy::lru())
+                .build(),
         }
     }
 
     pub fn get(&self, tenant: &str, version: u32) -> Option<Arc<Key32>> {
-        let map = self.entries.read().ok()?;
-        map.get(&(tenant.to_owned(), version)).cloned()
+        self.entries.get(&(tenant.to_owned(), version))
     }
 
     pub fn insert(&self, tenant: &str, version: u32, key: Arc<Key32>) {
-        if let Ok(mut map) = self.entries.write() {
-            if map.len() >= self.capacity {
-                map.clear();
-            }
-            map.insert((tenant.to_owned(), version), key);
-        }
+        self.entries.insert((tenant.to_owned(), version), key);
     }
 
     /// Drop a tenant's entries (after a rotation retired its old KEKs).
     pub fn forget_tenant(&self, tenant: &str) {
-        if let Ok(mut map) = self.entries.write() {
-            map.retain(|(t, _), _| t != tenant);
+        for (k, _) in self.entries.iter() {
+            if k.0 == tenant {
+                self.entries.invalidate(&*k);
+            }
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.read().map_or(0, |m| m.len())
+    /// Entries held, after the cache has applied pending evictions.
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -293,10 +294,15 @@ mod tests {
         c.insert("a", 1, Arc::new(k(1)));
         c.insert("b", 1, Arc::new(k(2)));
         assert_eq!(c.len(), 2);
+        assert!(c.get("a", 1).is_some(), "a used last, b least recently");
         c.insert("c", 1, Arc::new(k(3)));
-        assert_eq!(c.len(), 1);
-        assert!(c.get("c", 1).is_some());
+        assert_eq!(c.len(), 2);
+        assert!(c.get("c", 1).is_some(), "a new entry is always taken in");
+        assert!(c.get("b", 1).is_none(), "the least recently used one went");
         c.forget_tenant("c");
+        assert!(c.get("c", 1).is_none());
+        assert!(c.get("a", 1).is_some(), "other tenants stay");
+        c.forget_tenant("a");
         assert!(c.is_empty());
     }
 }

@@ -1,68 +1,176 @@
-//! Counting failures (wrong passwords, wrong codes) per key in a sliding window.
+//! Counting failures (wrong passwords, wrong codes) per key, with `governor`'s GCRA on the
+//! vault's injected clock: the same mechanism as the server's request rate limits
+//! (`keyhold_server::rate_limit`), which take [`ClockAdapter`] from here.
+//!
+//! Each failure takes one cell from the key's bucket of `max` cells, and one cell comes
+//! back per `window`. So `max` failures in a row lock the key for one `window`, after
+//! which one more try is allowed per `window` until the bucket has refilled (a sliding
+//! window would have given all `max` back at once; this is stricter against guessing).
+//!
+//! governor keeps no per-key reset and no look without spending, both of which sign-in
+//! needs (a success forgets the failures; a locked key is refused before the password is
+//! even hashed). So the GCRA state lives in a map of our own ([`Cells`]), behind two
+//! governor limiters: one that records, one that only looks (its store never writes).
 //!
 //! Kept in memory: one node, and a restart forgiving recent failures is acceptable. When
 //! the store moves to PostgreSQL for several replicas, these counters move with it.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use governor::clock::{Clock as GovernorClock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
+
+use crate::clock::Clock;
 
 /// Upper bound on tracked keys, so a flood of distinct emails cannot grow memory forever.
 const MAX_KEYS: usize = 100_000;
 
+/// The vault's clock as a governor clock: nanoseconds since the Unix epoch.
+#[derive(Clone)]
+pub struct ClockAdapter(pub Arc<dyn Clock>);
+
+impl GovernorClock for ClockAdapter {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        nanos(self.0.now())
+    }
+}
+
+fn nanos(t: DateTime<Utc>) -> Nanos {
+    Nanos::from(u64::try_from(t.timestamp_nanos_opt().unwrap_or_default()).unwrap_or_default())
+}
+
+/// The `now` the domain passed to the call in progress. Both limiters are built while it
+/// reads 0 (the Unix epoch), so governor's offsets are nanoseconds since the epoch and
+/// mean the same to both; calls take turns ([`FailureLimiter::turn`]) to set it.
+#[derive(Clone, Default)]
+struct At(Arc<AtomicU64>);
+
+impl GovernorClock for At {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// Each key's GCRA state (its theoretical arrival time), shared by the two limiters.
+#[derive(Clone, Default)]
+struct Cells(Arc<Mutex<HashMap<String, Nanos>>>);
+
+/// Writes: a failure that fits takes its cell.
+struct Record(Cells);
+
+/// Looks: runs the same decision and keeps nothing.
+struct Look(Cells);
+
+impl StateStore for Record {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        let Ok(mut map) = self.0.0.lock() else {
+            return f(None).map(|(t, _)| t);
+        };
+        let (t, next) = f(map.get(key).copied())?;
+        map.insert(key.clone(), next);
+        Ok(t)
+    }
+}
+
+impl StateStore for Look {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        let prev = self.0.0.lock().ok().and_then(|m| m.get(key).copied());
+        f(prev).map(|(t, _)| t)
+    }
+}
+
+type Limiter<S> = RateLimiter<String, S, At, NoOpMiddleware<Nanos>>;
+
 pub struct FailureLimiter {
-    max: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+    cells: Cells,
+    at: At,
+    record: Limiter<Record>,
+    look: Limiter<Look>,
+    /// One call at a time sets `at` and asks a limiter.
+    turn: Mutex<()>,
 }
 
 impl FailureLimiter {
+    /// `max` failures, then one more per `window`. A `max` of 0 counts as 1.
     pub fn new(max: u32, window: Duration) -> Self {
+        let period = window
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        let burst = NonZeroU32::new(max).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+            .allow_burst(burst);
+        let cells = Cells::default();
+        let at = At::default();
         Self {
-            max,
-            window,
-            failures: Mutex::new(HashMap::new()),
+            record: RateLimiter::new(quota, Record(cells.clone()), at.clone()),
+            look: RateLimiter::new(quota, Look(cells.clone()), at.clone()),
+            cells,
+            at,
+            turn: Mutex::new(()),
         }
     }
 
-    /// `Err(seconds to wait)` once `max` failures fall inside the window.
+    /// `Err(seconds to wait)` while the key has no failure left to spend.
     pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
-        let Ok(mut map) = self.failures.lock() else {
+        let Ok(_turn) = self.turn.lock() else {
             return Ok(());
         };
-        let Some(q) = map.get_mut(key) else {
-            return Ok(());
-        };
-        while q.front().is_some_and(|t| *t + self.window <= now) {
-            q.pop_front();
-        }
-        if q.len() >= self.max as usize {
-            let oldest = q.front().copied().unwrap_or(now);
-            let wait = (oldest + self.window - now).num_seconds().max(1);
-            return Err(u64::try_from(wait).unwrap_or(1));
-        }
-        Ok(())
+        let at = nanos(now);
+        self.at.0.store(at.into(), Ordering::Relaxed);
+        self.look
+            .check_key(&key.to_owned())
+            .map_err(|not_until: governor::NotUntil<Nanos>| {
+                let d = std::time::Duration::from(not_until.earliest_possible().duration_since(at));
+                (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+            })
     }
 
+    /// Spend one of the key's failures (a no-op once none is left: the lock holds).
     pub fn record(&self, key: &str, now: DateTime<Utc>) {
-        let Ok(mut map) = self.failures.lock() else {
+        let Ok(_turn) = self.turn.lock() else {
             return;
         };
-        if map.len() >= MAX_KEYS {
-            let window = self.window;
-            map.retain(|_, q| q.back().is_some_and(|t| *t + window > now));
-        }
-        let q = map.entry(key.to_owned()).or_default();
-        q.push_back(now);
-        while q.len() > self.max as usize + 1 {
-            q.pop_front();
+        let at = nanos(now);
+        self.bound(at);
+        self.at.0.store(at.into(), Ordering::Relaxed);
+        let _ = self.record.check_key(&key.to_owned());
+    }
+
+    /// Forget the key's failures (after a success).
+    pub fn clear(&self, key: &str) {
+        if let Ok(mut map) = self.cells.0.lock() {
+            map.remove(key);
         }
     }
 
-    pub fn clear(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
+    /// At the cap, drop every key whose bucket has refilled (its state is in the past).
+    fn bound(&self, now: Nanos) {
+        if let Ok(mut map) = self.cells.0.lock()
+            && map.len() >= MAX_KEYS
+        {
+            map.retain(|_, tat| *tat > now);
         }
     }
 }
@@ -86,5 +194,21 @@ mod tests {
         l.record("a", t0);
         l.clear("a");
         assert!(l.check("a", t0).is_ok());
+    }
+
+    #[test]
+    fn looking_spends_nothing_and_a_locked_key_earns_one_try_per_window() {
+        let l = FailureLimiter::new(2, Duration::minutes(1));
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        for _ in 0..10 {
+            assert!(l.check("a", t0).is_ok(), "looks are free");
+        }
+        l.record("a", t0);
+        l.record("a", t0);
+        assert!(l.check("a", t0).is_err());
+        let t1 = t0 + Duration::seconds(60);
+        assert!(l.check("a", t1).is_ok());
+        l.record("a", t1);
+        assert_eq!(l.check("a", t1), Err(60), "one try, then a window's wait");
     }
 }
