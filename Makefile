@@ -37,9 +37,13 @@ server:
 test: deps ui lint test-rust test-ui test-desktop
 	@echo "make test: every suite passed"
 
+# Formatting, clippy, and the guards of the layering (docs/architecture.md): which crate
+# may depend on which, no HTTP framework under keyhold-vault, and the size limits. The
+# vault's modules are kept free of import cycles by a test (crates/vault/tests/layering.rs).
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	python3 scripts/check_layering.py
 
 # Every Rust suite but the desktop window tests: unit tests of each crate and the API
 # tests against a real server. Binaries first: some tests run the real keyhold-server.
