@@ -33,6 +33,5 @@ pub(super) fn pattern() -> impl Strategy<Value = Pattern> {
 }
 
 pub(super) fn scope() -> impl Strategy<Value = Scope> {
-    (proptest::sample::select(Action::ALL.to_vec()), pattern())
-        .prop_map(|(a, p)| Scope::new(a, p))
+    (proptest::sample::select(Action::ALL.to_vec()), pattern()).prop_map(|(a, p)| Scope::new(a, p))
 }
