@@ -2,8 +2,7 @@
 
 use anyhow::{Context, Result, ensure};
 
-use crate::harness;
-use crate::harness::App;
+use crate::harness::{self, App};
 
 /// The `data-testid` suffix of the first element whose id starts with `prefix`.
 pub async fn first_id(app: &App, prefix: &str) -> Result<String> {
