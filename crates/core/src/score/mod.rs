@@ -29,7 +29,8 @@ pub use report::{
 pub const EMAIL_WEIGHT: u8 = 20;
 /// Points for 2FA: the factor that stops a stolen password, so it carries half the score.
 pub const MFA_WEIGHT: u8 = 50;
-/// Points for a password zxcvbn rates strong ([`STRONG_ZXCVBN_SCORE`] or more).
+/// Points for a password zxcvbn rates strong
+/// ([`STRONG_ZXCVBN_SCORE`](crate::password::STRONG_ZXCVBN_SCORE) or more).
 pub const PASSWORD_WEIGHT: u8 = 30;
 /// At or below this many backup codes left, suggest a new set.
 pub const FEW_BACKUP_CODES: u32 = 3;
