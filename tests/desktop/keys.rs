@@ -1,0 +1,72 @@
+//! Agent keys in the window: shown once, then gone; revoked on request.
+
+use anyhow::{Context, Result, ensure};
+
+use crate::harness::{self, App};
+
+/// The `data-testid` suffix of the first element whose id starts with `prefix`.
+pub async fn first_id(app: &App, prefix: &str) -> Result<String> {
+    let css = format!("[data-testid^=\"{prefix}\"]");
+    let el = app
+        .client
+        .wait()
+        .at_most(harness::WAIT)
+        .for_element(fantoccini::Locator::Css(&css))
+        .await
+        .with_context(|| format!("nothing matches {css}"))?;
+    let id = el.attr("data-testid").await?.unwrap_or_default();
+    Ok(id.trim_start_matches(prefix).to_owned())
+}
+
+/// Create a key: it is shown once, closing asks for confirmation, then it is gone from
+/// the app for good; revoking it marks it revoked.
+pub async fn agent_key_shown_once(app: &mut App) -> Result<()> {
+    app.click("nav-keys").await?;
+    app.testid("keys-page").await?;
+    app.click("create-key-button").await?;
+    app.testid("create-key-dialog").await?;
+    app.fill("key-name", "deploy-bot").await?;
+    app.fill("key-scope-pattern", "production/deploy/*").await?;
+    app.wait_text("scope-hint", "production/deploy/").await?;
+    app.click("add-scope").await?;
+    app.wait_text("key-scopes", "production/deploy/*").await?;
+    app.click("expiry-720h").await?;
+    app.screenshot("agent-key-create").await?;
+    app.click("create-key-submit").await?;
+    app.testid("show-once-dialog").await?;
+    // The dialog can be up a frame before the value is in it: wait for the value itself.
+    let secret = app
+        .wait_text("show-once-secret", "kha_")
+        .await?
+        .trim()
+        .to_owned();
+    ensure!(
+        secret.len() > 20,
+        "the new key reads {} characters",
+        secret.len()
+    );
+    ensure!(
+        !app.testid("show-once-close").await?.is_enabled().await?,
+        "the key dialog closes without confirmation"
+    );
+    app.screenshot("agent-key-shown-once").await?;
+    app.click("show-once-confirm").await?;
+    app.click("show-once-close").await?;
+    app.wait_gone("show-once-dialog").await?;
+    let id = first_id(app, "key-row-").await?;
+    let page = app.client.source().await?;
+    ensure!(
+        !page.contains(&secret),
+        "the key is shown again after closing"
+    );
+
+    app.click(&format!("revoke-{id}")).await?;
+    app.testid("revoke-dialog").await?;
+    app.screenshot("agent-key-revoke").await?;
+    app.click("confirm-revoke").await?;
+    app.wait_gone("revoke-dialog").await?;
+    app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
+    app.wait_gone(&format!("revoke-{id}")).await?;
+    app.screenshot("agent-key-revoked").await?;
+    Ok(())
+}
