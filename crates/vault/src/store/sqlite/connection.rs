@@ -76,6 +76,8 @@ impl SqliteStore {
         })
     }
 
+    /// Run a read `f` with a pooled connection on the blocking pool: rusqlite blocks, and
+    /// a scan must not hold up an async worker.
     pub(crate) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,

@@ -19,6 +19,8 @@ pub(crate) fn is_unavailable(e: &rusqlite::Error) -> bool {
     ))
 }
 
+/// Busy or locked becomes [`StoreError::Busy`] (worth a retry), a database that cannot
+/// write [`StoreError::Unavailable`] (callers fail closed), anything else an internal error.
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, _) = &e
         && matches!(
@@ -34,6 +36,8 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     StoreError::Other(anyhow::Error::new(e))
 }
 
+/// A write that hit a unique or primary key: each caller turns it into the
+/// [`crate::store::Conflict`] it means (an email taken, a vote already cast).
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE

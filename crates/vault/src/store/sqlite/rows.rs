@@ -7,18 +7,24 @@ use keyhold_core::api::Role;
 
 use crate::store::UserRecord;
 
+/// Times are stored as integer microseconds since the epoch: exact, sortable, and compared
+/// in SQL without parsing.
 pub(crate) fn us(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
+/// A stored time back; one outside chrono's range reads as the epoch rather than failing
+/// the whole row.
 pub(crate) fn from_us(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(v).unwrap_or_default()
 }
 
+/// The columns of a user row, in the order [`user_row`] reads them (also used to insert).
 pub(crate) const USER_COLS: &str =
     "id, tenant_id, email, display_name, password_hash, password_zxcvbn,
     email_verified_at, mfa_enabled, role, created_at";
 
+/// A user row; an unknown role reads as the least privileged one (`member`).
 pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let role: String = r.get(8)?;
     Ok(UserRecord {
