@@ -76,8 +76,8 @@ impl SqliteStore {
         })
     }
 
-    /// Run a read `f` with a pooled connection on the blocking pool: rusqlite blocks, and
-    /// a scan must not hold up an async worker.
+    /// Run `f` with a pooled connection on the blocking pool: rusqlite blocks, and a scan
+    /// or a checkpoint must not hold up an async worker.
     pub(crate) async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
