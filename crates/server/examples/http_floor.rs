@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use keyhold_vault::audit::{ActorKind, ClientInfo, NewEvent};
 use keyhold_vault::clock::{Clock, SystemClock};
-use keyhold_vault::store::AccountStore;
+use keyhold_vault::store::AuditStore;
 use keyhold_vault::store::sqlite::SqliteStore;
 use tokio::sync::{mpsc, oneshot};
 

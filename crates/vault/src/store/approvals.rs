@@ -1,15 +1,13 @@
-//! Storage for approval requests and their grants, tenant settings, and members
-//! (invitations and roles).
+//! Storage for approval requests and their grants. Tenant settings (which hold the
+//! approval rules), members and invitations have their own traits.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyhold_core::api::{
-    ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings,
-};
+use keyhold_core::api::{ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef};
 use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 
-use super::{StoreResult, UserRecord};
+use super::StoreResult;
 use crate::audit::NewEvent;
 
 /// Who asked for an approval.
@@ -97,32 +95,9 @@ pub type ExpiryEvent = Box<dyn Fn(&ApprovalRecord) -> NewEvent + Send>;
 /// whether the quorum is now reached.
 pub type VoteEvent = Box<dyn FnOnce(u32, bool) -> NewEvent + Send>;
 
-/// An invitation row (its token's keyed hash is stored beside it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvitationRecord {
-    pub id: String,
-    pub tenant_id: String,
-    pub email: String,
-    pub role: Role,
-    pub invited_by: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub used_at: Option<DateTime<Utc>>,
-    /// Set when an owner or admin revoked it, or its sender was removed.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
+/// Requests, votes, denials and the spending of grants.
 #[async_trait]
 pub trait ApprovalStore: Send + Sync + 'static {
-    async fn tenant_settings(&self, tenant_id: &str) -> StoreResult<Option<TenantSettings>>;
-    async fn put_tenant_settings(
-        &self,
-        tenant_id: &str,
-        settings: TenantSettings,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()>;
-
     /// Mark every request of the tenant whose time is up as expired (pending past
     /// `expires_at`, approved but unused past `grant_expires_at`), one event each.
     async fn expire_approvals(
@@ -204,43 +179,4 @@ pub trait ApprovalStore: Send + Sync + 'static {
         tier: Tier,
         excluded: &str,
     ) -> StoreResult<u32>;
-
-    /// Members of the tenant, oldest first.
-    async fn members(&self, tenant_id: &str) -> StoreResult<Vec<UserRecord>>;
-    async fn create_invitation(
-        &self,
-        invitation: InvitationRecord,
-        token_hash: String,
-        event: NewEvent,
-    ) -> StoreResult<()>;
-    async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
-    /// Use the invitation once (unused, unexpired, not revoked) and add `user` to its tenant.
-    /// `Conflict::InvitationSpent`, or a conflict on the email.
-    async fn accept_invitation(
-        &self,
-        invitation_id: &str,
-        user: UserRecord,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()>;
-    /// `Conflict::LastOwner` when it would leave the tenant without an owner; `NotFound`.
-    async fn set_role(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        role: Role,
-        event: NewEvent,
-    ) -> StoreResult<()>;
-
-    /// Remove a member: they can no longer sign in, their sessions end, their agent
-    /// keys (with every token) are revoked and the pending invitations they sent are void
-    /// (one `member.invitation_revoked` event each, in the same transaction).
-    /// `Conflict::LastOwner`; `NotFound`.
-    async fn remove_member(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()>;
 }

@@ -13,7 +13,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{SessionRecord, StoreResult};
+use super::StoreResult;
+use super::sessions::SessionRecord;
 use crate::audit::NewEvent;
 
 /// A TOTP enrollment. `secret_sealed` is the AES-256-GCM box, never the secret.

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::tier::{SecretType, Tier};
 
-use super::{GrantUse, StoreResult, VoidEvent};
+use super::StoreResult;
+use super::approvals::{GrantUse, VoidEvent};
 use crate::audit::NewEvent;
 
 /// A tenant key-encryption key, wrapped by the master-derived wrap key.

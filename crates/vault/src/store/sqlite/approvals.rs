@@ -1,24 +1,20 @@
-//! [`ApprovalStore`] on SQLite.
+//! [`ApprovalStore`] on SQLite: requests, votes, denials and grants (the grant and
+//! expiry statements that secrets' writes share are in `grants`).
 
-use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use keyhold_core::api::{
-    ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef, Role, TenantSettings,
-};
+use keyhold_core::api::{ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef};
 use keyhold_core::tier::Tier;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::grants::{
-    ELIGIBLE_VOTES, REQ_COLS, eligible, expire_due, req_row, requeue_short, spend_grant,
-};
-
-use super::invitations::{INV_COLS, inv_row, void_sent, voided_event};
-use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
+use super::connection::SqliteStore;
+use super::errors::{is_unique_violation, map_err};
+use super::grants::{ELIGIBLE_VOTES, REQ_COLS, eligible, expire_due, req_row, spend_grant};
+use super::rows::{from_us, us};
 use crate::audit::NewEvent;
 use crate::store::{
-    ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, InvitationRecord, Requester,
-    StoreError, StoreResult, UserRecord, VoteEvent,
+    ApprovalRecord, ApprovalStore, ApprovalView, Conflict, ExpiryEvent, Requester, StoreError,
+    StoreResult, VoteEvent,
 };
 
 fn get_req(c: &Connection, tenant_id: &str, id: &str) -> StoreResult<Option<ApprovalRecord>> {
@@ -96,6 +92,84 @@ fn view(c: &Connection, record: ApprovalRecord) -> StoreResult<ApprovalView> {
     })
 }
 
+/// The open (pending or approved) request of the same requester, path, operation and
+/// target tier as `new`, if any: `open_approval` reuses it rather than asking twice.
+fn find_open(tx: &Transaction<'_>, new: &ApprovalRecord) -> StoreResult<Option<ApprovalRecord>> {
+    tx.prepare_cached(&format!(
+        "SELECT {REQ_COLS} FROM approval_requests r
+         WHERE r.tenant_id = ?1 AND r.requester = ?2 AND r.path = ?3
+           AND r.operation = ?4 AND COALESCE(r.to_tier, '') = COALESCE(?5, '')
+           AND r.status IN ('pending', 'approved')"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            params![
+                new.tenant_id,
+                new.requester.column(),
+                new.path.as_str(),
+                new.operation.as_str(),
+                new.to_tier.map(Tier::as_str)
+            ],
+            req_row,
+        )
+        .optional()
+    })
+    .map_err(map_err)
+}
+
+/// Close an open request that can never be used (its secret is gone) as expired.
+fn lapse(
+    tx: &Transaction<'_>,
+    mut r: ApprovalRecord,
+    now: DateTime<Utc>,
+) -> StoreResult<ApprovalRecord> {
+    tx.execute(
+        "UPDATE approval_requests SET status = 'expired',
+             decided_at = COALESCE(decided_at, ?3)
+         WHERE tenant_id = ?1 AND id = ?2",
+        params![r.tenant_id, r.id, us(now)],
+    )
+    .map_err(map_err)?;
+    r.status = ApprovalStatus::Expired;
+    Ok(r)
+}
+
+/// Insert `new` as a pending request, with the rules in force copied into it.
+fn insert_request(tx: &Transaction<'_>, new: &ApprovalRecord) -> StoreResult<()> {
+    let (key_id, token_id, user_id) = match &new.requester {
+        Requester::Agent { key_id, token_id } => (Some(key_id), token_id.as_ref(), None),
+        Requester::Person { user_id } => (None, None, Some(user_id)),
+    };
+    tx.execute(
+        "INSERT INTO approval_requests (id, tenant_id, path, secret_id, tier, operation,
+             to_tier, requester, key_id, token_id, user_id, reason, required_approvals,
+             delay_secs, grant_ttl_secs, status, requested_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+             'pending', ?16, ?17)",
+        params![
+            new.id,
+            new.tenant_id,
+            new.path.as_str(),
+            new.secret_id,
+            new.tier.as_str(),
+            new.operation.as_str(),
+            new.to_tier.map(Tier::as_str),
+            new.requester.column(),
+            key_id,
+            token_id,
+            user_id,
+            new.reason,
+            new.required_approvals,
+            new.delay_secs,
+            new.grant_ttl_secs,
+            us(new.requested_at),
+            us(new.expires_at)
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// A write transaction whose events (possibly none) depend on what it found.
     async fn tx_with_events<T, F>(&self, f: F) -> StoreResult<T>
@@ -109,40 +183,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl ApprovalStore for SqliteStore {
-    async fn tenant_settings(&self, tenant_id: &str) -> StoreResult<Option<TenantSettings>> {
-        let t = tenant_id.to_owned();
-        let text: Option<String> = self
-            .run(move |c| {
-                c.prepare_cached("SELECT settings FROM tenant_settings WHERE tenant_id = ?1")
-                    .and_then(|mut s| s.query_row([t], |r| r.get(0)).optional())
-                    .map_err(map_err)
-            })
-            .await?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(e.into())))
-            .transpose()
-    }
-
-    async fn put_tenant_settings(
-        &self,
-        tenant_id: &str,
-        settings: TenantSettings,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        let t = tenant_id.to_owned();
-        let text = serde_json::to_string(&settings).map_err(|e| StoreError::Other(e.into()))?;
-        self.write(event, move |tx| {
-            tx.execute(
-                "INSERT INTO tenant_settings (tenant_id, settings, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (tenant_id) DO UPDATE SET settings = ?2, updated_at = ?3",
-                params![t, text, us(now)],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        })
-        .await
-    }
-
     async fn expire_approvals(
         &self,
         tenant_id: &str,
@@ -168,79 +208,15 @@ impl ApprovalStore for SqliteStore {
             let now = new.requested_at;
             let done = expire_due(tx, &new.tenant_id, now)?;
             let mut events: Vec<NewEvent> = done.iter().map(&expired).collect();
-            let requester = new.requester.column();
-            let to_tier = new.to_tier.map(Tier::as_str);
-            let open = tx
-                .prepare_cached(&format!(
-                    "SELECT {REQ_COLS} FROM approval_requests r
-                     WHERE r.tenant_id = ?1 AND r.requester = ?2 AND r.path = ?3
-                       AND r.operation = ?4 AND COALESCE(r.to_tier, '') = COALESCE(?5, '')
-                       AND r.status IN ('pending', 'approved')"
-                ))
-                .and_then(|mut s| {
-                    s.query_row(
-                        params![
-                            new.tenant_id,
-                            requester,
-                            new.path.as_str(),
-                            new.operation.as_str(),
-                            to_tier
-                        ],
-                        req_row,
-                    )
-                    .optional()
-                })
-                .map_err(map_err)?;
-            match open {
+            match find_open(tx, &new)? {
                 // Still about the same secret: reuse it.
                 Some(r) if r.secret_id == new.secret_id => return Ok(((r, false), events)),
-                // Made for a secret that is gone: it can never be used.
                 // Made for a secret that is gone (only rows from before requests recorded
                 // the secret): it can never be used, so it lapses now.
-                Some(mut r) => {
-                    tx.execute(
-                        "UPDATE approval_requests SET status = 'expired',
-                             decided_at = COALESCE(decided_at, ?3)
-                         WHERE tenant_id = ?1 AND id = ?2",
-                        params![r.tenant_id, r.id, us(now)],
-                    )
-                    .map_err(map_err)?;
-                    r.status = ApprovalStatus::Expired;
-                    events.push(expired(&r));
-                }
+                Some(r) => events.push(expired(&lapse(tx, r, now)?)),
                 None => {}
             }
-            let (key_id, token_id, user_id) = match &new.requester {
-                Requester::Agent { key_id, token_id } => (Some(key_id), token_id.as_ref(), None),
-                Requester::Person { user_id } => (None, None, Some(user_id)),
-            };
-            tx.execute(
-                "INSERT INTO approval_requests (id, tenant_id, path, secret_id, tier, operation,
-                     to_tier, requester, key_id, token_id, user_id, reason, required_approvals,
-                     delay_secs, grant_ttl_secs, status, requested_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                     'pending', ?16, ?17)",
-                params![
-                    new.id,
-                    new.tenant_id,
-                    new.path.as_str(),
-                    new.secret_id,
-                    new.tier.as_str(),
-                    new.operation.as_str(),
-                    to_tier,
-                    requester,
-                    key_id,
-                    token_id,
-                    user_id,
-                    new.reason,
-                    new.required_approvals,
-                    new.delay_secs,
-                    new.grant_ttl_secs,
-                    us(new.requested_at),
-                    us(new.expires_at)
-                ],
-            )
-            .map_err(map_err)?;
+            insert_request(tx, &new)?;
             events.push(requested);
             Ok(((new, true), events))
         })
@@ -403,200 +379,5 @@ impl ApprovalStore for SqliteStore {
     ) -> StoreResult<u32> {
         let (t, x) = (tenant_id.to_owned(), excluded.to_owned());
         self.run(move |c| eligible(c, &t, tier, &x)).await
-    }
-
-    async fn members(&self, tenant_id: &str) -> StoreResult<Vec<UserRecord>> {
-        let t = tenant_id.to_owned();
-        self.run(move |c| {
-            c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users WHERE tenant_id = ?1 AND removed_at IS NULL
-                 ORDER BY created_at, id"
-            ))
-            .and_then(|mut s| {
-                s.query_map([t], user_row)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(map_err)
-        })
-        .await
-    }
-
-    async fn create_invitation(
-        &self,
-        inv: InvitationRecord,
-        token_hash: String,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        self.write(event, move |tx| {
-            tx.execute(
-                &format!(
-                    "INSERT INTO invitations ({INV_COLS}, token_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, ?8)"
-                ),
-                params![
-                    inv.id,
-                    inv.tenant_id,
-                    inv.email,
-                    inv.role.as_str(),
-                    inv.invited_by,
-                    us(inv.created_at),
-                    us(inv.expires_at),
-                    token_hash
-                ],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>> {
-        let h = token_hash.to_owned();
-        self.run(move |c| {
-            c.prepare_cached(&format!(
-                "SELECT {INV_COLS} FROM invitations WHERE token_hash = ?1"
-            ))
-            .and_then(|mut s| s.query_row([h], inv_row).optional())
-            .map_err(map_err)
-        })
-        .await
-    }
-
-    async fn accept_invitation(
-        &self,
-        invitation_id: &str,
-        user: UserRecord,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        let id = invitation_id.to_owned();
-        self.write(event, move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE invitations SET used_at = ?3
-                     WHERE tenant_id = ?1 AND id = ?2 AND used_at IS NULL AND revoked_at IS NULL
-                       AND expires_at > ?3",
-                    params![user.tenant_id, id, us(now)],
-                )
-                .map_err(map_err)?;
-            if n != 1 {
-                return Err(StoreError::Conflict(Conflict::InvitationSpent));
-            }
-            tx.execute(
-                &format!(
-                    "INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                ),
-                params![
-                    user.id,
-                    user.tenant_id,
-                    user.email,
-                    user.display_name,
-                    user.password_hash,
-                    user.password_zxcvbn,
-                    user.email_verified_at.map(us),
-                    user.mfa_enabled,
-                    user.role.as_str(),
-                    us(user.created_at)
-                ],
-            )
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(Conflict::EmailTaken)
-                } else {
-                    map_err(e)
-                }
-            })?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn set_role(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        role: Role,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
-        self.write(event, move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE users SET role = ?3 WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL",
-                    params![t, u, role.as_str()],
-                )
-                .map_err(map_err)?;
-            if n != 1 {
-                return Err(StoreError::NotFound);
-            }
-            let owners: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM users
-                     WHERE tenant_id = ?1 AND role = 'owner' AND removed_at IS NULL",
-                    [&t],
-                    |r| r.get(0),
-                )
-                .map_err(map_err)?;
-            if owners == 0 {
-                return Err(StoreError::Conflict(Conflict::LastOwner));
-            }
-            requeue_short(tx, &t)
-        })
-        .await
-    }
-
-    async fn remove_member(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        now: DateTime<Utc>,
-        event: NewEvent,
-    ) -> StoreResult<()> {
-        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
-        self.transact(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE users SET removed_at = ?3
-                     WHERE tenant_id = ?1 AND id = ?2 AND removed_at IS NULL",
-                    params![t, u, us(now)],
-                )
-                .map_err(map_err)?;
-            if n != 1 {
-                return Err(StoreError::NotFound);
-            }
-            let owners: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM users
-                     WHERE tenant_id = ?1 AND role = 'owner' AND removed_at IS NULL",
-                    [&t],
-                    |r| r.get(0),
-                )
-                .map_err(map_err)?;
-            if owners == 0 {
-                return Err(StoreError::Conflict(Conflict::LastOwner));
-            }
-            for sql in [
-                "DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2",
-                "DELETE FROM mfa_tickets WHERE tenant_id = ?1 AND user_id = ?2",
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?3)
-                 WHERE tenant_id = ?1 AND key_id IN
-                     (SELECT id FROM agent_keys WHERE tenant_id = ?1 AND owner_id = ?2)",
-                "UPDATE agent_keys SET revoked_at = COALESCE(revoked_at, ?3)
-                 WHERE tenant_id = ?1 AND owner_id = ?2",
-            ] {
-                let now_us = us(now);
-                if sql.contains("?3") {
-                    tx.execute(sql, params![t, u, now_us]).map_err(map_err)?;
-                } else {
-                    tx.execute(sql, params![t, u]).map_err(map_err)?;
-                }
-            }
-            requeue_short(tx, &t)?;
-            let voided = void_sent(tx, &t, &u, now)?;
-            let mut events = vec![event.clone()];
-            events.extend(voided.iter().map(|inv| voided_event(&event, inv)));
-            Ok(((), events))
-        })
-        .await
     }
 }

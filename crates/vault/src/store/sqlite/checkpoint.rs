@@ -130,8 +130,8 @@ mod tests {
 
     use chrono::DateTime;
 
-    use super::super::SqliteStore;
     use crate::audit::{ClientInfo, NewEvent};
+    use crate::store::sqlite::SqliteStore;
 
     /// The writer no longer checkpoints by itself, so this thread must keep the WAL from
     /// growing without bound: after many commits, the WAL's frames have been copied into
@@ -159,7 +159,7 @@ mod tests {
                         [],
                         |r| r.get(0),
                     )
-                    .map_err(super::super::map_err)
+                    .map_err(super::super::errors::map_err)
                 })
                 .await
                 .unwrap();
@@ -176,7 +176,7 @@ mod tests {
             .transact(|tx| {
                 let n = tx
                     .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
-                    .map_err(super::super::map_err)?;
+                    .map_err(super::super::errors::map_err)?;
                 Ok((n, vec![]))
             })
             .await
@@ -196,7 +196,7 @@ mod tests {
         store
             .transact(|tx| {
                 tx.execute_batch("CREATE TABLE blobs (n INTEGER PRIMARY KEY, b BLOB)")
-                    .map_err(super::super::map_err)?;
+                    .map_err(super::super::errors::map_err)?;
                 Ok(((), vec![]))
             })
             .await
@@ -212,7 +212,7 @@ mod tests {
                                 c.query_row("SELECT COUNT(*) FROM blobs", [], |r| {
                                     r.get::<_, i64>(0)
                                 })
-                                .map_err(super::super::map_err)
+                                .map_err(super::super::errors::map_err)
                             })
                             .await
                             .unwrap();
@@ -232,7 +232,7 @@ mod tests {
                         store
                             .transact(|tx| {
                                 tx.execute("INSERT INTO blobs (b) VALUES (zeroblob(65536))", [])
-                                    .map_err(super::super::map_err)?;
+                                    .map_err(super::super::errors::map_err)?;
                                 Ok(((), vec![]))
                             })
                             .await

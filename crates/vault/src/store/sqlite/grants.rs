@@ -9,7 +9,8 @@ use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 use rusqlite::{Connection, Transaction, params};
 
-use super::{bad, from_us, map_err, us};
+use super::errors::{bad, map_err};
+use super::rows::{from_us, us};
 use crate::store::{ApprovalRecord, Requester, StoreResult};
 
 pub(super) const REQ_COLS: &str =

@@ -1,4 +1,5 @@
-//! [`InvitationStore`] on SQLite, and the voiding of a removed member's invitations.
+//! [`InvitationStore`] on SQLite, and the voiding of a removed member's invitations
+//! (`members` calls it inside the removal's transaction).
 
 use crate::store::Conflict;
 use async_trait::async_trait;
@@ -6,10 +7,11 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::{PersonRef, Role};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, bad, from_us, map_err, us};
+use super::connection::SqliteStore;
+use super::errors::{bad, is_unique_violation, map_err};
+use super::rows::{USER_COLS, from_us, us};
 use crate::audit::NewEvent;
-use crate::store::invitations::InvitationStore;
-use crate::store::{InvitationRecord, StoreError, StoreResult};
+use crate::store::{InvitationRecord, InvitationStore, StoreError, StoreResult, UserRecord};
 
 pub(super) const INV_COLS: &str =
     "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at, revoked_at";
@@ -82,6 +84,96 @@ pub(super) fn voided_event(removal: &NewEvent, inv: &InvitationRecord) -> NewEve
 
 #[async_trait]
 impl InvitationStore for SqliteStore {
+    async fn create_invitation(
+        &self,
+        inv: InvitationRecord,
+        token_hash: String,
+        event: NewEvent,
+    ) -> StoreResult<()> {
+        self.write(event, move |tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO invitations ({INV_COLS}, token_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, ?8)"
+                ),
+                params![
+                    inv.id,
+                    inv.tenant_id,
+                    inv.email,
+                    inv.role.as_str(),
+                    inv.invited_by,
+                    us(inv.created_at),
+                    us(inv.expires_at),
+                    token_hash
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>> {
+        let h = token_hash.to_owned();
+        self.run(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {INV_COLS} FROM invitations WHERE token_hash = ?1"
+            ))
+            .and_then(|mut s| s.query_row([h], inv_row).optional())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation_id: &str,
+        user: UserRecord,
+        now: DateTime<Utc>,
+        event: NewEvent,
+    ) -> StoreResult<()> {
+        let id = invitation_id.to_owned();
+        self.write(event, move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE invitations SET used_at = ?3
+                     WHERE tenant_id = ?1 AND id = ?2 AND used_at IS NULL AND revoked_at IS NULL
+                       AND expires_at > ?3",
+                    params![user.tenant_id, id, us(now)],
+                )
+                .map_err(map_err)?;
+            if n != 1 {
+                return Err(StoreError::Conflict(Conflict::InvitationSpent));
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ),
+                params![
+                    user.id,
+                    user.tenant_id,
+                    user.email,
+                    user.display_name,
+                    user.password_hash,
+                    user.password_zxcvbn,
+                    user.email_verified_at.map(us),
+                    user.mfa_enabled,
+                    user.role.as_str(),
+                    us(user.created_at)
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(Conflict::EmailTaken)
+                } else {
+                    map_err(e)
+                }
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn pending_invitations(
         &self,
         tenant_id: &str,

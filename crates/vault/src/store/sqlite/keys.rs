@@ -6,7 +6,9 @@ use ipnet::IpNet;
 use keyhold_core::scope::Scope;
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, from_us, map_err, us};
+use super::connection::SqliteStore;
+use super::errors::map_err;
+use super::rows::{from_us, us};
 use crate::audit::NewEvent;
 use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, from_us, map_err, us};
+use super::connection::SqliteStore;
+use super::errors::map_err;
+use super::rows::{from_us, us};
 use crate::audit::NewEvent;
 use crate::store::mfa::{
     AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt, TotpRecord,

@@ -8,7 +8,8 @@ use crate::store::Conflict;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{from_us, map_err, us};
+use super::errors::map_err;
+use super::rows::{from_us, us};
 use crate::audit::NewEvent;
 use crate::store::mfa::{AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt};
 use crate::store::{StoreError, StoreResult};
@@ -316,7 +317,7 @@ fn apply_effect(
             if n != 1 {
                 return Err(StoreError::Conflict(Conflict::TicketSpent));
             }
-            super::insert_session(tx, &s, &token_hash)?;
+            super::sessions::insert_session(tx, &s, &token_hash)?;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 
-use super::{MIGRATIONS, migrate, migrate_to};
+use super::migrate::{MIGRATIONS, migrate, migrate_to};
 
 const BEFORE_GATE: usize = 4;
 

@@ -6,8 +6,10 @@ use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::connection::SqliteStore;
+use super::errors::{bad, map_err};
 use super::grants::{spend_grant, void_open};
-use super::{SqliteStore, bad, from_us, map_err, us};
+use super::rows::{from_us, us};
 use crate::audit::NewEvent;
 use crate::store::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore, StoreError,

@@ -14,76 +14,27 @@
 //! on its own, and it is the commonest job by far. A single writer also means writers
 //! never meet SQLite's busy lock: they wait their turn in the queue.
 //!
-//! The writer remembers the head of each audit chain between events (`chain_heads`).
+//! The writer remembers the head of each audit chain between events (`chain_heads`). This
+//! file is the handle that queues jobs; `batch` is the thread that commits them.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
-use std::time::Instant;
 
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Transaction, TransactionBehavior};
+use rusqlite::Transaction;
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit_signals::AuditSignals;
+use super::batch::{self, Job, Run, Staged};
 use super::chain_heads::ChainHeads;
-use super::{checkpoint, insert_event, is_unavailable};
+use super::checkpoint;
+use super::events::insert_event;
 use crate::audit::NewEvent;
 use crate::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};
 
-/// How many jobs may share one transaction; bounds the work lost to one failed commit
-/// and the latency of the first job in a batch.
-const MAX_BATCH: usize = 256;
 /// Jobs waiting for the writer. Beyond this, callers wait to enqueue (backpressure).
 const QUEUE: usize = 4096;
-
-/// Why a batch did not commit, told to every job in it.
-#[derive(Clone, Debug)]
-enum BatchError {
-    /// The database cannot take writes now (locked, full, read-only, I/O error).
-    Unavailable(String),
-    Other(String),
-}
-
-impl BatchError {
-    fn of(e: &rusqlite::Error) -> Self {
-        if is_unavailable(e) {
-            Self::Unavailable(e.to_string())
-        } else {
-            Self::Other(e.to_string())
-        }
-    }
-
-    fn into_store(self) -> StoreError {
-        match self {
-            Self::Unavailable(m) => {
-                tracing::error!(error = %m, "write not committed: the database is unavailable");
-                StoreError::Unavailable
-            }
-            Self::Other(m) => StoreError::Other(anyhow::anyhow!("commit failed: {m}")),
-        }
-    }
-}
-
-/// What a job left behind once it ran: whether its savepoint stands, the id of the last
-/// audit event it appended, and how to answer its caller once the batch's fate is known.
-struct Staged {
-    ok: bool,
-    last_event: Option<i64>,
-    answer: Box<dyn FnOnce(Result<(), BatchError>) + Send>,
-}
-
-/// A job runs against the batch's transaction, or against `None` when its batch could not
-/// start (then it only prepares its answer, which will carry the batch's error).
-type Run = Box<dyn FnOnce(Option<(&Transaction<'_>, &mut ChainHeads)>) -> Staged + Send>;
-
-struct Job {
-    run: Run,
-    /// Whether the job needs a savepoint of its own: false only when all it does is one
-    /// statement, which SQLite applies or undoes whole.
-    savepoint: bool,
-}
 
 /// The handle the store keeps: a queue into the writer thread.
 pub(crate) struct Writer {
@@ -106,7 +57,7 @@ impl Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
         thread::Builder::new()
             .name("keyhold-writer".into())
-            .spawn(move || run(conn, jobs, &signals, &nudge, &metrics))?;
+            .spawn(move || batch::run(conn, jobs, &signals, &nudge, &metrics))?;
         Ok(Self { queue })
     }
 
@@ -181,133 +132,6 @@ impl Writer {
     }
 }
 
-fn run(
-    mut conn: PooledConnection<SqliteConnectionManager>,
-    mut jobs: mpsc::Receiver<Job>,
-    signals: &AuditSignals,
-    nudge: &checkpoint::Nudge,
-    metrics: &StoreMetrics,
-) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut heads = ChainHeads::default();
-    while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        metrics.batch_jobs.observe(batch.len() as f64);
-        let started = Instant::now();
-        let committed = commit_batch(&mut conn, &mut batch, &mut heads, signals);
-        metrics
-            .commit_seconds
-            .observe(started.elapsed().as_secs_f64());
-        if committed {
-            nudge.committed();
-        }
-    }
-}
-
-/// Run every job of `batch` in one transaction, then answer them all. True when the
-/// transaction committed.
-fn commit_batch(
-    conn: &mut rusqlite::Connection,
-    batch: &mut Vec<Job>,
-    heads: &mut ChainHeads,
-    signals: &AuditSignals,
-) -> bool {
-    let tx = match conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .and_then(|tx| heads.begin_batch(&tx).map(|()| tx))
-    {
-        Ok(tx) => tx,
-        Err(e) => {
-            let why = BatchError::of(&e);
-            for job in batch.drain(..) {
-                fail_unrun(job, why.clone());
-            }
-            heads.end_batch(false);
-            return false;
-        }
-    };
-    let mut staged = Vec::with_capacity(batch.len());
-    let mut broken: Option<BatchError> = None;
-    for job in batch.drain(..) {
-        if let Some(why) = &broken {
-            fail_unrun(job, why.clone());
-            continue;
-        }
-        if job.savepoint
-            && let Err(e) = exec(&tx, "SAVEPOINT job")
-        {
-            broken = Some(BatchError::of(&e));
-            fail_unrun(job, BatchError::of(&e));
-            continue;
-        }
-        let run = job.run;
-        let (s, panicked) = match catch_unwind(AssertUnwindSafe(|| run(Some((&tx, &mut *heads))))) {
-            Ok(s) => (s, false),
-            Err(_) => {
-                let s = Staged {
-                    ok: false,
-                    last_event: None,
-                    answer: Box::new(|_| {}),
-                };
-                (s, true)
-            }
-        };
-        let end = match (job.savepoint, s.ok) {
-            (true, true) => exec(&tx, "RELEASE job"),
-            (true, false) => exec(&tx, "ROLLBACK TO job").and_then(|()| exec(&tx, "RELEASE job")),
-            // Without a savepoint, a job that panicked may have left a change behind that
-            // nothing can take back alone: the batch does not commit.
-            (false, _) if panicked || tx.is_autocommit() => Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("the batch was abandoned".into()),
-            )),
-            (false, _) => Ok(()),
-        };
-        heads.end_job(s.ok && end.is_ok());
-        if let Err(e) = end {
-            // SQLite rolled the whole transaction back (disk full, I/O error), or a job
-            // without a savepoint panicked: nothing of this batch can commit.
-            broken = Some(BatchError::of(&e));
-        }
-        staged.push(s);
-    }
-    let outcome = match broken {
-        Some(why) => Err(why),
-        None => tx.commit().map_err(|e| BatchError::of(&e)),
-    };
-    if outcome.is_ok()
-        && let Some(last) = staged
-            .iter()
-            .filter(|s| s.ok)
-            .filter_map(|s| s.last_event)
-            .max()
-    {
-        signals.committed(last, heads.batch_chains());
-    }
-    heads.end_batch(outcome.is_ok());
-    let committed = outcome.is_ok();
-    for s in staged {
-        (s.answer)(outcome.clone());
-    }
-    committed
-}
-
-/// A statement the writer runs for every job, prepared once per connection.
-fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
-/// Answer a job that never ran with why its batch failed.
-fn fail_unrun(job: Job, why: BatchError) {
-    ((job.run)(None).answer)(Err(why));
-}
-
 #[cfg(test)]
 mod tests {
     use crate::store::Conflict;
@@ -315,9 +139,9 @@ mod tests {
 
     use chrono::DateTime;
 
-    use super::super::SqliteStore;
     use crate::audit::{ClientInfo, NewEvent};
-    use crate::store::{AccountStore, StoreError};
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{AuditStore, StoreError};
 
     fn event(n: usize) -> NewEvent {
         NewEvent::new("test.write", DateTime::UNIX_EPOCH, &ClientInfo::default())
@@ -336,7 +160,7 @@ mod tests {
         store
             .run(move |c| {
                 c.query_row(sql, [], |r| r.get(0))
-                    .map_err(super::super::map_err)
+                    .map_err(super::super::errors::map_err)
             })
             .await
             .unwrap()
@@ -351,7 +175,7 @@ mod tests {
         store
             .run(|c| {
                 c.execute_batch("CREATE TABLE rows (n INTEGER PRIMARY KEY)")
-                    .map_err(super::super::map_err)
+                    .map_err(super::super::errors::map_err)
             })
             .await
             .unwrap();
@@ -362,7 +186,7 @@ mod tests {
                     store
                         .transact(move |tx| {
                             tx.execute("INSERT INTO rows (n) VALUES (?1)", [n as i64])
-                                .map_err(super::super::map_err)?;
+                                .map_err(super::super::errors::map_err)?;
                             if n % 50 == 7 {
                                 // Fails after its own insert: that insert must not stay.
                                 return Err(StoreError::Conflict(Conflict::JobRefused));
@@ -436,7 +260,7 @@ mod tests {
                     "CREATE TRIGGER refuse BEFORE INSERT ON audit_events
                      WHEN NEW.target = 'row:2' BEGIN SELECT RAISE(ABORT, 'refused'); END",
                 )
-                .map_err(super::super::map_err)
+                .map_err(super::super::errors::map_err)
             })
             .await
             .unwrap();
