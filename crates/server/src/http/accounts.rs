@@ -15,7 +15,7 @@ use super::guards::Person;
 use super::no_store;
 use crate::error::ApiResult;
 use crate::state::SharedState;
-use keyhold_vault::accounts;
+use keyhold_vault::{accounts, login};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -50,7 +50,7 @@ pub async fn login(
     Client(c): Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(no_store(Json(accounts::login(&st, req, &c).await?)))
+    Ok(no_store(Json(login::login(&st, req, &c).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", responses((status = 204)))]

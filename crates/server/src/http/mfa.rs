@@ -17,7 +17,7 @@ use super::guards::{Person, Sudo};
 use super::no_store;
 use crate::error::ApiResult;
 use crate::state::SharedState;
-use keyhold_vault::mfa;
+use keyhold_vault::{login, mfa, security};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -100,7 +100,7 @@ pub async fn login_mfa(
     Client(c): Client,
     ApiJson(req): ApiJson<LoginMfaRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(no_store(Json(mfa::login_mfa(&st, &req, &c).await?)))
+    Ok(no_store(Json(login::login_mfa(&st, &req, &c).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/auth/reauth", tag = "accounts", request_body = ReauthRequest,
@@ -112,12 +112,12 @@ pub async fn reauth(
     s: Person,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> ApiResult<StatusCode> {
-    mfa::reauth(&st, &s, req.code.expose(), &c).await?;
+    login::reauth(&st, &s, req.code.expose(), &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/me/security", tag = "security",
     responses((status = 200, body = SecurityScore)))]
 pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
-    Ok(Json(mfa::security(&st, &s).await?))
+    Ok(Json(security::score(&st, &s).await?))
 }
