@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::PersonRef;
 
 use super::{InvitationRecord, StoreResult};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 #[async_trait]
 pub trait InvitationStore: Send + Sync + 'static {

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{SessionRecord, StoreResult};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// A TOTP enrollment. `secret_sealed` is the AES-256-GCM box, never the secret.
 #[derive(Clone, PartialEq, Eq)]

@@ -7,8 +7,10 @@
 
 pub mod approvals;
 pub mod conflict;
+pub mod event;
 pub mod invitations;
 pub mod keys;
+pub mod metrics;
 pub mod mfa;
 pub mod secrets;
 pub mod sqlite;
@@ -18,7 +20,7 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::{AuditEvent, AuditQuery, Role};
 use tokio::sync::watch;
 
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use secrets::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore,

@@ -15,7 +15,7 @@ use super::grants::{
 
 use super::invitations::{INV_COLS, inv_row, void_sent, voided_event};
 use super::{SqliteStore, USER_COLS, from_us, is_unique_violation, map_err, us, user_row};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{
     ApprovalRecord, ApprovalStore, ApprovalView, ExpiryEvent, InvitationRecord, Requester,
     StoreError, StoreResult, UserRecord, VoteEvent,

@@ -7,7 +7,7 @@ use keyhold_core::api::{PersonRef, Role};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{SqliteStore, bad, from_us, map_err, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::invitations::InvitationStore;
 use crate::store::{InvitationRecord, StoreError, StoreResult};
 

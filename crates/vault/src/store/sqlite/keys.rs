@@ -7,7 +7,7 @@ use keyhold_core::scope::Scope;
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, from_us, map_err, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
 const KEY_COLS: &str = "k.id, k.tenant_id, k.owner_id, k.name, k.prefix, k.scopes, k.ip_allowlist,

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, from_us, map_err, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::mfa::{
     AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt, TotpRecord,
 };

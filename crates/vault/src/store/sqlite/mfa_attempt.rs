@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{from_us, map_err, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::mfa::{AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt};
 use crate::store::{StoreError, StoreResult};
 

@@ -36,8 +36,8 @@ use super::{
     AccountStore, AuditScope, AuditVerify, EmailTokenRecord, SessionRecord, StoreError,
     StoreResult, TenantRecord, UserRecord,
 };
-use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
-use crate::metrics::StoreMetrics;
+use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::metrics::StoreMetrics;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::grants::{spend_grant, void_open};
 use super::{SqliteStore, bad, from_us, map_err, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore, StoreError,
     StoreResult, VersionInfo, VersionRow,

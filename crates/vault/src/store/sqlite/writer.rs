@@ -28,8 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::audit_signals::AuditSignals;
 use super::chain_heads::ChainHeads;
 use super::{checkpoint, insert_event, is_unavailable};
-use crate::audit::NewEvent;
-use crate::metrics::StoreMetrics;
+use crate::store::event::NewEvent;
+use crate::store::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};
 
 /// How many jobs may share one transaction; bounds the work lost to one failed commit
@@ -316,7 +316,7 @@ mod tests {
     use chrono::DateTime;
 
     use super::super::SqliteStore;
-    use crate::audit::{ClientInfo, NewEvent};
+    use crate::store::event::{ClientInfo, NewEvent};
     use crate::store::{AccountStore, StoreError};
 
     fn event(n: usize) -> NewEvent {
