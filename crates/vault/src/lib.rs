@@ -39,6 +39,7 @@ pub mod sessions;
 pub mod store;
 pub mod tenant;
 pub mod throttle;
+pub mod tokens;
 
 use std::sync::Arc;
 

@@ -24,7 +24,7 @@ use keyhold_core::tier::Tier;
 use zeroize::Zeroizing;
 
 use crate::Vault;
-use crate::agent_keys::{self, agent_allows};
+use crate::agent_keys::agent_allows;
 use crate::approvals::{self, Ask};
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::SecretsCaller;
@@ -32,6 +32,7 @@ use crate::auth_failures::Reason;
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::store::{Deletion, GrantUse, NewVersion, Sealed, SecretRecord, StoreError};
+use crate::tokens;
 
 const NOT_IN_SCOPE: &str = "Your scopes do not allow this on this secret.";
 const AGENT_TIER: &str = "Agents cannot change a secret's tier; ask a member of the tenant.";
@@ -110,7 +111,7 @@ async fn spend_use(
             .use_token(&t.token.tenant_id, &t.token.id, now)
             .await?
     {
-        return Err(Error::Unauthenticated(agent_keys::BAD_TOKEN));
+        return Err(Error::Unauthenticated(tokens::BAD_TOKEN));
     }
     Ok(())
 }

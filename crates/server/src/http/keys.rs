@@ -17,8 +17,9 @@ use super::no_store;
 use crate::error::ApiResult;
 use crate::state::SharedState;
 use keyhold_vault::Error;
-use keyhold_vault::agent_keys::{self, TokenRevoker};
+use keyhold_vault::agent_keys;
 use keyhold_vault::auth::SecretsCaller;
+use keyhold_vault::tokens::{self, TokenRevoker};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -94,7 +95,7 @@ pub async fn issue_token(
     key: Agent,
     ApiJson(req): ApiJson<IssueTokenRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let issued = agent_keys::issue_token(&st, &key, req, &c).await?;
+    let issued = tokens::issue_token(&st, &key, req, &c).await?;
     Ok(no_store((StatusCode::CREATED, Json(issued))))
 }
 
@@ -116,6 +117,6 @@ pub async fn revoke_token(
             .into());
         }
     };
-    agent_keys::revoke_token(&st, by, &id, &c).await?;
+    tokens::revoke_token(&st, by, &id, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }
