@@ -9,6 +9,12 @@
 //!
 //! Domain functions take the [`Vault`] (what the domain uses: store, clock, keys, the
 //! password hasher, the mailer, the sign-in throttles) and a caller from [`auth`].
+//!
+//! Imports go one way: no two top-level modules reach each other, directly or through
+//! others, and the store imports nothing of the domain (the audit record it writes lives
+//! in `store::event`). Sign-in (`login`) sits above `accounts` and `mfa`; the security
+//! score (`security`) above `mfa`, `agent_keys` and `approvals`. `tests/layering.rs`
+//! fails on any cycle and names it.
 
 pub mod accounts;
 pub mod agent_keys;

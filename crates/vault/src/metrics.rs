@@ -1,5 +1,6 @@
 //! What the domain counts, for the server to serve at `/metrics`: sign-in results, refused
-//! agent credentials, 429s, argon2 runs, audit events and the store's commit timings. The
+//! agent credentials, 429s, argon2 runs, audit events, and the store's commit timings
+//! (which the store defines itself, in `store::metrics`, and this registers). The
 //! counters are registered in the server's registry (no globals, so tests can run many
 //! servers in one process).
 
