@@ -12,9 +12,10 @@
 //!
 //! Imports go one way: no two top-level modules reach each other, directly or through
 //! others, and the store imports nothing of the domain (the audit record it writes lives
-//! in `store::event`). Sign-in (`login`) sits above `accounts` and `mfa`; the security
-//! score (`security`) above `mfa`, `agent_keys` and `approvals`. `tests/layering.rs`
-//! fails on any cycle and names it.
+//! in `store::event`). Sign-in (`login`) sits above `mfa`, and `accounts` above `login`;
+//! the security score (`security`) reads approvals from above, so `mfa` need not. Scoped
+//! tokens (`tokens`) sit above `agent_keys`. `tests/layering.rs` fails on any cycle and
+//! names it.
 
 pub mod accounts;
 pub mod agent_keys;
