@@ -203,17 +203,14 @@ fn describe(sites: &Sites, found: &[Vec<String>]) -> String {
 #[test]
 fn no_two_modules_of_the_vault_import_each_other() {
     let sites = graph();
-    // The reader must see the crate, or an empty graph would pass: these are known.
-    for (from, to) in [
-        ("accounts", "store"),
-        ("login", "mfa"),
-        ("secrets", "approvals"),
-    ] {
-        assert!(
-            sites.get(from).is_some_and(|m| m.contains_key(to)),
-            "the layering reader no longer sees {from} -> {to}: is it reading src/?"
-        );
-    }
+    // The reader must see the crate, or an empty graph would pass: every domain module
+    // reaches the store, so there are at least as many references as modules.
+    let edges: usize = sites.values().map(BTreeMap::len).sum();
+    assert!(
+        sites.len() >= 10 && edges >= sites.len() && sites["accounts"].contains_key("store"),
+        "the layering reader sees {} modules and {edges} references: is it reading src/?",
+        sites.len()
+    );
     let found = cycles(&sites);
     assert!(found.is_empty(), "{}", describe(&sites, &found));
 }

@@ -54,8 +54,13 @@ fn tokens(text: &str) -> Vec<(Tok, usize)> {
         } else if c == '"' || (c == 'b' && at(i + 1) == '"') {
             i += if c == 'b' { 2 } else { 1 };
             while i < chars.len() && chars[i] != '"' {
-                line += usize::from(chars[i] == '\n');
-                i += if chars[i] == '\\' { 2 } else { 1 };
+                // An escaped newline (a string continued on the next line) is a line too.
+                let step = if chars[i] == '\\' { 2 } else { 1 };
+                line += chars[i..(i + step).min(chars.len())]
+                    .iter()
+                    .filter(|&&c| c == '\n')
+                    .count();
+                i += step;
             }
             i += 1;
         } else if c == '\'' || (c == 'b' && at(i + 1) == '\'') {
@@ -332,5 +337,12 @@ mod tests {
             use crate::mfa;
         "###;
         assert_eq!(refs_of(text, &["accounts"]), ["mfa"]);
+    }
+
+    #[test]
+    fn reader_counts_lines_through_comments_and_continued_strings() {
+        let text = "/* one\n two */\nconst A: &str = \"a \\\n b\";\nuse crate::mfa;\n";
+        let found = references(text, &["x".to_owned()], &mods(&["mfa"]), &BTreeMap::new());
+        assert_eq!(found, [("mfa".to_owned(), 5)]);
     }
 }
