@@ -1,14 +1,11 @@
-//! Accounts and sessions: sign-up, sign-in, sign-out, password change, email verification.
-//! The second step of a 2FA sign-in lives in `crate::mfa`.
+//! Accounts: sign-up, sign-out, the signed-in person's profile, password change and
+//! email verification. Signing in (the password step, the second factor, re-authentication)
+//! lives in `crate::login`, which this module uses for the shared failure limits.
 
-use crate::store::Conflict;
 use std::sync::Arc;
 
-use chrono::Duration;
-use keyhold_core::api::{
-    ChangePasswordRequest, LoginRequest, MeResponse, Role, SessionResponse, SignupRequest,
-    SignupResponse,
-};
+use chrono::{DateTime, Duration, Utc};
+use keyhold_core::api::{ChangePasswordRequest, MeResponse, Role, SignupRequest, SignupResponse};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::email::{Email, clean_text};
 use keyhold_core::password::{self, PolicyVerdict};
@@ -18,21 +15,16 @@ use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::Session;
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::login::{parse_email, record_failure, throttled};
 use crate::mail::Mail;
 use crate::notify::{self, Change};
-use crate::sessions;
-use crate::store::{EmailTokenRecord, SessionRecord, StoreError, TenantRecord, UserRecord};
+use crate::store::{
+    Conflict, EmailTokenRecord, InvitationRecord, StoreError, TenantRecord, UserRecord,
+};
 
-const BAD_CREDENTIALS: &str = "Email or password is incorrect.";
 const BAD_LINK: &str = "This verification link is invalid, used or expired. Ask for a new one.";
+const BAD_INVITATION: &str = "This invitation is invalid, used or expired.";
 pub const EMAIL_LINK_TTL: Duration = Duration::hours(24);
-
-fn parse_email(s: &str) -> Result<Email> {
-    Email::parse(s).map_err(|e| Error::Invalid {
-        message: format!("Email: {e}."),
-        extra: field("email"),
-    })
-}
 
 fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
@@ -56,6 +48,36 @@ fn policy_error(v: &PolicyVerdict, field_name: &str) -> Error {
     }
 }
 
+fn bad_invitation() -> Error {
+    Error::invalid_field(BAD_INVITATION, "invitation")
+}
+
+/// The person a sign-up makes, checked and hashed, before it knows its tenant.
+struct Newcomer {
+    email: Email,
+    display_name: Option<String>,
+    password_hash: String,
+    zxcvbn: u8,
+    now: DateTime<Utc>,
+}
+
+impl Newcomer {
+    fn user(self, tenant_id: &str, role: Role, email_verified: bool) -> UserRecord {
+        UserRecord {
+            id: ids::new_id(self.now),
+            tenant_id: tenant_id.to_owned(),
+            email: self.email.as_str().to_owned(),
+            display_name: self.display_name,
+            password_hash: self.password_hash,
+            password_zxcvbn: self.zxcvbn,
+            email_verified_at: email_verified.then_some(self.now),
+            mfa_enabled: false,
+            role,
+            created_at: self.now,
+        }
+    }
+}
+
 /// Takes the `Arc` because a sign-up to a taken address mails its owner in the
 /// background, so that the answer takes as long as a real sign-up's.
 pub async fn signup(
@@ -66,31 +88,14 @@ pub async fn signup(
     let email = parse_email(&req.email)?;
     let display_name = match req.display_name.as_deref() {
         None => None,
-        Some(n) => Some(clean_text(n, 100).ok_or_else(|| Error::Invalid {
-            message: "Display name must be 1 to 100 characters with no control characters.".into(),
-            extra: field("display_name"),
+        Some(n) => Some(clean_text(n, 100).ok_or_else(|| {
+            Error::invalid_field(
+                "Display name must be 1 to 100 characters with no control characters.",
+                "display_name",
+            )
         })?),
     };
-    let bad_invitation = || Error::Invalid {
-        message: "This invitation is invalid, used or expired.".into(),
-        extra: field("invitation"),
-    };
-    let invitation = match req.invitation.as_ref() {
-        None => None,
-        Some(t) => Some(
-            crate::members::find_invitation(st, t.expose())
-                .await?
-                .ok_or_else(bad_invitation)?,
-        ),
-    };
-    if let Some(inv) = &invitation
-        && !inv.email.eq_ignore_ascii_case(email.as_str())
-    {
-        return Err(Error::Invalid {
-            message: "Sign up with the address the invitation was sent to.".into(),
-            extra: field("email"),
-        });
-    }
+    let invitation = invitation_for(st, &req, &email).await?;
     // Length is checked first inside `check`, so an oversized password is never hashed.
     let verdict = st
         .hasher
@@ -101,64 +106,94 @@ pub async fn signup(
     }
     let zxcvbn = verdict.strength.as_ref().map_or(0, |s| s.score);
     let password_hash = st.hasher.hash(req.password.expose()).await?;
-    let now = st.clock.now();
-    if let Some(inv) = invitation {
-        let tenant = st
-            .store
-            .tenant(&inv.tenant_id)
-            .await?
-            .ok_or_else(bad_invitation)?;
-        let user = UserRecord {
-            id: ids::new_id(now),
-            tenant_id: tenant.id.clone(),
-            email: email.as_str().to_owned(),
-            display_name,
-            password_hash,
-            password_zxcvbn: zxcvbn,
-            // The invitation reached this address: it counts as verified.
-            email_verified_at: Some(now),
-            mfa_enabled: false,
-            role: inv.role,
-            created_at: now,
-        };
-        let event = NewEvent::new("member.joined", now, client)
-            .user(&tenant.id, &user.id)
-            .target(format!("user:{}", user.id))
-            .detail("role", inv.role.as_str())
-            .detail("invitation_id", inv.id.clone());
-        return match st
-            .store
-            .accept_invitation(&inv.id, user.clone(), now, event)
-            .await
-        {
-            Ok(()) => Ok(SignupResponse {
-                user: user.to_api(),
-                tenant: tenant.to_api(),
-            }),
-            Err(StoreError::Conflict(Conflict::InvitationSpent)) => Err(bad_invitation()),
-            Err(e) => Err(e.into()),
-        };
+    let newcomer = Newcomer {
+        email,
+        display_name,
+        password_hash,
+        zxcvbn,
+        now: st.clock.now(),
+    };
+    match invitation {
+        Some(inv) => join_by_invitation(st, inv, newcomer, client).await,
+        None => open_own_vault(st, newcomer, client).await,
     }
+}
+
+/// The invitation a sign-up carries, if any: it must be live and sent to this address.
+async fn invitation_for(
+    st: &Vault,
+    req: &SignupRequest,
+    email: &Email,
+) -> Result<Option<InvitationRecord>> {
+    let Some(t) = req.invitation.as_ref() else {
+        return Ok(None);
+    };
+    let inv = crate::members::find_invitation(st, t.expose())
+        .await?
+        .ok_or_else(bad_invitation)?;
+    if !inv.email.eq_ignore_ascii_case(email.as_str()) {
+        return Err(Error::invalid_field(
+            "Sign up with the address the invitation was sent to.",
+            "email",
+        ));
+    }
+    Ok(Some(inv))
+}
+
+/// An invited sign-up joins the inviting tenant with the invited role.
+async fn join_by_invitation(
+    st: &Vault,
+    inv: InvitationRecord,
+    newcomer: Newcomer,
+    client: &ClientInfo,
+) -> Result<SignupResponse> {
+    let now = newcomer.now;
+    let tenant = st
+        .store
+        .tenant(&inv.tenant_id)
+        .await?
+        .ok_or_else(bad_invitation)?;
+    // The invitation reached this address: it counts as verified.
+    let user = newcomer.user(&tenant.id, inv.role, true);
+    let event = NewEvent::new("member.joined", now, client)
+        .user(&tenant.id, &user.id)
+        .target(format!("user:{}", user.id))
+        .detail("role", inv.role.as_str())
+        .detail("invitation_id", inv.id.clone());
+    match st
+        .store
+        .accept_invitation(&inv.id, user.clone(), now, event)
+        .await
+    {
+        Ok(()) => Ok(SignupResponse {
+            user: user.to_api(),
+            tenant: tenant.to_api(),
+        }),
+        Err(StoreError::Conflict(Conflict::InvitationSpent)) => Err(bad_invitation()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A sign-up without an invitation opens a vault of its own, as its owner.
+async fn open_own_vault(
+    st: &Arc<Vault>,
+    newcomer: Newcomer,
+    client: &ClientInfo,
+) -> Result<SignupResponse> {
+    let now = newcomer.now;
     let tenant = TenantRecord {
         id: ids::new_id(now),
         name: format!(
             "{}'s vault",
-            display_name.as_deref().unwrap_or(email.local_part())
+            newcomer
+                .display_name
+                .as_deref()
+                .unwrap_or(newcomer.email.local_part())
         ),
         created_at: now,
     };
-    let user = UserRecord {
-        id: ids::new_id(now),
-        tenant_id: tenant.id.clone(),
-        email: email.as_str().to_owned(),
-        display_name,
-        password_hash,
-        password_zxcvbn: zxcvbn,
-        email_verified_at: None,
-        mfa_enabled: false,
-        role: Role::Owner,
-        created_at: now,
-    };
+    let email = newcomer.email.as_str().to_owned();
+    let user = newcomer.user(&tenant.id, Role::Owner, false);
     let event = NewEvent::new("member.joined", now, client)
         .user(&tenant.id, &user.id)
         .target(format!("user:{}", user.id))
@@ -174,7 +209,7 @@ pub async fn signup(
         .await
     {
         Ok(()) => {}
-        Err(StoreError::Conflict(_)) => signup_attempted(st, email.as_str(), client),
+        Err(StoreError::Conflict(_)) => signup_attempted(st, &email, client),
         Err(e) => return Err(e.into()),
     }
     Ok(SignupResponse {
@@ -208,122 +243,6 @@ fn signup_attempted(st: &Arc<Vault>, email: &str, client: &ClientInfo) {
         }
         notify::account_changed(&st, &owner.email, Change::SignupAttempted, now, &client).await;
     });
-}
-
-pub(crate) fn throttled(st: &Vault, email: &str, client: &ClientInfo) -> Option<u64> {
-    let now = st.clock.now();
-    let by_account = st.login_failures_by_account.check(email, now).err();
-    let by_ip = client
-        .ip
-        .as_deref()
-        .and_then(|ip| st.login_failures_by_ip.check(ip, now).err());
-    by_account.max(by_ip)
-}
-
-pub(crate) fn record_failure(st: &Vault, email: &str, client: &ClientInfo) {
-    let now = st.clock.now();
-    st.login_failures_by_account.record(email, now);
-    if let Some(ip) = &client.ip {
-        st.login_failures_by_ip.record(ip, now);
-    }
-}
-
-/// Check an email and password. On success the account's failure count is cleared. Wrong
-/// password, unknown email and oversized password all give the same 401.
-pub async fn check_password_login(
-    st: &Vault,
-    req: &LoginRequest,
-    client: &ClientInfo,
-) -> Result<UserRecord> {
-    let email = parse_email(&req.email)?;
-    let key = email.as_str();
-    let now = st.clock.now();
-    if let Some(wait) = throttled(st, key, client) {
-        st.metrics.auth("rate_limited");
-        st.metrics.rate_limited.inc();
-        let user = st.store.user_by_email(key).await?;
-        let mut ev = NewEvent::new("auth.login", now, client)
-            .outcome(Outcome::Denied)
-            .detail("reason", "rate_limited");
-        if let Some(u) = &user {
-            ev = ev.user(&u.tenant_id, &u.id);
-        }
-        st.store.append_event(ev).await?;
-        return Err(Error::RateLimited {
-            retry_after_secs: wait,
-        });
-    }
-    let user = st.store.user_by_email(key).await?;
-    let pw = req.password.expose();
-    let ok = if pw.chars().count() > password::MAX_CHARS {
-        false
-    } else {
-        st.hasher
-            .verify(pw, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?
-    };
-    match user {
-        Some(u) if ok => {
-            st.login_failures_by_account.clear(key);
-            Ok(u)
-        }
-        other => {
-            record_failure(st, key, client);
-            st.metrics.auth("failure");
-            let mut ev = NewEvent::new("auth.login", st.clock.now(), client)
-                .outcome(Outcome::Failure)
-                .detail("reason", "bad_credentials");
-            if let Some(u) = &other {
-                ev = ev.user(&u.tenant_id, &u.id);
-            }
-            st.store.append_event(ev).await?;
-            Err(Error::Unauthenticated(BAD_CREDENTIALS))
-        }
-    }
-}
-
-/// Open a session for a user who has fully proved themselves.
-pub async fn open_session(
-    st: &Vault,
-    user: &UserRecord,
-    client: &ClientInfo,
-    method: &str,
-) -> Result<SessionResponse> {
-    let now = st.clock.now();
-    let token = Credential::generate(CredentialKind::Session);
-    let record = SessionRecord {
-        id: ids::new_id(now),
-        tenant_id: user.tenant_id.clone(),
-        user_id: user.id.clone(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + sessions::ABSOLUTE,
-        authenticated_at: now,
-    };
-    let event = NewEvent::new("auth.login", now, client)
-        .user(&user.tenant_id, &user.id)
-        .target(format!("session:{}", record.id))
-        .detail("method", method);
-    let expires_at = record.expires_at;
-    st.store
-        .create_session(record, st.keys.credential_hash(token.expose()), event)
-        .await?;
-    st.metrics.auth("success");
-    Ok(SessionResponse {
-        session_token: token.expose().to_owned().into(),
-        expires_at,
-        user: user.to_api(),
-    })
-}
-
-pub async fn login(st: &Vault, req: LoginRequest, client: &ClientInfo) -> Result<SessionResponse> {
-    let user = check_password_login(st, &req, client).await?;
-    if user.mfa_enabled {
-        // The password alone is not enough: 401 `mfa_required` with a ticket for
-        // `POST /v1/auth/login/mfa`.
-        return Err(crate::mfa::issue_ticket(st, &user, client).await);
-    }
-    open_session(st, &user, client, "password").await
 }
 
 pub async fn logout(st: &Vault, s: &Session, client: &ClientInfo) -> Result<()> {

@@ -1,27 +1,25 @@
-//! Agent keys and scoped tokens: creation (shown once), authentication, revocation.
+//! Agent keys (`kha_`): creation (shown once), listing, authentication, revocation
+//! (including by anyone who holds a leaked key), and the scope check every agent request
+//! passes. Scoped tokens, which keys issue, are in `crate::tokens`.
 //!
 //! A `kha_` key carries its key id (see `keyhold_core::credential`): authentication looks
 //! the key up by that id and compares the keyed hash of the whole credential in constant
-//! time. A `kht_` token is looked up by its keyed hash. Revoking a key revokes its tokens
-//! in the same transaction, and token authentication also checks the issuing key, so both
-//! stop working on the very next request.
+//! time. Revoking a key revokes its tokens in the same transaction.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use ipnet::IpNet;
-use keyhold_core::api::{
-    AgentKey, CreateKeyRequest, CreateKeyResponse, IssueTokenRequest, IssueTokenResponse, Page,
-};
+use keyhold_core::api::{AgentKey, CreateKeyRequest, CreateKeyResponse, Page};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::duration;
 use keyhold_core::email::clean_text;
-use keyhold_core::scope::{Action, Scope, any_allows, scopes_subset};
+use keyhold_core::scope::{Action, Scope, any_allows};
 use subtle::ConstantTimeEq;
 
 use crate::Vault;
-use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
-use crate::auth::{AgentKey as KeyCaller, Session};
+use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::auth::Session;
 use crate::auth_failures::{self, Claimed, Reason};
 use crate::error::{Error, Result};
 use crate::ids;
@@ -30,21 +28,13 @@ use crate::sessions;
 use crate::store::{KeyRecord, StoreError, TokenRecord};
 
 pub const USE_A_KEY: &str = "Authenticate with an agent key (kha_...).";
-pub const USE_A_TOKEN: &str = "Authenticate with a scoped token (kht_...).";
 const BAD_KEY: &str = "This agent key is not valid: it is unknown, revoked or expired.";
-pub const BAD_TOKEN: &str =
-    "This token is not valid: it is unknown, revoked, expired or has no uses left.";
-const WRONG_ADDRESS: &str = "This credential may not be used from your address.";
+pub(crate) const WRONG_ADDRESS: &str = "This credential may not be used from your address.";
 
-/// Default lifetime of a scoped token, and the default of the tenant's `max_token_ttl`
-/// setting (which is what issuing checks).
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::hours(1);
-pub const MAX_TOKEN_TTL: Duration = Duration::hours(24);
 /// `last_used_at`/`last_used_ip` are written at most this often.
 pub const TOUCH_EVERY: Duration = Duration::minutes(1);
 pub const MAX_SCOPES: usize = 50;
 pub const MAX_ALLOWLIST: usize = 50;
-pub const MAX_USES: u32 = 1_000_000;
 
 fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
@@ -85,11 +75,11 @@ pub fn parse_allowlist(entries: Option<&[String]>) -> Result<Vec<IpNet>> {
         .collect()
 }
 
-fn allowed_from(list: &[IpNet], ip: Option<IpAddr>) -> bool {
+pub(crate) fn allowed_from(list: &[IpNet], ip: Option<IpAddr>) -> bool {
     list.is_empty() || ip.is_some_and(|ip| list.iter().any(|n| n.contains(&ip)))
 }
 
-fn check_scopes(scopes: &[Scope]) -> Result<Vec<Scope>> {
+pub(crate) fn check_scopes(scopes: &[Scope]) -> Result<Vec<Scope>> {
     if scopes.is_empty() {
         return Err(invalid("scopes", "Give at least one scope."));
     }
@@ -316,7 +306,7 @@ async fn find_key(st: &Vault, cred: &Credential) -> Result<Option<KeyRecord>> {
     }
 }
 
-async fn touch(st: &Vault, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAddr>) {
+pub(crate) async fn touch(st: &Vault, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAddr>) {
     if key.last_used_at.is_none_or(|t| now >= t + TOUCH_EVERY) {
         // Bookkeeping: a failed touch must not fail the request it describes.
         if let Err(e) = st
@@ -330,7 +320,7 @@ async fn touch(st: &Vault, key: &KeyRecord, now: DateTime<Utc>, ip: Option<IpAdd
 }
 
 /// Why a key that exists no longer authenticates, if it does not.
-fn lapsed(key: &KeyRecord, now: DateTime<Utc>) -> Option<Reason> {
+pub(crate) fn lapsed(key: &KeyRecord, now: DateTime<Utc>) -> Option<Reason> {
     if key.revoked_at.is_some() {
         Some(Reason::Revoked)
     } else if key.expires_at.is_some_and(|t| now >= t) {
@@ -375,190 +365,6 @@ pub async fn authenticate_key(st: &Vault, text: &str, ip: Option<IpAddr>) -> Res
     }
     touch(st, &key, now, ip).await;
     Ok(key)
-}
-
-/// The `kht_` token behind a bearer credential and its key, checked like a key, plus the
-/// token's own expiry, revocation, allowlist and uses (counted atomically).
-pub async fn authenticate_token(
-    st: &Vault,
-    text: &str,
-    ip: Option<IpAddr>,
-) -> Result<(TokenRecord, KeyRecord)> {
-    let nobody = Claimed::Nobody {
-        kind: CredentialKind::ScopedToken,
-        key_id: None,
-    };
-    let Ok(cred) = Credential::parse_kind(text, CredentialKind::ScopedToken) else {
-        auth_failures::record(st, Reason::Malformed, nobody, ip).await;
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    };
-    let hash = st.keys.credential_hash(cred.expose());
-    let Some((token, key)) = st.store.token_for_auth(&hash).await? else {
-        auth_failures::record(st, Reason::Unknown, nobody, ip).await;
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    };
-    let now = st.clock.now();
-    let token_lapsed = if token.revoked_at.is_some() {
-        Some(Reason::Revoked)
-    } else if now >= token.expires_at {
-        Some(Reason::Expired)
-    } else {
-        lapsed(&key, now)
-    };
-    if let Some(reason) = token_lapsed {
-        auth_failures::record(st, reason, Claimed::Token(&token), ip).await;
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    }
-    if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
-        auth_failures::record(st, Reason::Address, Claimed::Token(&token), ip).await;
-        return Err(Error::Forbidden(WRONG_ADDRESS));
-    }
-    // A use is spent only by an answer that delivers something (`secrets::spend_use`),
-    // never by an `approval_required` answer or a status poll; here only "none left".
-    if token.max_uses.is_some_and(|max| token.uses >= max) {
-        return Err(Error::Unauthenticated(BAD_TOKEN));
-    }
-    touch(st, &key, now, ip).await;
-    Ok((token, key))
-}
-
-/// `POST /v1/tokens`: a short-lived token whose scopes are a subset of the key's.
-pub async fn issue_token(
-    st: &Vault,
-    caller: &KeyCaller,
-    req: IssueTokenRequest,
-    client: &ClientInfo,
-) -> Result<IssueTokenResponse> {
-    let key = &caller.key;
-    let now = st.clock.now();
-    let refused = |reason: &'static str| {
-        NewEvent::new("token.issued", now, client)
-            .tenant(&key.tenant_id)
-            .actor(ActorKind::AgentKey, &key.id)
-            .outcome(Outcome::Denied)
-            .detail("reason", reason)
-    };
-    let scopes = check_scopes(&req.scopes)?;
-    if !scopes_subset(&scopes, &key.scopes) {
-        st.store.append_event(refused("scopes_exceed_key")).await?;
-        return Err(Error::Forbidden(
-            "A token's scopes must be a subset of its key's scopes.",
-        ));
-    }
-    let ttl = match req.ttl.as_deref() {
-        None => DEFAULT_TOKEN_TTL,
-        Some(t) => duration::parse(t).map_err(|e| invalid("ttl", format!("ttl: {e}.")))?,
-    };
-    let max_ttl = crate::tenant::rules_of(st, &key.tenant_id)
-        .await?
-        .max_token_ttl;
-    if ttl > max_ttl {
-        st.store.append_event(refused("ttl_exceeds_max")).await?;
-        return Err(invalid(
-            "ttl",
-            format!(
-                "ttl may be at most {} (the tenant's max_token_ttl).",
-                duration::format(max_ttl)
-            ),
-        ));
-    }
-    if let Some(n) = req.max_uses
-        && !(1..=MAX_USES).contains(&n)
-    {
-        return Err(invalid(
-            "max_uses",
-            format!("max_uses must be between 1 and {MAX_USES}."),
-        ));
-    }
-    let ip_allowlist = parse_allowlist(req.ip_allowlist.as_deref())?;
-    // A token never outlives the key that issued it.
-    let expires_at = match key.expires_at {
-        Some(k) if k < now + ttl => k,
-        _ => now + ttl,
-    };
-    let secret = Credential::generate(CredentialKind::ScopedToken);
-    let record = TokenRecord {
-        id: ids::new_id(now),
-        tenant_id: key.tenant_id.clone(),
-        key_id: key.id.clone(),
-        scopes,
-        ip_allowlist,
-        expires_at,
-        max_uses: req.max_uses,
-        uses: 0,
-        created_at: now,
-        revoked_at: None,
-    };
-    let ev = NewEvent::new("token.issued", now, client)
-        .tenant(&key.tenant_id)
-        .actor(ActorKind::AgentKey, &key.id)
-        .target(format!("token:{}", record.id))
-        .detail(
-            "scopes",
-            record
-                .scopes
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-        )
-        .detail("expires_at", expires_at.to_rfc3339())
-        .detail("max_uses", record.max_uses);
-    let id = record.id.clone();
-    st.store
-        .create_token(record, st.keys.credential_hash(secret.expose()), ev)
-        .await?;
-    Ok(IssueTokenResponse {
-        token: secret.expose().to_owned().into(),
-        id,
-        expires_at,
-    })
-}
-
-/// Who is revoking a token: the key that issued it, or a person who may manage that key.
-pub enum TokenRevoker<'a> {
-    Session(&'a Session),
-    Key(&'a KeyRecord),
-}
-
-pub async fn revoke_token(
-    st: &Vault,
-    by: TokenRevoker<'_>,
-    token_id: &str,
-    client: &ClientInfo,
-) -> Result<()> {
-    let now = st.clock.now();
-    let (tenant_id, base) = match &by {
-        TokenRevoker::Session(s) => (
-            s.tenant_id().to_owned(),
-            NewEvent::new("token.revoked", now, client).user(s.tenant_id(), &s.user.id),
-        ),
-        TokenRevoker::Key(k) => (
-            k.tenant_id.clone(),
-            NewEvent::new("token.revoked", now, client)
-                .tenant(&k.tenant_id)
-                .actor(ActorKind::AgentKey, &k.id),
-        ),
-    };
-    let token = st.store.token(&tenant_id, token_id).await?;
-    let allowed = match (&token, &by) {
-        (None, _) => false,
-        (Some(t), TokenRevoker::Key(k)) => t.key_id == k.id,
-        (Some(_), TokenRevoker::Session(s)) if s.user.role.is_admin() => true,
-        (Some(t), TokenRevoker::Session(s)) => st
-            .store
-            .key(&tenant_id, &t.key_id)
-            .await?
-            .is_some_and(|k| k.owner_id == s.user.id),
-    };
-    if !allowed {
-        st.store
-            .append_event(base.outcome(Outcome::Failure).detail("reason", "not_found"))
-            .await?;
-        return Err(Error::NotFound);
-    }
-    let ev = base.target(format!("token:{token_id}"));
-    st.store.revoke_token(&tenant_id, token_id, now, ev).await?;
-    Ok(())
 }
 
 /// Whether an agent (key or token) may do `action` on `path`: the token's scopes, and its

@@ -1,7 +1,7 @@
 //! Who is calling: the caller types the domain takes (a person's session, an agent key, a
 //! scoped token) and the authentication of a session. The server's extractors only find
 //! the credential in a request and hand its text here; agent keys and tokens are
-//! authenticated in `agent_keys`, which owns their rules.
+//! authenticated in `agent_keys` and `tokens`, which own their rules.
 
 use keyhold_core::credential::{Credential, CredentialKind};
 

@@ -67,6 +67,16 @@ impl Error {
         }
     }
 
+    /// A 422 about one field of the request, named in `extra.field` for the client.
+    pub fn invalid_field(message: impl Into<String>, field: &str) -> Self {
+        let mut extra = serde_json::Map::new();
+        extra.insert("field".into(), field.into());
+        Self::Invalid {
+            message: message.into(),
+            extra,
+        }
+    }
+
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Self::Internal(e.into())
     }

@@ -9,6 +9,13 @@
 //!
 //! Domain functions take the [`Vault`] (what the domain uses: store, clock, keys, the
 //! password hasher, the mailer, the sign-in throttles) and a caller from [`auth`].
+//!
+//! Imports go one way: no two top-level modules reach each other, directly or through
+//! others, and the store imports nothing of the domain (the audit record it writes lives
+//! in `store::event`). Sign-in (`login`) sits above `mfa`, and `accounts` above `login`;
+//! the security score (`security`) reads approvals from above, so `mfa` need not. Scoped
+//! tokens (`tokens`) sit above `agent_keys`. `tests/layering.rs` fails on any cycle and
+//! names it.
 
 pub mod accounts;
 pub mod agent_keys;
@@ -26,6 +33,7 @@ pub mod ids;
 pub mod invitations;
 pub mod keys;
 pub mod live;
+pub mod login;
 pub mod mail;
 pub mod members;
 pub mod metrics;
@@ -35,10 +43,12 @@ pub mod notify;
 pub mod paging;
 pub mod passwords;
 pub mod secrets;
+pub mod security;
 pub mod sessions;
 pub mod store;
 pub mod tenant;
 pub mod throttle;
+pub mod tokens;
 
 use std::sync::Arc;
 

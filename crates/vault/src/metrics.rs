@@ -1,5 +1,6 @@
 //! What the domain counts, for the server to serve at `/metrics`: sign-in results, refused
-//! agent credentials, 429s, argon2 runs, audit events and the store's commit timings. The
+//! agent credentials, 429s, argon2 runs, audit events, and the store's commit timings
+//! (which the store defines itself, in `store::metrics`, and this registers). The
 //! counters are registered in the server's registry (no globals, so tests can run many
 //! servers in one process).
 
@@ -7,10 +8,10 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::auth_failures::Reason;
+use crate::store::metrics::StoreMetrics;
 
 /// Refused agent credentials: `reason` is one of `auth_failures::Reason`, a fixed set.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -22,65 +23,6 @@ pub struct AgentAuthLabels {
 pub struct AuthLabels {
     /// `success`, `failure`, `mfa_required`, `rate_limited`.
     pub result: String,
-}
-
-/// What the store's writer and checkpointer report. Cheap to clone (shared counters); the
-/// store gets its own copy so that its threads need nothing else from the app.
-#[derive(Clone, Debug)]
-pub struct StoreMetrics {
-    /// From the start of a write transaction to its durable commit (or failure).
-    pub commit_seconds: Histogram,
-    /// Jobs (requests' writes) that shared one commit.
-    pub batch_jobs: Histogram,
-    /// WAL checkpoints by mode (`passive`, `restart`).
-    pub checkpoint_seconds: Family<CheckpointLabels, Histogram>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct CheckpointLabels {
-    pub mode: &'static str,
-}
-
-/// Fine at the low end: commits and checkpoints take from tens of microseconds (page
-/// cache) to the disk's flush time, and a stall is what these are for.
-fn store_seconds() -> Histogram {
-    Histogram::new([
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    ])
-}
-
-impl StoreMetrics {
-    pub fn new() -> Self {
-        Self {
-            commit_seconds: store_seconds(),
-            batch_jobs: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
-            checkpoint_seconds: Family::new_with_constructor(store_seconds),
-        }
-    }
-
-    pub fn register(&self, registry: &mut Registry) {
-        registry.register(
-            "store_commit_duration_seconds",
-            "Write transactions, from begin to durable commit",
-            self.commit_seconds.clone(),
-        );
-        registry.register(
-            "store_commit_batch_jobs",
-            "Writes that shared one commit (group commit)",
-            self.batch_jobs.clone(),
-        );
-        registry.register(
-            "store_checkpoint_duration_seconds",
-            "WAL checkpoints by mode",
-            self.checkpoint_seconds.clone(),
-        );
-    }
-}
-
-impl Default for StoreMetrics {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// The domain's counters; cheap to clone (shared).

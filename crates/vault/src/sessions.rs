@@ -1,4 +1,5 @@
-//! Session lifetime rules.
+//! Session lifetime rules, in one place so that sign-in (`login`), the session check
+//! (`auth`) and the sudo window agree on them.
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -13,7 +13,7 @@ use std::ops::Deref;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use keyhold_vault::auth::{self, AgentKey, AgentToken, SecretsCaller, Session};
-use keyhold_vault::{Error, agent_keys};
+use keyhold_vault::{Error, agent_keys, tokens};
 
 use super::extract::{bearer, client_ip};
 use super::rate_limit;
@@ -148,8 +148,8 @@ impl FromRequestParts<SharedState> for Token {
     async fn from_request_parts(parts: &mut Parts, st: &SharedState) -> Result<Self, ApiError> {
         let ip = client_ip(parts, &st.config.trusted_proxies);
         let outcome = match bearer(parts) {
-            Some(text) => agent_keys::authenticate_token(st, text, ip).await,
-            None => Err(Error::Unauthenticated(agent_keys::USE_A_TOKEN)),
+            Some(text) => tokens::authenticate_token(st, text, ip).await,
+            None => Err(Error::Unauthenticated(tokens::USE_A_TOKEN)),
         };
         let (token, key) = settle(st, parts, outcome)?;
         Ok(Self(AgentToken { token, key }))

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::Role;
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantRecord {

@@ -8,7 +8,7 @@ use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// Who asked for an approval.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use keyhold_core::api::{AuditEvent, AuditQuery};
 use tokio::sync::watch;
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// Whose events an audit read may see.
 #[derive(Clone, Debug, PartialEq, Eq)]

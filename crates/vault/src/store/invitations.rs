@@ -7,7 +7,7 @@ use keyhold_core::api::{PersonRef, Role};
 
 use super::StoreResult;
 use super::accounts::UserRecord;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// An invitation row (its token's keyed hash is stored beside it).
 #[derive(Clone, Debug, PartialEq, Eq)]

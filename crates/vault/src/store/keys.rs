@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use keyhold_core::scope::Scope;
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// An agent key row. The secret itself is never stored; its keyed hash is passed beside
 /// the record when it is created and compared when the key is used.

@@ -7,7 +7,7 @@ use keyhold_core::api::Role;
 
 use super::StoreResult;
 use super::accounts::UserRecord;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 #[async_trait]
 pub trait MemberStore: Send + Sync + 'static {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::StoreResult;
 use super::sessions::SessionRecord;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// A TOTP enrollment. `secret_sealed` is the AES-256-GCM box, never the secret.
 #[derive(Clone, PartialEq, Eq)]

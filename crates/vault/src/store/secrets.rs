@@ -8,7 +8,7 @@ use keyhold_core::tier::{SecretType, Tier};
 
 use super::StoreResult;
 use super::approvals::{GrantUse, VoidEvent};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 /// A tenant key-encryption key, wrapped by the master-derived wrap key.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRecord {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyhold_core::api::TenantSettings;
 
 use super::StoreResult;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 
 #[async_trait]
 pub trait SettingsStore: Send + Sync + 'static {

@@ -10,7 +10,7 @@ use keyhold_core::api::{
     LoginMfaRequest, LoginRequest, ReauthRequest, SessionResponse, SignupRequest, SignupResponse,
     VerifyEmailRequest,
 };
-use keyhold_vault::{accounts, mfa};
+use keyhold_vault::{accounts, login};
 
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, Client};
@@ -50,7 +50,7 @@ pub async fn login(
     Client(c): Client,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(no_store(Json(accounts::login(&st, req, &c).await?)))
+    Ok(no_store(Json(login::login(&st, req, &c).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/auth/login/mfa", tag = "accounts", request_body = LoginMfaRequest,
@@ -61,7 +61,7 @@ pub async fn login_mfa(
     Client(c): Client,
     ApiJson(req): ApiJson<LoginMfaRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(no_store(Json(mfa::login_mfa(&st, &req, &c).await?)))
+    Ok(no_store(Json(login::login_mfa(&st, &req, &c).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", responses((status = 204)))]
@@ -83,7 +83,7 @@ pub async fn reauth(
     s: Person,
     ApiJson(req): ApiJson<ReauthRequest>,
 ) -> ApiResult<StatusCode> {
-    mfa::reauth(&st, &s, req.code.expose(), &c).await?;
+    login::reauth(&st, &s, req.code.expose(), &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

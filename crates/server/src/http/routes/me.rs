@@ -7,7 +7,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use keyhold_core::api::{ChangePasswordRequest, MeResponse};
 use keyhold_core::score::SecurityScore;
-use keyhold_vault::{accounts, mfa};
+use keyhold_vault::{accounts, security};
 
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, Client};
@@ -53,5 +53,5 @@ pub async fn request_verification(
 #[utoipa::path(get, path = "/v1/me/security", tag = "security",
     responses((status = 200, body = SecurityScore)))]
 pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
-    Ok(Json(mfa::security(&st, &s).await?))
+    Ok(Json(security::score(&st, &s).await?))
 }

@@ -7,8 +7,8 @@ use axum::routing::{delete, post};
 use axum::{Json, Router};
 use keyhold_core::api::{IssueTokenRequest, IssueTokenResponse};
 use keyhold_vault::Error;
-use keyhold_vault::agent_keys::{self, TokenRevoker};
 use keyhold_vault::auth::SecretsCaller;
+use keyhold_vault::tokens::{self, TokenRevoker};
 
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, Client};
@@ -31,7 +31,7 @@ pub async fn issue_token(
     key: Agent,
     ApiJson(req): ApiJson<IssueTokenRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let issued = agent_keys::issue_token(&st, &key, req, &c).await?;
+    let issued = tokens::issue_token(&st, &key, req, &c).await?;
     Ok(no_store((StatusCode::CREATED, Json(issued))))
 }
 
@@ -53,6 +53,6 @@ pub async fn revoke_token(
             .into());
         }
     };
-    agent_keys::revoke_token(&st, by, &id, &c).await?;
+    tokens::revoke_token(&st, by, &id, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connection::SqliteStore;
 use super::errors::{is_unique_violation, map_err};
 use super::rows::{USER_COLS, from_us, us, user_row};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{
     AccountStore, Conflict, EmailTokenRecord, StoreError, StoreResult, TenantRecord, UserRecord,
 };

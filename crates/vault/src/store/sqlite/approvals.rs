@@ -11,7 +11,7 @@ use super::connection::SqliteStore;
 use super::errors::{is_unique_violation, map_err};
 use super::grants::{ELIGIBLE_VOTES, REQ_COLS, eligible, expire_due, req_row, spend_grant};
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{
     ApprovalRecord, ApprovalStore, ApprovalView, Conflict, ExpiryEvent, Requester, StoreError,
     StoreResult, VoteEvent,

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 use crate::store::{AuditScope, AuditStore, AuditVerify, StoreResult};
 
 const AUDIT_COLS: &str =

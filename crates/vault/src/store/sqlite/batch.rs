@@ -14,8 +14,8 @@ use super::audit_signals::AuditSignals;
 use super::chain_heads::ChainHeads;
 use super::checkpoint;
 use super::errors::is_unavailable;
-use crate::metrics::StoreMetrics;
 use crate::store::StoreError;
+use crate::store::metrics::StoreMetrics;
 
 /// How many jobs may share one transaction; bounds the work lost to one failed commit
 /// and the latency of the first job in a batch.

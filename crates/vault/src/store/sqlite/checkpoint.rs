@@ -26,7 +26,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 
-use crate::metrics::CheckpointLabels;
+use crate::store::metrics::CheckpointLabels;
 
 type Timings = Family<CheckpointLabels, Histogram>;
 
@@ -130,7 +130,7 @@ mod tests {
 
     use chrono::DateTime;
 
-    use crate::audit::{ClientInfo, NewEvent};
+    use crate::store::event::{ClientInfo, NewEvent};
     use crate::store::sqlite::SqliteStore;
 
     /// The writer no longer checkpoints by itself, so this thread must keep the WAL from

@@ -20,8 +20,8 @@ use super::audit_signals::AuditSignals;
 use super::errors::map_err;
 use super::migrate::migrate;
 use super::writer::Writer;
-use crate::audit::NewEvent;
-use crate::metrics::StoreMetrics;
+use crate::store::event::NewEvent;
+use crate::store::metrics::StoreMetrics;
 use crate::store::{Store, StoreError, StoreResult};
 
 /// The SQLite store: WAL mode, `synchronous=FULL`, foreign keys on.

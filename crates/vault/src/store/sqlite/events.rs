@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::chain_heads::ChainHeads;
 use super::errors::map_err;
-use crate::audit::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 use crate::store::StoreResult;
+use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
 
 /// Append an event inside the writer's transaction. Returns its id.
 pub(crate) fn insert_event(

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::connection::SqliteStore;
 use super::errors::{bad, is_unique_violation, map_err};
 use super::rows::{USER_COLS, from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{InvitationRecord, InvitationStore, StoreError, StoreResult, UserRecord};
 
 pub(super) const INV_COLS: &str =

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
 const KEY_COLS: &str = "k.id, k.tenant_id, k.owner_id, k.name, k.prefix, k.scopes, k.ip_allowlist,

@@ -11,7 +11,7 @@ use super::errors::map_err;
 use super::grants::requeue_short;
 use super::invitations::{void_sent, voided_event};
 use super::rows::{USER_COLS, us, user_row};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{Conflict, MemberStore, StoreError, StoreResult, UserRecord};
 
 #[async_trait]

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::mfa::{
     AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt, TotpRecord,
 };

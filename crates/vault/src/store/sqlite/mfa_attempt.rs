@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::mfa::{AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt};
 use crate::store::{StoreError, StoreResult};
 

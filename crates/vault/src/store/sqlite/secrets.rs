@@ -10,7 +10,7 @@ use super::connection::SqliteStore;
 use super::errors::{bad, map_err};
 use super::grants::{spend_grant, void_open};
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore, StoreError,
     StoreResult, VersionInfo, VersionRow,

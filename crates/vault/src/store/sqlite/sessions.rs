@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{SessionRecord, SessionStore, StoreResult};
 
 const SESSION_COLS: &str =

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::us;
-use crate::audit::NewEvent;
+use crate::store::event::NewEvent;
 use crate::store::{SettingsStore, StoreError, StoreResult};
 
 #[async_trait]

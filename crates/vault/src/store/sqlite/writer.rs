@@ -29,8 +29,8 @@ use super::batch::{self, Job, Run, Staged};
 use super::chain_heads::ChainHeads;
 use super::checkpoint;
 use super::events::insert_event;
-use crate::audit::NewEvent;
-use crate::metrics::StoreMetrics;
+use crate::store::event::NewEvent;
+use crate::store::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};
 
 /// Jobs waiting for the writer. Beyond this, callers wait to enqueue (backpressure).
@@ -139,7 +139,7 @@ mod tests {
 
     use chrono::DateTime;
 
-    use crate::audit::{ClientInfo, NewEvent};
+    use crate::store::event::{ClientInfo, NewEvent};
     use crate::store::sqlite::SqliteStore;
     use crate::store::{AuditStore, StoreError};
 
