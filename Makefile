@@ -44,6 +44,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	python3 scripts/check_layering.py
+	python3 scripts/check_sizes.py --quiet
 
 # Every Rust suite but the desktop window tests: unit tests of each crate and the API
 # tests against a real server. Binaries first: some tests run the real keyhold-server.
