@@ -71,11 +71,24 @@ pub async fn session(v: &Vault, text: &str) -> Result<Session> {
     Ok(Session { session, user })
 }
 
-/// `Ok` when the session proved itself (sign-in or re-authentication) within
-/// [`sessions::SUDO_WINDOW`]; otherwise `reauth_required`. Guards every privileged change.
-pub fn sudo(v: &Vault, s: &Session) -> Result<()> {
+/// A session that proved itself (sign-in or re-authentication) within
+/// [`sessions::SUDO_WINDOW`]. Made only by [`sudo`], so a domain function that takes one
+/// (every privileged change) cannot be reached without the check.
+pub struct SudoSession(Session);
+
+impl std::ops::Deref for SudoSession {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.0
+    }
+}
+
+/// The session as a [`SudoSession`] when it is inside the sudo window; otherwise
+/// `reauth_required`.
+pub fn sudo(v: &Vault, s: Session) -> Result<SudoSession> {
     if sessions::in_sudo_window(&s.session, v.clock.now()) {
-        Ok(())
+        Ok(SudoSession(s))
     } else {
         Err(Error::ReauthRequired)
     }

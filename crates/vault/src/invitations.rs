@@ -7,7 +7,7 @@ use keyhold_core::api::{Page, PendingInvitation};
 
 use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::auth::Session;
+use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::members::{ADMINS_ONLY, may_manage};
 use crate::store::StoreError;
@@ -54,7 +54,7 @@ pub async fn list(
 /// admins revoke a pending invitation; one for the owner role only an owner. Audited as
 /// `member.invitation_revoked`; another tenant's id is 404; a used, revoked or expired
 /// one is 409.
-pub async fn revoke(st: &Vault, s: &Session, id: &str, client: &ClientInfo) -> Result<()> {
+pub async fn revoke(st: &Vault, s: &SudoSession, id: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let base = NewEvent::new("member.invitation_revoked", now, client)
         .user(s.tenant_id(), &s.user.id)

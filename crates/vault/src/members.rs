@@ -9,7 +9,7 @@ use keyhold_core::email::Email;
 
 use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::auth::Session;
+use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::mail::Mail;
@@ -55,7 +55,7 @@ pub(crate) fn may_manage(actor: Role, role: Role) -> Result<(), &'static str> {
 /// `POST /v1/members/invitations`: mails `{public_url}/signup?invitation=…`, valid 7 days.
 pub async fn invite(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     req: InviteRequest,
     client: &ClientInfo,
 ) -> Result<Invitation> {
@@ -138,7 +138,7 @@ pub async fn find_invitation(st: &Vault, token: &str) -> Result<Option<Invitatio
 /// cannot be demoted.
 pub async fn set_role(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     user_id: &str,
     role: Role,
     client: &ClientInfo,
@@ -195,7 +195,7 @@ pub async fn set_role(
 /// `DELETE /v1/members/{id}` (sudo window): owners and admins remove others (owners only
 /// by owners); anyone may leave. The last owner can do neither. The pending invitations
 /// the member sent are voided with the removal (an invitation outlives no one's trust).
-pub async fn remove(st: &Vault, s: &Session, user_id: &str, client: &ClientInfo) -> Result<()> {
+pub async fn remove(st: &Vault, s: &SudoSession, user_id: &str, client: &ClientInfo) -> Result<()> {
     let now = st.clock.now();
     let base = NewEvent::new("member.removed", now, client)
         .user(s.tenant_id(), &s.user.id)

@@ -8,7 +8,7 @@ use keyhold_core::duration;
 
 use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
-use crate::auth::Session;
+use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 
 const ADMINS_ONLY: &str = "Only owners and admins can change the tenant's settings.";
@@ -140,7 +140,7 @@ pub async fn get_settings(st: &Vault, s: &Session) -> Result<TenantSettings> {
 /// audited as `tenant.settings_changed` and mailed to every owner and admin.
 pub async fn put_settings(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     req: TenantSettings,
     client: &ClientInfo,
 ) -> Result<TenantSettings> {

@@ -12,7 +12,7 @@ use std::ops::Deref;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use keyhold_vault::auth::{self, AgentKey, AgentToken, SecretsCaller, Session};
+use keyhold_vault::auth::{self, AgentKey, AgentToken, SecretsCaller, Session, SudoSession};
 use keyhold_vault::{Error, agent_keys, tokens};
 
 use super::extract::{bearer, client_ip};
@@ -70,7 +70,7 @@ guard!(
 guard!(
     /// A signed-in person whose session proved itself (sign-in or `POST /v1/auth/reauth`)
     /// within the sudo window; otherwise 401 `reauth_required`. Every privileged change.
-    Sudo(Session)
+    Sudo(SudoSession)
 );
 guard!(
     /// A signed-in admin or owner; anyone else gets 403 with `why`.
@@ -105,8 +105,7 @@ impl FromRequestParts<SharedState> for Sudo {
     #[tracing::instrument(name = "auth.sudo", skip_all)]
     async fn from_request_parts(parts: &mut Parts, st: &SharedState) -> Result<Self, ApiError> {
         let s = person(parts, st).await?;
-        auth::sudo(st, &s)?;
-        Ok(Self(s))
+        Ok(Self(auth::sudo(st, s)?))
     }
 }
 

@@ -11,7 +11,7 @@ use super::prove::{Attempt, Method, classify, confirmed, prove, wrong_with_sessi
 use super::secret::{new_backup_codes, seal_secret};
 use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent};
-use crate::auth::Session;
+use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Change};
@@ -20,7 +20,7 @@ use crate::store::mfa::{MfaEffect, TotpRecord};
 
 pub async fn start_enrollment(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     client: &ClientInfo,
 ) -> Result<TotpEnrollment> {
     if s.user.mfa_enabled {
@@ -50,7 +50,7 @@ pub async fn start_enrollment(
 
 pub async fn confirm_enrollment(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     code: &str,
     client: &ClientInfo,
 ) -> Result<BackupCodesResponse> {
@@ -183,7 +183,7 @@ async fn sudo_action(
 
 pub async fn regenerate_backup_codes(
     st: &Vault,
-    s: &Session,
+    s: &SudoSession,
     code: &str,
     client: &ClientInfo,
 ) -> Result<BackupCodesResponse> {
@@ -193,6 +193,6 @@ pub async fn regenerate_backup_codes(
     })
 }
 
-pub async fn disable(st: &Vault, s: &Session, code: &str, client: &ClientInfo) -> Result<()> {
+pub async fn disable(st: &Vault, s: &SudoSession, code: &str, client: &ClientInfo) -> Result<()> {
     sudo_action(st, s, code, client, false).await.map(|_| ())
 }

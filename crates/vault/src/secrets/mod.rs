@@ -148,7 +148,7 @@ pub(super) async fn grant_for(
 /// `POST /v1/admin/kek/rotate` for the caller's tenant (owners and admins).
 pub async fn rotate_kek(
     st: &Vault,
-    s: &crate::auth::Session,
+    s: &crate::auth::SudoSession,
     client: &ClientInfo,
 ) -> Result<KekRotated> {
     let now = st.clock.now();
