@@ -39,7 +39,7 @@ test: deps ui lint test-rust test-ui test-desktop
 
 # Formatting, clippy, and the guards of the layering (docs/architecture.md): which crate
 # may depend on which, no HTTP framework under keyhold-vault, and the size limits. The
-# vault's modules are kept free of import cycles by a test (crates/vault/tests/layering.rs).
+# vault's modules are kept free of import cycles by a test (crates/vault/tests/layering/).
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -12,7 +12,7 @@ use keyhold_core::api::{Approval, AuditEvent};
 
 use crate::Vault;
 use crate::approvals;
-use crate::audit_log::scope_of;
+use crate::audit::scope_of;
 use crate::auth::{SecretsCaller, Session};
 use crate::error::{Error, Result};
 use crate::live::{self, FeedSlot, Pacer};

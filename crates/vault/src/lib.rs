@@ -21,7 +21,6 @@ pub mod accounts;
 pub mod agent_keys;
 pub mod approvals;
 pub mod audit;
-pub mod audit_log;
 pub mod auth;
 pub mod auth_failures;
 pub mod clock;

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
 use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
-use keyhold_vault::audit_log::{self, Format};
+use keyhold_vault::audit::{self, Format};
 use keyhold_vault::feeds;
 use serde::Deserialize;
 
@@ -38,7 +38,7 @@ pub async fn list(
     s: Person,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEvent>>> {
-    Ok(Json(audit_log::page(&st, &s, &q).await?))
+    Ok(Json(audit::page(&st, &s, &q).await?))
 }
 
 #[derive(Deserialize)]
@@ -56,7 +56,7 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let format = Format::parse(q.format.as_deref())?;
-    let chunks = audit_log::export(&st, &s, format).map(Ok::<_, Infallible>);
+    let chunks = audit::export(&st, &s, format).map(Ok::<_, Infallible>);
     let disposition = format!(
         "attachment; filename=\"keyhold-audit.{}\"",
         format.extension()
@@ -91,5 +91,5 @@ pub async fn verify(
     State(st): State<SharedState>,
     s: Admin,
 ) -> ApiResult<Json<AuditVerifyResponse>> {
-    Ok(Json(audit_log::verify(&st, &s).await?))
+    Ok(Json(audit::verify(&st, &s).await?))
 }
