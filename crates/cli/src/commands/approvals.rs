@@ -118,18 +118,12 @@ pub async fn run(ctx: &Ctx, cmd: &ApprovalsCommand) -> CliResult<()> {
 
 /// Every request with `status` (all of them without), following the pages, as a table.
 async fn list(ctx: &Ctx, client: &Client, status: Option<ApprovalStatus>) -> CliResult<()> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = client
+    let items = super::all_pages(|cursor| async move {
+        client
             .list_approvals(status, Some(100), cursor.as_deref())
-            .await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+            .await
+    })
+    .await?;
     if ctx.json {
         return output::json(&items);
     }

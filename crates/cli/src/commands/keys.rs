@@ -71,16 +71,12 @@ async fn create(ctx: &Ctx, req: &CreateKeyRequest) -> CliResult<()> {
 /// Every key of the tenant, following the pages, as a table.
 async fn list(ctx: &Ctx) -> CliResult<()> {
     let client = ctx.authed()?;
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = client.list_keys(Some(500), cursor.as_deref()).await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let client = &client;
+    let items =
+        super::all_pages(
+            |cursor| async move { client.list_keys(Some(500), cursor.as_deref()).await },
+        )
+        .await?;
     if ctx.json {
         return output::json(&items);
     }

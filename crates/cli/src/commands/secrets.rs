@@ -71,22 +71,16 @@ pub async fn list_all(
     client: &keyhold_client::Client,
     prefix: &PathPrefix,
 ) -> CliResult<Vec<SecretSummary>> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = client
-            .list_metadata(&MetadataQuery {
-                prefix: Some(prefix.as_string()).filter(|p| !p.is_empty()),
-                limit: Some(500),
-                cursor: cursor.take(),
-            })
-            .await?;
-        items.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(items),
-        }
-    }
+    let prefix = Some(prefix.as_string()).filter(|p| !p.is_empty());
+    super::all_pages(|cursor| {
+        let query = MetadataQuery {
+            prefix: prefix.clone(),
+            limit: Some(500),
+            cursor,
+        };
+        async move { client.list_metadata(&query).await }
+    })
+    .await
 }
 
 pub async fn run(ctx: &Ctx, cmd: &SecretsCommand) -> CliResult<()> {
