@@ -13,7 +13,6 @@
 //! expire. Every step is audited in the same transaction. The rules themselves (quorums,
 //! delay, lifetimes) are the tenant's settings, in `crate::tenant`.
 
-use crate::store::Conflict;
 use keyhold_core::api::{
     Approval, ApprovalOperation, ApprovalQuery, ApprovalStatus, ApproveRequest,
     CreateApprovalRequest, DenyRequest, MAX_PAGE_LIMIT, Page,
@@ -21,19 +20,19 @@ use keyhold_core::api::{
 use keyhold_core::email::clean_text;
 use keyhold_core::scope::Action;
 use keyhold_core::tier::Tier;
+use request::{expiry_event, gated, requester_of, tenant_of, to_api};
 
 use crate::Vault;
 use crate::agent_keys::agent_allows;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::{SecretsCaller, Session};
 use crate::error::{Error, Result};
-use crate::store::{ApprovalView, Requester, StoreError};
+use crate::store::{ApprovalView, Conflict, Requester, StoreError};
 use crate::tenant::invalid;
 
 mod request;
 pub(crate) use request::caller_event;
 pub use request::{Ask, open_request, refusal, required, usable, voided_event};
-use request::{expiry_event, gated, requester_of, tenant_of, to_api};
 
 const NOT_APPROVER: &str = "Only approvers, admins and owners of the tenant decide approvals.";
 const OWN_KEY: &str = "You cannot approve your own request, or one made by an agent key you own.";

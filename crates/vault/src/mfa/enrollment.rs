@@ -9,14 +9,13 @@ use super::NOTHING_PENDING;
 use super::mail::send_backup_code_mail;
 use super::prove::{Attempt, Method, classify, confirmed, prove, wrong_with_session};
 use super::secret::{new_backup_codes, seal_secret};
-use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent};
 use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::notify::{self, Change};
 use crate::store::Conflict;
 use crate::store::mfa::{MfaEffect, TotpRecord};
+use crate::{Vault, ids};
 
 pub async fn start_enrollment(
     st: &Vault,

@@ -7,15 +7,14 @@ use keyhold_core::path::SecretPath;
 use keyhold_core::scope::Action;
 
 use super::{NOT_IN_SCOPE, event, grant_for, permits, spend_use, tenant_of};
-use crate::Vault;
 use crate::approvals::Ask;
 use crate::audit::{ClientInfo, Outcome};
 use crate::auth::SecretsCaller;
 use crate::auth_failures::Reason;
-use crate::crypto;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::store::Conflict;
+use crate::{Vault, crypto};
 
 /// `GET /v1/secrets/{path}`: the value of the current (or a given) version.
 pub async fn read(

@@ -1,7 +1,6 @@
 //! [`InvitationStore`] on SQLite, and the voiding of a removed member's invitations
 //! (`members` calls it inside the removal's transaction).
 
-use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{PersonRef, Role};
@@ -11,7 +10,9 @@ use super::connection::SqliteStore;
 use super::errors::{bad, is_unique_violation, map_err};
 use super::rows::{USER_COLS, from_us, us};
 use crate::store::event::NewEvent;
-use crate::store::{InvitationRecord, InvitationStore, StoreError, StoreResult, UserRecord};
+use crate::store::{
+    Conflict, InvitationRecord, InvitationStore, StoreError, StoreResult, UserRecord,
+};
 
 pub(super) const INV_COLS: &str =
     "id, tenant_id, email, role, invited_by, created_at, expires_at, used_at, revoked_at";

@@ -4,7 +4,6 @@
 //! transaction with the audit events. Jobs on the writer run one after another, so
 //! parallel attempts are judged strictly in turn.
 
-use crate::store::Conflict;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -16,7 +15,7 @@ use crate::store::event::NewEvent;
 use crate::store::mfa::{
     AttemptOutcome, MfaState, MfaStore, MfaTicketRecord, SecondFactorAttempt, TotpRecord,
 };
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Conflict, StoreError, StoreResult};
 
 fn step_from_sql(v: Option<i64>) -> Option<u64> {
     v.and_then(|v| u64::try_from(v).ok())

@@ -4,7 +4,6 @@
 //! transaction: with the lock check and the failure count outside it, 50 parallel wrong
 //! codes all passed the check before any was counted (issue 15, item 5).
 
-use crate::store::Conflict;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -12,7 +11,7 @@ use super::errors::map_err;
 use super::rows::{from_us, us};
 use crate::store::event::NewEvent;
 use crate::store::mfa::{AttemptOutcome, LockoutPolicy, MfaEffect, Proof, SecondFactorAttempt};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Conflict, StoreError, StoreResult};
 
 fn step_to_sql(step: u64) -> i64 {
     i64::try_from(step).unwrap_or(i64::MAX)

@@ -1,6 +1,5 @@
 //! [`SecretStore`] on SQLite: KEK rows and encrypted secret versions.
 
-use crate::store::Conflict;
 use async_trait::async_trait;
 use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
@@ -12,8 +11,8 @@ use super::grants::{spend_grant, void_open};
 use super::rows::{from_us, us};
 use crate::store::event::NewEvent;
 use crate::store::{
-    DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore, StoreError,
-    StoreResult, VersionInfo, VersionRow,
+    Conflict, DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealer, SecretRecord, SecretStore,
+    StoreError, StoreResult, VersionInfo, VersionRow,
 };
 
 const SECRET_COLS: &str =
