@@ -11,7 +11,8 @@ use uuid::{Timestamp, Uuid};
 
 /// One counter for the process, as `Uuid::now_v7` keeps: identifiers made in the same
 /// millisecond (or under a clock a test froze, or one that stepped back) still sort in the
-/// order they were made, so lists ordered by id keep creation order.
+/// order they were made, so lists ordered by id keep creation order. So an id's time is
+/// never earlier than one made before it: read times from the rows, not from ids.
 static SEQUENCE: Mutex<ContextV7> = Mutex::new(ContextV7::new());
 
 /// A new UUIDv7 for something created at `now`.
@@ -35,13 +36,15 @@ mod tests {
 
     #[test]
     fn ids_carry_the_given_time_and_differ() {
-        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
+        // Far ahead of any other test's clock: the sequence never goes back in time, so
+        // in a process shared with other tests only a later time is taken as given.
+        let at = DateTime::parse_from_rfc3339("2100-01-02T03:04:05.678Z")
             .map(|t| t.with_timezone(&Utc))
             .unwrap();
         let (a, b) = (uuid_at(at), uuid_at(at));
         assert!(a < b, "made later, sorts later");
         let (secs, nanos) = a.get_timestamp().unwrap().to_unix();
-        assert_eq!(secs, 1_767_323_045);
+        assert_eq!(secs, 4_102_542_245);
         assert_eq!(nanos / 1_000_000, 678);
         assert_eq!(a.get_version_num(), 7);
     }
