@@ -14,7 +14,7 @@ pub async fn keys_list_oldest_first_with_cursor_and_owner(s: &S) {
     let all = s.list_keys("ta", None, None, 10).await.unwrap();
     assert_eq!(all, [k1.clone(), k2.clone(), k3.clone()]);
     let page = s.list_keys("ta", None, Some("k1"), 1).await.unwrap();
-    assert_eq!(page, [k2.clone()]);
+    assert_eq!(page, std::slice::from_ref(&k2));
     let mine = s.list_keys("ta", Some(&owner.id), None, 10).await.unwrap();
     assert_eq!(mine, [k1.clone(), k2]);
     let (found, hash) = s.key_for_auth("k3").await.unwrap().unwrap();

@@ -15,7 +15,7 @@
 //! `-E 'test(/^postgres::/)'`).
 
 // A test binary: a failed step is the failure, said by `expect`/`unwrap`.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod fixtures;
 
