@@ -44,9 +44,18 @@ pub struct Backend {
     pub guard: Box<dyn Any + Send>,
 }
 
+/// The tenants the cases use, and the system chain (the empty id).
+const CHAINS: [&str; 3] = ["ta", "tb", ""];
+
 impl Backend {
-    /// Close the store (as the server does on shutdown), then drop what holds it.
+    /// Check that every chain the case wrote to still verifies (so every action's events
+    /// chained correctly, whatever the case asserted), close the store as the server does
+    /// on shutdown, then drop what holds it.
     pub async fn teardown(self) {
+        for chain in CHAINS {
+            let v = self.store.audit_verify(chain).await.expect("verifying the chain");
+            assert!(v.ok, "chain {chain:?} breaks at event {:?}", v.first_bad);
+        }
         self.store.close().await.expect("closing the store");
         drop(self.store);
         drop(self.guard);
