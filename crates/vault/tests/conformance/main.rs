@@ -53,7 +53,11 @@ impl Backend {
     /// on shutdown, then drop what holds it.
     pub async fn teardown(self) {
         for chain in CHAINS {
-            let v = self.store.audit_verify(chain).await.expect("verifying the chain");
+            let v = self
+                .store
+                .audit_verify(chain)
+                .await
+                .expect("verifying the chain");
             assert!(v.ok, "chain {chain:?} breaks at event {:?}", v.first_bad);
         }
         self.store.close().await.expect("closing the store");
