@@ -8,7 +8,7 @@
 //! backend gets every case by one line at the bottom of this file.
 //!
 //! Adding a backend: write an `async fn` in `backends` that returns a [`Backend`] (a fresh,
-//! empty store, and whatever must be dropped to tear it down), then add
+//! empty store, and what tears it down afterwards), then add
 //! `conformance!(name, crate::backends::name);`. Each case runs in its own store, so
 //! cases never see each other's rows. Run it with
 //! `cargo nextest run -p keyhold-vault --test conformance` (filter a backend with
@@ -35,12 +35,19 @@ mod times;
 use std::any::Any;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use keyhold_vault::store::Store;
 
-/// One fresh, empty store for one case, and what tears it down when dropped (a temporary
-/// directory, a throwaway database).
+/// An async clean-up run after the store is closed and dropped (say, `DROP DATABASE` of
+/// the case's throwaway database), for backends whose teardown is not a plain drop.
+pub type Cleanup = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+/// One fresh, empty store for one case, and what tears it down: `cleanup` (if any) once
+/// the store is closed and dropped, then `guard` is dropped (a temporary directory, a
+/// throwaway cluster).
 pub struct Backend {
     pub store: Arc<dyn Store>,
+    pub cleanup: Option<Cleanup>,
     pub guard: Box<dyn Any + Send>,
 }
 
@@ -62,6 +69,9 @@ impl Backend {
         }
         self.store.close().await.expect("closing the store");
         drop(self.store);
+        if let Some(cleanup) = self.cleanup {
+            cleanup().await;
+        }
         drop(self.guard);
     }
 }
@@ -80,6 +90,7 @@ mod backends {
         let store = SqliteStore::open(&dir.path().join("keyhold.db")).expect("opening SQLite");
         Backend {
             store: Arc::new(store),
+            cleanup: None,
             guard: Box::new(dir),
         }
     }

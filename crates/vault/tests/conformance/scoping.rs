@@ -17,10 +17,10 @@ pub async fn sessions_of_another_tenant_are_not_found(s: &S) {
     tenant(s, "tb").await;
     let rec = session(s, &owner, "s1").await;
     assert_eq!(s.session("tb", "s1").await.unwrap(), None);
-    s.touch_session("tb", "s1", at(60)).await.unwrap();
-    s.delete_session("tb", "s1", ev("auth.logout", "tb"))
-        .await
-        .unwrap();
+    // Whether these answer `Ok` or `NotFound` is not part of the contract; that the
+    // session is untouched is.
+    let _ = s.touch_session("tb", "s1", at(60)).await;
+    let _ = s.delete_session("tb", "s1", ev("auth.logout", "tb")).await;
     let r = s
         .reauthenticate_session("tb", "s1", at(60), ev("auth.reauth", "tb"))
         .await;
@@ -37,7 +37,7 @@ pub async fn keys_and_tokens_of_another_tenant_are_not_found(s: &S) {
     assert!(s.list_keys("tb", None, None, 10).await.unwrap().is_empty());
     assert_eq!(s.token("tb", "tok1").await.unwrap(), None);
     assert!(!s.use_token("tb", "tok1", at(1)).await.unwrap());
-    s.touch_key("tb", "k1", at(5), None).await.unwrap();
+    let _ = s.touch_key("tb", "k1", at(5), None).await;
     assert_not_found(
         s.revoke_key("tb", "k1", at(5), ev("key.revoked", "tb"))
             .await,
