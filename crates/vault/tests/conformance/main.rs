@@ -27,6 +27,7 @@ mod invitations;
 mod keys;
 mod members;
 mod mfa;
+mod races;
 mod scoping;
 mod secrets;
 mod sessions;
@@ -203,6 +204,14 @@ macro_rules! conformance {
                     members_of_another_tenant_are_not_found,
                     invitations_and_2fa_of_another_tenant_are_not_found,
                     audit_of_another_tenant_is_not_seen,
+                ]
+                races: [
+                    parallel_sign_ups_with_one_email_make_one_account,
+                    parallel_requests_open_one,
+                    parallel_votes_of_one_person_count_once,
+                    parallel_attempts_with_one_code_prove_once,
+                    parallel_wrong_codes_cannot_outrun_the_lock,
+                    parallel_appends_keep_every_chain_whole,
                 ]
                 times: [
                     account_and_session_times_keep_microseconds,

@@ -12,7 +12,12 @@ use keyhold_vault::store::{Conflict, SessionRecord, UserRecord};
 
 use crate::fixtures::{S, actions, assert_conflict, at, ev, t0, tenant};
 
-fn attempt(u: &UserRecord, proof: Proof, effect: MfaEffect, now_secs: i64) -> SecondFactorAttempt {
+pub fn attempt(
+    u: &UserRecord,
+    proof: Proof,
+    effect: MfaEffect,
+    now_secs: i64,
+) -> SecondFactorAttempt {
     SecondFactorAttempt {
         tenant_id: u.tenant_id.clone(),
         user_id: u.id.clone(),
@@ -32,7 +37,7 @@ fn attempt(u: &UserRecord, proof: Proof, effect: MfaEffect, now_secs: i64) -> Se
     }
 }
 
-fn totp(step: Option<u64>) -> Proof {
+pub fn totp(step: Option<u64>) -> Proof {
     Proof::Totp {
         enrollment_id: "e1".into(),
         confirmed: true,
@@ -44,7 +49,7 @@ fn totp(step: Option<u64>) -> Proof {
     }
 }
 
-fn backup(code: &str) -> Proof {
+pub fn backup(code: &str) -> Proof {
     Proof::BackupCode {
         code_hash: format!("bc-{code}"),
     }
@@ -88,7 +93,7 @@ pub async fn enable(s: &S, u: &UserRecord) {
 }
 
 /// The tenant `ta` whose owner has 2FA on.
-async fn enabled(s: &S) -> UserRecord {
+pub async fn enabled(s: &S) -> UserRecord {
     let owner = tenant(s, "ta").await;
     enable(s, &owner).await;
     owner
