@@ -24,9 +24,10 @@ async fn the_audit_log_is_append_only() {
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {
-        let (code, msg) = refused(affected(&mut app, &own, sql).await, sql);
+        let (code, msg) = refused(affected(&mut app, &own, sql).await, &format!("app: {sql}"));
         assert_eq!(code, SqlState::INSUFFICIENT_PRIVILEGE, "app: {sql}: {msg}");
-        let (code, msg) = refused(affected(&mut owner, &own, sql).await, sql);
+        let owner_r = affected(&mut owner, &own, sql).await;
+        let (code, msg) = refused(owner_r, &format!("owner: {sql}"));
         assert_eq!(code, SqlState::RESTRICT_VIOLATION, "owner: {sql}: {msg}");
         assert!(msg.contains("append-only"), "{msg}");
     }
