@@ -49,6 +49,12 @@ async fn a_query_that_forgets_its_tenant_finds_nothing() {
     let mut fresh = connect(&db.app_url).await.unwrap();
     let mut owner = connect(&db.owner_url).await.unwrap();
     let mut admin = connect(&db.admin_url).await.unwrap();
+    // The two states a forgotten tenant leaves: never set (NULL), and '' once an earlier
+    // transaction's SET LOCAL has ended (the fixture's, on `app`).
+    let setting = "SELECT current_setting('keyhold.tenant', true)";
+    let never: Option<String> = fresh.query_one(setting, &[]).await.unwrap().get(0);
+    let ended: Option<String> = app.query_one(setting, &[]).await.unwrap().get(0);
+    assert_eq!((never, ended.as_deref()), (None, Some("")));
     for (table, _) in TENANT_TABLES {
         assert_eq!(
             visible(&mut admin, &[], table, A).await,

@@ -8,6 +8,8 @@
 //! made by an edited migration is refused rather than trusted. [`schema_status`] answers
 //! "is the schema current?" without changing anything (for `keyhold-server migrate --check`),
 //! and works as the server's role, which may read that table and nothing more of it.
+//! A migration therefore cannot use what refuses to run in a transaction block (`CREATE
+//! INDEX CONCURRENTLY`, `ALTER TYPE … ADD VALUE` before PostgreSQL 12).
 
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
@@ -168,6 +170,30 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "migration {}", m.name);
         }
+    }
+
+    /// docs/operations.md gives the roles script to copy: the same statements as the file
+    /// the tests run, comments aside.
+    #[test]
+    fn the_roles_script_in_the_docs_is_the_one_in_the_repository() {
+        let docs = include_str!("../../../../../docs/operations.md");
+        let section = docs
+            .split("## PostgreSQL (preview)")
+            .nth(1)
+            .expect("operations.md has the PostgreSQL section");
+        let block = section
+            .split("```sql\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("the section has an sql block");
+        let statements = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty() && !l.trim_start().starts_with("--"))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(statements(block), statements(ROLES_SQL));
     }
 
     #[test]
