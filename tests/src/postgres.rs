@@ -32,6 +32,8 @@ pub struct PgCluster {
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    /// Whether `pg_ctl start` succeeded, so drop knows there is a server to stop.
+    running: bool,
     /// How long `initdb` and `pg_ctl start` took, for the record.
     pub started_in: Duration,
 }
@@ -67,6 +69,7 @@ impl PgCluster {
             bin,
             port: 0,
             as_postgres,
+            running: false,
             started_in: Duration::ZERO,
         };
         cluster.initdb().await?;
@@ -75,6 +78,7 @@ impl PgCluster {
             cluster.port = free_port()?;
             match cluster.pg_ctl_start().await {
                 Ok(()) => {
+                    cluster.running = true;
                     cluster.started_in = started.elapsed();
                     return Ok(cluster);
                 }
@@ -189,6 +193,9 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
+        if !self.running {
+            return;
+        }
         let exe = self.bin.join("pg_ctl");
         let mut c = if self.as_postgres {
             let mut c = std::process::Command::new("runuser");
@@ -260,7 +267,7 @@ async fn run(c: &mut Command) -> anyhow::Result<()> {
     if !out.status.success() {
         bail!(
             "{:?} failed ({}): {}",
-            c.as_std().get_program(),
+            c.as_std(),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );

@@ -10,3 +10,26 @@ mod helpers;
 mod migrate;
 mod privileges;
 mod rls;
+
+use keyhold_e2e::postgres::{PgCluster, connect};
+
+/// The harness's own promise: a cluster of its own (not the system one on 5432, its socket
+/// in its directory), and nothing left once dropped: no server on the port, no directory.
+#[tokio::test]
+async fn a_dropped_cluster_leaves_nothing_behind() {
+    let cluster = PgCluster::start().await.unwrap();
+    let (port, dir) = (cluster.port(), cluster.socket_dir().to_owned());
+    assert_ne!(port, 5432);
+    assert!(dir.join(format!(".s.PGSQL.{port}")).exists());
+    let url = cluster.url("postgres", "postgres");
+    let c = connect(&url).await.unwrap();
+    let served: i32 = c.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(served, 1);
+    drop(c);
+    drop(cluster);
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    assert!(
+        connect(&url).await.is_err(),
+        "a server still answers on {port}"
+    );
+}

@@ -84,7 +84,7 @@ pub async fn migrate(client: &mut Client) -> anyhow::Result<Vec<i32>> {
         .context("take the migration lock")?;
     tx.batch_execute(BOOKKEEPING)
         .await
-        .context("create keyhold_schema")?;
+        .context("create keyhold_schema (do the roles of roles.sql exist?)")?;
     let applied = match status_of(recorded(&tx).await?) {
         SchemaStatus::Ahead { applied, latest } => {
             bail!(
