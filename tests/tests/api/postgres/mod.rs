@@ -4,7 +4,8 @@
 //!
 //! `migrate` (runners starting together, status checks), `rls` (a query that forgets its
 //! tenant finds nothing; no writes across tenants; lookups), `privileges` (the audit log,
-//! ALTER/DROP, what the role owns); `helpers` holds the fixture and the SQL helpers.
+//! ALTER/DROP, what the role owns); `helpers` holds the fixture and the SQL helpers. The
+//! harness's own promise (nothing left after drop) is tested here.
 
 mod helpers;
 mod migrate;
