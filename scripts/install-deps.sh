@@ -2,7 +2,8 @@
 # Install what the desktop app's build and end-to-end tests need, skipping whatever is
 # already there (so `make test` on a ready machine spends no time here):
 #   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool,
-#     bsdutils (`script`: the CLI's terminal tests)
+#     bsdutils (`script`: the CLI's terminal tests), postgresql (the tests start throwaway
+#     clusters of their own from its binaries; its system service is not used)
 #   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 # Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver]
@@ -33,6 +34,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev webkit2gtk-driver
   xvfb xauth imagemagick
   zbar-tools oathtool bsdutils
+  postgresql
 )
 
 as_root() {

@@ -9,6 +9,7 @@
 
 pub mod crash;
 pub mod leaks;
+pub mod postgres;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -33,6 +33,7 @@ mod metrics_labels;
 mod mfa;
 mod notices;
 mod ops;
+mod postgres;
 mod process;
 mod rate_limits;
 mod secrets;

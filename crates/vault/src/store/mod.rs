@@ -1,5 +1,6 @@
 //! The storage seam. The domain sees only [`Store`]; SQLite implements it now and a
-//! PostgreSQL store can implement it later without touching the domain.
+//! PostgreSQL store can implement it later without touching the domain ([`postgres`] has
+//! its schema and migrations so far).
 //!
 //! One trait per area, each in its own file with its records ([`accounts`], [`sessions`],
 //! [`audit`], [`keys`], [`secrets`], [`approvals`], [`settings`], [`members`],
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod postgres;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
