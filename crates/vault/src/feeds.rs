@@ -100,7 +100,15 @@ pub async fn audit_tail(
                 if !live::goes_on("audit tail", live::session_stands(&c.v, &s)).await {
                     return None;
                 }
-                pending.extend(c.look("audit tail").await?);
+                let events = c.look("audit tail").await?;
+                // Checked again after the read: a sign-out that committed between the
+                // check above and the read must not be delivered on its own tail.
+                if !events.is_empty()
+                    && !live::goes_on("audit tail", live::session_stands(&c.v, &s)).await
+                {
+                    return None;
+                }
+                pending.extend(events);
             }
         },
     ))
