@@ -8,6 +8,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO ?= cargo
+# A CI run builds everything once: incremental caches would only cost disk (about as much
+# again as the build itself) and time.
+ifneq ($(CI),)
+export CARGO_INCREMENTAL := 0
+endif
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
