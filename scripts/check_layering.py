@@ -13,6 +13,7 @@ HTTP = {"axum", "axum-core", "axum-server", "tower", "tower-http", "tower-layer"
 # Workspace crates each crate may depend on (normal and build dependencies).
 ALLOWED = {
     "keyhold-core": set(),
+    "keyhold-pgtest": set(),
     "keyhold-keystore": {"keyhold-core"},
     "keyhold-vault": {"keyhold-core", "keyhold-keystore"},
     "keyhold-server": {"keyhold-core", "keyhold-keystore", "keyhold-vault"},

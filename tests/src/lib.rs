@@ -9,7 +9,8 @@
 
 pub mod crash;
 pub mod leaks;
-pub mod postgres;
+/// The throwaway PostgreSQL cluster (crates/pgtest), shared with the store conformance suite.
+pub use keyhold_pgtest as postgres;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -155,6 +155,9 @@ CREATE POLICY audit_events_system_read ON audit_events FOR SELECT
 CREATE POLICY audit_events_system_append ON audit_events FOR INSERT
     WITH CHECK (tenant_id IS NULL AND current_setting('keyhold.system', true) = 'on');
 GRANT SELECT, INSERT ON audit_events TO keyhold_app;
+-- The newest id handed out, for the live feeds' starting point ("the log's head"): the
+-- server may read the sequence's position, which names no tenant and no event.
+GRANT SELECT ON SEQUENCE audit_events_id_seq TO keyhold_app;
 
 CREATE FUNCTION audit_events_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -169,6 +172,41 @@ CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
+
+-- The head of each audit chain: the hash of its newest event. Appending locks the chain's
+-- row (INSERT ... ON CONFLICT DO UPDATE) until the transaction commits, so replicas append
+-- to one chain in turn and each event chains onto the one committed before it; an
+-- identity id taken under that lock also orders a chain's events by commit. Chains lock
+-- independently: tenants do not wait for each other.
+CREATE TABLE audit_chain_heads (
+    chain  text PRIMARY KEY,
+    hash   text NOT NULL
+);
+ALTER TABLE audit_chain_heads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_chain_heads FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_chain_heads_tenant ON audit_chain_heads
+    USING (chain = current_setting('keyhold.tenant', true))
+    WITH CHECK (chain = current_setting('keyhold.tenant', true));
+CREATE POLICY audit_chain_heads_system ON audit_chain_heads
+    USING (chain = '' AND current_setting('keyhold.system', true) = 'on')
+    WITH CHECK (chain = '' AND current_setting('keyhold.system', true) = 'on');
+GRANT SELECT, INSERT, UPDATE ON audit_chain_heads TO keyhold_app;
+
+-- Failed sign-ins, counted across every replica (vault::throttle): one GCRA state per
+-- counted key (a keyed hash of the account's email, or of the client address), the
+-- "theoretical arrival time" of the next allowed failure. Not tenant data: a sign-in is
+-- counted before any tenant is known, and an unknown email has none. A row whose time has
+-- passed holds nothing (its bucket is full again) and is deleted by the next write.
+CREATE TABLE failure_counters (
+    key  text PRIMARY KEY CHECK (key <> ''),
+    tat  timestamptz NOT NULL
+);
+ALTER TABLE failure_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE failure_counters FORCE ROW LEVEL SECURITY;
+CREATE POLICY failure_counters_all ON failure_counters
+    USING (current_setting('keyhold.system', true) = 'on')
+    WITH CHECK (current_setting('keyhold.system', true) = 'on');
+GRANT SELECT, INSERT, UPDATE, DELETE ON failure_counters TO keyhold_app;
 
 -- Two-factor authentication: tenant rows only; by the time a code is checked, the MFA
 -- ticket (below) has named the tenant. secret_sealed is nonce || AES-256-GCM ciphertext;

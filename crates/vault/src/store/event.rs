@@ -125,6 +125,23 @@ impl NewEvent {
     pub fn at_micros(&self) -> i64 {
         self.at.timestamp_micros()
     }
+
+    /// The fields the chain hash covers, with the detail serialized once by the caller
+    /// (it stores the same text it hashes).
+    pub fn chain_fields<'a>(&'a self, detail: &'a str) -> ChainFields<'a> {
+        ChainFields {
+            tenant_id: self.tenant_id.as_deref(),
+            at_us: self.at_micros(),
+            actor_kind: self.actor_kind.as_str(),
+            actor_id: self.actor_id.as_deref(),
+            action: self.action,
+            target: self.target.as_deref(),
+            outcome: self.outcome.as_str(),
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            detail,
+        }
+    }
 }
 
 /// The fields a chain hash covers, in a fixed order.

@@ -15,6 +15,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub(crate) mod audit_signals;
 pub mod conflict;
 pub mod event;
 pub mod invitations;

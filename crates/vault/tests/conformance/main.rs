@@ -81,6 +81,8 @@ impl Backend {
 mod backends {
     use std::sync::Arc;
 
+    use keyhold_pgtest::{PgCluster, connect};
+    use keyhold_vault::store::postgres::{PgOptions, PostgresStore, ROLES_SQL, migrate};
     use keyhold_vault::store::sqlite::SqliteStore;
 
     use crate::Backend;
@@ -93,6 +95,29 @@ mod backends {
             store: Arc::new(store),
             cleanup: None,
             guard: Box::new(dir),
+        }
+    }
+
+    /// PostgreSQL in a throwaway cluster of the case's own (keyhold_pgtest), set up as a
+    /// deployment is: the roles script as a superuser, the migrations as the schema's
+    /// owner, and the store connected as the server's role, which row-level security binds.
+    pub async fn postgres() -> Backend {
+        let cluster = PgCluster::start().await.expect("starting PostgreSQL");
+        let db = cluster
+            .keyhold_database("keyhold", ROLES_SQL)
+            .await
+            .expect("preparing the database");
+        let mut owner = connect(&db.owner_url)
+            .await
+            .expect("connecting as the owner");
+        migrate(&mut owner).await.expect("migrating");
+        let store = PostgresStore::connect(&db.app_url, PgOptions::default())
+            .await
+            .expect("connecting the store");
+        Backend {
+            store: Arc::new(store),
+            cleanup: None,
+            guard: Box::new(cluster),
         }
     }
 }
@@ -225,3 +250,4 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite, crate::backends::sqlite);
+conformance!(postgres, crate::backends::postgres);

@@ -33,7 +33,10 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
 pub async fn migrated() -> (PgCluster, KeyholdDb) {
     let cluster = PgCluster::start().await.unwrap();
     eprintln!("cluster started in {:?}", cluster.started_in);
-    let db = cluster.keyhold_database("keyhold").await.unwrap();
+    let db = cluster
+        .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
+        .await
+        .unwrap();
     let mut owner = connect(&db.owner_url).await.unwrap();
     migrate(&mut owner).await.unwrap();
     (cluster, db)

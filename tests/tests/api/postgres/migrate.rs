@@ -14,7 +14,10 @@ use super::helpers::migrated;
 async fn runners_starting_together_migrate_once() {
     let cluster = PgCluster::start().await.unwrap();
     eprintln!("cluster started in {:?}", cluster.started_in);
-    let db = cluster.keyhold_database("keyhold").await.unwrap();
+    let db = cluster
+        .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
+        .await
+        .unwrap();
     let app = connect(&db.app_url).await.unwrap();
     let latest = MIGRATIONS.len() as i32;
     assert_eq!(

@@ -1,9 +1,26 @@
-//! The PostgreSQL store (issue 17), in progress: so far its schema and the migrations that
-//! make it (`migrate`). The schema's row-level security, and the settings the store will
-//! set in each transaction (`keyhold.tenant`, `keyhold.lookup`, `keyhold.system`), are
-//! explained at the top of `migrations/postgres/0001_init.sql`; the roles it assumes in
-//! `migrations/postgres/roles.sql`.
+//! The PostgreSQL store: for several replicas serving at once on one database, with
+//! tenant isolation enforced by the database itself.
+//!
+//! The schema's row-level security, and the settings each transaction sets
+//! (`keyhold.tenant`, `keyhold.lookup`, `keyhold.system`), are explained at the top of
+//! `migrations/postgres/0001_init.sql`; the roles it assumes in
+//! `migrations/postgres/roles.sql`. Here: `connection` (URL, pool, start-up checks),
+//! `tls`, `tx` (transactions acting for a tenant), `events` (the audit chain across
+//! replicas), `listen` (other replicas' commits), `migrate`, and one file per area, each
+//! implementing that area's trait on [`PostgresStore`].
 
+mod accounts;
+mod audit;
+mod connection;
+mod errors;
+mod events;
+mod listen;
 mod migrate;
+mod pending;
+mod rows;
+mod sessions;
+mod tls;
+mod tx;
 
+pub use connection::{PgOptions, PostgresStore};
 pub use migrate::{MIGRATIONS, Migration, ROLES_SQL, SchemaStatus, migrate, schema_status};

@@ -10,11 +10,11 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Transaction, TransactionBehavior};
 use tokio::sync::mpsc;
 
-use super::audit_signals::AuditSignals;
 use super::chain_heads::ChainHeads;
 use super::checkpoint;
 use super::errors::is_unavailable;
 use crate::store::StoreError;
+use crate::store::audit_signals::AuditSignals;
 use crate::store::metrics::StoreMetrics;
 
 /// How many jobs may share one transaction; bounds the work lost to one failed commit

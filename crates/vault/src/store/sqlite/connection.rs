@@ -16,10 +16,10 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction};
 
-use super::audit_signals::AuditSignals;
 use super::errors::map_err;
 use super::migrate::migrate;
 use super::writer::Writer;
+use crate::store::audit_signals::AuditSignals;
 use crate::store::event::NewEvent;
 use crate::store::metrics::StoreMetrics;
 use crate::store::{Store, StoreError, StoreResult};

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::chain_heads::ChainHeads;
 use super::errors::map_err;
 use crate::store::StoreResult;
-use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
 
 /// Append an event inside the writer's transaction. Returns its id.
 pub(crate) fn insert_event(
@@ -26,18 +26,7 @@ pub(crate) fn insert_event(
             .unwrap_or_else(|| GENESIS_HASH.to_owned()),
     };
     let detail = e.detail.to_string();
-    let fields = ChainFields {
-        tenant_id: e.tenant_id.as_deref(),
-        at_us: e.at_micros(),
-        actor_kind: e.actor_kind.as_str(),
-        actor_id: e.actor_id.as_deref(),
-        action: e.action,
-        target: e.target.as_deref(),
-        outcome: e.outcome.as_str(),
-        ip: e.ip.as_deref(),
-        user_agent: e.user_agent.as_deref(),
-        detail: &detail,
-    };
+    let fields = e.chain_fields(&detail);
     let hash = chain_hash(&prev, &fields);
     tx.prepare_cached(
         "INSERT INTO audit_events (chain, tenant_id, at_us, actor_type, actor_id, action, target,

@@ -4,14 +4,13 @@
 //! `sessions`, `audit`, `keys`, `secrets`, `approvals`, `settings`, `members`,
 //! `invitations`, `mfa`); `connection` opens the database and owns the pool and the
 //! writer. The machinery under them: `writer` and `batch` (group commit), `events` and
-//! `chain_heads` (the audit hash chain), `checkpoint`, `audit_signals`, `migrate`. Helpers
+//! `chain_heads` (the audit hash chain), `checkpoint`, `migrate`. Helpers
 //! two areas share live in small files of their own (`errors`, `rows`, `grants`,
 //! `mfa_attempt`), so no two modules here import each other.
 
 mod accounts;
 mod approvals;
 mod audit;
-mod audit_signals;
 mod batch;
 mod chain_heads;
 mod checkpoint;

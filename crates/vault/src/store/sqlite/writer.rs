@@ -24,11 +24,11 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Transaction;
 use tokio::sync::{mpsc, oneshot};
 
-use super::audit_signals::AuditSignals;
 use super::batch::{self, Job, Run, Staged};
 use super::chain_heads::ChainHeads;
 use super::checkpoint;
 use super::events::insert_event;
+use crate::store::audit_signals::AuditSignals;
 use crate::store::event::NewEvent;
 use crate::store::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};

@@ -47,9 +47,10 @@ impl AuditSignals {
             .subscribe()
     }
 
-    /// A commit appended events up to id `last` to `chains`.
+    /// A commit appended events up to id `last` to `chains`. Signals only move forward:
+    /// on PostgreSQL, notifications of commits by other replicas can arrive out of order.
     pub(crate) fn committed<'a>(&self, last: i64, chains: impl Iterator<Item = &'a str>) {
-        self.all.send_replace(last);
+        advance(&self.all, last);
         let mut tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
         if tenants.is_empty() {
             return;
@@ -59,11 +60,35 @@ impl AuditSignals {
                 if s.receiver_count() == 0 {
                     tenants.remove(chain);
                 } else {
-                    s.send_replace(last);
+                    advance(s, last);
                 }
             }
         }
     }
+}
+
+impl AuditSignals {
+    /// Wake every listener once, whatever it last saw: commits may have been missed (the
+    /// PostgreSQL listener lost its connection), so every feed should look again.
+    pub(crate) fn wake_all(&self, last: i64) {
+        let bump = |v: &mut i64| *v = (*v).max(last);
+        self.all.send_modify(bump);
+        let tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        for s in tenants.values() {
+            s.send_modify(bump);
+        }
+    }
+}
+
+/// Move `signal` to `last` unless it is already there or past it.
+fn advance(signal: &watch::Sender<i64>, last: i64) {
+    signal.send_if_modified(|v| {
+        let moved = last > *v;
+        if moved {
+            *v = last;
+        }
+        moved
+    });
 }
 
 #[cfg(test)]
@@ -87,6 +112,11 @@ mod tests {
         signals.committed(10, ["tenant-a", "tenant-b"].into_iter());
         assert_eq!(*a.borrow_and_update(), 10);
         assert_eq!(*b.borrow_and_update(), 10);
+        assert_eq!(*all.borrow_and_update(), 10);
+
+        // A late notice of an older commit moves nothing back.
+        signals.committed(9, ["tenant-a"].into_iter());
+        assert!(!a.has_changed().unwrap());
         assert_eq!(*all.borrow_and_update(), 10);
     }
 

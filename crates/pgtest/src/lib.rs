@@ -118,13 +118,14 @@ impl PgCluster {
         Ok(())
     }
 
-    /// Create a database and run Keyhold's roles script in it, as a superuser would.
-    pub async fn keyhold_database(&self, name: &str) -> anyhow::Result<KeyholdDb> {
+    /// Create a database and run Keyhold's roles script (`roles_sql`, the vault's
+    /// `store::postgres::ROLES_SQL`) in it, as a superuser would.
+    pub async fn keyhold_database(&self, name: &str, roles_sql: &str) -> anyhow::Result<KeyholdDb> {
         self.create_database(name).await?;
         let admin_url = self.url("postgres", name);
         connect(&admin_url)
             .await?
-            .batch_execute(keyhold_vault::store::postgres::ROLES_SQL)
+            .batch_execute(roles_sql)
             .await
             .context("roles.sql")?;
         Ok(KeyholdDb {
