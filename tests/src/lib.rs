@@ -51,6 +51,53 @@ pub struct TestServer {
     pub server: RunningServer,
     pub clock: Arc<ManualClock>,
     pub dir: TempDir,
+    /// The throwaway PostgreSQL behind the server when the suite runs on PostgreSQL
+    /// ([`TEST_STORE_ENV`]); dropped after the server.
+    pub pg: Option<postgres::PgCluster>,
+}
+
+/// Set to `postgres` to run the API suite on PostgreSQL: each [`TestServer`] then gets a
+/// throwaway cluster of its own, migrated by the server itself (`--migrate-database`) and
+/// served as the role row-level security binds. `make test` runs the suite both ways.
+pub const TEST_STORE_ENV: &str = "KEYHOLD_TEST_STORE";
+
+/// Whether this run's servers use PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(TEST_STORE_ENV).is_ok_and(|v| v == "postgres")
+}
+
+/// A throwaway cluster with a Keyhold database, and the server pointed at it; the data dir
+/// gets a master key file, since the server never generates one for PostgreSQL.
+async fn use_postgres(config: &mut Config) -> postgres::PgCluster {
+    let cluster = postgres::PgCluster::start().await.unwrap();
+    let db = cluster
+        .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
+        .await
+        .unwrap();
+    config.database_url = Some(db.app_url.into());
+    config.migrate_database_url = Some(db.owner_url.into());
+    write_master_key(&config.data_dir);
+    cluster
+}
+
+/// A random master key file, private to its owner, as the server would generate it.
+pub fn write_master_key(data_dir: &Path) {
+    use base64::Engine;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let key: [u8; 32] = rand::random();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(data_dir.join("master.key"))
+        .unwrap();
+    writeln!(
+        f,
+        "{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    )
+    .unwrap();
 }
 
 /// A signed-up, signed-in person.
@@ -76,10 +123,20 @@ impl TestServer {
     pub async fn start_at(now: DateTime<Utc>, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        let pg = if on_postgres() {
+            Some(use_postgres(&mut config).await)
+        } else {
+            None
+        };
         adjust(&mut config);
         let clock = Arc::new(ManualClock::new(now));
         let server = RunningServer::start(config, clock.clone()).await.unwrap();
-        Self { server, clock, dir }
+        Self {
+            server,
+            clock,
+            dir,
+            pg,
+        }
     }
 
     /// Whole days the test clock has moved since [`test_epoch`].

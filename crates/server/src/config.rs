@@ -19,6 +19,14 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Apply the PostgreSQL schema's migrations (as the schema's owner: `--migrate-database`,
+    /// else `--database`), or with `--check` only say whether the schema is current: exit
+    /// status 0 when it is, 1 when it is not (for deploy pipelines).
+    Migrate {
+        /// Change nothing; exit 1 unless the schema is current.
+        #[arg(long)]
+        check: bool,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]
@@ -37,6 +45,36 @@ pub enum KekCommand {
     },
 }
 
+/// A URL that may carry a password: never printed, `Debug` included.
+#[derive(Clone)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretUrl(..)")
+    }
+}
+
+impl std::str::FromStr for SecretUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl From<String> for SecretUrl {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     #[default]
@@ -49,6 +87,30 @@ pub struct Config {
     /// Where the database, the master key file (if generated) and the outbox live.
     #[arg(long, env = "KEYHOLD_DATA_DIR", default_value = "./.keyhold")]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL instead of the SQLite file in the data dir, for several replicas on one
+    /// database: `postgres://keyhold_app@db.example/keyhold`, TLS verified (`sslmode`:
+    /// verify-full by default; `disable` only for a database on this host). Connect as a
+    /// role that owns nothing and cannot bypass row-level security (docs/operations.md).
+    #[arg(
+        long = "database",
+        env = "KEYHOLD_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<SecretUrl>,
+
+    /// The schema owner's URL: when given, `serve` first applies missing migrations with
+    /// it (replicas starting together migrate once, under a lock), and `migrate` uses it.
+    #[arg(
+        long = "migrate-database",
+        env = "KEYHOLD_MIGRATE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub migrate_database_url: Option<SecretUrl>,
+
+    /// Connections each replica keeps to PostgreSQL at most (plus one that listens).
+    #[arg(long, env = "KEYHOLD_DATABASE_POOL", default_value_t = 16)]
+    pub database_pool: usize,
 
     /// Keep the master key in the OS keyring (Secret Service, or the kernel keyutils store
     /// when headless) instead of a key file; created there on first start.
@@ -150,6 +212,9 @@ impl Config {
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database_url: None,
+            migrate_database_url: None,
+            database_pool: 16,
             master_key_keyring: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_cert: None,

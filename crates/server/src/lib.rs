@@ -19,8 +19,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use keyhold_vault::clock::Clock;
 use keyhold_vault::keys::{self, KeySource, Keys};
-use keyhold_vault::store::Store;
+use keyhold_vault::store::postgres;
 use keyhold_vault::store::sqlite::SqliteStore;
+use keyhold_vault::store::{FailureStore, Store};
 use keyhold_vault::{Vault, audit, crypto, envelope, live, mail, passwords};
 use tokio::net::TcpListener;
 
@@ -31,6 +32,9 @@ use crate::state::{AppState, SharedState};
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<SharedState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    if config.database_url.is_some() {
+        require_master_key(&config)?;
+    }
     let (master, source) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
     if source == KeySource::NewKeyring {
         tracing::warn!(
@@ -46,12 +50,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     }
     let keys = Keys::from_master(&master)?;
     drop(master);
-    let db = config.db_path();
     let vault_metrics = keyhold_vault::metrics::VaultMetrics::new();
-    let observed = vault_metrics.store.clone();
-    let store: Arc<dyn Store> = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open_observed(&db, observed)).await??,
-    );
+    let (store, shared_failures) = open_store(&config, vault_metrics.store.clone()).await?;
     // By default one core is left to everything else, so a flood of sign-ins cannot take
     // every core from agent reads (docs/PERFORMANCE.md, login flood).
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
@@ -80,6 +80,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let per_minute = config.login_failures_per_minute;
     let rate_limits = rate_limit::RateLimits::new(config.rate_limits(), clock.clone());
     let http_metrics = metrics::Metrics::new(&vault_metrics);
+    let login_failures_by_account = failure_limiter(&shared_failures, &keys, "account", per_minute);
+    let login_failures_by_ip = failure_limiter(&shared_failures, &keys, "ip", per_minute);
     let vault = Vault {
         store,
         keys,
@@ -87,8 +89,8 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         mailer,
         clock,
         metrics: vault_metrics,
-        login_failures_by_account: Vault::new_limiter(per_minute),
-        login_failures_by_ip: Vault::new_limiter(per_minute),
+        login_failures_by_account,
+        login_failures_by_ip,
         public_url,
         keks: crypto::KekCache::default(),
         feeds: live::FeedSlots::default(),
@@ -101,6 +103,81 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     });
     spawn_rate_limit_sweeper(&state);
     Ok(state)
+}
+
+/// Failed sign-ins counted in the database when it is shared by replicas, else in memory.
+fn failure_limiter(
+    shared: &Option<Arc<dyn FailureStore>>,
+    keys: &Keys,
+    label: &'static str,
+    per_minute: u32,
+) -> keyhold_vault::throttle::FailureLimiter {
+    match shared {
+        Some(store) => keyhold_vault::throttle::FailureLimiter::shared(
+            store.clone(),
+            keys.clone(),
+            label,
+            per_minute,
+            chrono::Duration::minutes(1),
+        ),
+        None => Vault::new_limiter(per_minute),
+    }
+}
+
+/// The SQLite file in the data dir, or PostgreSQL when `--database` names it (after applying
+/// missing migrations with `--migrate-database`, when given). With PostgreSQL, the failure
+/// counters are the database's too (shared by every replica).
+pub async fn open_store(
+    config: &Config,
+    observed: keyhold_vault::store::metrics::StoreMetrics,
+) -> anyhow::Result<(Arc<dyn Store>, Option<Arc<dyn FailureStore>>)> {
+    let Some(url) = &config.database_url else {
+        let db = config.db_path();
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open_observed(&db, observed))
+            .await??;
+        return Ok((Arc::new(store), None));
+    };
+    if let Some(owner) = &config.migrate_database_url {
+        let applied = migrate_postgres(owner.expose()).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied PostgreSQL schema migrations");
+        }
+    }
+    let options = postgres::PgOptions {
+        max_connections: config.database_pool.max(1),
+        ..postgres::PgOptions::default()
+    };
+    let store = Arc::new(postgres::PostgresStore::connect(url.expose(), options).await?);
+    Ok((store.clone(), Some(store)))
+}
+
+/// Apply missing migrations as the schema's owner (`keyhold-server migrate`, or `serve`
+/// with `--migrate-database`). Returns the versions applied.
+pub async fn migrate_postgres(owner_url: &str) -> anyhow::Result<Vec<i32>> {
+    let mut client = postgres::connect_once(owner_url).await?;
+    postgres::migrate(&mut client).await
+}
+
+/// Where the schema behind `url` stands (`keyhold-server migrate --check`).
+pub async fn postgres_schema_status(url: &str) -> anyhow::Result<postgres::SchemaStatus> {
+    let client = postgres::connect_once(url).await?;
+    postgres::schema_status(&client).await
+}
+
+/// With PostgreSQL every replica must hold the same master key, so none is ever
+/// generated: it must be given (environment or key file) or found in the keyring.
+fn require_master_key(config: &Config) -> anyhow::Result<()> {
+    if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
+        && !config.master_key_keyring
+        && !config.data_dir.join("master.key").exists()
+    {
+        anyhow::bail!(
+            "no master key: with --database every replica needs the same one, so it is never generated; set {} or put master.key in {}",
+            keys::MASTER_KEY_ENV,
+            config.data_dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Every minute, forget rate-limit keys whose buckets have refilled, so the keyed state
@@ -128,24 +205,14 @@ pub async fn rotate_keks(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Vec<(String, keyhold_core::api::KekRotated)>> {
     let db = config.db_path();
-    if !db.exists() {
+    if config.database_url.is_none() && !db.exists() {
         anyhow::bail!("no database at {}", db.display());
     }
-    if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
-        && !config.master_key_keyring
-        && !config.data_dir.join("master.key").exists()
-    {
-        anyhow::bail!(
-            "no master key: set {} or put master.key in {}",
-            keys::MASTER_KEY_ENV,
-            config.data_dir.display()
-        );
-    }
+    require_master_key(config)?;
     let (master, _) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
     let keys = Keys::from_master(&master)?;
     drop(master);
-    let store: Arc<dyn Store> =
-        Arc::new(tokio::task::spawn_blocking(move || SqliteStore::open(&db)).await??);
+    let (store, _) = open_store(config, Default::default()).await?;
     let cache = crypto::KekCache::default();
     let vault = envelope::Envelope {
         store: store.as_ref(),

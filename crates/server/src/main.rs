@@ -73,6 +73,7 @@ async fn main() -> std::process::ExitCode {
     init_logging(cli.config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run(cli.config).await,
+        Command::Migrate { check } => migrate(cli.config, check).await,
         Command::Kek {
             action: KekCommand::Rotate { tenant },
         } => rotate(cli.config, tenant).await,
@@ -85,6 +86,35 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `keyhold-server migrate [--check]`, with the owner's URL (`--migrate-database`, else
+/// `--database`). `--check` prints where the schema stands and fails unless it is current.
+async fn migrate(config: keyhold_server::config::Config, check: bool) -> anyhow::Result<()> {
+    let Some(url) = config
+        .migrate_database_url
+        .as_ref()
+        .or(config.database_url.as_ref())
+    else {
+        anyhow::bail!(
+            "migrate is for PostgreSQL: give --migrate-database (the schema owner's URL) or --database"
+        );
+    };
+    if check {
+        let status = keyhold_server::postgres_schema_status(url.expose()).await?;
+        println!("schema: {status:?}");
+        if !status.is_current() {
+            anyhow::bail!("the schema is not current");
+        }
+        return Ok(());
+    }
+    let applied = keyhold_server::migrate_postgres(url.expose()).await?;
+    if applied.is_empty() {
+        println!("schema: already current");
+    } else {
+        println!("schema: applied migrations {applied:?}");
+    }
+    Ok(())
 }
 
 async fn rotate(

@@ -282,7 +282,7 @@ pub async fn change_password(
         return Err(policy_error(&verdict, "new_password"));
     }
     let key = s.user.email.as_str();
-    if let Some(wait) = throttled(st, key, client) {
+    if let Some(wait) = throttled(st, key, client).await {
         st.metrics.rate_limited.inc();
         return Err(Error::RateLimited {
             retry_after_secs: wait,
@@ -295,7 +295,7 @@ pub async fn change_password(
             .verify(current, Some(&s.user.password_hash))
             .await?;
     if !ok {
-        record_failure(st, key, client);
+        record_failure(st, key, client).await;
         let ev = NewEvent::new("password.changed", st.clock.now(), client)
             .user(s.tenant_id(), &s.user.id)
             .outcome(Outcome::Failure)

@@ -12,8 +12,12 @@
 //! even hashed). So the GCRA state lives in a map of our own ([`Cells`]), behind two
 //! governor limiters: one that records, one that only looks (its store never writes).
 //!
-//! Kept in memory: one node, and a restart forgiving recent failures is acceptable. When
-//! the store moves to PostgreSQL for several replicas, these counters move with it.
+//! On SQLite (one server per database) the state is kept in memory: a restart forgiving
+//! recent failures is acceptable. On PostgreSQL, where several replicas serve one vault,
+//! it is kept in the database instead ([`FailureLimiter::shared`], `store::FailureStore`):
+//! the same GCRA arithmetic on one state per key, updated atomically, so failures spread
+//! over the replicas lock an account at the same count as on one. Keys are stored as
+//! keyed hashes (no email or address in clear in that table).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -28,6 +32,8 @@ use governor::state::StateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::clock::Clock;
+use crate::keys::Keys;
+use crate::store::FailureStore;
 
 /// Upper bound on tracked keys, so a flood of distinct emails cannot grow memory forever.
 const MAX_KEYS: usize = 100_000;
@@ -103,6 +109,8 @@ impl StateStore for Look {
 type Limiter<S> = RateLimiter<String, S, At, NoOpMiddleware<Nanos>>;
 
 pub struct FailureLimiter {
+    /// Counting in the database instead of `cells` (PostgreSQL).
+    shared: Option<Shared>,
     cells: Cells,
     at: At,
     record: Limiter<Record>,
@@ -124,6 +132,7 @@ impl FailureLimiter {
         let cells = Cells::default();
         let at = At::default();
         Self {
+            shared: None,
             record: RateLimiter::new(quota, Record(cells.clone()), at.clone()),
             look: RateLimiter::new(quota, Look(cells.clone()), at.clone()),
             cells,
@@ -132,8 +141,54 @@ impl FailureLimiter {
         }
     }
 
-    /// `Err(seconds to wait)` while the key has no failure left to spend.
-    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
+    /// Counting in `store`, shared by every replica: `max` failures, then one more per
+    /// `window`, as [`Self::new`]. `label` tells this limiter's keys from another's
+    /// (accounts, addresses).
+    pub fn shared(
+        store: Arc<dyn FailureStore>,
+        keys: Keys,
+        label: &'static str,
+        max: u32,
+        window: Duration,
+    ) -> Self {
+        let mut l = Self::new(max, window);
+        l.shared = Some(Shared {
+            store,
+            keys,
+            label,
+            interval: window,
+            limit: window * i32::try_from(max.max(1)).unwrap_or(i32::MAX),
+        });
+        l
+    }
+
+    /// `Err(seconds to wait)` while the key has no failure left to spend. A shared count
+    /// that cannot be read lets the attempt through: the sign-in it guards needs the same
+    /// database and fails without it.
+    pub async fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        match &self.shared {
+            Some(sh) => sh.check(key, now).await,
+            None => self.check_local(key, now),
+        }
+    }
+
+    /// Spend one of the key's failures (a no-op once none is left: the lock holds).
+    pub async fn record(&self, key: &str, now: DateTime<Utc>) {
+        match &self.shared {
+            Some(sh) => sh.record(key, now).await,
+            None => self.record_local(key, now),
+        }
+    }
+
+    /// Forget the key's failures (after a success).
+    pub async fn clear(&self, key: &str) {
+        match &self.shared {
+            Some(sh) => sh.clear(key).await,
+            None => self.clear_local(key),
+        }
+    }
+
+    fn check_local(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
         let Ok(_turn) = self.turn.lock() else {
             return Ok(());
         };
@@ -147,8 +202,7 @@ impl FailureLimiter {
             })
     }
 
-    /// Spend one of the key's failures (a no-op once none is left: the lock holds).
-    pub fn record(&self, key: &str, now: DateTime<Utc>) {
+    fn record_local(&self, key: &str, now: DateTime<Utc>) {
         let Ok(_turn) = self.turn.lock() else {
             return;
         };
@@ -158,8 +212,7 @@ impl FailureLimiter {
         let _ = self.record.check_key(&key.to_owned());
     }
 
-    /// Forget the key's failures (after a success).
-    pub fn clear(&self, key: &str) {
+    fn clear_local(&self, key: &str) {
         if let Ok(mut map) = self.cells.0.lock() {
             map.remove(key);
         }
@@ -175,40 +228,97 @@ impl FailureLimiter {
     }
 }
 
+/// The shared mode's database, and the GCRA parameters: one failure back per `interval`,
+/// at most `limit` (= max × interval) of failures ahead of now.
+struct Shared {
+    store: Arc<dyn FailureStore>,
+    keys: Keys,
+    label: &'static str,
+    interval: Duration,
+    limit: Duration,
+}
+
+impl Shared {
+    fn key(&self, key: &str) -> String {
+        self.keys
+            .credential_hash(&format!("failures:{}:{key}", self.label))
+    }
+
+    async fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        let tat = match self.store.failure_tat(&self.key(key)).await {
+            Ok(tat) => tat,
+            Err(e) => {
+                tracing::warn!(error = %e, "failure count unreadable");
+                return Ok(());
+            }
+        };
+        // The next failure would move the state to max(tat, now) + interval; it is allowed
+        // while that is at most `limit` ahead of now.
+        let next = tat.map_or(now, |t| t.max(now)) + self.interval;
+        let over = next - now - self.limit;
+        if over <= Duration::zero() {
+            return Ok(());
+        }
+        let secs = over.num_seconds() + i64::from(over.subsec_nanos() > 0);
+        Err(u64::try_from(secs.max(1)).unwrap_or(1))
+    }
+
+    async fn record(&self, key: &str, now: DateTime<Utc>) {
+        let key = self.key(key);
+        if let Err(e) = self
+            .store
+            .record_failure(&key, now, self.interval, self.limit)
+            .await
+        {
+            tracing::warn!(error = %e, "failure not counted");
+        }
+    }
+
+    async fn clear(&self, key: &str) {
+        if let Err(e) = self.store.clear_failures(&self.key(key)).await {
+            tracing::warn!(error = %e, "failure count not cleared");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn blocks_after_max_and_forgets_after_window() {
+    #[tokio::test]
+    async fn blocks_after_max_and_forgets_after_window() {
         let l = FailureLimiter::new(3, Duration::minutes(1));
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         for i in 0..3 {
-            assert!(l.check("a", t0).is_ok(), "attempt {i}");
-            l.record("a", t0);
+            assert!(l.check("a", t0).await.is_ok(), "attempt {i}");
+            l.record("a", t0).await;
         }
-        assert_eq!(l.check("a", t0), Err(60));
-        assert!(l.check("b", t0).is_ok(), "other keys unaffected");
-        assert_eq!(l.check("a", t0 + Duration::seconds(45)), Err(15));
-        assert!(l.check("a", t0 + Duration::seconds(60)).is_ok());
-        l.record("a", t0);
-        l.clear("a");
-        assert!(l.check("a", t0).is_ok());
+        assert_eq!(l.check("a", t0).await, Err(60));
+        assert!(l.check("b", t0).await.is_ok(), "other keys unaffected");
+        assert_eq!(l.check("a", t0 + Duration::seconds(45)).await, Err(15));
+        assert!(l.check("a", t0 + Duration::seconds(60)).await.is_ok());
+        l.record("a", t0).await;
+        l.clear("a").await;
+        assert!(l.check("a", t0).await.is_ok());
     }
 
-    #[test]
-    fn looking_spends_nothing_and_a_locked_key_earns_one_try_per_window() {
+    #[tokio::test]
+    async fn looking_spends_nothing_and_a_locked_key_earns_one_try_per_window() {
         let l = FailureLimiter::new(2, Duration::minutes(1));
         let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         for _ in 0..10 {
-            assert!(l.check("a", t0).is_ok(), "looks are free");
+            assert!(l.check("a", t0).await.is_ok(), "looks are free");
         }
-        l.record("a", t0);
-        l.record("a", t0);
-        assert!(l.check("a", t0).is_err());
+        l.record("a", t0).await;
+        l.record("a", t0).await;
+        assert!(l.check("a", t0).await.is_err());
         let t1 = t0 + Duration::seconds(60);
-        assert!(l.check("a", t1).is_ok());
-        l.record("a", t1);
-        assert_eq!(l.check("a", t1), Err(60), "one try, then a window's wait");
+        assert!(l.check("a", t1).await.is_ok());
+        l.record("a", t1).await;
+        assert_eq!(
+            l.check("a", t1).await,
+            Err(60),
+            "one try, then a window's wait"
+        );
     }
 }

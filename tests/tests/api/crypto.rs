@@ -244,6 +244,7 @@ async fn tampered_kek_row_fails_closed() {
         server,
         clock: _,
         dir: tmp,
+        pg: _,
     } = ts;
     server.stop().await.unwrap();
     let conn = rusqlite::Connection::open(dir.join("keyhold.db")).unwrap();
@@ -273,6 +274,7 @@ async fn tampered_kek_row_fails_closed() {
         server,
         clock,
         dir: tmp,
+        pg: None,
     };
     let c = ts2.login(&email, keyhold_e2e::STRONG_PASSWORD).await;
     assert_generic_failure(&ts2, &c, "k/A", &["KEKROW-VALUE"]).await;

@@ -207,6 +207,7 @@ CREATE POLICY failure_counters_all ON failure_counters
     USING (current_setting('keyhold.system', true) = 'on')
     WITH CHECK (current_setting('keyhold.system', true) = 'on');
 GRANT SELECT, INSERT, UPDATE, DELETE ON failure_counters TO keyhold_app;
+CREATE INDEX failure_counters_tat ON failure_counters(tat);
 
 -- Two-factor authentication: tenant rows only; by the time a code is checked, the MFA
 -- ticket (below) has named the tenant. secret_sealed is nonce || AES-256-GCM ciphertext;

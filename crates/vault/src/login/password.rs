@@ -18,22 +18,22 @@ pub(crate) fn parse_email(s: &str) -> Result<Email> {
 }
 
 /// How long to wait, if the account or the client's address has failed too often.
-pub(crate) fn throttled(st: &Vault, email: &str, client: &ClientInfo) -> Option<u64> {
+pub(crate) async fn throttled(st: &Vault, email: &str, client: &ClientInfo) -> Option<u64> {
     let now = st.clock.now();
-    let by_account = st.login_failures_by_account.check(email, now).err();
-    let by_ip = client
-        .ip
-        .as_deref()
-        .and_then(|ip| st.login_failures_by_ip.check(ip, now).err());
+    let by_account = st.login_failures_by_account.check(email, now).await.err();
+    let by_ip = match client.ip.as_deref() {
+        Some(ip) => st.login_failures_by_ip.check(ip, now).await.err(),
+        None => None,
+    };
     by_account.max(by_ip)
 }
 
 /// Count a wrong password against the account and the client's address.
-pub(crate) fn record_failure(st: &Vault, email: &str, client: &ClientInfo) {
+pub(crate) async fn record_failure(st: &Vault, email: &str, client: &ClientInfo) {
     let now = st.clock.now();
-    st.login_failures_by_account.record(email, now);
+    st.login_failures_by_account.record(email, now).await;
     if let Some(ip) = &client.ip {
-        st.login_failures_by_ip.record(ip, now);
+        st.login_failures_by_ip.record(ip, now).await;
     }
 }
 
@@ -47,7 +47,7 @@ pub async fn check_password_login(
     let email = parse_email(&req.email)?;
     let key = email.as_str();
     let now = st.clock.now();
-    if let Some(wait) = throttled(st, key, client) {
+    if let Some(wait) = throttled(st, key, client).await {
         st.metrics.auth("rate_limited");
         st.metrics.rate_limited.inc();
         let user = st.store.user_by_email(key).await?;
@@ -73,11 +73,11 @@ pub async fn check_password_login(
     };
     match user {
         Some(u) if ok => {
-            st.login_failures_by_account.clear(key);
+            st.login_failures_by_account.clear(key).await;
             Ok(u)
         }
         other => {
-            record_failure(st, key, client);
+            record_failure(st, key, client).await;
             st.metrics.auth("failure");
             let mut ev = NewEvent::new("auth.login", st.clock.now(), client)
                 .outcome(Outcome::Failure)

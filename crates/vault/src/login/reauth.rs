@@ -72,7 +72,7 @@ async fn with_password(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let key = s.user.email.as_str();
-    if let Some(wait) = throttled(st, key, client) {
+    if let Some(wait) = throttled(st, key, client).await {
         st.metrics.rate_limited.inc();
         return Err(Error::RateLimited {
             retry_after_secs: wait,
@@ -81,7 +81,7 @@ async fn with_password(
     let ok = code.chars().count() <= password::MAX_CHARS
         && st.hasher.verify(code, Some(&s.user.password_hash)).await?;
     if !ok {
-        record_failure(st, key, client);
+        record_failure(st, key, client).await;
         st.store
             .append_event(
                 event(s, client, now)
@@ -92,7 +92,7 @@ async fn with_password(
             .await?;
         return Err(Error::Forbidden("The password is incorrect."));
     }
-    st.login_failures_by_account.clear(key);
+    st.login_failures_by_account.clear(key).await;
     st.store
         .reauthenticate_session(
             s.tenant_id(),

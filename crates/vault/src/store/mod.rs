@@ -18,6 +18,7 @@ pub mod audit;
 pub(crate) mod audit_signals;
 pub mod conflict;
 pub mod event;
+pub mod failures;
 pub mod invitations;
 pub mod keys;
 pub mod members;
@@ -38,6 +39,7 @@ pub use approvals::{
 };
 pub use audit::{AuditScope, AuditStore, AuditVerify};
 pub use conflict::Conflict;
+pub use failures::FailureStore;
 pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use members::MemberStore;

@@ -69,6 +69,24 @@ impl Connector {
         Ok((client, rx))
     }
 
+    /// One plain client outside the pool (migrations, checks), its connection driven by a
+    /// task of its own until the client is dropped.
+    async fn connect_client(&self) -> anyhow::Result<Client> {
+        let client = match &self.tls {
+            Tls::Off => {
+                let (client, conn) = self.config.connect(NoTls).await?;
+                tokio::spawn(conn);
+                client
+            }
+            Tls::Verify(tls) => {
+                let (client, conn) = self.config.connect(tls.clone()).await?;
+                tokio::spawn(conn);
+                client
+            }
+        };
+        Ok(client)
+    }
+
     fn manager(&self) -> Manager {
         let cfg = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -142,6 +160,18 @@ impl PostgresStore {
             listener,
         })
     }
+}
+
+/// Connect to `url` (TLS as it says) for a one-off job: the migrations, or `migrate --check`.
+pub async fn connect_once(url: &str) -> anyhow::Result<Client> {
+    let url = DatabaseUrl::parse(url)?;
+    Connector {
+        config: url.config,
+        tls: url.tls,
+    }
+    .connect_client()
+    .await
+    .context("connecting to the database")
 }
 
 /// Refuse a role that row-level security would not bind: a superuser, one with

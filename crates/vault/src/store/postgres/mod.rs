@@ -14,6 +14,7 @@ mod audit;
 mod connection;
 mod errors;
 mod events;
+mod failures;
 mod listen;
 mod migrate;
 mod pending;
@@ -22,5 +23,5 @@ mod sessions;
 mod tls;
 mod tx;
 
-pub use connection::{PgOptions, PostgresStore};
+pub use connection::{PgOptions, PostgresStore, connect_once};
 pub use migrate::{MIGRATIONS, Migration, ROLES_SQL, SchemaStatus, migrate, schema_status};
