@@ -10,6 +10,7 @@
 mod helpers;
 mod migrate;
 mod privileges;
+mod replicas;
 mod rls;
 
 use keyhold_e2e::postgres::{PgCluster, connect};
