@@ -95,9 +95,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         keks: crypto::KekCache::default(),
         feeds: live::FeedSlots::default(),
     };
+    let vault = Arc::new(vault);
+    envelope::forget_rotated_keks(&vault);
     let state = Arc::new(AppState {
         config,
-        vault: Arc::new(vault),
+        vault,
         http_metrics,
         rate_limits,
     });

@@ -194,6 +194,11 @@ impl KekCache {
         }
     }
 
+    /// Drop every entry (rotations may have been missed).
+    pub fn forget_all(&self) {
+        self.entries.invalidate_all();
+    }
+
     /// Entries held, after the cache has applied pending evictions.
     pub fn len(&self) -> u64 {
         self.entries.run_pending_tasks();

@@ -137,3 +137,28 @@ impl<'a> Envelope<'a> {
         })
     }
 }
+
+/// Forget the unwrapped KEKs of tenants another replica rotated, as the store reports
+/// them (`Store::kek_rotations`; PostgreSQL only), so a retired KEK does not outlive its
+/// rotation in any replica's memory. An empty tenant, or falling behind, forgets them all.
+/// Ends when the vault is dropped or the store stops reporting.
+pub fn forget_rotated_keks(vault: &std::sync::Arc<crate::Vault>) {
+    let Some(mut rotations) = vault.store.kek_rotations() else {
+        return;
+    };
+    let weak = std::sync::Arc::downgrade(vault);
+    tokio::spawn(async move {
+        loop {
+            let tenant = match rotations.recv().await {
+                Ok(t) => Some(t),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let Some(vault) = weak.upgrade() else { return };
+            match tenant.filter(|t| !t.is_empty()) {
+                Some(t) => vault.keks.forget_tenant(&t),
+                None => vault.keks.forget_all(),
+            }
+        }
+    });
+}

@@ -93,4 +93,11 @@ pub trait Store:
 
     /// Flush and close: called once on shutdown.
     async fn close(&self) -> StoreResult<()>;
+
+    /// Tenants whose KEKs were rotated by another process sharing this database (another
+    /// replica on PostgreSQL): the vault then forgets their unwrapped KEKs, so no replica
+    /// keeps a retired key in memory. `None` where one process owns the store (SQLite).
+    fn kek_rotations(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        None
+    }
 }

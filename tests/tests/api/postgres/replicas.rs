@@ -34,7 +34,11 @@ impl Replicas {
         let dirs: Vec<TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
         write_master_key(dirs[0].path());
         for d in &dirs[1..] {
-            std::fs::copy(dirs[0].path().join("master.key"), d.path().join("master.key")).unwrap();
+            std::fs::copy(
+                dirs[0].path().join("master.key"),
+                d.path().join("master.key"),
+            )
+            .unwrap();
         }
         let env = [
             ("KEYHOLD_DATABASE_URL", db.app_url.as_str()),
@@ -97,23 +101,42 @@ async fn login(c: &Client, email: &str) -> Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_started_together_migrate_once_and_all_serve() {
     let r = Replicas::start().await;
-    let admin = keyhold_e2e::postgres::connect(&r.db.admin_url).await.unwrap();
+    let admin = keyhold_e2e::postgres::connect(&r.db.admin_url)
+        .await
+        .unwrap();
     let versions: i64 = admin
         .query_one("SELECT count(*) FROM keyhold_schema", &[])
         .await
         .unwrap()
         .get(0);
-    assert_eq!(versions as usize, keyhold_vault::store::postgres::MIGRATIONS.len());
+    assert_eq!(
+        versions as usize,
+        keyhold_vault::store::postgres::MIGRATIONS.len()
+    );
     for i in 0..3 {
         r.client(i).healthz().await.unwrap();
     }
     // A secret written through one replica is read through the others.
     let (_, owner) = r.owner(0, "rep-serve").await;
-    owner.put_secret(&p("a/K"), "SHARED", None, None).await.unwrap();
-    let k = owner.create_key(&key_req("agent", &["secrets:read:a/*"])).await.unwrap();
+    owner
+        .put_secret(&p("a/K"), "SHARED", None, None)
+        .await
+        .unwrap();
+    let k = owner
+        .create_key(&key_req("agent", &["secrets:read:a/*"]))
+        .await
+        .unwrap();
     for i in 1..3 {
         let agent = r.client(i).with_token(k.secret.expose().clone());
-        assert_eq!(agent.get_secret(&p("a/K"), None).await.unwrap().value.expose(), "SHARED");
+        assert_eq!(
+            agent
+                .get_secret(&p("a/K"), None)
+                .await
+                .unwrap()
+                .value
+                .expose(),
+            "SHARED"
+        );
     }
 }
 
@@ -122,9 +145,15 @@ async fn a_key_revoked_on_one_replica_is_refused_by_the_next_request_on_another(
     let r = Replicas::start().await;
     let (_, owner) = r.owner(0, "rep-revoke").await;
     owner.put_secret(&p("a/K"), "v", None, None).await.unwrap();
-    let k = owner.create_key(&key_req("agent", &["secrets:read:a/*"])).await.unwrap();
+    let k = owner
+        .create_key(&key_req("agent", &["secrets:read:a/*"]))
+        .await
+        .unwrap();
     let key_on_b = r.client(1).with_token(k.secret.expose().clone());
-    let t = key_on_b.issue_token(&token_req(&["secrets:read:a/K"])).await.unwrap();
+    let t = key_on_b
+        .issue_token(&token_req(&["secrets:read:a/K"]))
+        .await
+        .unwrap();
     let token_on_c = r.client(2).with_token(t.token.expose().clone());
     key_on_b.get_secret(&p("a/K"), None).await.unwrap();
     token_on_c.get_secret(&p("a/K"), None).await.unwrap();
@@ -136,7 +165,11 @@ async fn a_key_revoked_on_one_replica_is_refused_by_the_next_request_on_another(
     }
     let key_on_c = r.client(2).with_token(k.secret.expose().clone());
     assert_eq!(
-        key_on_c.get_secret(&p("a/K"), None).await.unwrap_err().status(),
+        key_on_c
+            .get_secret(&p("a/K"), None)
+            .await
+            .unwrap_err()
+            .status(),
         Some(401)
     );
 }
@@ -146,7 +179,10 @@ async fn max_uses_hold_exactly_across_replicas() {
     let r = Replicas::start().await;
     let (_, owner) = r.owner(0, "rep-uses").await;
     owner.put_secret(&p("a/K"), "v", None, None).await.unwrap();
-    let k = owner.create_key(&key_req("agent", &["secrets:read:a/*"])).await.unwrap();
+    let k = owner
+        .create_key(&key_req("agent", &["secrets:read:a/*"]))
+        .await
+        .unwrap();
     let t = r
         .client(1)
         .with_token(k.secret.expose().clone())
@@ -185,7 +221,10 @@ async fn two_approver_vault(r: &Replicas, agent_on: usize) -> (Client, Client, C
         .put_secret(&p("p/S"), "THE-VALUE", None, Some(Tier::Sensitive))
         .await
         .unwrap();
-    let k = owner.create_key(&key_req("agent", &["secrets:read:p/*"])).await.unwrap();
+    let k = owner
+        .create_key(&key_req("agent", &["secrets:read:p/*"]))
+        .await
+        .unwrap();
     let agent = r.client(agent_on).with_token(k.secret.expose().clone());
     let a = r.invited(&owner, 0, Role::Approver, 0).await;
     let b = r.invited(&owner, 0, Role::Approver, 1).await;
@@ -205,7 +244,11 @@ async fn approvals_on_two_replicas_open_a_grant_a_third_serves_once() {
     let (agent_c, a, b) = two_approver_vault(&r, 2).await;
     let id = asks(&agent_c).await;
     a.approve(&id, None, None).await.unwrap();
-    assert_eq!(asks(&agent_c).await, id, "one approval of two opens nothing");
+    assert_eq!(
+        asks(&agent_c).await,
+        id,
+        "one approval of two opens nothing"
+    );
     b.approve(&id, None, None).await.unwrap();
     let reads = futures::future::join_all((0..10).map(|_| {
         let c = agent_c.clone();
@@ -250,11 +293,77 @@ async fn failed_sign_ins_spread_over_replicas_lock_at_the_same_count() {
     let (email, _) = r.owner(0, "rep-lock").await;
     // The limit is 10 a minute per account, whichever replica counts.
     for n in 0..10 {
-        let e = r.client(n % 3).login(&email, "wrong password entirely").await.unwrap_err();
+        let e = r
+            .client(n % 3)
+            .login(&email, "wrong password entirely")
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(401), "failure {n}: {e:?}");
     }
     for i in 0..3 {
-        let e = r.client(i).login(&email, STRONG_PASSWORD).await.unwrap_err();
+        let e = r
+            .client(i)
+            .login(&email, STRONG_PASSWORD)
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), Some(429), "replica {i}: {e:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_write_loses_no_acknowledged_write() {
+    let mut r = Replicas::start().await;
+    let (email, _) = r.owner(0, "rep-kill").await;
+    let sessions: Vec<Client> = futures::future::join_all((0..3).map(|i| {
+        let (c, email) = (r.client(i), email.clone());
+        async move { login(&c, &email).await }
+    }))
+    .await;
+    // Writers on every replica, each its own paths, until told to stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (c, stop) = (c.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let path = format!("w/r{i}-{n}");
+                    if c.put_secret(&p(&path), &format!("v-{path}"), None, None)
+                        .await
+                        .is_ok()
+                    {
+                        acknowledged.push(path);
+                    }
+                    n += 1;
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let victim = r.procs.remove(2);
+    tokio::task::spawn_blocking(move || victim.kill())
+        .await
+        .unwrap();
+    // The others keep serving after the kill.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for (i, w) in writers.into_iter().enumerate() {
+        let mine = w.await.unwrap();
+        if i < 2 {
+            assert!(mine.len() > 5, "replica {i} kept writing: {}", mine.len());
+        }
+        acknowledged.extend(mine);
+    }
+    let reader = &sessions[0];
+    for path in &acknowledged {
+        let v = reader.get_secret(&p(path), None).await.unwrap();
+        assert_eq!(v.value.expose(), &format!("v-{path}"));
+    }
+    let verified = reader.audit_verify().await.unwrap();
+    assert!(verified.ok, "{verified:?}");
 }

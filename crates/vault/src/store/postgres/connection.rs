@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Notification};
 
@@ -44,6 +45,9 @@ pub(crate) struct Connector {
 
 /// The notifications of a listening connection; ends when the connection does.
 pub(crate) type Notices = tokio::sync::mpsc::Receiver<Result<Notification, tokio_postgres::Error>>;
+
+/// KEK rotations a slow subscriber may fall behind by before it must forget every KEK.
+const KEK_NOTICES: usize = 64;
 
 /// Notifications waiting to be handed to the signals; a listener that falls this far
 /// behind blocks its own connection (PostgreSQL queues the rest) rather than grow.
@@ -123,6 +127,8 @@ pub struct PostgresStore {
     pub(crate) pool: Pool,
     /// Wakes this replica's live feeds on any replica's commit (fed by `listen`).
     pub(crate) audit_signals: Arc<AuditSignals>,
+    /// Tenants whose KEKs any replica rotated ("" for "maybe any": a reconnect).
+    kek_rotations: broadcast::Sender<String>,
     listener: JoinHandle<()>,
 }
 
@@ -153,10 +159,13 @@ impl PostgresStore {
         let head = audit_head(&client).await?;
         drop(client);
         let audit_signals = Arc::new(AuditSignals::new(head));
-        let listener = super::listen::spawn(connector, audit_signals.clone());
+        let (kek_rotations, _) = broadcast::channel(KEK_NOTICES);
+        let listener =
+            super::listen::spawn(connector, audit_signals.clone(), kek_rotations.clone());
         Ok(Self {
             pool,
             audit_signals,
+            kek_rotations,
             listener,
         })
     }
@@ -231,5 +240,9 @@ impl Store for PostgresStore {
         self.listener.abort();
         self.pool.close();
         Ok(())
+    }
+
+    fn kek_rotations(&self) -> Option<broadcast::Receiver<String>> {
+        Some(self.kek_rotations.subscribe())
     }
 }

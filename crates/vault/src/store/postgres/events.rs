@@ -74,6 +74,15 @@ pub(crate) async fn append(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
     }
 }
 
+/// The channel a KEK rotation notifies with the tenant's id, on commit.
+pub(crate) const KEK_CHANNEL: &str = "keyhold_keks";
+
+/// Tell every replica, once `tx` commits, that the tenant's KEKs changed.
+pub(crate) async fn notify_kek_rotated(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+    super::tx::exec(tx, "SELECT pg_notify($1, $2)", &[&KEK_CHANNEL, &tenant_id]).await?;
+    Ok(())
+}
+
 /// Append every event in order.
 pub(crate) async fn append_all(tx: &Transaction<'_>, events: &[NewEvent]) -> StoreResult<()> {
     for e in events {

@@ -5,28 +5,36 @@
 //! commit. The wake-up carries no data: a feed that wakes reads the log after its cursor
 //! with its own tenant set, as always.
 //!
+//! It also LISTENs on `keyhold_keks`, where a KEK rotation notifies its tenant's id: that
+//! goes to the vault, which forgets the tenant's unwrapped KEKs (`Store::kek_rotations`).
+//!
 //! A lost connection is retried with a growing pause; when it is back every feed is woken
 //! once, since a commit may have been missed meanwhile (a feed then re-reads and finds it).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use super::connection::Connector;
-use super::events::AUDIT_CHANNEL;
+use super::events::{AUDIT_CHANNEL, KEK_CHANNEL};
 use crate::store::audit_signals::AuditSignals;
 
 /// The longest pause between two attempts to reconnect.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Start listening; the task ends when the returned handle is aborted (on close).
-pub(crate) fn spawn(connector: Arc<Connector>, signals: Arc<AuditSignals>) -> JoinHandle<()> {
+pub(crate) fn spawn(
+    connector: Arc<Connector>,
+    signals: Arc<AuditSignals>,
+    keks: broadcast::Sender<String>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         let mut first = true;
         loop {
-            match listen(&connector, &signals, first).await {
+            match listen(&connector, &signals, &keks, first).await {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => tracing::warn!(error = %e, "audit notifications: connection lost"),
             }
@@ -38,18 +46,28 @@ pub(crate) fn spawn(connector: Arc<Connector>, signals: Arc<AuditSignals>) -> Jo
 }
 
 /// One connection's life: LISTEN, wake everyone if this is a reconnect, then hand every
-/// notification to the signals until the connection ends.
-async fn listen(connector: &Connector, signals: &AuditSignals, first: bool) -> anyhow::Result<()> {
+/// notification to the signals (or the KEK rotations) until the connection ends.
+async fn listen(
+    connector: &Connector,
+    signals: &AuditSignals,
+    keks: &broadcast::Sender<String>,
+    first: bool,
+) -> anyhow::Result<()> {
     let (client, mut notices) = connector.connect_listening().await?;
     client
-        .batch_execute(&format!("LISTEN {AUDIT_CHANNEL}"))
+        .batch_execute(&format!("LISTEN {AUDIT_CHANNEL}; LISTEN {KEK_CHANNEL}"))
         .await?;
     if !first {
         let head = super::connection::audit_head(&client).await?;
         signals.wake_all(head);
+        // Rotations may have been missed too: every cached KEK is suspect.
+        let _ = keks.send(String::new());
     }
     while let Some(notice) = notices.recv().await {
-        if let Some((chain, id)) = parse(notice?.payload()) {
+        let notice = notice?;
+        if notice.channel() == KEK_CHANNEL {
+            let _ = keks.send(notice.payload().to_owned());
+        } else if let Some((chain, id)) = parse(notice.payload()) {
             signals.committed(id, std::iter::once(chain));
         }
     }
