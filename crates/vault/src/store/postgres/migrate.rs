@@ -178,7 +178,7 @@ mod tests {
     fn the_roles_script_in_the_docs_is_the_one_in_the_repository() {
         let docs = include_str!("../../../../../docs/operations.md");
         let section = docs
-            .split("## PostgreSQL (preview)")
+            .split("## PostgreSQL and several replicas")
             .nth(1)
             .expect("operations.md has the PostgreSQL section");
         let block = section
