@@ -1,5 +1,5 @@
 -- The roles Keyhold uses on PostgreSQL, and what each may do (docs/operations.md,
--- "PostgreSQL (preview)"). Run once per database, as a superuser, connected to the database
+-- "PostgreSQL and several replicas"). Run once per database, as a superuser, connected to the database
 -- Keyhold will use, before the first migration:
 --
 --     psql -v ON_ERROR_STOP=1 -d keyhold -f crates/vault/migrations/postgres/roles.sql
