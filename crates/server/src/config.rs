@@ -27,6 +27,18 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Copy a SQLite vault (its server stopped) into an empty PostgreSQL database, as the
+    /// schema's owner: every row as it is (no re-encryption), then check that every audit
+    /// chain verifies and every secret decrypts there. Refuses a target that held a vault.
+    MigrateStore {
+        /// The data dir of the SQLite vault (keyhold.db and, unless KEYHOLD_MASTER_KEY is
+        /// set, master.key).
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The target database, as the schema's owner (keyhold_owner).
+        #[arg(long, env = "KEYHOLD_MIGRATE_DATABASE_URL", hide_env_values = true)]
+        to: SecretUrl,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]

@@ -5,6 +5,7 @@
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
 
 pub mod config;
+pub mod database;
 pub mod error;
 pub mod http;
 pub mod metrics;
@@ -140,7 +141,7 @@ pub async fn open_store(
         return Ok((Arc::new(store), None));
     };
     if let Some(owner) = &config.migrate_database_url {
-        let applied = migrate_postgres(owner.expose()).await?;
+        let applied = database::migrate(owner.expose()).await?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied PostgreSQL schema migrations");
         }
@@ -153,22 +154,9 @@ pub async fn open_store(
     Ok((store.clone(), Some(store)))
 }
 
-/// Apply missing migrations as the schema's owner (`keyhold-server migrate`, or `serve`
-/// with `--migrate-database`). Returns the versions applied.
-pub async fn migrate_postgres(owner_url: &str) -> anyhow::Result<Vec<i32>> {
-    let mut client = postgres::connect_once(owner_url).await?;
-    postgres::migrate(&mut client).await
-}
-
-/// Where the schema behind `url` stands (`keyhold-server migrate --check`).
-pub async fn postgres_schema_status(url: &str) -> anyhow::Result<postgres::SchemaStatus> {
-    let client = postgres::connect_once(url).await?;
-    postgres::schema_status(&client).await
-}
-
 /// With PostgreSQL every replica must hold the same master key, so none is ever
 /// generated: it must be given (environment or key file) or found in the keyring.
-fn require_master_key(config: &Config) -> anyhow::Result<()> {
+pub(crate) fn require_master_key(config: &Config) -> anyhow::Result<()> {
     if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
         && !config.master_key_keyring
         && !config.data_dir.join("master.key").exists()

@@ -74,6 +74,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run(cli.config).await,
         Command::Migrate { check } => migrate(cli.config, check).await,
+        Command::MigrateStore { from, to } => migrate_store(&from, to.expose()).await,
         Command::Kek {
             action: KekCommand::Rotate { tenant },
         } => rotate(cli.config, tenant).await,
@@ -101,19 +102,32 @@ async fn migrate(config: keyhold_server::config::Config, check: bool) -> anyhow:
         );
     };
     if check {
-        let status = keyhold_server::postgres_schema_status(url.expose()).await?;
+        let status = keyhold_server::database::schema_status(url.expose()).await?;
         println!("schema: {status:?}");
         if !status.is_current() {
             anyhow::bail!("the schema is not current");
         }
         return Ok(());
     }
-    let applied = keyhold_server::migrate_postgres(url.expose()).await?;
+    let applied = keyhold_server::database::migrate(url.expose()).await?;
     if applied.is_empty() {
         println!("schema: already current");
     } else {
         println!("schema: applied migrations {applied:?}");
     }
+    Ok(())
+}
+
+/// `keyhold-server migrate-store --from DATA_DIR --to URL`.
+async fn migrate_store(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
+    let (copied, verified) = keyhold_server::database::migrate_store(from, to).await?;
+    for (table, rows) in &copied.tables {
+        println!("{table}: {rows} rows");
+    }
+    println!(
+        "verified: {} audit chains ({} events), {} secrets decrypt to the same values",
+        verified.chains, verified.events, verified.secrets
+    );
     Ok(())
 }
 

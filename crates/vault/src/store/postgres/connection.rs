@@ -136,6 +136,16 @@ impl PostgresStore {
     /// Connect as the server's role, check that the schema is current and that row-level
     /// security binds the role, and start listening for other replicas' commits.
     pub async fn connect(url: &str, options: PgOptions) -> anyhow::Result<Self> {
+        Self::open(url, options, true).await
+    }
+
+    /// Connect as the schema's owner, for `migrate-store`'s check of its own copy only (the
+    /// owner is bound by row-level security too: FORCE). Never used to serve.
+    pub(crate) async fn connect_for_copy(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, PgOptions::default(), false).await
+    }
+
+    async fn open(url: &str, options: PgOptions, serving: bool) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(url)?;
         let connector = Arc::new(Connector {
             config: url.config,
@@ -149,7 +159,9 @@ impl PostgresStore {
             .build()
             .context("building the connection pool")?;
         let client = pool.get().await.context("connecting to the database")?;
-        check_role(&client).await?;
+        if serving {
+            check_role(&client).await?;
+        }
         let status = schema_status(&**client).await?;
         if !status.is_current() {
             bail!(
