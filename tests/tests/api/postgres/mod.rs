@@ -9,6 +9,7 @@
 
 mod helpers;
 mod migrate;
+mod migrate_store;
 mod privileges;
 mod replicas;
 mod rls;
