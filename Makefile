@@ -51,14 +51,23 @@ lint:
 	python3 scripts/check_layering.py
 	python3 scripts/check_sizes.py --quiet
 
+# The API suite runs a second time on PostgreSQL (KEYHOLD_TEST_STORE=postgres: each test's
+# server on a throwaway cluster of its own, tests/src/lib.rs). Left out of that pass, having
+# run once above: the PostgreSQL tests themselves (they choose their stores), and the tests
+# of the binary and its files on disk (CLI, processes, crashes, SQLite's own file).
+PG_API := binary(api) and not (test(/^postgres::/) | test(/^cli/) | test(/^process::/) | test(/^crash::/))
+PG_API_SKIP := --skip postgres:: --skip cli --skip process:: --skip crash::
+
 # Every Rust suite but the desktop window tests: unit tests of each crate and the API
 # tests against a real server. Binaries first: some tests run the real keyhold-server.
 test-rust:
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast -E 'not binary(desktop)'
+	KEYHOLD_TEST_STORE=postgres $(CARGO) nextest run --workspace --no-fail-fast -E '$(PG_API)'
 else
 	$(CARGO) test --workspace --no-fail-fast -- --skip desktop::
+	KEYHOLD_TEST_STORE=postgres $(CARGO) test -p keyhold-e2e --test api --no-fail-fast -- $(PG_API_SKIP)
 endif
 
 test-ui:
