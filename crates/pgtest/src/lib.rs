@@ -54,6 +54,12 @@ impl PgCluster {
     /// Create and start a cluster. Tries a few ports: another process may take the free
     /// port between our probe and the server's bind.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_tls(None).await
+    }
+
+    /// [`Self::start`], serving TLS as well with this PEM certificate chain and key (for
+    /// tests of the client's verification); plain connections stay accepted.
+    pub async fn start_with_tls(tls: Option<(&str, &str)>) -> anyhow::Result<Self> {
         let started = Instant::now();
         let bin = find_bin()?;
         let as_postgres = running_as_root()?;
@@ -73,6 +79,9 @@ impl PgCluster {
             started_in: Duration::ZERO,
         };
         cluster.initdb().await?;
+        if let Some((cert, key)) = tls {
+            cluster.install_tls(cert, key).await?;
+        }
         let mut last = None;
         for _ in 0..3 {
             cluster.port = free_port()?;
@@ -134,6 +143,30 @@ impl PgCluster {
             app_url: self.url("keyhold_app", name),
             admin_url,
         })
+    }
+
+    /// Write the certificate and key into the data directory, owned by the server's user
+    /// and private to it (PostgreSQL refuses a key others can read), and turn TLS on.
+    async fn install_tls(&self, cert: &str, key: &str) -> anyhow::Result<()> {
+        let data = self.data();
+        fs::write(data.join("server.crt"), cert)?;
+        fs::write(data.join("server.key"), key)?;
+        if self.as_postgres {
+            run(Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(data.join("server.crt"))
+                .arg(data.join("server.key")))
+            .await?;
+        }
+        run(Command::new("chmod")
+            .arg("600")
+            .arg(data.join("server.key")))
+        .await?;
+        let mut conf = fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))?;
+        std::io::Write::write_all(&mut conf, b"\nssl = on\n")?;
+        Ok(())
     }
 
     fn data(&self) -> PathBuf {

@@ -46,7 +46,11 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
             .await
             .unwrap();
     }
-    owner.client.put_secret(&p("p/STD"), "second version", None, None).await.unwrap();
+    owner
+        .client
+        .put_secret(&p("p/STD"), "second version", None, None)
+        .await
+        .unwrap();
     let k = key(&owner, &["secrets:read:p/*"]).await;
     let agent = as_agent(&ts, k.secret.expose());
     let t = token(&agent, &["secrets:read:p/STD"]).await;
@@ -54,9 +58,17 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
     let pending = e.extra_str("approval_id").unwrap().to_owned();
     let invitee = unique_email("move-invitee");
     owner.client.invite(&invitee, Role::Member).await.unwrap();
-    let events_before = owner.client.audit(&AuditQuery::default()).await.unwrap().items.len();
+    let events_before = owner
+        .client
+        .audit(&AuditQuery::default())
+        .await
+        .unwrap()
+        .items
+        .len();
     let dir = ts.dir.path().to_path_buf();
-    let keyhold_e2e::TestServer { server, dir: keep, .. } = ts;
+    let keyhold_e2e::TestServer {
+        server, dir: keep, ..
+    } = ts;
     server.stop().await.unwrap();
 
     let cluster = PgCluster::start().await.unwrap();
@@ -67,20 +79,40 @@ async fn a_sqlite_vault_moves_to_postgres_whole() {
     let (ok, out) = migrate_store(&dir, &db.owner_url);
     assert!(ok, "{out}");
     assert!(out.contains("secret_versions: 4 rows"), "{out}");
-    assert!(out.contains("3 secrets decrypt to the same values"), "{out}");
+    assert!(
+        out.contains("3 secrets decrypt to the same values"),
+        "{out}"
+    );
 
     // Served from PostgreSQL by the real binary, with the same data dir's master key.
     let served = ServerProcess::spawn(&dir, &[("KEYHOLD_DATABASE_URL", db.app_url.as_str())]);
     let c = served.client();
     let agent = c.clone().with_token(k.secret.expose().clone());
-    assert_eq!(agent.get_secret(&p("p/STD"), None).await.unwrap().value.expose(), "second version");
+    assert_eq!(
+        agent
+            .get_secret(&p("p/STD"), None)
+            .await
+            .unwrap()
+            .value
+            .expose(),
+        "second version"
+    );
     let tok = c.clone().with_token(t.token.expose().clone());
-    assert_eq!(tok.get_secret(&p("p/STD"), None).await.unwrap().value.expose(), "second version");
+    assert_eq!(
+        tok.get_secret(&p("p/STD"), None)
+            .await
+            .unwrap()
+            .value
+            .expose(),
+        "second version"
+    );
     // The gate still holds, on the very request it was waiting on.
     let e = agent.get_secret(&p("p/SENS"), None).await.unwrap_err();
     assert_eq!(e.extra_str("approval_id"), Some(pending.as_str()));
     let owner_c = match c.login(&owner.email, STRONG_PASSWORD).await.unwrap() {
-        keyhold_client::LoginOutcome::Session(s) => c.clone().with_token(s.session_token.expose().clone()),
+        keyhold_client::LoginOutcome::Session(s) => {
+            c.clone().with_token(s.session_token.expose().clone())
+        }
         _ => panic!("unexpected 2FA step"),
     };
     let approval = owner_c.approval(&pending).await.unwrap();

@@ -13,6 +13,7 @@ mod migrate_store;
 mod privileges;
 mod replicas;
 mod rls;
+mod tls;
 
 use keyhold_e2e::postgres::{PgCluster, connect};
 

@@ -152,7 +152,11 @@ pub async fn copy_from_sqlite(sqlite: &Path, client: &mut Client) -> anyhow::Res
     }
     set_chain_heads(&source, &tx).await?;
     for table in IDENTITIES {
-        let max: i64 = source.query_row(&format!("SELECT coalesce(max(id), 0) FROM {table}"), [], |r| r.get(0))?;
+        let max: i64 = source.query_row(
+            &format!("SELECT coalesce(max(id), 0) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
         if max > 0 {
             tx.execute(
                 "SELECT setval(pg_get_serial_sequence($1, 'id'), $2::bigint, true)",
@@ -174,12 +178,17 @@ async fn refuse_used_target(client: &Client) -> anyhow::Result<()> {
         .await?
         .try_get(0)?;
     if used {
-        bail!("the target database is not empty (it has held a vault): migrate-store copies into an empty one only");
+        bail!(
+            "the target database is not empty (it has held a vault): migrate-store copies into an empty one only"
+        );
     }
     Ok(())
 }
 
-async fn target_columns(tx: &tokio_postgres::Transaction<'_>, table: &str) -> anyhow::Result<Vec<Column>> {
+async fn target_columns(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+) -> anyhow::Result<Vec<Column>> {
     let rows = tx
         .query(
             "SELECT column_name::text, data_type::text FROM information_schema.columns
@@ -237,7 +246,9 @@ async fn copy_table(
     let mut rows = stmt.query([])?;
     let (mut n, mut acting) = (0u64, None::<String>);
     while let Some(row) = rows.next()? {
-        let values: Vec<Value> = (0..columns.len()).map(|i| row.get(i)).collect::<Result<_, _>>()?;
+        let values: Vec<Value> = (0..columns.len())
+            .map(|i| row.get(i))
+            .collect::<Result<_, _>>()?;
         let tenant = match &values[tenant_at] {
             Value::Text(t) => t.clone(),
             _ => bail!("a row of {table} without its tenant"),
@@ -249,9 +260,16 @@ async fn copy_table(
         let params: Vec<Box<dyn ToSql + Sync + Send>> = columns
             .iter()
             .zip(values)
-            .map(|(c, v)| c.kind.bind(v).with_context(|| format!("{table}.{}", c.name)))
+            .map(|(c, v)| {
+                c.kind
+                    .bind(v)
+                    .with_context(|| format!("{table}.{}", c.name))
+            })
             .collect::<anyhow::Result<_>>()?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         tx.execute(&insert, &refs)
             .await
             .with_context(|| format!("copying a row of {table}"))?;

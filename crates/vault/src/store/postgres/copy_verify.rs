@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 use super::connection::PostgresStore;
 use crate::crypto;
 use crate::keys::Keys;
-use crate::store::{AuditStore, Store};
 use crate::store::sqlite::SqliteStore;
+use crate::store::{AuditStore, Store};
 
 /// What the check covered.
 #[derive(Debug, Default)]
@@ -30,7 +30,10 @@ pub async fn verify_copy(sqlite: &Path, owner_url: &str, keys: &Keys) -> anyhow:
     let (tenants, secrets) = inventory(sqlite)?;
     let mut v = Verified::default();
     for chain in tenants.iter().map(String::as_str).chain([""]) {
-        let (a, b) = (source.audit_verify(chain).await?, target.audit_verify(chain).await?);
+        let (a, b) = (
+            source.audit_verify(chain).await?,
+            target.audit_verify(chain).await?,
+        );
         if !b.ok || b.checked != a.checked {
             bail!(
                 "the audit chain of {:?} does not verify on PostgreSQL ({} of {} events checked, first bad {:?})",
@@ -44,11 +47,15 @@ pub async fn verify_copy(sqlite: &Path, owner_url: &str, keys: &Keys) -> anyhow:
         v.events += b.checked;
     }
     for (tenant, path) in secrets {
-        let path = SecretPath::parse(&path).map_err(|_| anyhow::anyhow!("a stored path that does not parse"))?;
+        let path = SecretPath::parse(&path)
+            .map_err(|_| anyhow::anyhow!("a stored path that does not parse"))?;
         let a = open_current(&source, keys, &tenant, &path).await?;
         let b = open_current(&target, keys, &tenant, &path).await?;
         if a != b {
-            bail!("secret {} of tenant {tenant} differs on PostgreSQL", path.as_str());
+            bail!(
+                "secret {} of tenant {tenant} differs on PostgreSQL",
+                path.as_str()
+            );
         }
         v.secrets += 1;
     }
@@ -59,7 +66,8 @@ pub async fn verify_copy(sqlite: &Path, owner_url: &str, keys: &Keys) -> anyhow:
 
 /// Tenant ids and every secret's (tenant, path), from SQLite.
 fn inventory(sqlite: &Path) -> anyhow::Result<(Vec<String>, Vec<(String, String)>)> {
-    let c = rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let c =
+        rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let tenants = c
         .prepare("SELECT id FROM tenants ORDER BY id")?
         .query_map([], |r| r.get(0))?
@@ -96,6 +104,11 @@ async fn open_current(
         &version.ciphertext,
         &version.wrapped_dek,
     )
-    .map_err(|_| anyhow::anyhow!("secret {} of tenant {tenant} does not decrypt", path.as_str()))?;
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "secret {} of tenant {tenant} does not decrypt",
+            path.as_str()
+        )
+    })?;
     Ok((version.version, plain))
 }
