@@ -263,6 +263,14 @@ pub async fn replay_floor_bounds_the_window(s: &S) {
 pub async fn watches_wake_on_commit(s: &S) {
     tenant(s, "ta").await;
     tenant(s, "tb").await;
+    // A backend may signal commits a moment after they return (PostgreSQL: a notification
+    // through the database): let the set-up's own signals arrive before listening.
+    let setup = *ids(s, "tb").await.last().unwrap();
+    let mut log = s.audit_watch();
+    tokio::time::timeout(Duration::from_secs(5), log.wait_for(|id| *id >= setup))
+        .await
+        .expect("the set-up's commits were signalled")
+        .unwrap();
     let (mut all, mut ta, mut tb) = (
         s.audit_watch(),
         s.tenant_audit_watch("ta"),

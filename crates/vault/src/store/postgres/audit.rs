@@ -10,7 +10,6 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::connection::PostgresStore;
-use super::events::append;
 use super::rows::col;
 use super::tx::{Acting, begin, commit, row, rows};
 use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
@@ -111,12 +110,9 @@ fn actor_of(scope: &AuditScope) -> Option<&str> {
 
 #[async_trait]
 impl AuditStore for PostgresStore {
+    /// Through the replica's group commit (`appender`).
     async fn append_event(&self, event: NewEvent) -> StoreResult<()> {
-        let mut conn = self.conn().await?;
-        let chain = event.tenant_id.clone().unwrap_or_default();
-        let tx = begin(&mut conn, acting(&chain)).await?;
-        append(&tx, &event).await?;
-        commit(tx).await
+        self.appender.append(event).await
     }
 
     async fn audit_page(

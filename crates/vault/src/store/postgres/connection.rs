@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Notification};
 
+use super::appender::Appender;
 use super::errors::map_err;
 use super::migrate::schema_status;
 use super::tls::{DatabaseUrl, Tls};
@@ -130,6 +131,8 @@ pub struct PostgresStore {
     /// Tenants whose KEKs any replica rotated ("" for "maybe any": a reconnect).
     kek_rotations: broadcast::Sender<String>,
     listener: JoinHandle<()>,
+    /// Group commit of the events with no write of their own (`appender`).
+    pub(crate) appender: Appender,
 }
 
 impl PostgresStore {
@@ -174,11 +177,13 @@ impl PostgresStore {
         let (kek_rotations, _) = broadcast::channel(KEK_NOTICES);
         let listener =
             super::listen::spawn(connector, audit_signals.clone(), kek_rotations.clone());
+        let appender = Appender::start(pool.clone());
         Ok(Self {
             pool,
             audit_signals,
             kek_rotations,
             listener,
+            appender,
         })
     }
 }
@@ -237,6 +242,7 @@ pub(crate) async fn audit_head(client: &Client) -> anyhow::Result<i64> {
 impl Drop for PostgresStore {
     fn drop(&mut self) {
         self.listener.abort();
+        self.appender.stop();
     }
 }
 
@@ -250,6 +256,7 @@ impl Store for PostgresStore {
 
     async fn close(&self) -> StoreResult<()> {
         self.listener.abort();
+        self.appender.stop();
         self.pool.close();
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! implementing that area's trait on [`PostgresStore`].
 
 mod accounts;
+mod appender;
 mod audit;
 mod connection;
 mod copy;
