@@ -237,6 +237,7 @@ macro_rules! conformance {
                     parallel_attempts_with_one_code_prove_once,
                     parallel_wrong_codes_cannot_outrun_the_lock,
                     parallel_appends_keep_every_chain_whole,
+                    parallel_demotions_and_removals_keep_an_owner,
                 ]
                 times: [
                     account_and_session_times_keep_microseconds,

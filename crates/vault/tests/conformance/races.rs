@@ -9,7 +9,7 @@ use keyhold_core::tier::Tier;
 use keyhold_vault::store::mfa::{AttemptOutcome, MfaEffect};
 use keyhold_vault::store::{Conflict, StoreError, TenantRecord};
 
-use crate::fixtures::{S, actions, ev, open, request, stage, t0, tenant, user, vote};
+use crate::fixtures::{S, actions, at, ev, member, open, request, stage, t0, tenant, user, vote};
 use crate::mfa::{attempt, backup, enabled, totp};
 
 /// Run `n` copies of `f` at once, each on its own task; their answers in task order.
@@ -177,4 +177,37 @@ pub async fn parallel_appends_keep_every_chain_whole(s: &S) {
         let v = s.audit_verify(t).await.unwrap();
         assert_eq!((v.ok, v.checked), (true, 21));
     }
+}
+
+/// A tenant's two owners demoted and removed at once, each by four calls: whichever change
+/// lands first, the other owner stays, and every call aimed at it is `LastOwner` (the last
+/// owner check cannot be outrun by a change in flight).
+pub async fn parallel_demotions_and_removals_keep_an_owner(s: &S) {
+    let a = tenant(s, "ta").await;
+    let b = member(s, "ta", "b", Role::Owner).await;
+    let answers = together(8, |i| {
+        let s = s.clone();
+        let who = if i % 2 == 0 {
+            a.id.clone()
+        } else {
+            b.id.clone()
+        };
+        async move {
+            if i < 4 {
+                s.set_role("ta", &who, Role::Member, ev("member.role", "ta"))
+                    .await
+            } else {
+                s.remove_member("ta", &who, at(5), ev("member.removed", "ta"))
+                    .await
+            }
+        }
+    })
+    .await;
+    let owners = s.members("ta").await.unwrap();
+    let owners = owners.iter().filter(|m| m.role == Role::Owner).count();
+    let last = answers
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Conflict(Conflict::LastOwner))))
+        .count();
+    assert_eq!((owners, last), (1, 4), "{answers:?}");
 }
