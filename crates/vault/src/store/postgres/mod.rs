@@ -15,10 +15,13 @@ mod connection;
 mod errors;
 mod events;
 mod listen;
+mod mfa;
+mod mfa_attempt;
 mod migrate;
 mod pending;
 mod rows;
 mod sessions;
+mod settings;
 mod tls;
 mod tx;
 
