@@ -22,10 +22,13 @@ mod invitations;
 mod keys;
 mod listen;
 mod members;
+mod mfa;
+mod mfa_attempt;
 mod migrate;
 mod pending;
 mod rows;
 mod sessions;
+mod settings;
 mod tls;
 mod tx;
 

@@ -12,55 +12,6 @@ fn pending() -> StoreError {
     StoreError::Other(anyhow::anyhow!("not ported yet"))
 }
 
-// ---- MfaStore ----
-mod p_mfa {
-    #![allow(unused_imports)]
-    use super::*;
-    use crate::store::mfa::*;
-    use chrono::{DateTime, Duration, Utc};
-    #[async_trait]
-    impl MfaStore for PostgresStore {
-        async fn mfa_state(&self, tenant_id: &str, user_id: &str) -> StoreResult<MfaState> {
-            Err(pending())
-        }
-        async fn start_totp_enrollment(
-            &self,
-            record: TotpRecord,
-            event: NewEvent,
-        ) -> StoreResult<()> {
-            Err(pending())
-        }
-        async fn attempt_second_factor(
-            &self,
-            attempt: SecondFactorAttempt,
-        ) -> StoreResult<AttemptOutcome> {
-            Err(pending())
-        }
-        async fn create_mfa_ticket(
-            &self,
-            ticket: MfaTicketRecord,
-            ticket_hash: String,
-            event: NewEvent,
-        ) -> StoreResult<()> {
-            Err(pending())
-        }
-        async fn mfa_ticket_by_hash(
-            &self,
-            ticket_hash: &str,
-        ) -> StoreResult<Option<MfaTicketRecord>> {
-            Err(pending())
-        }
-        async fn reauthenticate_session(
-            &self,
-            tenant_id: &str,
-            session_id: &str,
-            now: DateTime<Utc>,
-            event: NewEvent,
-        ) -> StoreResult<()> {
-            Err(pending())
-        }
-    }
-}
 // ---- SecretStore ----
 mod p_secrets {
     #![allow(unused_imports)]
@@ -218,21 +169,6 @@ mod p_approvals {
         }
     }
 }
-// ---- SettingsStore ----
-mod p_settings {
-    #![allow(unused_imports)]
-    use super::*;
-    use chrono::{DateTime, Utc};
-    use keyhold_core::api::TenantSettings;
-    #[async_trait]
-    impl SettingsStore for PostgresStore {
-        async fn tenant_settings(&self, tenant_id: &str) -> StoreResult<Option<TenantSettings>> {
-            Err(pending())
-        }
-        async fn put_tenant_settings(
-            &self,
-            tenant_id: &str,
-            settings: TenantSettings,
             now: DateTime<Utc>,
             event: NewEvent,
         ) -> StoreResult<()> {
