@@ -169,10 +169,3 @@ mod p_approvals {
         }
     }
 }
-            now: DateTime<Utc>,
-            event: NewEvent,
-        ) -> StoreResult<()> {
-            Err(pending())
-        }
-    }
-}
