@@ -10,14 +10,17 @@
 //! implementing that area's trait on [`PostgresStore`].
 
 mod accounts;
+mod approvals;
 mod audit;
 mod connection;
 mod errors;
 mod events;
+mod grants;
 mod listen;
 mod migrate;
 mod pending;
 mod rows;
+mod secrets;
 mod sessions;
 mod tls;
 mod tx;
