@@ -16,6 +16,7 @@ mod connection;
 mod errors;
 mod events;
 mod grants;
+mod keks;
 mod listen;
 mod migrate;
 mod pending;
