@@ -23,7 +23,8 @@
 --                   compared in constant time), or the email signing in. It opens that row to
 --                   SELECT only; the store reads the tenant from it and sets keyhold.tenant
 --                   for anything further. Writes always need keyhold.tenant.
---   keyhold.system  'on' to read or append the audit chain of events with no tenant.
+--   keyhold.system  'on' to read or append the audit chain of events with no tenant, use
+--                   the shared failure counters, and list the tenants' ids.
 --
 -- A query that forgets its tenant finds nothing: with none of these set, every policy is
 -- false. current_setting(name, true) is NULL in a session that never set the name, and ''
@@ -44,6 +45,12 @@ ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenants_tenant ON tenants
     USING (id = current_setting('keyhold.tenant', true))
     WITH CHECK (id = current_setting('keyhold.tenant', true));
+-- The one read across tenants: `keyhold-server kek rotate` without a tenant lists the
+-- tenants' ids with keyhold.system = 'on', then asks each, acting for it, whether it has a
+-- KEK (SecretStore::kek_tenants). SELECT only, and of this table only: ids and names, never
+-- a tenant's keys or data.
+CREATE POLICY tenants_system_list ON tenants FOR SELECT
+    USING (current_setting('keyhold.system', true) = 'on');
 GRANT SELECT, INSERT ON tenants TO keyhold_app;
 
 -- People. Tenant rows, plus a lookup by email: signing in starts from the email alone

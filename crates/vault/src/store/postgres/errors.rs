@@ -64,12 +64,6 @@ pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
-/// The name of the constraint a violation names, to tell two unique keys of one table
-/// apart.
-pub(crate) fn constraint(e: &tokio_postgres::Error) -> Option<&str> {
-    e.as_db_error().and_then(|d| d.constraint())
-}
-
 /// A stored value that does not parse back (a tier, a status, a path...).
 pub(crate) fn bad(what: &str) -> StoreError {
     StoreError::Other(anyhow::anyhow!("stored {what} is not valid"))

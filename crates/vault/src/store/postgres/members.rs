@@ -14,6 +14,7 @@ use keyhold_core::api::Role;
 
 use super::connection::PostgresStore;
 use super::events::{append, append_all};
+use super::grants::requeue_short;
 use super::invitations::{void_sent, voided_event};
 use super::rows::{USER_COLS, col, user_row};
 use super::tx::{Acting, begin, commit, exec, row, rows};
@@ -50,25 +51,6 @@ async fn keep_an_owner(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()>
     if n == 0 {
         return Err(StoreError::Conflict(Conflict::LastOwner));
     }
-    Ok(())
-}
-
-/// After a role change or a removal: approved, unused requests whose eligible votes (those
-/// of people who may still approve) fell below the quorum wait for approvals again.
-async fn requeue_short(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
-    exec(
-        tx,
-        "UPDATE approval_requests AS r
-         SET status = 'pending', available_at = NULL, grant_expires_at = NULL, decided_at = NULL
-         WHERE r.tenant_id = $1 AND r.status = 'approved'
-           AND (SELECT COUNT(*) FROM approval_votes v
-                JOIN users u ON u.tenant_id = v.tenant_id AND u.id = v.user_id
-                WHERE v.tenant_id = r.tenant_id AND v.request_id = r.id
-                  AND u.removed_at IS NULL AND u.role IN ('owner', 'admin', 'approver'))
-               < r.required_approvals",
-        &[&tenant_id],
-    )
-    .await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod appender;
+mod approvals;
 mod audit;
 mod connection;
 mod copy;
@@ -18,15 +19,17 @@ mod copy_verify;
 mod errors;
 mod events;
 mod failures;
+mod grants;
 mod invitations;
+mod keks;
 mod keys;
 mod listen;
 mod members;
 mod mfa;
 mod mfa_attempt;
 mod migrate;
-mod pending;
 mod rows;
+mod secrets;
 mod sessions;
 mod settings;
 mod tls;
