@@ -53,7 +53,8 @@ impl Appender {
             .send(Job { event, done })
             .await
             .map_err(|_| crate::store::StoreError::Unavailable)?;
-        wait.await.map_err(|_| crate::store::StoreError::Unavailable)?
+        wait.await
+            .map_err(|_| crate::store::StoreError::Unavailable)?
     }
 
     pub(crate) fn stop(&self) {
@@ -120,7 +121,11 @@ async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
     }
     for (chain, events) in &chains {
         if events.len() == 1 {
-            let acting = if chain.is_empty() { Acting::System } else { Acting::Tenant(chain) };
+            let acting = if chain.is_empty() {
+                Acting::System
+            } else {
+                Acting::Tenant(chain)
+            };
             act(&tx, acting).await?;
             append(&tx, events[0]).await?;
         } else {
@@ -133,7 +138,11 @@ async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
 /// Several events of one chain: lock its head, chain them here, insert them in order with
 /// one statement that also moves the head and notifies.
 async fn append_chain(tx: &Transaction<'_>, chain: &str, events: &[&NewEvent]) -> StoreResult<()> {
-    let acting = if chain.is_empty() { Acting::System } else { Acting::Tenant(chain) };
+    let acting = if chain.is_empty() {
+        Acting::System
+    } else {
+        Acting::Tenant(chain)
+    };
     act(tx, acting).await?;
     let head = row(
         tx,
@@ -168,8 +177,21 @@ async fn append_chain(tx: &Transaction<'_>, chain: &str, events: &[&NewEvent]) -
          )
          SELECT max(id), pg_notify($15, $1 || ':' || max(id)) FROM ev",
         &[
-            &chain, &c.tenant, &c.at, &c.kind, &c.actor, &c.action, &c.target, &c.outcome,
-            &c.ip, &c.agent, &c.detail, &c.prev, &c.hash, &prev, &AUDIT_CHANNEL,
+            &chain,
+            &c.tenant,
+            &c.at,
+            &c.kind,
+            &c.actor,
+            &c.action,
+            &c.target,
+            &c.outcome,
+            &c.ip,
+            &c.agent,
+            &c.detail,
+            &c.prev,
+            &c.hash,
+            &prev,
+            &AUDIT_CHANNEL,
         ],
     )
     .await?;

@@ -175,8 +175,15 @@ impl PostgresStore {
         drop(client);
         let audit_signals = Arc::new(AuditSignals::new(head));
         let (kek_rotations, _) = broadcast::channel(KEK_NOTICES);
-        let listener =
+        let (listener, listening) =
             super::listen::spawn(connector, audit_signals.clone(), kek_rotations.clone());
+        if tokio::time::timeout(options.wait, listening).await.is_err() {
+            listener.abort();
+            bail!(
+                "could not LISTEN for other replicas' commits within {:?}",
+                options.wait
+            );
+        }
         let appender = Appender::start(pool.clone());
         Ok(Self {
             pool,

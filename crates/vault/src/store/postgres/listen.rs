@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use super::connection::Connector;
@@ -24,17 +24,21 @@ use crate::store::audit_signals::AuditSignals;
 /// The longest pause between two attempts to reconnect.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Start listening; the task ends when the returned handle is aborted (on close).
+/// Start listening; the task ends when the returned handle is aborted (on close). The
+/// receiver fires once the first LISTEN is in place: a store that served before then could
+/// commit events no feed ever hears of.
 pub(crate) fn spawn(
     connector: Arc<Connector>,
     signals: Arc<AuditSignals>,
     keks: broadcast::Sender<String>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
+) -> (JoinHandle<()>, oneshot::Receiver<()>) {
+    let (ready, listening) = oneshot::channel();
+    let task = tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         let mut first = true;
+        let mut ready = Some(ready);
         loop {
-            match listen(&connector, &signals, &keks, first).await {
+            match listen(&connector, &signals, &keks, first, &mut ready).await {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => tracing::warn!(error = %e, "audit notifications: connection lost"),
             }
@@ -42,7 +46,8 @@ pub(crate) fn spawn(
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-    })
+    });
+    (task, listening)
 }
 
 /// One connection's life: LISTEN, wake everyone if this is a reconnect, then hand every
@@ -52,11 +57,15 @@ async fn listen(
     signals: &AuditSignals,
     keks: &broadcast::Sender<String>,
     first: bool,
+    ready: &mut Option<oneshot::Sender<()>>,
 ) -> anyhow::Result<()> {
     let (client, mut notices) = connector.connect_listening().await?;
     client
         .batch_execute(&format!("LISTEN {AUDIT_CHANNEL}; LISTEN {KEK_CHANNEL}"))
         .await?;
+    if let Some(ready) = ready.take() {
+        let _ = ready.send(());
+    }
     if !first {
         let head = super::connection::audit_head(&client).await?;
         signals.wake_all(head);
