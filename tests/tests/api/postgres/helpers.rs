@@ -14,6 +14,7 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
     ("sessions", "tenant_id"),
     ("email_tokens", "tenant_id"),
     ("audit_events", "tenant_id"),
+    ("audit_chain_heads", "chain"),
     ("mfa_totp", "tenant_id"),
     ("mfa_backup_codes", "tenant_id"),
     ("mfa_tickets", "tenant_id"),
@@ -28,6 +29,10 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
     ("approval_votes", "tenant_id"),
     ("invitations", "tenant_id"),
 ];
+
+/// Tables of no tenant, open only with `keyhold.system = 'on'`: the shared failed sign-in
+/// counters.
+pub const SYSTEM_TABLES: &[&str] = &["failure_counters"];
 
 /// A cluster with one migrated database, `keyhold`. Keep the cluster: dropping it stops it.
 pub async fn migrated() -> (PgCluster, KeyholdDb) {
@@ -112,6 +117,7 @@ INSERT INTO email_tokens (id, tenant_id, user_id, purpose, token_hash, expires_a
     VALUES ('{t}-e', '{t}', '{t}-u', 'verify', 'email-hash-{t}', now());
 INSERT INTO audit_events (chain, tenant_id, at, actor_type, action, outcome, detail,
     prev_hash, hash) VALUES ('{t}', '{t}', now(), 'user', 'test', 'success', '{{}}', 'p', 'h');
+INSERT INTO audit_chain_heads (chain, hash) VALUES ('{t}', 'h');
 INSERT INTO mfa_totp (id, tenant_id, user_id, secret_sealed, created_at)
     VALUES ('{t}-m', '{t}', '{t}-u', '\x00', now());
 INSERT INTO mfa_backup_codes (tenant_id, user_id, code_hash, created_at)

@@ -28,8 +28,10 @@ fn migrate_store(from: &std::path::Path, to: &str) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_vault_moves_to_postgres_whole() {
-    // The SQLite vault, through the API (forced onto SQLite whatever the run's store).
-    let ts = TestServer::start_with(|c| {
+    // The SQLite vault, through the API (forced onto SQLite whatever the run's store), on
+    // the wall clock: the binary that serves the copy keeps time by it (token expiry).
+    use keyhold_vault::clock::Clock;
+    let ts = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |c| {
         c.database_url = None;
         c.migrate_database_url = None;
     })

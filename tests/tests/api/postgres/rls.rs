@@ -5,13 +5,14 @@
 use keyhold_e2e::postgres::connect;
 use tokio_postgres::error::SqlState;
 
-use super::helpers::{TENANT_TABLES, affected, fixture, migrated, refused, visible};
+use super::helpers::{SYSTEM_TABLES, TENANT_TABLES, affected, fixture, migrated, refused, visible};
 
 const A: &str = "tenant-a";
 const B: &str = "tenant-b";
 
 /// Every table of the schema but the migrations' bookkeeping is a tenant table listed in
-/// TENANT_TABLES, with row-level security enabled and forced.
+/// TENANT_TABLES or a system table in SYSTEM_TABLES, with row-level security enabled and
+/// forced.
 #[tokio::test]
 async fn every_table_is_listed_and_forced() {
     let (_cluster, db) = migrated().await;
@@ -26,6 +27,7 @@ async fn every_table_is_listed_and_forced() {
         .await
         .unwrap();
     let mut listed: Vec<&str> = TENANT_TABLES.iter().map(|(t, _)| *t).collect();
+    listed.extend(SYSTEM_TABLES);
     listed.sort_unstable();
     let tables: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(tables, listed);
@@ -194,4 +196,33 @@ async fn the_system_chain_needs_its_own_setting() {
     let on: i64 = tx.query_one(count, &[]).await.unwrap().get(0);
     tx.commit().await.unwrap();
     assert_eq!((unset, on), (0, 1));
+}
+
+/// The shared failure counters are no tenant's: the server's role sees and changes them only
+/// acting as the system, never with a tenant set or nothing set.
+#[tokio::test]
+async fn failure_counters_open_only_to_the_system() {
+    let (_cluster, db) = migrated().await;
+    let mut app = connect(&db.app_url).await.unwrap();
+    let system = [("keyhold.system", "on")];
+    let insert =
+        "INSERT INTO failure_counters (key, tat) VALUES ('k', now() + interval '1 minute')";
+    refused(
+        affected(&mut app, &[], insert).await,
+        "insert with nothing set",
+    );
+    refused(
+        affected(&mut app, &[("keyhold.tenant", A)], insert).await,
+        "insert acting for a tenant",
+    );
+    assert_eq!(affected(&mut app, &system, insert).await.unwrap(), 1);
+    let count = "SELECT 1 FROM failure_counters";
+    assert_eq!(affected(&mut app, &[], count).await.unwrap(), 0);
+    assert_eq!(
+        affected(&mut app, &[("keyhold.tenant", A)], count)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(affected(&mut app, &system, count).await.unwrap(), 1);
 }
