@@ -64,8 +64,11 @@ pub async fn verify_copy(sqlite: &Path, owner_url: &str, keys: &Keys) -> anyhow:
     Ok(v)
 }
 
+/// A secret's tenant and path.
+type SecretAt = (String, String);
+
 /// Tenant ids and every secret's (tenant, path), from SQLite.
-fn inventory(sqlite: &Path) -> anyhow::Result<(Vec<String>, Vec<(String, String)>)> {
+fn inventory(sqlite: &Path) -> anyhow::Result<(Vec<String>, Vec<SecretAt>)> {
     let c =
         rusqlite::Connection::open_with_flags(sqlite, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let tenants = c
