@@ -5,8 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use keyhold_vault::keys::{self, Keys};
+use keyhold_vault::move_store::{self, Verified};
 use keyhold_vault::store::Store;
-use keyhold_vault::store::postgres::{self, Copied, SchemaStatus, Verified};
+use keyhold_vault::store::postgres::{self, Copied, SchemaStatus};
 use keyhold_vault::store::sqlite::SqliteStore;
 
 /// Apply missing migrations as the schema's owner (`keyhold-server migrate`, or `serve`
@@ -51,7 +52,7 @@ pub async fn migrate_store(data_dir: &Path, to: &str) -> anyhow::Result<(Copied,
     let copied = postgres::copy_from_sqlite(&db, &mut client)
         .await
         .context("copying")?;
-    let verified = postgres::verify_copy(&db, to, &keys)
+    let verified = move_store::verify_copy(&db, to, &keys)
         .await
         .context("checking the copy")?;
     Ok((copied, verified))

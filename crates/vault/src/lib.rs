@@ -37,6 +37,7 @@ pub mod mail;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod move_store;
 pub mod notices;
 pub mod notify;
 pub mod paging;

@@ -1,7 +1,7 @@
 //! `keyhold-server migrate-store`: copy a SQLite vault into an empty PostgreSQL database,
 //! row for row. Ciphertexts, wrapped keys and hashes are copied as they are (nothing is
 //! decrypted or re-encrypted); audit events keep their ids and hashes, so every chain
-//! verifies on the other side exactly as it did. `copy_verify` then checks the result.
+//! verifies on the other side exactly as it did. `crate::move_store` then checks the result.
 //!
 //! The copy runs as the schema's owner (it sets the identity sequences past the copied
 //! ids, which only the owner may), in one transaction: a failure leaves the target empty.

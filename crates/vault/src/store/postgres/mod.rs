@@ -15,7 +15,6 @@ mod approvals;
 mod audit;
 mod connection;
 mod copy;
-mod copy_verify;
 mod errors;
 mod events;
 mod failures;
@@ -37,5 +36,4 @@ mod tx;
 
 pub use connection::{PgOptions, PostgresStore, connect_once};
 pub use copy::{Copied, copy_from_sqlite};
-pub use copy_verify::{Verified, verify_copy};
 pub use migrate::{MIGRATIONS, Migration, ROLES_SQL, SchemaStatus, migrate, schema_status};

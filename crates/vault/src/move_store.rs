@@ -1,4 +1,5 @@
-//! The check after `copy`: every tenant's audit chain verifies on PostgreSQL with as many
+//! The check after `store::postgres::copy_from_sqlite` (`keyhold-server migrate-store`):
+//! every tenant's audit chain verifies on PostgreSQL with as many
 //! events as in SQLite, and every secret's current version decrypts there to the same
 //! bytes as in SQLite (compared in memory, never shown). Read through both stores' own
 //! traits, as the server would read them.
@@ -9,9 +10,9 @@ use anyhow::{Context, bail};
 use keyhold_core::path::SecretPath;
 use zeroize::Zeroizing;
 
-use super::connection::PostgresStore;
 use crate::crypto;
 use crate::keys::Keys;
+use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AuditStore, Store};
 
