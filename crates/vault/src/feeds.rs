@@ -165,7 +165,15 @@ pub async fn approvals(
                 if !live::goes_on("approvals feed", live::caller_stands(&c.v, &caller)).await {
                     return None;
                 }
-                for e in c.look("approvals feed").await? {
+                let events = c.look("approvals feed").await?;
+                // Checked again after the read, as the audit tail does: a revocation that
+                // committed between the check above and the read ends the feed first.
+                if !events.is_empty()
+                    && !live::goes_on("approvals feed", live::caller_stands(&c.v, &caller)).await
+                {
+                    return None;
+                }
+                for e in events {
                     pending.extend(approval_item(&c.v, &caller, &e).await?);
                 }
             }
