@@ -8,6 +8,7 @@
 //! harness's own promise (nothing left after drop) is tested here.
 
 mod helpers;
+mod kek_cache;
 mod migrate;
 mod migrate_store;
 mod privileges;
