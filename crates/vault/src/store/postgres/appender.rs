@@ -12,14 +12,14 @@
 
 use std::collections::BTreeMap;
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::errors::{bad, map_err, map_pool_err};
+use super::errors::{bad, map_pool_err};
 use super::events::{AUDIT_CHANNEL, append};
 use super::rows::col;
-use super::tx::{Acting, act, row};
+use super::tx::{Acting, Tx, act, begin, commit, row};
 use crate::store::StoreResult;
 use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
 
@@ -109,8 +109,6 @@ fn clone_err(e: &crate::store::StoreError) -> crate::store::StoreError {
 }
 
 async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
-    let mut conn = pool.get().await.map_err(map_pool_err)?;
-    let tx = conn.transaction().await.map_err(map_err)?;
     // Chains in a fixed order, so two replicas' batches never lock heads in opposite orders.
     let mut chains: BTreeMap<String, Vec<&NewEvent>> = BTreeMap::new();
     for e in events {
@@ -119,31 +117,36 @@ async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
             .or_default()
             .push(e);
     }
-    for (chain, events) in &chains {
+    let Some(first) = chains.keys().next() else {
+        return Ok(());
+    };
+    let mut conn = pool.get().await.map_err(map_pool_err)?;
+    let tx = begin(&mut conn, acting_for(first)).await?;
+    for (i, (chain, events)) in chains.iter().enumerate() {
+        if i > 0 {
+            act(&tx, acting_for(chain)).await?;
+        }
         if events.len() == 1 {
-            let acting = if chain.is_empty() {
-                Acting::System
-            } else {
-                Acting::Tenant(chain)
-            };
-            act(&tx, acting).await?;
             append(&tx, events[0]).await?;
         } else {
             append_chain(&tx, chain, events).await?;
         }
     }
-    tx.commit().await.map_err(map_err)
+    commit(tx).await
+}
+
+/// Whom appending to `chain` acts for: its tenant, or the system for the tenant-less one.
+fn acting_for(chain: &str) -> Acting<'_> {
+    if chain.is_empty() {
+        Acting::System
+    } else {
+        Acting::Tenant(chain)
+    }
 }
 
 /// Several events of one chain: lock its head, chain them here, insert them in order with
 /// one statement that also moves the head and notifies.
-async fn append_chain(tx: &Transaction<'_>, chain: &str, events: &[&NewEvent]) -> StoreResult<()> {
-    let acting = if chain.is_empty() {
-        Acting::System
-    } else {
-        Acting::Tenant(chain)
-    };
-    act(tx, acting).await?;
+async fn append_chain(tx: &Tx<'_>, chain: &str, events: &[&NewEvent]) -> StoreResult<()> {
     let head = row(
         tx,
         "INSERT INTO audit_chain_heads (chain, hash) VALUES ($1, $2)

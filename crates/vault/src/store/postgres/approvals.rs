@@ -9,9 +9,9 @@
 //! request" index: of parallel requests one inserts and the others, once it commits,
 //! find and return it. A deny and a grant's use are single conditional UPDATEs.
 
+use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use keyhold_core::api::{ApprovalOperation, ApprovalStatus, ApprovalVote, PersonRef};
 use keyhold_core::tier::Tier;
 use tokio_postgres::Row;
@@ -37,7 +37,7 @@ const OPEN_TRIES: usize = 3;
 
 /// Request `id`; with `lock`, its row is locked until the transaction ends.
 async fn get_req(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     id: &str,
     lock: bool,
@@ -58,7 +58,7 @@ fn person_row(r: &Row) -> StoreResult<PersonRef> {
     })
 }
 
-async fn person(tx: &Transaction<'_>, tenant_id: &str, user_id: &str) -> StoreResult<PersonRef> {
+async fn person(tx: &Tx<'_>, tenant_id: &str, user_id: &str) -> StoreResult<PersonRef> {
     let found = row(
         tx,
         "SELECT id, email, display_name FROM users WHERE tenant_id = $1 AND id = $2",
@@ -72,7 +72,7 @@ async fn person(tx: &Transaction<'_>, tenant_id: &str, user_id: &str) -> StoreRe
 }
 
 /// The votes of request `id` that still count, oldest first.
-async fn votes(tx: &Transaction<'_>, tenant_id: &str, id: &str) -> StoreResult<Vec<ApprovalVote>> {
+async fn votes(tx: &Tx<'_>, tenant_id: &str, id: &str) -> StoreResult<Vec<ApprovalVote>> {
     let found = rows(
         tx,
         "SELECT u.id, u.email, u.display_name, v.at, v.comment FROM approval_votes v
@@ -95,7 +95,7 @@ async fn votes(tx: &Transaction<'_>, tenant_id: &str, id: &str) -> StoreResult<V
         .collect()
 }
 
-async fn view(tx: &Transaction<'_>, record: ApprovalRecord) -> StoreResult<ApprovalView> {
+async fn view(tx: &Tx<'_>, record: ApprovalRecord) -> StoreResult<ApprovalView> {
     let t = record.tenant_id.clone();
     let (key_name, owner_id) = match &record.requester {
         Requester::Agent { key_id, .. } => {
@@ -131,10 +131,7 @@ async fn view(tx: &Transaction<'_>, record: ApprovalRecord) -> StoreResult<Appro
 /// The open (pending or approved) request of the same requester, path, operation and
 /// target tier as `new`, if any, locked: `open_approval` reuses it rather than asking
 /// twice, or lapses it.
-async fn find_open(
-    tx: &Transaction<'_>,
-    new: &ApprovalRecord,
-) -> StoreResult<Option<ApprovalRecord>> {
+async fn find_open(tx: &Tx<'_>, new: &ApprovalRecord) -> StoreResult<Option<ApprovalRecord>> {
     let found = row(
         tx,
         &format!(
@@ -158,7 +155,7 @@ async fn find_open(
 
 /// Close an open request that can never be used (its secret is gone) as expired.
 async fn lapse(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     mut r: ApprovalRecord,
     now: DateTime<Utc>,
 ) -> StoreResult<ApprovalRecord> {
@@ -177,7 +174,7 @@ async fn lapse(
 /// Insert `new` as a pending request, with the rules in force copied into it, unless an
 /// open request of the same kind exists (committed by another transaction meanwhile,
 /// which this insert waits for): `false` then.
-async fn insert_request(tx: &Transaction<'_>, new: &ApprovalRecord) -> StoreResult<bool> {
+async fn insert_request(tx: &Tx<'_>, new: &ApprovalRecord) -> StoreResult<bool> {
     let (key_id, token_id, user_id) = match &new.requester {
         Requester::Agent { key_id, token_id } => (Some(key_id), token_id.as_ref(), None),
         Requester::Person { user_id } => (None, None, Some(user_id)),
@@ -218,7 +215,7 @@ async fn insert_request(tx: &Transaction<'_>, new: &ApprovalRecord) -> StoreResu
 /// Hold the secret a request is made for against a change until the request commits: a
 /// tier raise or a delete (which lock the row for update) then either waits for the
 /// request and voids it, or commits first, as SQLite's one writer would order them.
-async fn hold_secret(tx: &Transaction<'_>, tenant_id: &str, secret_id: &str) -> StoreResult<()> {
+async fn hold_secret(tx: &Tx<'_>, tenant_id: &str, secret_id: &str) -> StoreResult<()> {
     rows(
         tx,
         "SELECT 1 FROM secrets WHERE tenant_id = $1 AND id = $2 FOR KEY SHARE",
@@ -231,7 +228,7 @@ async fn hold_secret(tx: &Transaction<'_>, tenant_id: &str, secret_id: &str) -> 
 /// Cast `user_id`'s vote on the locked, pending request `r`, and approve it when the
 /// votes that count reach its quorum. Returns the number of votes and whether approved.
 async fn cast_vote(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     r: &ApprovalRecord,
     user_id: &str,
     comment: Option<String>,

@@ -8,17 +8,17 @@
 //! commit also notifies `keyhold_audit` with "chain:id", which every replica's listener
 //! (`listen`) turns into the wake-ups of its live feeds.
 
+use super::tx::Tx;
 use super::tx::{Acting, act, row};
 use crate::store::StoreResult;
 use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
-use deadpool_postgres::Transaction;
 
 /// The channel every replica listens on; the payload is "chain:id".
 pub(crate) const AUDIT_CHANNEL: &str = "keyhold_audit";
 
 /// Append `e` in `tx`, which must act for its tenant (or [`Acting::System`] for an event
 /// with no tenant: this sets it). Returns the event's id.
-pub(crate) async fn append(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i64> {
+pub(crate) async fn append(tx: &Tx<'_>, e: &NewEvent) -> StoreResult<i64> {
     let chain = e.tenant_id.clone().unwrap_or_default();
     if chain.is_empty() {
         act(tx, Acting::System).await?;
@@ -78,13 +78,13 @@ pub(crate) async fn append(tx: &Transaction<'_>, e: &NewEvent) -> StoreResult<i6
 pub(crate) const KEK_CHANNEL: &str = "keyhold_keks";
 
 /// Tell every replica, once `tx` commits, that the tenant's KEKs changed.
-pub(crate) async fn notify_kek_rotated(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+pub(crate) async fn notify_kek_rotated(tx: &Tx<'_>, tenant_id: &str) -> StoreResult<()> {
     super::tx::exec(tx, "SELECT pg_notify($1, $2)", &[&KEK_CHANNEL, &tenant_id]).await?;
     Ok(())
 }
 
 /// Append every event in order.
-pub(crate) async fn append_all(tx: &Transaction<'_>, events: &[NewEvent]) -> StoreResult<()> {
+pub(crate) async fn append_all(tx: &Tx<'_>, events: &[NewEvent]) -> StoreResult<()> {
     for e in events {
         append(tx, e).await?;
     }

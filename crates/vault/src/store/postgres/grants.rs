@@ -12,8 +12,8 @@
 //! when it no longer qualifies, so each request is voided or expired, and its event
 //! written, exactly once.
 
+use super::tx::Tx;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use keyhold_core::api::{ApprovalOperation, ApprovalStatus};
 use keyhold_core::path::SecretPath;
 use keyhold_core::tier::Tier;
@@ -94,7 +94,7 @@ pub(crate) const ELIGIBLE_VOTES: &str = "(SELECT COUNT(*) FROM approval_votes v
 
 /// See [`crate::store::ApprovalStore::eligible_approvers`].
 pub(super) async fn eligible(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     tier: Tier,
     excluded: &str,
@@ -120,7 +120,7 @@ pub(super) async fn eligible(
 /// which holds the secret's row lock, so no request of it is spent meanwhile. Returns
 /// them as they were, but voided.
 pub(crate) async fn void_open(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     path: &str,
     except: Option<&str>,
@@ -163,7 +163,7 @@ pub(crate) async fn void_open(
 /// enough eligible votes. One conditional UPDATE, so of parallel spenders on any replica
 /// exactly one changes the row. `false` when it is not usable.
 pub(crate) async fn spend_grant(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     id: &str,
     secret_id: &str,
@@ -187,7 +187,7 @@ pub(crate) async fn spend_grant(
 
 /// After a role change or a removal: approved, unused requests whose eligible votes fell
 /// below the quorum wait for approvals again. Run in the transaction of that change.
-pub(crate) async fn requeue_short(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+pub(crate) async fn requeue_short(tx: &Tx<'_>, tenant_id: &str) -> StoreResult<()> {
     exec(
         tx,
         &format!(
@@ -207,7 +207,7 @@ pub(crate) async fn requeue_short(tx: &Transaction<'_>, tenant_id: &str) -> Stor
 /// `expired`. Locked before they change, so a request that another transaction expires
 /// (or decides) first is skipped here rather than expired, and audited, twice.
 pub(super) async fn expire_due(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<ApprovalRecord>> {

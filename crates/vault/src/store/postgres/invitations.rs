@@ -6,9 +6,9 @@
 //! tenant is not found and is answered like a spent one. Spending it is one conditional
 //! UPDATE, which parallel accepts (from any replica) pass one at a time: one wins.
 
+use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use keyhold_core::api::{PersonRef, Role};
 use tokio_postgres::Row;
 
@@ -45,7 +45,7 @@ fn inv_row(r: &Row) -> StoreResult<InvitationRecord> {
 /// oldest id first (the order SQLite reads them in). One UPDATE: an invitation accepted
 /// meanwhile by a parallel call is either accepted or voided, never both.
 pub(super) async fn void_sent(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     user_id: &str,
     now: DateTime<Utc>,
@@ -83,7 +83,7 @@ pub(super) fn voided_event(removal: &NewEvent, inv: &InvitationRecord) -> NewEve
 
 /// The new member's row; its email is unique across tenants, so a taken one is
 /// `EmailTaken` and the transaction (with the invitation's use) goes no further.
-async fn insert_user(tx: &Transaction<'_>, user: &UserRecord) -> StoreResult<()> {
+async fn insert_user(tx: &Tx<'_>, user: &UserRecord) -> StoreResult<()> {
     exec_unique(
         tx,
         &format!(

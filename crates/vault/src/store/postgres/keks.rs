@@ -8,7 +8,7 @@
 //! rotation waits for the writes in flight, and a write waits for the rotation and then
 //! finds its KEK stale, so no version is ever left wrapped by a KEK the rotation dropped.
 
-use deadpool_postgres::Transaction;
+use super::tx::Tx;
 use tokio_postgres::Row;
 
 use super::connection::PostgresStore;
@@ -34,11 +34,7 @@ fn kek_row(r: &Row) -> StoreResult<KekRow> {
 
 /// Take the tenant's KEK lock until the transaction ends: shared for a write that seals
 /// under the current KEK, exclusive for a rotation.
-pub(super) async fn lock_kek(
-    tx: &Transaction<'_>,
-    tenant_id: &str,
-    exclusive: bool,
-) -> StoreResult<()> {
+pub(super) async fn lock_kek(tx: &Tx<'_>, tenant_id: &str, exclusive: bool) -> StoreResult<()> {
     let sql = if exclusive {
         "SELECT pg_advisory_xact_lock($1, hashtext($2))"
     } else {
@@ -49,10 +45,7 @@ pub(super) async fn lock_kek(
 }
 
 /// The tenant's newest KEK version; `None` before its first KEK.
-pub(super) async fn max_kek_version(
-    tx: &Transaction<'_>,
-    tenant_id: &str,
-) -> StoreResult<Option<u32>> {
+pub(super) async fn max_kek_version(tx: &Tx<'_>, tenant_id: &str) -> StoreResult<Option<u32>> {
     let found = row(
         tx,
         "SELECT MAX(version) FROM tenant_keks WHERE tenant_id = $1",
@@ -69,7 +62,7 @@ pub(super) async fn max_kek_version(
 /// Re-wrap every data key of the tenant under KEK `version`, in path and version order
 /// (byte order, as SQLite sorts). Returns how many.
 async fn rewrap_all(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     version: u32,
     rewrap: &mut Rewrapper,

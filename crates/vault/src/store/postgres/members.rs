@@ -7,9 +7,9 @@
 //! owner rows, in id order: such changes of one tenant take turns, and each counts the
 //! owners the one before it left.
 
+use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use keyhold_core::api::Role;
 
 use super::connection::PostgresStore;
@@ -23,7 +23,7 @@ use crate::store::{Conflict, MemberStore, StoreError, StoreResult, UserRecord};
 
 /// Lock the tenant's current owners until commit (see the module doc). Id order, so two
 /// transactions taking the locks never wait for each other crosswise.
-async fn lock_owners(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+async fn lock_owners(tx: &Tx<'_>, tenant_id: &str) -> StoreResult<()> {
     rows(
         tx,
         "SELECT id FROM users WHERE tenant_id = $1 AND role = 'owner' AND removed_at IS NULL
@@ -36,7 +36,7 @@ async fn lock_owners(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
 
 /// `LastOwner` when the change just made left the tenant without an owner; the caller
 /// then returns the error, and the transaction rolls back whole.
-async fn keep_an_owner(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()> {
+async fn keep_an_owner(tx: &Tx<'_>, tenant_id: &str) -> StoreResult<()> {
     let owners = row(
         tx,
         "SELECT COUNT(*) FROM users
@@ -57,7 +57,7 @@ async fn keep_an_owner(tx: &Transaction<'_>, tenant_id: &str) -> StoreResult<()>
 /// End what a removed member held: sessions and pending second steps, their keys and every
 /// token those keys issued (a revocation time already set stays).
 async fn end_holdings(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     user_id: &str,
     now: DateTime<Utc>,

@@ -5,9 +5,9 @@
 //! guard, the spent codes). Enrollment takes the same lock, so it never interleaves with
 //! an attempt that enables 2FA.
 
+use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 
 use super::connection::PostgresStore;
 use super::events::{append, append_all};
@@ -29,7 +29,7 @@ pub(super) fn step_from_sql(v: Option<i64>) -> Option<u64> {
 /// of rows that refer to the user (sessions, tickets) need not wait for it. No row (no
 /// such user in this tenant) locks nothing; what follows then finds nothing to spend.
 pub(super) async fn lock_user(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     user_id: &str,
 ) -> StoreResult<Option<DateTime<Utc>>> {

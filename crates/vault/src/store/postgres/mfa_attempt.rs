@@ -10,8 +10,8 @@
 //! The spends are conditional UPDATEs besides, so they stay exactly-once even for a row
 //! the lock does not cover.
 
+use super::tx::Tx;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 
 use super::mfa::{lock_user, step_from_sql};
 use super::rows::col;
@@ -26,7 +26,7 @@ fn step_to_sql(step: u64) -> i64 {
 
 /// Replace the user's backup-code hashes with `hashes`, in one statement.
 async fn insert_backup_codes(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     user_id: &str,
     hashes: &[String],
@@ -48,12 +48,7 @@ async fn insert_backup_codes(
     Ok(())
 }
 
-async fn set_mfa_enabled(
-    tx: &Transaction<'_>,
-    tenant_id: &str,
-    user_id: &str,
-    on: bool,
-) -> StoreResult<()> {
+async fn set_mfa_enabled(tx: &Tx<'_>, tenant_id: &str, user_id: &str, on: bool) -> StoreResult<()> {
     let n = exec(
         tx,
         "UPDATE users SET mfa_enabled = $3 WHERE tenant_id = $1 AND id = $2",
@@ -70,7 +65,7 @@ async fn set_mfa_enabled(
 /// Count one attempt on a live ticket; `false` when it is used, expired or has had
 /// `max_attempts` already.
 async fn reserve_ticket_attempt(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     t: &str,
     ticket_id: &str,
     max_attempts: u32,
@@ -90,7 +85,7 @@ async fn reserve_ticket_attempt(
 /// Check the proof against what is stored now and spend it: `Ok(Ok(()))` when spent,
 /// `Ok(Err(reason))` when wrong, replayed, or the enrollment is not in the expected state.
 async fn spend(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     t: &str,
     u: &str,
     proof: Proof,
@@ -148,7 +143,7 @@ async fn spend(
 /// Count a wrong code. When it makes more than the policy allows and no lock is running,
 /// start one and return its end.
 async fn count_failure(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     t: &str,
     u: &str,
     now: DateTime<Utc>,
@@ -195,7 +190,7 @@ async fn count_failure(
 /// One second-factor attempt, start to end, inside the caller's transaction (acting for
 /// the attempt's tenant): the outcome and the events to append before the commit.
 pub(super) async fn attempt_in(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     a: SecondFactorAttempt,
 ) -> StoreResult<(AttemptOutcome, Vec<NewEvent>)> {
     let (t, u, now) = (a.tenant_id.as_str(), a.user_id.as_str(), a.now);
@@ -240,7 +235,7 @@ pub(super) async fn attempt_in(
 
 /// What a spent proof does.
 async fn apply_effect(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     t: &str,
     u: &str,
     effect: MfaEffect,
@@ -291,7 +286,7 @@ async fn apply_effect(
 }
 
 /// Remove the enrollment, the backup codes and open tickets; mark 2FA off.
-async fn disable(tx: &Transaction<'_>, t: &str, u: &str) -> StoreResult<()> {
+async fn disable(tx: &Tx<'_>, t: &str, u: &str) -> StoreResult<()> {
     for sql in [
         "DELETE FROM mfa_totp WHERE tenant_id = $1 AND user_id = $2",
         "DELETE FROM mfa_backup_codes WHERE tenant_id = $1 AND user_id = $2",
@@ -305,7 +300,7 @@ async fn disable(tx: &Transaction<'_>, t: &str, u: &str) -> StoreResult<()> {
 /// Use up the ticket and open the session; `TicketSpent` when the ticket was used (or ran
 /// out) meanwhile, which rolls the whole attempt back.
 async fn login(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     t: &str,
     u: &str,
     ticket_id: &str,

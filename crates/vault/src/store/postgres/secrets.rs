@@ -7,8 +7,8 @@
 //! primary key, and the loser is `SecretChanged` (as it would be after the winner's
 //! commit). A write also holds the tenant's KEK lock shared while it seals (see `keks`).
 
+use super::tx::Tx;
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use keyhold_core::api::ApprovalOperation;
 use keyhold_core::path::{PathPrefix, SecretPath};
 use tokio_postgres::Row;
@@ -47,7 +47,7 @@ fn secret_row(r: &Row) -> StoreResult<SecretRecord> {
 
 /// The secret at `path`, its row locked until the transaction ends.
 async fn lock_secret(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     tenant_id: &str,
     path: &str,
 ) -> StoreResult<Option<SecretRecord>> {
@@ -65,7 +65,7 @@ async fn lock_secret(
 
 /// The next version of an existing secret: type and tier as asked, or as they were.
 async fn next_version(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     new: &NewVersion,
     cur: SecretRecord,
 ) -> StoreResult<SecretRecord> {
@@ -100,7 +100,7 @@ async fn next_version(
 /// A new secret with a new identity (random, so a re-created path is another secret).
 /// A parallel first write of the same path that committed first makes this one
 /// `SecretChanged`: the gate saw no secret, and there is one now.
-async fn first_version(tx: &Transaction<'_>, new: &NewVersion) -> StoreResult<SecretRecord> {
+async fn first_version(tx: &Tx<'_>, new: &NewVersion) -> StoreResult<SecretRecord> {
     let rec = SecretRecord {
         id: uuid::Uuid::new_v4().simple().to_string(),
         tenant_id: new.tenant_id.clone(),
@@ -133,7 +133,7 @@ async fn first_version(tx: &Transaction<'_>, new: &NewVersion) -> StoreResult<Se
 /// The checks and grant of a write, in its transaction, before anything changes: the
 /// KEK is still current, the secret is what the gate saw, and its grant (if any) is
 /// spent now. Returns the locked current secret.
-async fn gate_write(tx: &Transaction<'_>, new: &NewVersion) -> StoreResult<Option<SecretRecord>> {
+async fn gate_write(tx: &Tx<'_>, new: &NewVersion) -> StoreResult<Option<SecretRecord>> {
     lock_kek(tx, &new.tenant_id, false).await?;
     if max_kek_version(tx, &new.tenant_id).await? != Some(new.kek_version) {
         return Err(StoreError::Conflict(Conflict::StaleKek));
@@ -161,7 +161,7 @@ async fn gate_write(tx: &Transaction<'_>, new: &NewVersion) -> StoreResult<Optio
 
 /// Store the sealed version `record.current_version` of `new`.
 async fn insert_version(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     new: &NewVersion,
     record: &SecretRecord,
     seal: Sealer,

@@ -1,9 +1,9 @@
 //! [`SessionStore`] on PostgreSQL, and the insert of a session that the second factor of a
 //! sign-in also makes inside its own transaction (`mfa`).
 
+use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
 use super::connection::PostgresStore;
@@ -31,7 +31,7 @@ fn session_row(r: &Row) -> StoreResult<SessionRecord> {
 /// Insert a new session (sign-in, or the 2FA step of one) in a transaction acting for its
 /// tenant.
 pub(crate) async fn insert_session(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     s: &SessionRecord,
     token_hash: &str,
 ) -> StoreResult<()> {

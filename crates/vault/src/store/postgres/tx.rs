@@ -4,7 +4,14 @@
 //! connection back in the pool carries nothing over to its next user.
 //!
 //! Statements go through `prepare_cached`: each pooled connection prepares a statement
-//! once and then only binds and executes it, one round trip instead of two.
+//! once and then only binds and executes it, one round trip instead of two. And a setting
+//! is not sent on its own: [`act`] queues it, and it goes out pipelined with the next
+//! statement (tokio-postgres sends both before waiting for either answer), so acting for a
+//! tenant costs no round trip of its own. A failed setting aborts the transaction, so the
+//! statement after it fails too and never runs without it.
+
+use std::future::Future;
+use std::sync::Mutex;
 
 use deadpool_postgres::{Object, Transaction};
 use tokio_postgres::Row;
@@ -33,79 +40,134 @@ impl PostgresStore {
     }
 }
 
+/// A transaction, and the setting [`act`] queued for its next statement.
+pub(crate) struct Tx<'c> {
+    inner: Transaction<'c>,
+    pending: Mutex<Option<(&'static str, String)>>,
+}
+
+const SET_CONFIG: &str = "SELECT set_config($1, $2, true)";
+
+impl Tx<'_> {
+    fn take_pending(&self) -> Option<(&'static str, String)> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Run `main` (a statement of this transaction, not yet polled), with the queued
+    /// setting sent just before it in the same round trip.
+    async fn with_setting<T>(
+        &self,
+        main: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, tokio_postgres::Error> {
+        let Some((name, value)) = self.take_pending() else {
+            return main.await;
+        };
+        let set = self.inner.prepare_cached(SET_CONFIG).await?;
+        let (set, result) =
+            futures::future::join(self.inner.execute(&set, &[&name, &value]), main).await;
+        set?;
+        result
+    }
+}
+
 /// Begin a transaction on `conn` acting for `acting`.
-pub(crate) async fn begin<'c>(
-    conn: &'c mut Object,
-    acting: Acting<'_>,
-) -> StoreResult<Transaction<'c>> {
-    let tx = conn.transaction().await.map_err(map_err)?;
+pub(crate) async fn begin<'c>(conn: &'c mut Object, acting: Acting<'_>) -> StoreResult<Tx<'c>> {
+    let inner = conn.transaction().await.map_err(map_err)?;
+    let tx = Tx {
+        inner,
+        pending: Mutex::new(None),
+    };
     act(&tx, acting).await?;
     Ok(tx)
 }
 
 /// Switch the open transaction to `acting`, e.g. to the tenant a lookup found. Settings
-/// set before stay set: a lookup followed by its tenant sees both.
-pub(crate) async fn act(tx: &Transaction<'_>, acting: Acting<'_>) -> StoreResult<()> {
+/// set before stay set: a lookup followed by its tenant sees both. Queued for the next
+/// statement; one queued before and not yet sent is sent now.
+pub(crate) async fn act(tx: &Tx<'_>, acting: Acting<'_>) -> StoreResult<()> {
     let (name, value) = match acting {
         Acting::Tenant(t) => ("keyhold.tenant", t),
         Acting::Lookup(v) => ("keyhold.lookup", v),
         Acting::System => ("keyhold.system", "on"),
     };
-    exec(tx, "SELECT set_config($1, $2, true)", &[&name, &value]).await?;
+    let earlier = tx
+        .pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace((name, value.to_owned()));
+    if let Some((name, value)) = earlier {
+        let set = tx.inner.prepare_cached(SET_CONFIG).await.map_err(map_err)?;
+        tx.inner
+            .execute(&set, &[&name, &value])
+            .await
+            .map_err(map_err)?;
+    }
     Ok(())
 }
 
 /// Run a statement, prepared once per connection; the number of rows it changed.
 pub(crate) async fn exec(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<u64> {
-    let st = tx.prepare_cached(sql).await.map_err(map_err)?;
-    tx.execute(&st, params).await.map_err(map_err)
+    let st = tx.inner.prepare_cached(sql).await.map_err(map_err)?;
+    tx.with_setting(tx.inner.execute(&st, params))
+        .await
+        .map_err(map_err)
 }
 
 /// [`exec`], a unique violation being the conflict `on_unique` (an email taken, a vote
 /// already cast). The transaction is then aborted: return the error, do nothing more in it.
 pub(crate) async fn exec_unique(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
     on_unique: Conflict,
 ) -> StoreResult<u64> {
-    let st = tx.prepare_cached(sql).await.map_err(map_err)?;
-    tx.execute(&st, params).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(on_unique)
-        } else {
-            map_err(e)
-        }
-    })
+    let st = tx.inner.prepare_cached(sql).await.map_err(map_err)?;
+    tx.with_setting(tx.inner.execute(&st, params))
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(on_unique)
+            } else {
+                map_err(e)
+            }
+        })
 }
 
 /// Every row of a query.
 pub(crate) async fn rows(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Vec<Row>> {
-    let st = tx.prepare_cached(sql).await.map_err(map_err)?;
-    tx.query(&st, params).await.map_err(map_err)
+    let st = tx.inner.prepare_cached(sql).await.map_err(map_err)?;
+    tx.with_setting(tx.inner.query(&st, params))
+        .await
+        .map_err(map_err)
 }
 
 /// At most one row.
 pub(crate) async fn row(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> StoreResult<Option<Row>> {
-    let st = tx.prepare_cached(sql).await.map_err(map_err)?;
-    tx.query_opt(&st, params).await.map_err(map_err)
+    let st = tx.inner.prepare_cached(sql).await.map_err(map_err)?;
+    tx.with_setting(tx.inner.query_opt(&st, params))
+        .await
+        .map_err(map_err)
 }
 
 /// Commit, mapping a failed commit like any other error (a serialization failure at
 /// commit is `Busy`; a lost connection `Unavailable`, and then the outcome is unknown to
-/// us but the transaction is all or nothing).
-pub(crate) async fn commit(tx: Transaction<'_>) -> StoreResult<()> {
-    tx.commit().await.map_err(map_err)
+/// us but the transaction is all or nothing). A setting still queued had no statement to
+/// go with, so it is dropped unsent.
+pub(crate) async fn commit(tx: Tx<'_>) -> StoreResult<()> {
+    tx.inner.commit().await.map_err(map_err)
 }
