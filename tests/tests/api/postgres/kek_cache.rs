@@ -63,7 +63,7 @@ async fn a_rotation_on_one_replica_empties_the_others_kek_cache() {
 
     owner.rotate_kek().await.unwrap();
     let forgotten = tokio::time::timeout(Duration::from_secs(5), async {
-        while b.state.vault.keks.len() > 0 {
+        while !b.state.vault.keks.is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
