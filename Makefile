@@ -53,10 +53,11 @@ lint:
 
 # The API suite runs a second time on PostgreSQL (KEYHOLD_TEST_STORE=postgres: each test's
 # server on a throwaway cluster of its own, tests/src/lib.rs). Left out of that pass, having
-# run once above: the PostgreSQL tests themselves (they choose their stores), and the tests
-# of the binary and its files on disk (CLI, processes, crashes, SQLite's own file).
-PG_API := binary(api) and not (test(/^postgres::/) | test(/^cli/) | test(/^process::/) | test(/^crash::/))
-PG_API_SKIP := --skip postgres:: --skip cli --skip process:: --skip crash::
+# run once above: the PostgreSQL tests themselves and those of what only SQLite has
+# (`sqlite_only`: they choose their stores), and the tests of the binary and its files on
+# disk (CLI, processes, crashes, SQLite's own file).
+PG_API := binary(api) and not (test(/^postgres::/) | test(/(^|::)sqlite_only::/) | test(/^cli/) | test(/^process::/) | test(/^crash::/))
+PG_API_SKIP := --skip postgres:: --skip sqlite_only:: --skip cli --skip process:: --skip crash::
 
 # Every Rust suite but the desktop window tests: unit tests of each crate and the API
 # tests against a real server. Binaries first: some tests run the real keyhold-server.

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod crash;
+pub mod db;
 pub mod leaks;
 /// The throwaway PostgreSQL cluster (crates/pgtest), shared with the store conformance suite.
 pub use keyhold_pgtest as postgres;
@@ -23,7 +24,7 @@ use keyhold_client::{Client, LoginOutcome};
 use keyhold_core::Sensitive;
 use keyhold_core::api::SignupRequest;
 use keyhold_server::RunningServer;
-use keyhold_server::config::Config;
+use keyhold_server::config::{Config, SecretUrl};
 use keyhold_vault::clock::ManualClock;
 use tempfile::TempDir;
 
@@ -71,7 +72,7 @@ pub fn on_postgres() -> bool {
 async fn use_postgres(config: &mut Config) -> postgres::PgCluster {
     let cluster = postgres::PgCluster::start().await.unwrap();
     let db = cluster
-        .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
+        .keyhold_database(db::PG_DATABASE, keyhold_vault::store::postgres::ROLES_SQL)
         .await
         .unwrap();
     config.database_url = Some(db.app_url.into());
@@ -121,9 +122,23 @@ impl TestServer {
     /// With the test clock starting at `now`: the desktop test starts it at the wall
     /// clock so that "asked 2 minutes ago" and "58m left" read as they would for people.
     pub async fn start_at(now: DateTime<Utc>, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(on_postgres(), now, adjust).await
+    }
+
+    /// On SQLite whatever [`TEST_STORE_ENV`] says: for the tests of what only SQLite has
+    /// (its checkpointer), which PostgreSQL covers with tests of its own.
+    pub async fn start_on_sqlite() -> Self {
+        Self::start_on(false, test_epoch(), |_| {}).await
+    }
+
+    async fn start_on(
+        postgres: bool,
+        now: DateTime<Utc>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
-        let pg = if on_postgres() {
+        let pg = if postgres {
             Some(use_postgres(&mut config).await)
         } else {
             None
@@ -214,6 +229,60 @@ impl TestServer {
 
     pub async fn stop(self) {
         self.server.stop().await.unwrap();
+    }
+
+    /// The environment that points another `keyhold-server` process (`kek rotate`) at this
+    /// server's database: nothing on SQLite (the data dir says it), the server's URL on
+    /// PostgreSQL.
+    pub fn database_env(&self) -> Vec<(&'static str, String)> {
+        let url = self.server.state.config.database_url.as_ref();
+        url.map(|u| ("KEYHOLD_DATABASE_URL", u.expose().to_owned()))
+            .into_iter()
+            .collect()
+    }
+
+    /// Stop the server and keep its data (directory, cluster) for another on it.
+    pub async fn stop_keeping_data(self) -> StoppedServer {
+        let config = &self.server.state.config;
+        let urls = (
+            config.database_url.clone(),
+            config.migrate_database_url.clone(),
+        );
+        self.server.stop().await.unwrap();
+        StoppedServer {
+            dir: self.dir,
+            pg: self.pg,
+            urls,
+        }
+    }
+}
+
+/// The data a stopped [`TestServer`] leaves: its directory and, on PostgreSQL, its cluster
+/// and the URLs the server used.
+pub struct StoppedServer {
+    pub dir: TempDir,
+    pub pg: Option<postgres::PgCluster>,
+    urls: (Option<SecretUrl>, Option<SecretUrl>),
+}
+
+impl StoppedServer {
+    pub async fn admin_db(&self) -> db::AdminDb {
+        db::AdminDb::open(self.dir.path(), self.pg.as_ref()).await
+    }
+
+    /// A new server on the same data, every cache cold, its clock at [`test_epoch`].
+    pub async fn start(self, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::for_data_dir(self.dir.path().to_path_buf());
+        (config.database_url, config.migrate_database_url) = self.urls;
+        adjust(&mut config);
+        let clock = Arc::new(ManualClock::new(test_epoch()));
+        let server = RunningServer::start(config, clock.clone()).await.unwrap();
+        TestServer {
+            server,
+            clock,
+            dir: self.dir,
+            pg: self.pg,
+        }
     }
 }
 

@@ -148,6 +148,7 @@ pub async fn open_store(
     }
     let options = postgres::PgOptions {
         max_connections: config.database_pool.max(1),
+        metrics: observed,
         ..postgres::PgOptions::default()
     };
     let store = Arc::new(postgres::PostgresStore::connect(url.expose(), options).await?);

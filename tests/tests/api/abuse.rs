@@ -279,9 +279,7 @@ async fn fifty_parallel_signups_all_land() {
     for (e, r) in emails.iter().zip(&results) {
         assert!(r.is_ok(), "{e}: {r:?}");
     }
-    let db = rusqlite::Connection::open(ts.db_path()).unwrap();
-    let n: i64 = db
-        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
-        .unwrap();
+    let db = ts.admin_db().await;
+    let n = db.query_one("SELECT COUNT(*) FROM users", &[]).await[0].int();
     assert_eq!(n, 50);
 }

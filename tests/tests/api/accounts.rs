@@ -90,14 +90,11 @@ async fn signup_with_a_known_email_answers_as_a_new_one_and_mails_the_owner() {
             .await
             .is_err()
     );
-    let db = rusqlite::Connection::open(ts.db_path()).unwrap();
-    let n: i64 = db
-        .query_row(
-            "SELECT COUNT(*) FROM users WHERE email = ?1",
-            [&email],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let db = ts.admin_db().await;
+    let n = db
+        .query_one("SELECT COUNT(*) FROM users WHERE email = ?1", &[&email])
+        .await[0]
+        .int();
     assert_eq!(n, 1);
 
     // The owner is told, in the background: wait for the mail.

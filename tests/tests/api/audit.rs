@@ -3,6 +3,7 @@
 
 use keyhold_core::ErrorCode;
 use keyhold_core::api::AuditQuery;
+use keyhold_e2e::db::Sql;
 use keyhold_e2e::{OTHER_STRONG_PASSWORD, STRONG_PASSWORD, TestServer};
 
 fn actions(page: &keyhold_core::api::Page<keyhold_core::api::AuditEvent>) -> Vec<(String, String)> {
@@ -167,7 +168,7 @@ async fn tenants_see_only_their_own_events() {
 }
 
 #[tokio::test]
-async fn sqlite_refuses_update_and_delete_and_verify_finds_edits() {
+async fn the_database_refuses_update_and_delete_and_verify_finds_edits() {
     let ts = TestServer::start().await;
     let p = ts.person("tamper").await;
     let c2 = ts.login(&p.email, STRONG_PASSWORD).await;
@@ -176,11 +177,14 @@ async fn sqlite_refuses_update_and_delete_and_verify_finds_edits() {
     assert!(v.ok);
     assert_eq!(v.checked, 4);
 
-    let db = rusqlite::Connection::open(ts.db_path()).unwrap();
-    let upd = db.execute("UPDATE audit_events SET outcome = 'failure'", []);
-    assert!(upd.unwrap_err().to_string().contains("append-only"));
-    let del = db.execute("DELETE FROM audit_events", []);
-    assert!(del.unwrap_err().to_string().contains("append-only"));
+    // Even the database's administrator (PostgreSQL's superuser) is refused.
+    let db = ts.admin_db().await;
+    let upd = db
+        .try_execute("UPDATE audit_events SET outcome = 'failure'", &[])
+        .await;
+    assert!(upd.unwrap_err().contains("append-only"));
+    let del = db.try_execute("DELETE FROM audit_events", &[]).await;
+    assert!(del.unwrap_err().contains("append-only"));
 
     // Someone with write access drops the trigger and edits a row behind the server's back.
     let page = p.client.audit(&AuditQuery::default()).await.unwrap();
@@ -190,13 +194,18 @@ async fn sqlite_refuses_update_and_delete_and_verify_finds_edits() {
         .find(|e| e.action == "auth.logout")
         .unwrap()
         .id;
-    db.execute_batch("DROP TRIGGER audit_events_no_update")
-        .unwrap();
-    db.execute(
-        "UPDATE audit_events SET ip = '203.0.113.9' WHERE id = ?1",
-        [victim],
-    )
-    .unwrap();
+    db.batch(Sql::per_store(
+        "DROP TRIGGER audit_events_no_update",
+        "DROP TRIGGER audit_events_no_update ON audit_events",
+    ))
+    .await;
+    let edited = db
+        .execute(
+            "UPDATE audit_events SET ip = '203.0.113.9' WHERE id = ?1",
+            &[&victim],
+        )
+        .await;
+    assert_eq!(edited, 1);
     let v = p.client.audit_verify().await.unwrap();
     assert!(!v.ok);
     assert_eq!(v.first_bad, Some(victim));

@@ -2,32 +2,27 @@
 
 use keyhold_core::api::AuditQuery;
 use keyhold_e2e::TestServer;
-use rusqlite::params;
+use keyhold_e2e::db::AdminDb;
 
 use crate::support::p;
 
-fn db(ts: &TestServer) -> rusqlite::Connection {
-    let c = rusqlite::Connection::open(ts.db_path()).unwrap();
-    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    c
-}
+type Row = (String, i64, Vec<u8>, Vec<u8>, i64);
 
-type Row = (String, u32, Vec<u8>, Vec<u8>, u32);
-
-fn rows(ts: &TestServer, tenant: &str) -> Vec<Row> {
-    let c = db(ts);
-    let mut s = c
-        .prepare(
+async fn rows(ts: &TestServer, tenant: &str) -> Vec<Row> {
+    ts.admin_db()
+        .await
+        .query(
             "SELECT path, version, ciphertext, wrapped_dek, kek_version FROM secret_versions
              WHERE tenant_id = ?1 ORDER BY path, version",
+            &[&tenant],
         )
-        .unwrap();
-    s.query_map([tenant], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+        .await
+        .iter()
+        .map(|r| {
+            let (ct, wd) = (r[2].bytes().to_vec(), r[3].bytes().to_vec());
+            (r[0].text().to_owned(), r[1].int(), ct, wd, r[4].int())
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -45,24 +40,28 @@ async fn kek_rotation_rewraps_every_dek_and_everything_still_reads() {
                 .unwrap();
         }
     }
-    let before = rows(&ts, &alice.tenant_id);
+    let before = rows(&ts, &alice.tenant_id).await;
     assert!(before.iter().all(|r| r.4 == 1));
     let r = c.rotate_kek().await.unwrap();
     assert_eq!((r.kek_version, r.rewrapped), (2, 16));
-    let after = rows(&ts, &alice.tenant_id);
+    let after = rows(&ts, &alice.tenant_id).await;
     for (b, a) in before.iter().zip(&after) {
         assert_eq!((&b.0, b.1), (&a.0, a.1));
         assert_eq!(b.2, a.2, "a ciphertext was touched");
         assert_ne!(b.3, a.3, "a DEK was not re-wrapped");
         assert_eq!(a.4, 2);
     }
-    let keks: Vec<u32> = db(&ts)
-        .prepare("SELECT version FROM tenant_keks WHERE tenant_id = ?1")
-        .unwrap()
-        .query_map([&alice.tenant_id], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let keks: Vec<i64> = ts
+        .admin_db()
+        .await
+        .query(
+            "SELECT version FROM tenant_keks WHERE tenant_id = ?1",
+            &[&alice.tenant_id],
+        )
+        .await
+        .iter()
+        .map(|r| r[0].int())
+        .collect();
     assert_eq!(keks, [2], "the old KEK is retired");
     for i in 0..12 {
         let v = c.get_secret(&p(&format!("app/S{i}")), None).await.unwrap();
@@ -113,6 +112,7 @@ async fn kek_rotate_subcommand_runs_beside_the_server() {
         .arg(ts.data_dir())
         .args(["kek", "rotate"])
         .env_remove("KEYHOLD_MASTER_KEY")
+        .envs(ts.database_env())
         .output()
         .unwrap();
     assert!(
@@ -166,6 +166,24 @@ async fn assert_generic_failure(
     }
 }
 
+/// Flip one bit of `col` at byte `at` (or the last) of the secret at `path`.
+async fn flip(db: &AdminDb, tenant: &str, col: &str, path: &str, at: usize) {
+    let blob = db
+        .query_one(
+            &format!("SELECT {col} FROM secret_versions WHERE tenant_id = ?1 AND path = ?2"),
+            &[&tenant, &path],
+        )
+        .await;
+    let mut b = blob[0].bytes().to_vec();
+    let i = at.min(b.len() - 1);
+    b[i] ^= 0x01;
+    db.execute(
+        &format!("UPDATE secret_versions SET {col} = ?3 WHERE tenant_id = ?1 AND path = ?2"),
+        &[&tenant, &path, &b],
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn flipped_bytes_give_a_generic_error_and_an_audit_event() {
     let ts = TestServer::start().await;
@@ -180,26 +198,9 @@ async fn flipped_bytes_give_a_generic_error_and_an_audit_event() {
     c.put_secret(&p("t/KEK"), "TAMPER-KEK", None, None)
         .await
         .unwrap();
-    let conn = db(&ts);
-    let flip = |col: &str, path: &str, at: usize| {
-        let blob: Vec<u8> = conn
-            .query_row(
-                &format!("SELECT {col} FROM secret_versions WHERE tenant_id = ?1 AND path = ?2"),
-                params![alice.tenant_id, path],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let mut b = blob.clone();
-        let i = at.min(b.len() - 1);
-        b[i] ^= 0x01;
-        conn.execute(
-            &format!("UPDATE secret_versions SET {col} = ?3 WHERE tenant_id = ?1 AND path = ?2"),
-            params![alice.tenant_id, path, b],
-        )
-        .unwrap();
-    };
-    flip("ciphertext", "t/CT", 20);
-    flip("wrapped_dek", "t/DEK", 30);
+    let db = ts.admin_db().await;
+    flip(&db, &alice.tenant_id, "ciphertext", "t/CT", 20).await;
+    flip(&db, &alice.tenant_id, "wrapped_dek", "t/DEK", 30).await;
     assert_generic_failure(&ts, c, "t/CT", &["TAMPER"]).await;
     assert_generic_failure(&ts, c, "t/DEK", &["TAMPER"]).await;
     // The untouched secret still reads.
@@ -236,48 +237,52 @@ async fn tampered_kek_row_fails_closed() {
         .put_secret(&p("k/A"), "KEKROW-VALUE", None, None)
         .await
         .unwrap();
-    let dir = ts.dir.path().to_path_buf();
     let tenant = alice.tenant_id.clone();
     let email = alice.email.clone();
-    // Keep the directory, restart the server on it with a cold cache.
-    let TestServer {
-        server,
-        clock: _,
-        dir: tmp,
-        pg: _,
-    } = ts;
-    server.stop().await.unwrap();
-    let conn = rusqlite::Connection::open(dir.join("keyhold.db")).unwrap();
-    let mut wrapped: Vec<u8> = conn
-        .query_row(
+    // Keep the data, restart the server on it with a cold cache.
+    let stopped = ts.stop_keeping_data().await;
+    let db = stopped.admin_db().await;
+    let kek = db
+        .query_one(
             "SELECT wrapped FROM tenant_keks WHERE tenant_id = ?1",
-            [&tenant],
-            |r| r.get(0),
+            &[&tenant],
         )
-        .unwrap();
+        .await;
+    let mut wrapped = kek[0].bytes().to_vec();
     wrapped[15] ^= 0x80;
-    conn.execute(
+    db.execute(
         "UPDATE tenant_keks SET wrapped = ?2 WHERE tenant_id = ?1",
-        params![tenant, wrapped],
+        &[&tenant, &wrapped],
     )
-    .unwrap();
-    drop(conn);
-    let mut config = keyhold_server::config::Config::for_data_dir(dir.clone());
-    config.login_failures_per_minute = 10;
-    let clock = std::sync::Arc::new(keyhold_vault::clock::ManualClock::new(
-        keyhold_e2e::test_epoch(),
-    ));
-    let server = keyhold_server::RunningServer::start(config, clock.clone())
-        .await
-        .unwrap();
-    let ts2 = TestServer {
-        server,
-        clock,
-        dir: tmp,
-        pg: None,
-    };
+    .await;
+    drop(db);
+    let ts2 = stopped
+        .start(|config| config.login_failures_per_minute = 10)
+        .await;
     let c = ts2.login(&email, keyhold_e2e::STRONG_PASSWORD).await;
     assert_generic_failure(&ts2, &c, "k/A", &["KEKROW-VALUE"]).await;
+}
+
+/// A secret version: tenant, path, version.
+type At<'a> = (&'a str, &'a str, i64);
+
+/// Copy the sealed value of `from` (ciphertext, wrapped key, KEK version) over `to`'s.
+async fn copy(db: &AdminDb, from: At<'_>, to: At<'_>) {
+    let found = db
+        .query_one(
+            "SELECT ciphertext, wrapped_dek, kek_version FROM secret_versions
+             WHERE tenant_id = ?1 AND path = ?2 AND version = ?3",
+            &[&from.0, &from.1, &from.2],
+        )
+        .await;
+    let n = db
+        .execute(
+            "UPDATE secret_versions SET ciphertext = ?4, wrapped_dek = ?5, kek_version = ?6
+             WHERE tenant_id = ?1 AND path = ?2 AND version = ?3",
+            &[&to.0, &to.1, &to.2, &found[0], &found[1], &found[2]],
+        )
+        .await;
+    assert_eq!(n, 1);
 }
 
 #[tokio::test]
@@ -299,49 +304,22 @@ async fn ciphertext_moved_to_another_path_version_or_tenant_never_decrypts() {
         .put_secret(&p("m/SOURCE"), "bob-value", None, None)
         .await
         .unwrap();
-    let conn = db(&ts);
-    let copy = |from_tenant: &str,
-                from_path: &str,
-                from_v: u32,
-                to_tenant: &str,
-                to_path: &str,
-                to_v: u32| {
-        let (ct, wd, kv): (Vec<u8>, Vec<u8>, u32) = conn
-            .query_row(
-                "SELECT ciphertext, wrapped_dek, kek_version FROM secret_versions
-                 WHERE tenant_id = ?1 AND path = ?2 AND version = ?3",
-                params![from_tenant, from_path, from_v],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
-        let n = conn
-            .execute(
-                "UPDATE secret_versions SET ciphertext = ?4, wrapped_dek = ?5, kek_version = ?6
-                 WHERE tenant_id = ?1 AND path = ?2 AND version = ?3",
-                params![to_tenant, to_path, to_v, ct, wd, kv],
-            )
-            .unwrap();
-        assert_eq!(n, 1);
-    };
+    let db = ts.admin_db().await;
     // Same tenant, another path.
     copy(
-        &alice.tenant_id,
-        "m/SOURCE",
-        1,
-        &alice.tenant_id,
-        "m/TARGET",
-        2,
-    );
+        &db,
+        (&alice.tenant_id, "m/SOURCE", 1),
+        (&alice.tenant_id, "m/TARGET", 2),
+    )
+    .await;
     assert_generic_failure(&ts, a, "m/TARGET", &["MOVED-SOURCE-VALUE"]).await;
     // Same path, another version.
     copy(
-        &alice.tenant_id,
-        "m/TARGET",
-        2,
-        &alice.tenant_id,
-        "m/TARGET",
-        1,
-    );
+        &db,
+        (&alice.tenant_id, "m/TARGET", 2),
+        (&alice.tenant_id, "m/TARGET", 1),
+    )
+    .await;
     let r = reqwest::Client::new()
         .get(format!("{}/v1/secrets/m/TARGET?version=1", ts.url()))
         .bearer_auth(a.token().unwrap())
@@ -351,13 +329,11 @@ async fn ciphertext_moved_to_another_path_version_or_tenant_never_decrypts() {
     assert_eq!(r.status(), 500);
     // Another tenant, same path.
     copy(
-        &alice.tenant_id,
-        "m/SOURCE",
-        1,
-        &bob.tenant_id,
-        "m/SOURCE",
-        1,
-    );
+        &db,
+        (&alice.tenant_id, "m/SOURCE", 1),
+        (&bob.tenant_id, "m/SOURCE", 1),
+    )
+    .await;
     assert_generic_failure(&ts, &bob.client, "m/SOURCE", &["MOVED-SOURCE-VALUE"]).await;
     // The source itself still reads for its owner.
     assert_eq!(

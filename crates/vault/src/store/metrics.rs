@@ -1,5 +1,8 @@
 //! What the store reports about itself: commit and checkpoint timings, and how many
-//! writes shared a commit. Here, in the store, so that its writer and checkpointer need
+//! writes shared a commit. SQLite's writer reports every write (all go through it) and its
+//! checkpointer every checkpoint; PostgreSQL's group commit (`postgres::appender`) reports
+//! its transactions, those of the events with no write of their own, and PostgreSQL
+//! checkpoints itself. Here, in the store, so that its writer and checkpointer need
 //! nothing from the domain; `crate::metrics` registers them with the domain's counters.
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -7,8 +10,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-/// What the store's writer and checkpointer report. Cheap to clone (shared counters); the
-/// store gets its own copy so that its threads need nothing else from the app.
+/// What the store's writer and checkpointer (SQLite) or group commit (PostgreSQL) report.
+/// Cheap to clone (shared counters); the store gets its own copy so that its threads need
+/// nothing else from the app.
 #[derive(Clone, Debug)]
 pub struct StoreMetrics {
     /// From the start of a write transaction to its durable commit (or failure).

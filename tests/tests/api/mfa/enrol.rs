@@ -127,14 +127,12 @@ async fn the_database_holds_no_totp_secret_or_backup_code() {
     let e = enable_2fa(&ts, &p.client).await;
     let raw = keyhold_core::totp::TotpSecret::from_base32(&e.secret).unwrap();
 
-    let db = rusqlite::Connection::open_with_flags(
-        ts.db_path(),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let sealed: Vec<u8> = db
-        .query_row("SELECT secret_sealed FROM mfa_totp", [], |r| r.get(0))
-        .unwrap();
+    let db = ts.admin_db().await;
+    let sealed = db
+        .query_one("SELECT secret_sealed FROM mfa_totp", &[])
+        .await
+        .remove(0);
+    let sealed = sealed.bytes();
     assert_eq!(sealed.len(), 12 + 20 + 16, "nonce, ciphertext, tag");
     assert!(
         !sealed
@@ -142,21 +140,24 @@ async fn the_database_holds_no_totp_secret_or_backup_code() {
             .any(|w| w == raw.expose_bytes())
     );
     let hashes: Vec<String> = db
-        .prepare("SELECT code_hash FROM mfa_backup_codes")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+        .query("SELECT code_hash FROM mfa_backup_codes", &[])
+        .await
+        .iter()
+        .map(|r| r[0].text().to_owned())
         .collect();
     assert_eq!(hashes.len(), 10);
     assert!(hashes.iter().all(|h| h.len() == 64));
     drop(db);
 
     // Nor anywhere in the files (database and write-ahead log), in any spelling.
-    let mut bytes = std::fs::read(ts.db_path()).unwrap();
-    if let Ok(wal) = std::fs::read(ts.data_dir().join("keyhold.db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = ts.database_bytes().await;
+    let mut control = keyhold_e2e::leaks::Needles::new();
+    control.add_exact("the account's email", &p.email);
+    assert_eq!(
+        control.found_in(&bytes).len(),
+        1,
+        "the files hold the account"
+    );
     let mut needles = keyhold_e2e::leaks::Needles::new();
     needles.add("TOTP secret (base32)", &e.secret);
     needles.add("TOTP secret (raw)", raw.expose_bytes());

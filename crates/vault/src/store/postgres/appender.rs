@@ -9,8 +9,14 @@
 //!
 //! If a batch fails, each of its events is tried again in a transaction of its own, so a
 //! bad event fails alone; a database that is down fails them all (fail closed).
+//!
+//! Each transaction is reported as SQLite's writer reports its batches (`StoreMetrics`):
+//! how many events shared it, and how long it took, from taking a pooled connection to the
+//! commit. A request's own write transaction (an event with the write it records) commits
+//! on the request's connection and is not counted there.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
@@ -22,6 +28,7 @@ use super::rows::col;
 use super::tx::{Acting, Tx, act, begin, commit, row};
 use crate::store::StoreResult;
 use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::metrics::StoreMetrics;
 
 /// Events waiting beyond this many make their callers wait to hand them over.
 const QUEUE: usize = 4096;
@@ -40,9 +47,9 @@ pub(crate) struct Appender {
 }
 
 impl Appender {
-    pub(crate) fn start(pool: Pool) -> Self {
+    pub(crate) fn start(pool: Pool, metrics: StoreMetrics) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(pool, rx));
+        let task = tokio::spawn(run(pool, rx, metrics));
         Self { jobs, task }
     }
 
@@ -62,7 +69,7 @@ impl Appender {
     }
 }
 
-async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, metrics: StoreMetrics) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -72,13 +79,13 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let events: Vec<&NewEvent> = batch.iter().map(|j| &j.event).collect();
-        match commit_batch(&pool, &events).await {
+        match observed(&metrics, &pool, &events).await {
             Ok(()) => {
                 for job in batch {
                     let _ = job.done.send(Ok(()));
                 }
             }
-            Err(_) if batch.len() > 1 => one_by_one(&pool, batch).await,
+            Err(_) if batch.len() > 1 => one_by_one(&pool, batch, &metrics).await,
             Err(e) => {
                 for job in batch {
                     let _ = job.done.send(Err(clone_err(&e)));
@@ -89,9 +96,9 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// After a failed batch: each event in a transaction of its own.
-async fn one_by_one(pool: &Pool, batch: Vec<Job>) {
+async fn one_by_one(pool: &Pool, batch: Vec<Job>, metrics: &StoreMetrics) {
     for job in batch {
-        let r = commit_batch(pool, &[&job.event]).await;
+        let r = observed(metrics, pool, &[&job.event]).await;
         let _ = job.done.send(r);
     }
 }
@@ -106,6 +113,18 @@ fn clone_err(e: &crate::store::StoreError) -> crate::store::StoreError {
         E::Unavailable => E::Unavailable,
         E::Other(e) => E::Other(anyhow::anyhow!("{e}")),
     }
+}
+
+/// [`commit_batch`], reported before anyone is answered (so a caller that then reads
+/// `/metrics` sees its commit), whether it committed or not, as the SQLite writer does.
+async fn observed(metrics: &StoreMetrics, pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
+    metrics.batch_jobs.observe(events.len() as f64);
+    let started = Instant::now();
+    let r = commit_batch(pool, events).await;
+    metrics
+        .commit_seconds
+        .observe(started.elapsed().as_secs_f64());
+    r
 }
 
 async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {

@@ -18,6 +18,7 @@ use super::errors::map_err;
 use super::migrate::schema_status;
 use super::tls::{DatabaseUrl, Tls};
 use crate::store::audit_signals::AuditSignals;
+use crate::store::metrics::StoreMetrics;
 use crate::store::{Store, StoreResult};
 
 /// Pool sizing and waits. The defaults suit one replica of a small team; each replica
@@ -27,6 +28,9 @@ pub struct PgOptions {
     pub max_connections: usize,
     /// How long a request waits for a free connection before the store answers `Busy`.
     pub wait: Duration,
+    /// Where the group commit (`appender`) reports its commits; the server passes the
+    /// ones `/metrics` renders.
+    pub metrics: StoreMetrics,
 }
 
 impl Default for PgOptions {
@@ -34,6 +38,7 @@ impl Default for PgOptions {
         Self {
             max_connections: 16,
             wait: Duration::from_secs(5),
+            metrics: StoreMetrics::new(),
         }
     }
 }
@@ -184,7 +189,7 @@ impl PostgresStore {
                 options.wait
             );
         }
-        let appender = Appender::start(pool.clone());
+        let appender = Appender::start(pool.clone(), options.metrics);
         Ok(Self {
             pool,
             audit_signals,
