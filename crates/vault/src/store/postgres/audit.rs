@@ -12,7 +12,7 @@ use tokio_postgres::types::ToSql;
 use super::connection::PostgresStore;
 use super::rows::col;
 use super::tx::{Acting, begin, commit, row, rows};
-use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::event::{ChainCheck, NewEvent, StoredEvent};
 use crate::store::{AuditScope, AuditStore, AuditVerify, StoreResult};
 
 const AUDIT_COLS: &str =
@@ -202,53 +202,31 @@ impl AuditStore for PostgresStore {
 
 /// Recompute the chain over its rows, oldest first.
 fn verify_rows(found: &[Row]) -> StoreResult<AuditVerify> {
-    let mut expected_prev = GENESIS_HASH.to_owned();
-    let mut checked = 0u64;
+    let mut check = ChainCheck::default();
     for r in found {
-        let s = |i| col::<Option<String>>(r, i, "audit event");
-        let id: i64 = col(r, 0, "audit event")?;
-        let at: DateTime<Utc> = col(r, 2, "audit event")?;
-        let (tenant, actor_kind, actor_id, action, target, outcome, ip, ua, detail) = (
-            s(1)?,
-            s(3)?.unwrap_or_default(),
-            s(4)?,
-            s(5)?.unwrap_or_default(),
-            s(6)?,
-            s(7)?.unwrap_or_default(),
-            s(8)?,
-            s(9)?,
-            s(10)?.unwrap_or_default(),
-        );
-        let prev: String = col(r, 11, "audit event")?;
-        let hash: String = col(r, 12, "audit event")?;
-        let recomputed = chain_hash(
-            &prev,
-            &ChainFields {
-                tenant_id: tenant.as_deref(),
-                at_us: at.timestamp_micros(),
-                actor_kind: &actor_kind,
-                actor_id: actor_id.as_deref(),
-                action: &action,
-                target: target.as_deref(),
-                outcome: &outcome,
-                ip: ip.as_deref(),
-                user_agent: ua.as_deref(),
-                detail: &detail,
-            },
-        );
-        checked += 1;
-        if prev != expected_prev || recomputed != hash {
-            return Ok(AuditVerify {
-                ok: false,
-                checked,
-                first_bad: Some(id),
-            });
+        if !check.push(&stored_event(r)?) {
+            break;
         }
-        expected_prev = hash;
     }
-    Ok(AuditVerify {
-        ok: true,
-        checked,
-        first_bad: None,
+    Ok(check.result())
+}
+
+/// A row of the chain query in `audit_verify`, as the chain check reads it.
+fn stored_event(r: &Row) -> StoreResult<StoredEvent> {
+    let s = |i| col::<Option<String>>(r, i, "audit event");
+    Ok(StoredEvent {
+        id: col(r, 0, "audit event")?,
+        tenant_id: s(1)?,
+        at_us: col::<DateTime<Utc>>(r, 2, "audit event")?.timestamp_micros(),
+        actor_kind: s(3)?.unwrap_or_default(),
+        actor_id: s(4)?,
+        action: s(5)?.unwrap_or_default(),
+        target: s(6)?,
+        outcome: s(7)?.unwrap_or_default(),
+        ip: s(8)?,
+        user_agent: s(9)?,
+        detail: s(10)?.unwrap_or_default(),
+        prev_hash: col(r, 11, "audit event")?,
+        hash: col(r, 12, "audit event")?,
     })
 }

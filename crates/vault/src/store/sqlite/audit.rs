@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::connection::SqliteStore;
 use super::errors::map_err;
 use super::rows::{from_us, us};
-use crate::store::event::{ChainFields, GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::event::{ChainCheck, NewEvent, StoredEvent};
 use crate::store::{AuditScope, AuditStore, AuditVerify, StoreResult};
 
 const AUDIT_COLS: &str =
@@ -30,6 +30,25 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
         ip: r.get(7)?,
         user_agent: r.get(8)?,
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// A row of the chain query in `audit_verify`, as the chain check reads it.
+fn stored_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        at_us: r.get(2)?,
+        actor_kind: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        actor_id: r.get(4)?,
+        action: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        target: r.get(6)?,
+        outcome: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        ip: r.get(8)?,
+        user_agent: r.get(9)?,
+        detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+        prev_hash: r.get(11)?,
+        hash: r.get(12)?,
     })
 }
 
@@ -167,55 +186,13 @@ impl AuditStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             let mut rows = stmt.query([&chain]).map_err(map_err)?;
-            let mut expected_prev = GENESIS_HASH.to_owned();
-            let mut checked = 0u64;
+            let mut check = ChainCheck::default();
             while let Some(r) = rows.next().map_err(map_err)? {
-                let get = |i| r.get::<_, Option<String>>(i);
-                let id: i64 = r.get(0).map_err(map_err)?;
-                let at_us: i64 = r.get(2).map_err(map_err)?;
-                let (tenant, actor_kind, actor_id, action, target, outcome, ip, ua, detail) = (
-                    get(1).map_err(map_err)?,
-                    get(3).map_err(map_err)?.unwrap_or_default(),
-                    get(4).map_err(map_err)?,
-                    get(5).map_err(map_err)?.unwrap_or_default(),
-                    get(6).map_err(map_err)?,
-                    get(7).map_err(map_err)?.unwrap_or_default(),
-                    get(8).map_err(map_err)?,
-                    get(9).map_err(map_err)?,
-                    get(10).map_err(map_err)?.unwrap_or_default(),
-                );
-                let prev: String = r.get(11).map_err(map_err)?;
-                let hash: String = r.get(12).map_err(map_err)?;
-                let recomputed = chain_hash(
-                    &prev,
-                    &ChainFields {
-                        tenant_id: tenant.as_deref(),
-                        at_us,
-                        actor_kind: &actor_kind,
-                        actor_id: actor_id.as_deref(),
-                        action: &action,
-                        target: target.as_deref(),
-                        outcome: &outcome,
-                        ip: ip.as_deref(),
-                        user_agent: ua.as_deref(),
-                        detail: &detail,
-                    },
-                );
-                checked += 1;
-                if prev != expected_prev || recomputed != hash {
-                    return Ok(AuditVerify {
-                        ok: false,
-                        checked,
-                        first_bad: Some(id),
-                    });
+                if !check.push(&stored_event(r).map_err(map_err)?) {
+                    break;
                 }
-                expected_prev = hash;
             }
-            Ok(AuditVerify {
-                ok: true,
-                checked,
-                first_bad: None,
-            })
+            Ok(check.result())
         })
         .await
     }
