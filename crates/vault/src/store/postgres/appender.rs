@@ -140,10 +140,10 @@ async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
         return Ok(());
     };
     let mut conn = pool.get().await.map_err(map_pool_err)?;
-    let tx = begin(&mut conn, acting_for(first)).await?;
+    let tx = begin(&mut conn, Acting::for_chain(first)).await?;
     for (i, (chain, events)) in chains.iter().enumerate() {
         if i > 0 {
-            act(&tx, acting_for(chain)).await?;
+            act(&tx, Acting::for_chain(chain)).await?;
         }
         if events.len() == 1 {
             append(&tx, events[0]).await?;
@@ -152,15 +152,6 @@ async fn commit_batch(pool: &Pool, events: &[&NewEvent]) -> StoreResult<()> {
         }
     }
     commit(tx).await
-}
-
-/// Whom appending to `chain` acts for: its tenant, or the system for the tenant-less one.
-fn acting_for(chain: &str) -> Acting<'_> {
-    if chain.is_empty() {
-        Acting::System
-    } else {
-        Acting::Tenant(chain)
-    }
 }
 
 /// Several events of one chain: lock its head, chain them here, insert them in order with

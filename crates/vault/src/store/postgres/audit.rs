@@ -36,15 +36,6 @@ fn audit_row(r: &Row) -> StoreResult<AuditEvent> {
     })
 }
 
-/// Whom a read of `chain` acts for: its tenant, or the system for the tenant-less chain.
-fn acting(chain: &str) -> Acting<'_> {
-    if chain.is_empty() {
-        Acting::System
-    } else {
-        Acting::Tenant(chain)
-    }
-}
-
 /// A LIKE pattern matching `prefix` literally at the start.
 fn like_prefix(prefix: &str) -> String {
     let escaped = prefix
@@ -128,7 +119,7 @@ impl AuditStore for PostgresStore {
             .map(|a| a.as_ref() as &(dyn ToSql + Sync))
             .collect();
         let mut conn = self.conn().await?;
-        let tx = begin(&mut conn, acting(scope.tenant_id())).await?;
+        let tx = begin(&mut conn, Acting::for_chain(scope.tenant_id())).await?;
         let found = rows(&tx, &sql, &params).await?;
         commit(tx).await?;
         found.iter().map(audit_row).collect()
@@ -141,7 +132,7 @@ impl AuditStore for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>> {
         let mut conn = self.conn().await?;
-        let tx = begin(&mut conn, acting(scope.tenant_id())).await?;
+        let tx = begin(&mut conn, Acting::for_chain(scope.tenant_id())).await?;
         let found = rows(
             &tx,
             &format!(
@@ -163,7 +154,7 @@ impl AuditStore for PostgresStore {
 
     async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64> {
         let mut conn = self.conn().await?;
-        let tx = begin(&mut conn, acting(scope.tenant_id())).await?;
+        let tx = begin(&mut conn, Acting::for_chain(scope.tenant_id())).await?;
         let floor = row(
             &tx,
             "SELECT id FROM audit_events
@@ -178,7 +169,7 @@ impl AuditStore for PostgresStore {
 
     async fn audit_verify(&self, tenant_id: &str) -> StoreResult<AuditVerify> {
         let mut conn = self.conn().await?;
-        let tx = begin(&mut conn, acting(tenant_id)).await?;
+        let tx = begin(&mut conn, Acting::for_chain(tenant_id)).await?;
         let found = rows(
             &tx,
             "SELECT id, tenant_id, at, actor_type, actor_id, action, target, outcome,

@@ -33,6 +33,18 @@ pub(crate) enum Acting<'a> {
     System,
 }
 
+impl<'a> Acting<'a> {
+    /// Whom reading or appending to audit `chain` acts for: its tenant, or the system for
+    /// the tenant-less chain ('').
+    pub(crate) fn for_chain(chain: &'a str) -> Self {
+        if chain.is_empty() {
+            Self::System
+        } else {
+            Self::Tenant(chain)
+        }
+    }
+}
+
 impl PostgresStore {
     /// A pooled connection.
     pub(crate) async fn conn(&self) -> StoreResult<Object> {
