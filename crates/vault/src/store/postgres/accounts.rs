@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::connection::PostgresStore;
 use super::events::append;
-use super::rows::{USER_COLS, col, user_row};
-use super::tx::{Acting, begin, commit, exec, exec_unique, row};
+use super::rows::{USER_COLS, col, insert_user, user_row};
+use super::tx::{Acting, begin, commit, exec, row};
 use crate::store::event::NewEvent;
 use crate::store::{
     AccountStore, Conflict, EmailTokenRecord, StoreError, StoreResult, TenantRecord, UserRecord,
@@ -29,26 +29,7 @@ impl AccountStore for PostgresStore {
             &[&tenant.id, &tenant.name, &tenant.created_at],
         )
         .await?;
-        exec_unique(
-            &tx,
-            &format!(
-                "INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ),
-            &[
-                &user.id,
-                &user.tenant_id,
-                &user.email,
-                &user.display_name,
-                &user.password_hash,
-                &i16::from(user.password_zxcvbn),
-                &user.email_verified_at,
-                &user.mfa_enabled,
-                &user.role.as_str(),
-                &user.created_at,
-            ],
-            Conflict::EmailTaken,
-        )
-        .await?;
+        insert_user(&tx, &user).await?;
         append(&tx, &event).await?;
         commit(tx).await
     }

@@ -6,7 +6,6 @@
 //! tenant is not found and is answered like a spent one. Spending it is one conditional
 //! UPDATE, which parallel accepts (from any replica) pass one at a time: one wins.
 
-use super::tx::Tx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use keyhold_core::api::{PersonRef, Role};
@@ -15,8 +14,8 @@ use tokio_postgres::Row;
 use super::connection::PostgresStore;
 use super::errors::bad;
 use super::events::append;
-use super::rows::{USER_COLS, col};
-use super::tx::{Acting, begin, commit, exec, exec_unique, row, rows};
+use super::rows::{col, insert_user};
+use super::tx::{Acting, Tx, begin, commit, exec, row, rows};
 use crate::store::event::NewEvent;
 use crate::store::{
     Conflict, InvitationRecord, InvitationStore, StoreError, StoreResult, UserRecord,
@@ -79,32 +78,6 @@ pub(super) fn voided_event(removal: &NewEvent, inv: &InvitationRecord) -> NewEve
         "reason": "inviter_removed",
     });
     e
-}
-
-/// The new member's row; its email is unique across tenants, so a taken one is
-/// `EmailTaken` and the transaction (with the invitation's use) goes no further.
-async fn insert_user(tx: &Tx<'_>, user: &UserRecord) -> StoreResult<()> {
-    exec_unique(
-        tx,
-        &format!(
-            "INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ),
-        &[
-            &user.id,
-            &user.tenant_id,
-            &user.email,
-            &user.display_name,
-            &user.password_hash,
-            &i16::from(user.password_zxcvbn),
-            &user.email_verified_at,
-            &user.mfa_enabled,
-            &user.role.as_str(),
-            &user.created_at,
-        ],
-        Conflict::EmailTaken,
-    )
-    .await?;
-    Ok(())
 }
 
 #[async_trait]

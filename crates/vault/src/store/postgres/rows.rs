@@ -5,7 +5,8 @@ use keyhold_core::api::Role;
 use tokio_postgres::Row;
 
 use super::errors::bad;
-use crate::store::{StoreError, StoreResult, UserRecord};
+use super::tx::{Tx, exec_unique};
+use crate::store::{Conflict, StoreError, StoreResult, UserRecord};
 
 /// A stored counter back into the record's u32; out of range is a bad row, never a wrap.
 pub(crate) fn to_u32(v: i64, what: &str) -> StoreResult<u32> {
@@ -28,6 +29,32 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
 /// The columns of a user row, in the order [`user_row`] reads them (also used to insert).
 pub(crate) const USER_COLS: &str = "id, tenant_id, email, display_name, password_hash,
     password_zxcvbn, email_verified_at, mfa_enabled, role, created_at";
+
+/// Insert `user` in a transaction acting for its tenant: sign-up and accepting an
+/// invitation. An email any account has already is `Conflict::EmailTaken`.
+pub(crate) async fn insert_user(tx: &Tx<'_>, user: &UserRecord) -> StoreResult<()> {
+    exec_unique(
+        tx,
+        &format!(
+            "INSERT INTO users ({USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        &[
+            &user.id,
+            &user.tenant_id,
+            &user.email,
+            &user.display_name,
+            &user.password_hash,
+            &i16::from(user.password_zxcvbn),
+            &user.email_verified_at,
+            &user.mfa_enabled,
+            &user.role.as_str(),
+            &user.created_at,
+        ],
+        Conflict::EmailTaken,
+    )
+    .await?;
+    Ok(())
+}
 
 /// A user row; an unknown role reads as the least privileged one (`member`).
 pub(crate) fn user_row(r: &Row) -> StoreResult<UserRecord> {
