@@ -205,3 +205,5 @@ mod secrets;
 pub use secrets::*;
 mod approvals;
 pub use approvals::*;
+mod events;
+pub use events::*;
