@@ -38,16 +38,19 @@ pub enum CredentialKind {
     MfaTicket,
     /// `khi_`: the token in an invitation link.
     Invitation,
+    /// `khr_`: the token in a password-reset link.
+    PasswordReset,
 }
 
 impl CredentialKind {
-    pub const ALL: [CredentialKind; 6] = [
+    pub const ALL: [CredentialKind; 7] = [
         Self::Session,
         Self::AgentKey,
         Self::ScopedToken,
         Self::EmailVerification,
         Self::MfaTicket,
         Self::Invitation,
+        Self::PasswordReset,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -58,6 +61,7 @@ impl CredentialKind {
             Self::EmailVerification => "khv_",
             Self::MfaTicket => "khm_",
             Self::Invitation => "khi_",
+            Self::PasswordReset => "khr_",
         }
     }
 

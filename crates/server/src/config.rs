@@ -44,6 +44,26 @@ pub enum Command {
         #[command(subcommand)]
         action: KekCommand,
     },
+    /// What only the server's operator can do, on the server host, with the same data dir
+    /// and `--database` as `serve`.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Turn off two-factor authentication for the account of EMAIL (a lone owner who lost
+    /// their authenticator and backup codes): its enrollment and backup codes are removed,
+    /// every session of the account ends, the change is audited (`mfa.reset`, by the
+    /// System actor) and the person is mailed. Exit status 0 when done (or 2FA was already
+    /// off), 1 when no account has that address or the vault cannot be opened.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The account's email address.
+        email: String,
+    },
 }
 
 #[derive(Clone, Debug, Subcommand)]

@@ -41,12 +41,13 @@ impl ApiError {
 
 fn status(e: &Error) -> StatusCode {
     match e {
-        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::BadRequest(_) | Error::InvalidLink(_) => StatusCode::BAD_REQUEST,
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Error::Unauthenticated(_) | Error::MfaRequired { .. } | Error::ReauthRequired => {
-            StatusCode::UNAUTHORIZED
-        }
+        Error::Unauthenticated(_)
+        | Error::MfaRequired { .. }
+        | Error::CodeRequired(_)
+        | Error::ReauthRequired => StatusCode::UNAUTHORIZED,
         Error::Forbidden(_) | Error::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Conflict(_) => StatusCode::CONFLICT,
@@ -66,6 +67,10 @@ fn body(e: &Error) -> ErrorBody {
             b.error.extra = extra.clone();
             b
         }
+        Error::InvalidLink(m) => ErrorBody::new(C::InvalidRequest, *m)
+            .with("field", "token")
+            .with("reason", "invalid_token"),
+        Error::CodeRequired(m) => ErrorBody::new(C::MfaRequired, *m).with("field", "code"),
         Error::UnsupportedMediaType => ErrorBody::new(
             C::InvalidRequest,
             "Send the body as JSON with Content-Type: application/json.",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use keyhold_server::config::{Cli, Command, KekCommand, LogFormat};
+use keyhold_server::config::{AdminCommand, Cli, Command, KekCommand, LogFormat};
 use keyhold_vault::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
@@ -78,6 +78,9 @@ async fn main() -> std::process::ExitCode {
         Command::Kek {
             action: KekCommand::Rotate { tenant },
         } => rotate(cli.config, tenant).await,
+        Command::Admin {
+            action: AdminCommand::Reset2fa { email },
+        } => reset_2fa(cli.config, &email).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -143,6 +146,23 @@ async fn rotate(
         );
     }
     println!("rotated {} tenant key(s)", done.len());
+    Ok(())
+}
+
+/// `keyhold-server admin reset-2fa EMAIL`: says on stdout what it did.
+async fn reset_2fa(config: keyhold_server::config::Config, email: &str) -> anyhow::Result<()> {
+    use keyhold_vault::recovery::OperatorReset;
+    match keyhold_server::admin::reset_2fa(config, email, Arc::new(SystemClock)).await? {
+        OperatorReset::Reset { user_id, tenant_id } => println!(
+            "two-factor authentication of {email} (user {user_id}, tenant {tenant_id}) is off: \
+             its authenticator and backup codes are removed, every session ended, the change \
+             is audited as mfa.reset and a notice was mailed"
+        ),
+        OperatorReset::AlreadyOff { user_id, tenant_id } => println!(
+            "two-factor authentication of {email} (user {user_id}, tenant {tenant_id}) was \
+             already off: nothing changed"
+        ),
+    }
     Ok(())
 }
 

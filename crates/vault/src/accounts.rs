@@ -33,7 +33,7 @@ fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// The 422 for a password the policy refuses: the reasons and zxcvbn's suggestions.
-fn policy_error(v: &PolicyVerdict, field_name: &str) -> Error {
+pub(crate) fn policy_error(v: &PolicyVerdict, field_name: &str) -> Error {
     let mut extra = field(field_name);
     extra.insert("reasons".into(), serde_json::json!(v.reasons));
     if let Some(s) = &v.strength {

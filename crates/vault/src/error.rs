@@ -20,11 +20,19 @@ pub enum Error {
     },
     #[error("wrong content type")]
     UnsupportedMediaType,
+    /// A mailed link's token (password reset) that is unknown, used or expired (400, with
+    /// `field: token`): the link itself is bad, not the rest of the request.
+    #[error("invalid link")]
+    InvalidLink(&'static str),
     #[error("authentication required")]
     Unauthenticated(&'static str),
     /// The ticket is a credential: `Sensitive`, so `Debug` never shows it.
     #[error("second factor required")]
     MfaRequired { ticket: Sensitive<String> },
+    /// A request that proves the account by itself (a password reset) needs a TOTP or
+    /// backup code too, because the account has 2FA on (401 `mfa_required`, no ticket).
+    #[error("second factor required")]
+    CodeRequired(&'static str),
     #[error("recent re-authentication required")]
     ReauthRequired,
     #[error("forbidden")]

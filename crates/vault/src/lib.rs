@@ -14,7 +14,8 @@
 //! others, and the store imports nothing of the domain (the audit record it writes lives
 //! in `store::event`). Sign-in (`login`) sits above `mfa`, and `accounts` above `login`;
 //! the security score (`security`) reads approvals from above, so `mfa` need not. Scoped
-//! tokens (`tokens`) sit above `agent_keys`. `tests/layering.rs` fails on any cycle and
+//! tokens (`tokens`) sit above `agent_keys`. Account recovery (`recovery`) sits above
+//! `accounts`, `login`, `mfa` and `members`. `tests/layering.rs` fails on any cycle and
 //! names it.
 
 pub mod accounts;
@@ -42,6 +43,7 @@ pub mod notices;
 pub mod notify;
 pub mod paging;
 pub mod passwords;
+pub mod recovery;
 pub mod secrets;
 pub mod security;
 pub mod sessions;

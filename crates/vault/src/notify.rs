@@ -33,6 +33,14 @@ pub enum Change {
     },
     /// Someone tried to create a new account with this address, which already has one.
     SignupAttempted,
+    /// The password was set with a mailed reset link; every session ended.
+    PasswordReset,
+    /// An owner or admin (`by`, an email address) turned the person's 2FA off for them.
+    MfaResetByAdmin {
+        by: String,
+    },
+    /// The server's operator turned the person's 2FA off (`keyhold-server admin reset-2fa`).
+    MfaResetByOperator,
 }
 
 impl Change {
@@ -79,6 +87,28 @@ impl Change {
                 "someone tried to sign up with your address".into(),
                 "Someone tried to create a new Keyhold account with your email address, which \
                  already has an account. No account was created and yours is unchanged."
+                    .into(),
+            ),
+            Self::PasswordReset => (
+                "your password was reset".into(),
+                "The password of your account was reset with a link mailed to this address, \
+                 and every session of the account was signed out."
+                    .into(),
+            ),
+            Self::MfaResetByAdmin { by } => (
+                "two-factor authentication was reset by an admin".into(),
+                format!(
+                    "Two-factor authentication was turned off for your account by {by}, an \
+                     owner or admin of your team, and every session of the account was signed \
+                     out. Sign in with your password and turn it on again with a new \
+                     authenticator."
+                ),
+            ),
+            Self::MfaResetByOperator => (
+                "two-factor authentication was reset by the operator".into(),
+                "Two-factor authentication was turned off for your account by the operator of \
+                 your Keyhold server, and every session of the account was signed out. Sign in \
+                 with your password and turn it on again with a new authenticator."
                     .into(),
             ),
         }

@@ -36,6 +36,7 @@ mod ops;
 mod postgres;
 mod process;
 mod rate_limits;
+mod recovery;
 mod secrets;
 mod security;
 mod support;

@@ -81,6 +81,9 @@ use crate::state::SharedState;
         routes::members::remove_member,
         routes::invitations::list,
         routes::invitations::revoke,
+        routes::recovery::request_reset,
+        routes::recovery::confirm_reset,
+        routes::recovery::reset_member_mfa,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]

@@ -41,6 +41,10 @@ pub enum Conflict {
     /// The email verification link was used already.
     #[error("link used")]
     LinkUsed,
+    /// A password-reset link was mailed to this account a short while ago and is still
+    /// open: no new one is stored (or mailed).
+    #[error("reset recently sent")]
+    ResetRecentlySent,
     /// The tenant's KEK changed between reading it and writing with it.
     #[error("stale KEK")]
     StaleKek,
@@ -75,6 +79,7 @@ impl Conflict {
             }
             Self::EmailTaken => "An account with this email already exists.",
             Self::LinkUsed => "This link has already been used.",
+            Self::ResetRecentlySent => "A reset link was sent a short while ago.",
             Self::StaleKek => "the tenant key changed; retry",
             Self::RotationRaced => "another rotation ran first; retry",
             Self::TooManyVersions => "too many versions",

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::StoreResult;
+use super::accounts::EmailTokenRecord;
 use super::sessions::SessionRecord;
 use crate::store::event::NewEvent;
 
@@ -149,6 +150,16 @@ pub enum MfaEffect {
         session: SessionRecord,
         token_hash: String,
     },
+    /// Set the password with a reset link, as [`super::RecoveryStore::reset_password`]
+    /// does: a wrong code spends neither the link nor anything else.
+    ResetPassword {
+        token: EmailTokenRecord,
+        password_hash: String,
+        zxcvbn: u8,
+    },
+    /// An owner or admin proved it is them: turn another member's (`user_id`, same tenant)
+    /// 2FA off and end their sessions, as [`super::RecoveryStore::reset_mfa`] does.
+    ResetMember { user_id: String },
 }
 
 impl std::fmt::Debug for MfaEffect {
@@ -160,6 +171,8 @@ impl std::fmt::Debug for MfaEffect {
             Self::Reauth { .. } => "MfaEffect::Reauth",
             Self::ProofOnly => "MfaEffect::ProofOnly",
             Self::Login { .. } => "MfaEffect::Login",
+            Self::ResetPassword { .. } => "MfaEffect::ResetPassword",
+            Self::ResetMember { .. } => "MfaEffect::ResetMember",
         })
     }
 }

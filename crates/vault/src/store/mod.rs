@@ -4,7 +4,7 @@
 //!
 //! One trait per area, each in its own file with its records ([`accounts`], [`sessions`],
 //! [`audit`], [`keys`], [`secrets`], [`approvals`], [`settings`], [`members`],
-//! [`invitations`], [`mfa`]), re-exported here so `crate::store::X` names any of them.
+//! [`invitations`], [`mfa`], [`recovery`]), re-exported here so `crate::store::X` names any of them.
 //! A backend implements every area trait and [`Store`] itself; refusals it reports with
 //! the typed [`Conflict`], so the domain matches on variants whatever the backend.
 //!
@@ -25,6 +25,7 @@ pub mod members;
 pub mod metrics;
 pub mod mfa;
 pub mod postgres;
+pub mod recovery;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
@@ -44,6 +45,7 @@ pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use members::MemberStore;
 pub use mfa::MfaStore;
+pub use recovery::RecoveryStore;
 pub use secrets::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore,
     VersionInfo, VersionRow,
@@ -84,6 +86,7 @@ pub trait Store:
     + SettingsStore
     + MemberStore
     + InvitationStore
+    + RecoveryStore
     + Send
     + Sync
     + 'static

@@ -28,6 +28,7 @@ mod keys;
 mod members;
 mod mfa;
 mod races;
+mod recovery;
 mod scoping;
 mod secrets;
 mod sessions;
@@ -180,6 +181,12 @@ macro_rules! conformance {
                     attempt_without_event_changes_nothing,
                     wrong_codes_lock_after_the_policy,
                     ticket_attempts_are_bounded,
+                ]
+                recovery: [
+                    one_recent_reset_link_at_a_time,
+                    reset_link_is_spent_once_and_ends_every_session,
+                    reset_mfa_turns_2fa_off_and_ends_sessions,
+                    recovery_effects_need_the_proof,
                 ]
                 secrets: [
                     versions_are_numbered_and_read_back,

@@ -13,6 +13,8 @@ pub mod me;
 pub mod members;
 pub mod mfa;
 pub mod ops;
+pub mod recovery;
+pub mod reset_page;
 pub mod secrets;
 pub mod settings;
 pub mod tokens;
@@ -38,6 +40,8 @@ pub fn all() -> Router<SharedState> {
         .merge(settings::routes())
         .merge(members::routes())
         .merge(invitations::routes())
+        .merge(recovery::routes())
         .merge(verify_page::routes())
+        .merge(reset_page::routes())
         .merge(ops::routes())
 }

@@ -282,6 +282,9 @@ async fn apply_effect(
             session,
             token_hash,
         } => login(tx, t, u, &ticket_id, &session, &token_hash, now).await,
+        effect @ (MfaEffect::ResetPassword { .. } | MfaEffect::ResetMember { .. }) => {
+            super::recovery::apply_effect(tx, t, u, effect, now).await
+        }
     }
 }
 

@@ -318,6 +318,9 @@ fn apply_effect(
             }
             super::sessions::insert_session(tx, &s, &token_hash)?;
         }
+        effect @ (MfaEffect::ResetPassword { .. } | MfaEffect::ResetMember { .. }) => {
+            super::recovery::apply_effect(tx, t, u, effect, now)?;
+        }
     }
     Ok(())
 }

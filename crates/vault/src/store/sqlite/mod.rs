@@ -2,7 +2,7 @@
 //!
 //! One file per area, each implementing that area's trait on [`SqliteStore`] (`accounts`,
 //! `sessions`, `audit`, `keys`, `secrets`, `approvals`, `settings`, `members`,
-//! `invitations`, `mfa`); `connection` opens the database and owns the pool and the
+//! `invitations`, `mfa`, `recovery`); `connection` opens the database and owns the pool and the
 //! writer. The machinery under them: `writer` and `batch` (group commit), `events` and
 //! `chain_heads` (the audit hash chain), `checkpoint`, `migrate`. Helpers
 //! two areas share live in small files of their own (`errors`, `rows`, `grants`,
@@ -26,6 +26,7 @@ mod mfa_attempt;
 mod migrate;
 #[cfg(test)]
 mod migration_tests;
+mod recovery;
 mod rows;
 mod secrets;
 mod sessions;
