@@ -10,6 +10,7 @@
 pub mod crash;
 pub mod db;
 pub mod leaks;
+pub mod receiver;
 /// The throwaway PostgreSQL cluster (crates/pgtest), shared with the store conformance suite.
 pub use keyhold_pgtest as postgres;
 

@@ -41,3 +41,4 @@ mod security;
 mod support;
 mod tls;
 mod tokens;
+mod webhooks;

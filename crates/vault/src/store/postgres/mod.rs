@@ -27,6 +27,7 @@ mod members;
 mod mfa;
 mod mfa_attempt;
 mod migrate;
+mod outbox;
 mod rows;
 mod secrets;
 mod sessions;
