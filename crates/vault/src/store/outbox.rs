@@ -273,3 +273,39 @@ pub trait OutboxStore: Send + Sync + 'static {
         excluded: &str,
     ) -> StoreResult<Vec<String>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::event::ClientInfo;
+
+    fn ev(action: &'static str) -> NewEvent {
+        NewEvent::new(action, chrono::DateTime::UNIX_EPOCH, &ClientInfo::default()).tenant("t")
+    }
+
+    #[test]
+    fn only_successful_tenant_events_of_the_listed_types_go_out() {
+        assert_eq!(outgoing_type(&ev("key.created")), Some("key.created"));
+        assert_eq!(
+            outgoing_type(&ev("secret.read")),
+            None,
+            "the hot path stays in"
+        );
+        assert_eq!(
+            outgoing_type(&ev("key.created").outcome(Outcome::Denied)),
+            None
+        );
+        assert_eq!(
+            outgoing_type(&ev("key.created").outcome(Outcome::Failure)),
+            None
+        );
+        let mut no_tenant = ev("key.created");
+        no_tenant.tenant_id = None;
+        assert_eq!(outgoing_type(&no_tenant), None);
+        let leaked = ev("key.revoked").detail("method", "leaked");
+        assert_eq!(outgoing_type(&leaked), Some("key.leak_reported"));
+        assert_eq!(outgoing_type(&ev("mfa.reset")), Some("mfa.disabled"));
+        assert!(!needs_outbox(&ev("secret.read")));
+        assert!(needs_outbox(&ev("approval.requested")));
+    }
+}

@@ -17,8 +17,8 @@ use tempfile::TempDir;
 use crate::support::{key_req, p, token_req};
 
 /// Three replicas on one database, dropped before the cluster.
-struct Replicas {
-    procs: Vec<ServerProcess>,
+pub(super) struct Replicas {
+    pub(super) procs: Vec<ServerProcess>,
     dirs: Vec<TempDir>,
     db: KeyholdDb,
     _cluster: PgCluster,
@@ -26,6 +26,11 @@ struct Replicas {
 
 impl Replicas {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With `extra` in every replica's environment.
+    pub(super) async fn start_with(extra: &[(&str, &str)]) -> Self {
         let cluster = PgCluster::start().await.unwrap();
         let db = cluster
             .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
@@ -40,10 +45,11 @@ impl Replicas {
             )
             .unwrap();
         }
-        let env = [
+        let mut env = vec![
             ("KEYHOLD_DATABASE_URL", db.app_url.as_str()),
             ("KEYHOLD_MIGRATE_DATABASE_URL", db.owner_url.as_str()),
         ];
+        env.extend_from_slice(extra);
         // Started together: each applies missing migrations under the lock, then serves.
         let procs = std::thread::scope(|s| {
             let started: Vec<_> = dirs
@@ -65,7 +71,7 @@ impl Replicas {
     }
 
     /// A signed-in owner of a new tenant, signed up on replica `i`.
-    async fn owner(&self, i: usize, tag: &str) -> (String, Client) {
+    pub(super) async fn owner(&self, i: usize, tag: &str) -> (String, Client) {
         let (email, token) = self.procs[i].signed_up(tag).await;
         (email, self.client(i).with_token(token))
     }
