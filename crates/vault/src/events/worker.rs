@@ -82,6 +82,20 @@ pub async fn pass(st: &Vault) -> Result<usize> {
     Ok(batch.len())
 }
 
+/// Deliver everything due now and wait for what other workers are delivering, for at
+/// most `within`: for tests and tools that must see the mail of an action they just made.
+pub async fn settle(st: &Vault, within: std::time::Duration) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        pass(st).await?;
+        if st.store.due_count(st.clock.now()).await? == 0 || tokio::time::Instant::now() >= deadline
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// What one attempt came to.
 struct Tried {
     status: Option<u16>,

@@ -247,6 +247,8 @@ pub trait OutboxStore: Send + Sync + 'static {
         until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<MessageRecord>>;
+    /// Pending messages due at `now`, claimed or not: what is still to go out now.
+    async fn due_count(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Record an attempt on `message` and on its endpoint's health. Returns since when the
     /// endpoint has been failing (`None`: it is healthy, or there is none).
     async fn finish_attempt(

@@ -18,6 +18,7 @@ pub async fn invited(ts: &TestServer, owner: &Person, role: Role) -> Person {
     assert_eq!(inv.role, role);
     let link = ts
         .mailed_link(&email, "/signup")
+        .await
         .expect("invitation mailed");
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     let created = ts

@@ -11,7 +11,9 @@ use keyhold_core::Sensitive;
 use keyhold_core::api::{ApprovalSettings, IssueTokenRequest, Role, SignupRequest, TenantSettings};
 use keyhold_core::tier::Tier;
 use keyhold_e2e::postgres::{KeyholdDb, PgCluster};
-use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, mailed_link_in, unique_email, write_master_key};
+use keyhold_e2e::{
+    STRONG_PASSWORD, ServerProcess, find_mailed_link_in, unique_email, write_master_key,
+};
 use tempfile::TempDir;
 
 use crate::support::{key_req, p, token_req};
@@ -76,13 +78,32 @@ impl Replicas {
         (email, self.client(i).with_token(token))
     }
 
-    /// Someone invited by `owner` (through replica `i`, whose outbox has the mail), signed
+    /// The link to `path` mailed to `to` (made on replica `i`): any replica's worker may
+    /// have sent it, into its own mail folder.
+    fn mailed_link(&self, i: usize, to: &str, path: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(link) = self
+                .dirs
+                .iter()
+                .find_map(|d| find_mailed_link_in(d.path(), &self.procs[i].url, to, path))
+            {
+                return link;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no {path} link mailed to {to}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Someone invited by `owner` (through replica `i`), signed
     /// up there, then signed in on replica `on`.
     async fn invited(&self, owner: &Client, i: usize, role: Role, on: usize) -> Client {
         let email = unique_email("replica-invitee");
         owner.invite(&email, role).await.unwrap();
-        let link = mailed_link_in(self.dirs[i].path(), &self.procs[i].url, &email, "/signup")
-            .expect("invitation mailed");
+        let link = self.mailed_link(i, &email, "/signup");
         let token = link.split("invitation=").nth(1).unwrap().to_owned();
         self.client(i)
             .signup(&SignupRequest {

@@ -106,8 +106,9 @@ pub fn create_body(url: &str, events: &[&str]) -> Value {
 }
 
 /// Every mail to `to` whose subject starts with `subject`, decoded.
-pub fn mails(ts: &TestServer, to: &str, subject: &str) -> Vec<String> {
+pub async fn mails(ts: &TestServer, to: &str, subject: &str) -> Vec<String> {
     ts.outbox()
+        .await
         .iter()
         .map(|m| decode_quoted_printable(m))
         .filter(|m| m.contains(&format!("To: {to}")) && m.contains(&format!("Subject: {subject}")))
@@ -118,7 +119,7 @@ pub fn mails(ts: &TestServer, to: &str, subject: &str) -> Vec<String> {
 pub async fn wait_mail(ts: &TestServer, to: &str, subject: &str) -> String {
     let start = Instant::now();
     loop {
-        if let Some(m) = mails(ts, to, subject).pop() {
+        if let Some(m) = mails(ts, to, subject).await.pop() {
             return m;
         }
         assert!(

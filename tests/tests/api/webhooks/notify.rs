@@ -49,13 +49,13 @@ async fn approvers_are_mailed_unless_they_opted_out_and_the_requester_hears_the_
     // Asking again reuses the open request: no second mail.
     asks(&agent, "p/db/URL").await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(mails(&ts, &a.email, "Approval needed").len(), 1);
+    assert_eq!(mails(&ts, &a.email, "Approval needed").await.len(), 1);
     assert!(
-        mails(&ts, &b.email, "Approval needed").is_empty(),
+        mails(&ts, &b.email, "Approval needed").await.is_empty(),
         "b opted out"
     );
     assert!(
-        mails(&ts, &owner.email, "Approval needed").is_empty(),
+        mails(&ts, &owner.email, "Approval needed").await.is_empty(),
         "own key's request"
     );
 

@@ -28,6 +28,7 @@ mod mfa;
 mod mfa_attempt;
 mod migrate;
 mod outbox;
+mod outbox_rows;
 mod rows;
 mod secrets;
 mod sessions;

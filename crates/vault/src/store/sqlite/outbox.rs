@@ -374,6 +374,19 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn due_count(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let n: i64 = self
+            .run(move |c| {
+                c.prepare_cached(
+                    "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_us <= ?1",
+                )
+                .and_then(|mut s| s.query_row([us(now)], |r| r.get(0)))
+                .map_err(map_err)
+            })
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn finish_attempt(
         &self,
         message: &MessageRecord,
