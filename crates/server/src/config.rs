@@ -39,6 +39,13 @@ pub enum Command {
         #[arg(long, env = "KEYHOLD_MIGRATE_DATABASE_URL", hide_env_values = true)]
         to: SecretUrl,
     },
+    /// Exit 0 when the server at `--listen` (or `--url`) answers `/healthz`, 1 otherwise:
+    /// the container's HEALTHCHECK, which needs no shell or curl in the image.
+    Healthcheck {
+        /// The server's base URL; default: http://<--listen>, with 0.0.0.0 read as 127.0.0.1.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod database;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod rate_limit;

@@ -78,6 +78,7 @@ async fn main() -> std::process::ExitCode {
         Command::Kek {
             action: KekCommand::Rotate { tenant },
         } => rotate(cli.config, tenant).await,
+        Command::Healthcheck { url } => keyhold_server::health::check(&cli.config, url).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
