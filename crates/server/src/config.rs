@@ -46,6 +46,24 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Take a consistent snapshot of the SQLite database while the server serves (the
+    /// master key is not in it: keep its copy apart). Into a folder with `--keep N`, only
+    /// the N newest backups stay.
+    Backup {
+        /// The backup file, or an existing folder for a timestamped one.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// With a folder: how many backups to keep.
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Put a backup into an empty data dir (`--data-dir`); start the server there with the
+    /// same master key.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]

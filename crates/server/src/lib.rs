@@ -4,6 +4,7 @@
 //! `build_state` + `http::router` give the whole app, so tests can serve it on an
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
 
+pub mod backup;
 pub mod config;
 pub mod database;
 pub mod error;
