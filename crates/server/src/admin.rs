@@ -5,9 +5,13 @@
 use std::sync::Arc;
 
 use keyhold_vault::clock::Clock;
+use keyhold_vault::events::worker;
 use keyhold_vault::recovery::{self, OperatorReset};
 
 use crate::config::Config;
+
+/// How long the command waits for the outbox to deliver its notice before it exits.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `keyhold-server admin reset-2fa EMAIL`: turn off the 2FA of the account of `email`.
 /// An unknown address or a vault that cannot be opened is an error (exit status 1).
@@ -23,6 +27,14 @@ pub async fn reset_2fa(
     crate::require_master_key(&config)?;
     let state = crate::build_state(config, clock).await?;
     let done = recovery::reset_mfa_by_operator(&state.vault, email).await;
+    if done.is_ok() {
+        // The notice waits in the outbox with the event. Deliver what is due now (no
+        // worker runs in this process); whatever cannot go yet, a serving replica's worker
+        // retries.
+        if let Err(e) = worker::settle(&state.vault, SETTLE).await {
+            tracing::warn!(error = %e, "the notice stays in the outbox for the server to send");
+        }
+    }
     state.vault.store.close().await?;
     done.map_err(|e| match e {
         keyhold_vault::Error::NotFound => anyhow::anyhow!("no account has the address {email}"),

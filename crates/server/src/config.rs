@@ -39,6 +39,31 @@ pub enum Command {
         #[arg(long, env = "KEYHOLD_MIGRATE_DATABASE_URL", hide_env_values = true)]
         to: SecretUrl,
     },
+    /// Exit 0 when the server at `--listen` (or `--url`) answers `/healthz`, 1 otherwise:
+    /// the container's HEALTHCHECK, which needs no shell or curl in the image.
+    Healthcheck {
+        /// The server's base URL; default: http://<--listen>, with 0.0.0.0 read as 127.0.0.1.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Take a consistent snapshot of the SQLite database while the server serves (the
+    /// master key is not in it: keep its copy apart). Into a folder with `--keep N`, only
+    /// the N newest backups stay.
+    Backup {
+        /// The backup file, or an existing folder for a timestamped one.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// With a folder: how many backups to keep.
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Put a backup into an empty data dir (`--data-dir`); start the server there with the
+    /// same master key.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]
@@ -237,6 +262,21 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Let webhook endpoints use `http://` and private, loopback or link-local addresses.
+    /// For tests and labs only: it lets anyone who may add an endpoint make this server
+    /// send requests into its own network.
+    #[arg(long, env = "KEYHOLD_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// Longest a webhook delivery may take, in seconds, before it counts as failed.
+    #[arg(long, env = "KEYHOLD_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+
+    /// How often, in milliseconds, the delivery worker looks for retries that came due
+    /// (new messages wake it at once).
+    #[arg(long, env = "KEYHOLD_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
 }
 
 impl Config {
@@ -266,6 +306,9 @@ impl Config {
             rate_limit_agent: 12_000,
             rate_limit_session: 3000,
             trusted_proxies: Vec::new(),
+            allow_private_webhooks: false,
+            webhook_timeout_secs: 10,
+            outbox_poll_ms: 1000,
         }
     }
 

@@ -84,6 +84,17 @@ use crate::state::SharedState;
         routes::recovery::request_reset,
         routes::recovery::confirm_reset,
         routes::recovery::reset_member_mfa,
+        routes::me::notifications,
+        routes::me::set_notifications,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::show,
+        routes::webhooks::update,
+        routes::webhooks::remove,
+        routes::webhooks::rotate_secret,
+        routes::webhooks::send_test,
+        routes::webhooks::deliveries,
+        routes::webhooks::retry,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]

@@ -15,14 +15,13 @@
 
 use keyhold_core::api::Role;
 
-use super::{Letter, send};
 use crate::Vault;
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::auth::SudoSession;
 use crate::error::{Error, Result};
 use crate::login::parse_email;
 use crate::mfa::{Attempt, classify, prove, wrong_with_session};
-use crate::notify::Change;
+use crate::notify::{self, Change};
 use crate::store::mfa::MfaEffect;
 
 const NOT_YOURSELF: &str = "You cannot reset your own two-factor authentication here: turn it \
@@ -94,8 +93,13 @@ pub async fn reset_member_mfa(
         wrong: wrong_with_session,
         client,
     };
+    let change = Change::MfaResetByAdmin {
+        by: s.user.email.clone(),
+    };
+    let notice = notify::notice(st, &target.email, &change, now, client)?;
     prove(st, attempt, |method| {
         let ev = base
+            .with_outbound(notice)
             .detail("method", method.as_str())
             .detail("role", target.role.as_str())
             .detail("sessions_ended", true);
@@ -105,10 +109,6 @@ pub async fn reset_member_mfa(
         (effect, vec![ev])
     })
     .await?;
-    let change = Change::MfaResetByAdmin {
-        by: s.user.email.clone(),
-    };
-    send(st, Letter::notice(&target.email, &change, now, client)).await;
     Ok(())
 }
 
@@ -143,8 +143,7 @@ pub async fn reset_mfa_by_operator(st: &Vault, email: &str) -> Result<OperatorRe
         .detail("method", "server_operator")
         .detail("role", user.role.as_str())
         .detail("sessions_ended", true);
+    let ev = notify::with_notice(st, ev, &user.email, &Change::MfaResetByOperator, &client)?;
     st.store.reset_mfa(&tenant_id, &user_id, ev).await?;
-    let letter = Letter::notice(&user.email, &Change::MfaResetByOperator, now, &client);
-    send(st, letter).await;
     Ok(OperatorReset::Reset { user_id, tenant_id })
 }

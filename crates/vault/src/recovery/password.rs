@@ -21,7 +21,6 @@ use chrono::{DateTime, Duration, Utc};
 use keyhold_core::api::{PasswordResetConfirm, PasswordResetRequest};
 use keyhold_core::credential::{Credential, CredentialKind};
 
-use super::{Letter, send};
 use crate::Vault;
 use crate::accounts::policy_error;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
@@ -29,8 +28,9 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::login::parse_email;
 use crate::mfa::{Attempt, Method, classify, confirmed, prove, send_backup_code_mail};
-use crate::notify::Change;
+use crate::notify::{self, Change};
 use crate::store::mfa::MfaEffect;
+use crate::store::outbox::Outbound;
 use crate::store::recovery::RESET_PASSWORD;
 use crate::store::{Conflict, EmailTokenRecord, StoreError, UserRecord};
 
@@ -39,6 +39,7 @@ pub const RESET_LINK_TTL: Duration = Duration::hours(1);
 /// While a link mailed less than this long ago is open, no new one is mailed.
 pub const RESEND_AFTER: Duration = Duration::minutes(15);
 
+const RESET_SUBJECT: &str = "Reset your Keyhold password";
 const BAD_LINK: &str = "This password-reset link is invalid, used or expired. Ask for a new one.";
 const CODE_NEEDED: &str = "This account has two-factor authentication on: enter a code from \
                            your authenticator app, or one of your backup codes.";
@@ -88,12 +89,14 @@ async fn issue(st: &Vault, email: &str, client: &ClientInfo) -> Result<()> {
         used_at: None,
     };
     let link = format!("{}/reset-password?token={}", st.public_url, token.expose());
-    let letter = reset_letter(&user.email, link, client);
+    // Sealed in the outbox with the link's event: mailed if and only if the link is stored.
+    let mail = reset_mail(st, &user.email, link, client)?;
     let ev = NewEvent::new("password.reset_requested", now, client)
         .tenant(&user.tenant_id)
         .target(format!("user:{}", user.id))
         .detail("link_id", record.id.clone())
-        .detail("mfa_required", user.mfa_enabled);
+        .detail("mfa_required", user.mfa_enabled)
+        .with_outbound(mail);
     let open_after = now + RESET_LINK_TTL - RESEND_AFTER;
     let hash = st.keys.credential_hash(token.expose());
     match st
@@ -101,19 +104,16 @@ async fn issue(st: &Vault, email: &str, client: &ClientInfo) -> Result<()> {
         .create_password_reset(record, hash, open_after, ev)
         .await
     {
-        Ok(()) => {
-            send(st, letter).await;
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         // A link went out a short while ago and is still open: that one will do.
         Err(StoreError::Conflict(Conflict::ResetRecentlySent)) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
-/// The mail with the link: what it is for, how long it works, and what to do if the
-/// person did not ask.
-fn reset_letter(to: &str, link: String, client: &ClientInfo) -> Letter {
+/// The mail with the link, sealed for the outbox: what it is for, how long it works, and
+/// what to do if the person did not ask.
+fn reset_mail(st: &Vault, to: &str, link: String, client: &ClientInfo) -> Result<Outbound> {
     let from = client.ip.as_deref().unwrap_or("an unknown address");
     let body = format!(
         "Hello,\n\nsomeone (from address {from}) asked to reset the password of your Keyhold \
@@ -122,12 +122,7 @@ fn reset_letter(to: &str, link: String, client: &ClientInfo) -> Letter {
          code from your authenticator app or one of your backup codes.\n\n\
          If you did not ask for this, ignore this message: your password stays as it is.\n"
     );
-    Letter {
-        to: to.to_owned(),
-        subject: "Reset your Keyhold password".to_owned(),
-        body,
-        link: Some(link),
-    }
+    crate::events::mail::queue(st, to, RESET_SUBJECT, body, Some(link))
 }
 
 /// The open reset link `token` names, and its account; 400 `invalid_request` (`field:
@@ -212,6 +207,7 @@ pub async fn confirm_password_reset(
         Some(code) => Some(with_code(st, &user, record, password, code, now, client).await?),
         None => {
             let ev = reset_event(&user, "link", now, client);
+            let ev = notify::with_notice(st, ev, &user.email, &Change::PasswordReset, client)?;
             match st
                 .store
                 .reset_password(&record, password.hash, password.zxcvbn, now, ev)
@@ -224,11 +220,6 @@ pub async fn confirm_password_reset(
         }
     };
     st.login_failures_by_account.clear(&user.email).await;
-    send(
-        st,
-        Letter::notice(&user.email, &Change::PasswordReset, now, client),
-    )
-    .await;
     if method == Some(Method::BackupCode) {
         send_backup_code_mail(st, &user, "reset your password").await;
     }
@@ -265,8 +256,10 @@ async fn with_code(
         wrong: wrong_code,
         client,
     };
+    let notice = notify::notice(st, &user.email, &Change::PasswordReset, now, client)?;
     let proved = prove(st, attempt, |method| {
-        let ev = reset_event(user, &format!("link+{}", method.as_str()), now, client);
+        let ev = reset_event(user, &format!("link+{}", method.as_str()), now, client)
+            .with_outbound(notice);
         let effect = MfaEffect::ResetPassword {
             token,
             password_hash: password.hash,

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod outbox;
 pub mod postgres;
 pub mod recovery;
 pub mod secrets;
@@ -45,6 +46,7 @@ pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use members::MemberStore;
 pub use mfa::MfaStore;
+pub use outbox::OutboxStore;
 pub use recovery::RecoveryStore;
 pub use secrets::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore,
@@ -87,6 +89,7 @@ pub trait Store:
     + MemberStore
     + InvitationStore
     + RecoveryStore
+    + OutboxStore
     + Send
     + Sync
     + 'static

@@ -70,9 +70,11 @@ pub fn code_of(body: &Value) -> (&str, &str) {
     )
 }
 
-/// How many messages have gone to `to` with `subject` in their subject line.
-pub fn mails_to(ts: &TestServer, to: &str, subject: &str) -> Vec<String> {
+/// The messages that have gone to `to` with `subject` in their subject line, once the
+/// outbox has delivered what is due.
+pub async fn mails_to(ts: &TestServer, to: &str, subject: &str) -> Vec<String> {
     ts.outbox()
+        .await
         .into_iter()
         .map(|m| decode_quoted_printable(&m))
         .filter(|m| m.contains(&format!("To: {to}")) && m.contains(&format!("Subject: {subject}")))
@@ -85,21 +87,22 @@ pub const RESET_SUBJECT: &str = "Reset your Keyhold password";
 /// and return the token of the newest.
 pub async fn nth_reset_token(ts: &TestServer, to: &str, n: usize) -> String {
     for _ in 0..200 {
-        if mails_to(ts, to, RESET_SUBJECT).len() >= n {
+        if mails_to(ts, to, RESET_SUBJECT).await.len() >= n {
             let token = ts
                 .mailed_token(to, "/reset-password")
+                .await
                 .expect("a reset link");
             assert!(token.starts_with("khr_"), "{token}");
             return token;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no reset mail #{n} to {to}: {:#?}", ts.outbox());
+    panic!("no reset mail #{n} to {to}: {:#?}", ts.outbox().await);
 }
 
 /// Ask for a reset of `email` and return the mailed token.
 pub async fn reset_token(ts: &TestServer, email: &str) -> String {
-    let before = mails_to(ts, email, RESET_SUBJECT).len();
+    let before = mails_to(ts, email, RESET_SUBJECT).await.len();
     assert_eq!(ask_reset(ts, email).await, 202);
     nth_reset_token(ts, email, before + 1).await
 }
@@ -107,12 +110,12 @@ pub async fn reset_token(ts: &TestServer, email: &str) -> String {
 /// The newest notice to `to` whose subject contains `subject`, waiting for it a little.
 pub async fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
     for _ in 0..100 {
-        if let Some(m) = mails_to(ts, to, &format!("Keyhold: {subject}")).pop() {
+        if let Some(m) = mails_to(ts, to, &format!("Keyhold: {subject}")).await.pop() {
             return m;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no notice \"{subject}\" to {to}: {:#?}", ts.outbox());
+    panic!("no notice \"{subject}\" to {to}: {:#?}", ts.outbox().await);
 }
 
 /// The status of `GET /v1/me` with a session token: 200 while the session lives.

@@ -22,7 +22,7 @@ async fn the_link_opens_a_form_that_sets_the_password_once() {
     let p = ts.person("resetpage").await;
     assert_eq!(ask_reset(&ts, &p.email).await, 202);
     nth_reset_token(&ts, &p.email, 1).await;
-    let link = ts.mailed_link(&p.email, "/reset-password").unwrap();
+    let link = ts.mailed_link(&p.email, "/reset-password").await.unwrap();
     assert!(link.starts_with(&format!("{}/reset-password?token=khr_", ts.url())));
     let token = link.split("token=").nth(1).unwrap().to_owned();
 
@@ -106,7 +106,7 @@ async fn with_2fa_on_the_form_asks_for_the_code() {
     let e = enable_2fa(&ts, &p.client).await;
     assert_eq!(ask_reset(&ts, &p.email).await, 202);
     let token = nth_reset_token(&ts, &p.email, 1).await;
-    assert_eq!(mails_to(&ts, &p.email, RESET_SUBJECT).len(), 1);
+    assert_eq!(mails_to(&ts, &p.email, RESET_SUBJECT).await.len(), 1);
 
     let (status, html) = post_form(
         &ts,

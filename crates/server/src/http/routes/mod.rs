@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod settings;
 pub mod tokens;
 pub mod verify_page;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -43,5 +44,6 @@ pub fn all() -> Router<SharedState> {
         .merge(recovery::routes())
         .merge(verify_page::routes())
         .merge(reset_page::routes())
+        .merge(webhooks::routes())
         .merge(ops::routes())
 }

@@ -37,9 +37,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "init",
         sql: include_str!("../../../migrations/postgres/0001_init.sql"),
     },
-    // TODO(merge): version 3, after the lead's 0002_outbox; listed here alone until it lands.
     Migration {
         version: 2,
+        name: "outbox",
+        sql: include_str!("../../../migrations/postgres/0002_outbox.sql"),
+    },
+    Migration {
+        version: 3,
         name: "recovery",
         sql: include_str!("../../../migrations/postgres/0003_recovery.sql"),
     },

@@ -12,7 +12,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0004_approvals.sql"),
     include_str!("../../../migrations/0005_approval_gate.sql"),
     include_str!("../../../migrations/0006_invitations.sql"),
-    // TODO(merge): after the lead's 0007; listed here alone until it lands.
+    include_str!("../../../migrations/0007_outbox.sql"),
     include_str!("../../../migrations/0008_recovery.sql"),
 ];
 
