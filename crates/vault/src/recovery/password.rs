@@ -185,7 +185,8 @@ pub async fn confirm_password_reset(
     client: &ClientInfo,
 ) -> Result<()> {
     let now = st.clock.now();
-    let (record, user) = open_link(st, req.token.expose(), now, client).await?;
+    // Trimmed: a token pasted into an app often brings a space or a line break along.
+    let (record, user) = open_link(st, req.token.expose().trim(), now, client).await?;
     let new_password = req.new_password.expose();
     let verdict = st.hasher.check_policy(new_password, &user.email).await?;
     if !verdict.is_ok() {

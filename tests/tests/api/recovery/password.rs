@@ -51,7 +51,9 @@ async fn a_mailed_link_sets_the_password_once_ends_every_session_and_mails_a_not
     }
     ts.login(&p.email, STRONG_PASSWORD).await;
 
-    let (status, body) = confirm(&ts, &token, OTHER_STRONG_PASSWORD, None).await;
+    // As pasted into an app, with the line break that came along.
+    let pasted = format!(" {token}\n");
+    let (status, body) = confirm(&ts, &pasted, OTHER_STRONG_PASSWORD, None).await;
     assert_eq!(status, 204, "{body}");
     for s in sessions {
         assert_eq!(me_status(&ts, s).await, 401, "a session outlived the reset");
