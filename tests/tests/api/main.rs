@@ -16,6 +16,7 @@ mod cli_keys;
 mod cli_members;
 mod cli_mfa;
 mod cli_secrets;
+mod cli_settings;
 mod cli_snapshots;
 mod cli_tty;
 mod crash;
