@@ -6,18 +6,21 @@
 #     clusters of their own from its binaries; its system service is not used)
 #   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
-# Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver]
+#   - .venv-tools/: a Python venv with the independent verifiers the tests use
+#     (tests/requirements.txt: standardwebhooks), when missing or older than that file
+# Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver] [--no-py]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DO_APT=1 DO_NPM=1 DO_DRIVER=1
+DO_APT=1 DO_NPM=1 DO_DRIVER=1 DO_PY=1
 for arg in "$@"; do
   case "$arg" in
     --no-apt) DO_APT=0 ;;
     --no-npm) DO_NPM=0 ;;
     --no-driver) DO_DRIVER=0 ;;
+    --no-py) DO_PY=0 ;;
     -h | --help)
-      sed -n '2,8p' "$0"
+      sed -n '2,10p' "$0"
       exit 0
       ;;
     *)
@@ -35,6 +38,7 @@ APT_PACKAGES=(
   xvfb xauth imagemagick
   zbar-tools oathtool bsdutils
   postgresql
+  python3-venv
 )
 
 as_root() {
@@ -92,4 +96,17 @@ fi
 if [ "$DO_DRIVER" -eq 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then
   log "installing tauri-driver 2.x"
   cargo install tauri-driver --version '^2' --locked
+fi
+
+if [ "$DO_PY" -eq 1 ]; then
+  VENV="$ROOT/.venv-tools"
+  req="$ROOT/tests/requirements.txt"
+  stamp="$VENV/.keyhold-req-sha256"
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    log "python venv for the tests' verifiers in .venv-tools/"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    echo "$want" >"$stamp"
+  fi
 fi

@@ -18,7 +18,7 @@ fn token_of(c: &keyhold_client::Client) -> Sensitive<String> {
 
 /// Sign up through the mailed link for `email`, then sign in: the new member's token.
 async fn accept(ts: &TestServer, email: &str) -> Sensitive<String> {
-    let link = ts.mailed_link(email, "/signup").unwrap();
+    let link = ts.mailed_link(email, "/signup").await.unwrap();
     let invitation = link.split("invitation=").nth(1).unwrap().to_owned();
     ts.client()
         .signup(&SignupRequest {
@@ -122,7 +122,7 @@ async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
     assert_eq!(blank.kind, ErrorKind::InvalidRequest, "{blank:?}");
 
     // The revoked link no longer signs anyone up.
-    let link = ts.mailed_link(&carol, "/signup").unwrap();
+    let link = ts.mailed_link(&carol, "/signup").await.unwrap();
     let invitation = link.split("invitation=").nth(1).unwrap().to_owned();
     assert!(
         ts.client()

@@ -140,7 +140,7 @@ async fn invite_sends_the_link() {
     assert_eq!(inv.email, email);
     assert_eq!(inv.role, "approver");
     assert!(
-        ts.mailed_link(&email, "/signup").is_some(),
+        ts.mailed_link(&email, "/signup").await.is_some(),
         "no link mailed"
     );
 }
@@ -152,7 +152,7 @@ async fn bob_joins(ts: &TestServer, server: &Server, ada: &Sensitive<String>) ->
     secrets::invite(server, ada, &email, Role::Approver)
         .await
         .unwrap();
-    let link = ts.mailed_link(&email, "/signup").unwrap();
+    let link = ts.mailed_link(&email, "/signup").await.unwrap();
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     ts.client()
         .signup(&SignupRequest {

@@ -38,6 +38,7 @@ pub async fn verify_email(app: &mut App, server: &TestServer, ada: &Person) -> R
     app.screenshot("email-verification-sent").await?;
     let token = server
         .mailed_token(&ada.email, "/verify-email")
+        .await
         .context("no verification link in the outbox")?;
     server
         .client()

@@ -52,6 +52,7 @@ async fn join(
     inviter.invite(&email, role).await?;
     let link = server
         .mailed_link(&email, "/signup")
+        .await
         .context("no invitation in the outbox")?;
     let token = link
         .split("invitation=")

@@ -10,8 +10,12 @@
 pub mod crash;
 pub mod db;
 pub mod leaks;
+pub mod mailbox;
+pub mod receiver;
+
 /// The throwaway PostgreSQL cluster (crates/pgtest), shared with the store conformance suite.
 pub use keyhold_pgtest as postgres;
+pub use mailbox::{decode_quoted_printable, find_mailed_link_in, mailed_link_in, outbox_in};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -211,19 +215,27 @@ impl TestServer {
         }
     }
 
-    /// Every message in the outbox, oldest first, as raw RFC 5322 text.
-    pub fn outbox(&self) -> Vec<String> {
+    /// Every message in the outbox folder, oldest first, as raw RFC 5322 text, once the
+    /// mail due now has left the durable outbox (it is delivered in the background).
+    pub async fn outbox(&self) -> Vec<String> {
+        keyhold_vault::events::worker::settle(
+            &self.server.state.vault,
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         outbox_in(self.dir.path())
     }
 
     /// The newest link to `path` (e.g. `/verify-email`) mailed to `to`, with its query.
-    pub fn mailed_link(&self, to: &str, path: &str) -> Option<String> {
-        mailed_link_in(self.dir.path(), &self.url(), to, path)
+    pub async fn mailed_link(&self, to: &str, path: &str) -> Option<String> {
+        self.outbox().await;
+        find_mailed_link_in(self.dir.path(), &self.url(), to, path)
     }
 
     /// The value of `token=` in the newest `path` link mailed to `to`.
-    pub fn mailed_token(&self, to: &str, path: &str) -> Option<String> {
-        let link = self.mailed_link(to, path)?;
+    pub async fn mailed_token(&self, to: &str, path: &str) -> Option<String> {
+        let link = self.mailed_link(to, path).await?;
         link.split("token=").nth(1).map(|t| t.to_owned())
     }
 
@@ -284,56 +296,6 @@ impl StoppedServer {
             pg: self.pg,
         }
     }
-}
-
-/// Every message in `data_dir/outbox`, oldest first, as raw RFC 5322 text.
-pub fn outbox_in(data_dir: &Path) -> Vec<String> {
-    let dir = data_dir.join("outbox");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
-}
-
-/// The newest link to `base_url` + `path` mailed to `to` through the outbox of `data_dir`.
-pub fn mailed_link_in(data_dir: &Path, base_url: &str, to: &str, path: &str) -> Option<String> {
-    let needle = format!("{base_url}{path}?");
-    outbox_in(data_dir)
-        .iter()
-        .rev()
-        .filter(|m| m.contains(&format!("To: {to}")))
-        .find_map(|m| {
-            decode_quoted_printable(m)
-                .lines()
-                .find(|l| l.trim().starts_with(&needle))
-                .map(|l| l.trim().to_owned())
-        })
-}
-
-/// Undo quoted-printable (RFC 2045): soft line breaks and `=XX` escapes. Mail bodies with
-/// long lines (links) are sent that way.
-pub fn decode_quoted_printable(text: &str) -> String {
-    let unfolded = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = unfolded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The real `keyhold-server` binary in a child process.

@@ -217,6 +217,21 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Let webhook endpoints use `http://` and private, loopback or link-local addresses.
+    /// For tests and labs only: it lets anyone who may add an endpoint make this server
+    /// send requests into its own network.
+    #[arg(long, env = "KEYHOLD_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// Longest a webhook delivery may take, in seconds, before it counts as failed.
+    #[arg(long, env = "KEYHOLD_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+
+    /// How often, in milliseconds, the delivery worker looks for retries that came due
+    /// (new messages wake it at once).
+    #[arg(long, env = "KEYHOLD_OUTBOX_POLL_MS", default_value_t = 1000)]
+    pub outbox_poll_ms: u64,
 }
 
 impl Config {
@@ -246,6 +261,9 @@ impl Config {
             rate_limit_agent: 12_000,
             rate_limit_session: 3000,
             trusted_proxies: Vec::new(),
+            allow_private_webhooks: false,
+            webhook_timeout_secs: 10,
+            outbox_poll_ms: 1000,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod state;
 pub mod tls;
+pub mod webhook_client;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -95,6 +96,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         public_url,
         keks: crypto::KekCache::default(),
         feeds: live::FeedSlots::default(),
+        courier: courier(&config)?,
     };
     let vault = Arc::new(vault);
     envelope::forget_rotated_keks(&vault);
@@ -106,6 +108,19 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     });
     spawn_rate_limit_sweeper(&state);
     Ok(state)
+}
+
+/// How webhooks and mail leave: the HTTP client with its address rules, and the worker's
+/// pace. A claim's lease outlasts the longest request, so a live worker keeps its messages.
+fn courier(config: &Config) -> anyhow::Result<keyhold_vault::events::Courier> {
+    let timeout = std::time::Duration::from_secs(config.webhook_timeout_secs.max(1));
+    let client = webhook_client::WebhookClient::new(timeout, config.allow_private_webhooks)?;
+    Ok(keyhold_vault::events::Courier {
+        poster: Arc::new(client),
+        allow_private: config.allow_private_webhooks,
+        poll: std::time::Duration::from_millis(config.outbox_poll_ms.max(10)),
+        lease: chrono::Duration::from_std(timeout * 2)? + chrono::Duration::seconds(5),
+    })
 }
 
 /// Failed sign-ins counted in the database when it is shared by replicas, else in memory.
@@ -268,6 +283,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
+    // Deliveries stop with the server; what is in flight is left leased, and the next
+    // start (or another replica) delivers it again once the lease runs out.
+    let deliveries = keyhold_vault::events::worker::spawn(&state.vault);
     let tls_files = state
         .config
         .tls_files()
@@ -300,6 +318,7 @@ pub async fn serve(
                 .context("serving HTTPS")?;
         }
     }
+    deliveries.abort();
     store.close().await.context("closing the store")?;
     Ok(())
 }

@@ -16,7 +16,6 @@ use crate::auth::Session;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::login::{parse_email, record_failure, throttled};
-use crate::mail::Mail;
 use crate::notify::{self, Change};
 use crate::store::{
     Conflict, EmailTokenRecord, InvitationRecord, StoreError, TenantRecord, UserRecord,
@@ -238,10 +237,10 @@ fn signup_attempted(st: &Arc<Vault>, email: &str, client: &ClientInfo) {
             .target(format!("user:{}", owner.id))
             .outcome(Outcome::Denied)
             .detail("reason", "email_in_use");
-        if let Err(e) = st.store.append_event(ev).await {
+        let ev = notify::with_notice(&st, ev, &owner.email, &Change::SignupAttempted, &client);
+        if let Err(e) = async { st.store.append_event(ev?).await.map_err(Error::from) }.await {
             tracing::error!(error = %e, "auditing a refused sign-up failed");
         }
-        notify::account_changed(&st, &owner.email, Change::SignupAttempted, now, &client).await;
     });
 }
 
@@ -310,6 +309,7 @@ pub async fn change_password(
         .user(s.tenant_id(), &s.user.id)
         .target(format!("user:{}", s.user.id))
         .detail("other_sessions_ended", true);
+    let ev = notify::with_notice(st, ev, &s.user.email, &Change::PasswordChanged, client)?;
     st.store
         .set_password(
             s.tenant_id(),
@@ -320,7 +320,6 @@ pub async fn change_password(
             ev,
         )
         .await?;
-    notify::account_changed(st, &s.user.email, Change::PasswordChanged, now, client).await;
     Ok(())
 }
 
@@ -342,29 +341,26 @@ pub async fn request_email_verification(
         expires_at: now + EMAIL_LINK_TTL,
         used_at: None,
     };
-    let ev = NewEvent::new("email.verification_sent", now, client)
-        .user(s.tenant_id(), &s.user.id)
-        .target(format!("user:{}", s.user.id));
-    st.store
-        .create_email_token(record, st.keys.credential_hash(token.expose()), ev)
-        .await?;
     let link = format!("{}/verify-email?token={}", st.public_url, token.expose());
     let body = format!(
         "Hello,\n\nconfirm that {} is your address for Keyhold by opening this link within 24 hours:\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
         s.user.email, link
     );
-    st.mailer
-        .send(Mail {
-            to: &s.user.email,
-            subject: "Verify your email for Keyhold",
-            body,
-            link: Some(&link),
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "sending verification mail failed");
-            Error::Unavailable
-        })?;
+    // Sealed in the outbox with the token's event: sent if and only if the token exists.
+    let mail = crate::events::mail::queue(
+        st,
+        &s.user.email,
+        "Verify your email for Keyhold",
+        body,
+        Some(link),
+    )?;
+    let ev = NewEvent::new("email.verification_sent", now, client)
+        .user(s.tenant_id(), &s.user.id)
+        .target(format!("user:{}", s.user.id))
+        .with_outbound(mail);
+    st.store
+        .create_email_token(record, st.keys.credential_hash(token.expose()), ev)
+        .await?;
     Ok(())
 }
 

@@ -172,13 +172,13 @@ pub async fn create_key(
                 .collect::<Vec<_>>(),
         )
         .detail("expires_at", record.expires_at.map(|t| t.to_rfc3339()));
-    st.store
-        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
-        .await?;
     let change = Change::AgentKeyCreated {
         name: record.name.clone(),
     };
-    notify::account_changed(st, &s.user.email, change, now, client).await;
+    let ev = notify::with_notice(st, ev, &s.user.email, &change, client)?;
+    st.store
+        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
+        .await?;
     Ok(CreateKeyResponse {
         key: to_api(&record),
         secret: secret.expose().to_owned().into(),

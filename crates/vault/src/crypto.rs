@@ -119,6 +119,21 @@ pub fn unwrap_kek(
     key_from(&open(wrap, blob, &kek_aad(tenant, version))?)
 }
 
+/// Seal `plaintext` under `key` with `aad` naming what it is and where it belongs (the
+/// outbox's mail, a webhook's URL and signing secret): `nonce || ciphertext+tag`.
+pub fn seal_bound(key: &Key32, plaintext: &[u8], aad: &str) -> Result<Vec<u8>, IntegrityError> {
+    seal(key, plaintext, aad.as_bytes())
+}
+
+/// Open what [`seal_bound`] sealed with the same `aad`.
+pub fn open_bound(
+    key: &Key32,
+    blob: &[u8],
+    aad: &str,
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    open(key, blob, aad.as_bytes())
+}
+
 /// Encrypt one secret version: `(ciphertext, wrapped DEK)`.
 pub fn seal_value(
     kek: &Key32,

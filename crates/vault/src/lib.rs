@@ -27,6 +27,7 @@ pub mod clock;
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod events;
 pub mod feeds;
 pub mod ids;
 pub mod invitations;
@@ -73,6 +74,8 @@ pub struct Vault {
     pub keks: crypto::KekCache,
     /// Open live feeds per credential (see `live::MAX_FEEDS_PER_CREDENTIAL`).
     pub feeds: live::FeedSlots,
+    /// How webhooks and mail leave the vault (`events`).
+    pub courier: events::Courier,
 }
 
 impl Vault {

@@ -12,7 +12,6 @@ use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::mail::Mail;
 use crate::store::{InvitationRecord, StoreError, UserRecord};
 
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -87,13 +86,6 @@ pub async fn invite(
         used_at: None,
         revoked_at: None,
     };
-    let ev = base
-        .target(format!("invitation:{}", record.id))
-        .detail("email", record.email.clone())
-        .detail("role", req.role.as_str());
-    st.store
-        .create_invitation(record.clone(), st.keys.credential_hash(token.expose()), ev)
-        .await?;
     let link = format!("{}/signup?invitation={}", st.public_url, token.expose());
     let body = format!(
         "Hello,\n\n{} invites you to their Keyhold vault as {}. Create your account with this link within 7 days:\n\n{}\n\nIf you did not expect this, ignore this message.\n",
@@ -101,18 +93,22 @@ pub async fn invite(
         req.role.as_str(),
         link
     );
-    st.mailer
-        .send(Mail {
-            to: &record.email,
-            subject: "You are invited to a Keyhold vault",
-            body,
-            link: Some(&link),
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "sending invitation mail failed");
-            Error::Unavailable
-        })?;
+    // Sealed in the outbox with the invitation's event: mailed if and only if it exists.
+    let mail = crate::events::mail::queue(
+        st,
+        &record.email,
+        "You are invited to a Keyhold vault",
+        body,
+        Some(link),
+    )?;
+    let ev = base
+        .target(format!("invitation:{}", record.id))
+        .detail("email", record.email.clone())
+        .detail("role", req.role.as_str())
+        .with_outbound(mail);
+    st.store
+        .create_invitation(record.clone(), st.keys.credential_hash(token.expose()), ev)
+        .await?;
     Ok(Invitation {
         id: record.id,
         email: record.email,
@@ -162,6 +158,12 @@ pub async fn set_role(
         .clone()
         .detail("from", target.role.as_str())
         .detail("to", role.as_str());
+    let change = crate::notify::Change::RoleChanged {
+        from: target.role,
+        to: role,
+        by: s.user.email.clone(),
+    };
+    let ev = crate::notify::with_notice(st, ev, &target.email, &change, client)?;
     match st.store.set_role(s.tenant_id(), user_id, role, ev).await {
         Ok(()) => {}
         Err(StoreError::Conflict(m)) => {
@@ -172,18 +174,6 @@ pub async fn set_role(
         }
         Err(e) => return Err(e.into()),
     }
-    crate::notify::account_changed(
-        st,
-        &target.email,
-        crate::notify::Change::RoleChanged {
-            from: target.role,
-            to: role,
-            by: s.user.email.clone(),
-        },
-        now,
-        client,
-    )
-    .await;
     let u = st
         .store
         .user(s.tenant_id(), user_id)

@@ -25,6 +25,14 @@ pub struct AuthLabels {
     pub result: String,
 }
 
+/// Outbox delivery attempts: `kind` webhook or mail, `result` delivered or failed (a
+/// fixed set of four series).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboxLabels {
+    pub kind: &'static str,
+    pub result: &'static str,
+}
+
 /// The domain's counters; cheap to clone (shared).
 #[derive(Clone, Debug, Default)]
 pub struct VaultMetrics {
@@ -36,6 +44,8 @@ pub struct VaultMetrics {
     pub password_hashes: Counter,
     /// Highest audit event id: the number of events ever written.
     pub audit_events: Gauge,
+    /// Delivery attempts of the outbox (`events::worker`).
+    pub outbox_attempts: Family<OutboxLabels, Counter>,
     pub store: StoreMetrics,
 }
 
@@ -50,6 +60,13 @@ impl VaultMetrics {
                     reason: reason.as_str(),
                 })
                 .inc_by(0);
+        }
+        for kind in ["webhook", "mail"] {
+            for result in ["delivered", "failed"] {
+                m.outbox_attempts
+                    .get_or_create(&OutboxLabels { kind, result })
+                    .inc_by(0);
+            }
         }
         m
     }
@@ -80,7 +97,20 @@ impl VaultMetrics {
             "Audit events written",
             self.audit_events.clone(),
         );
+        registry.register(
+            "outbox_delivery_attempts",
+            "Delivery attempts of webhooks and mail by result",
+            self.outbox_attempts.clone(),
+        );
         self.store.register(registry);
+    }
+
+    /// One delivery attempt of a `kind` message (`webhook` or `mail`).
+    pub fn outbox_attempt(&self, kind: &'static str, delivered: bool) {
+        let result = if delivered { "delivered" } else { "failed" };
+        self.outbox_attempts
+            .get_or_create(&OutboxLabels { kind, result })
+            .inc();
     }
 
     pub fn auth(&self, result: &str) {

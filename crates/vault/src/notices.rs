@@ -1,17 +1,17 @@
 //! Mailed notices to a tenant's owners and admins about changes to the whole tenant
 //! (issue 15): a change they did not make, to rules that protect everyone's secrets, must
 //! not pass unseen. Each says what changed, who changed it, when and from which address;
-//! never a secret. Sent after the change is committed and audited: a mail that fails is
-//! logged, not a reason to undo the change. Notices to one person about their own account
-//! are `crate::notify`, which also delivers these.
+//! never a secret. The mails ride on the change's audit event through the outbox, so they
+//! go out if and only if the change commits. Notices to one person about their own account
+//! are `crate::notify`.
 
-use chrono::{DateTime, Utc};
 use keyhold_core::api::TenantSettings;
 use serde_json::Value;
 
 use crate::Vault;
-use crate::audit::ClientInfo;
+use crate::audit::{ClientInfo, NewEvent};
 use crate::auth::Session;
+use crate::error::Result;
 
 /// `field: before -> after` for every leaf that differs, in a stable order.
 pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
@@ -44,15 +44,16 @@ pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
     out
 }
 
-/// Mail every owner and admin of `s`'s tenant that `s` changed its settings.
+/// Attach to `ev` (the change's `tenant.settings_changed` event) a mail to every owner
+/// and admin of `s`'s tenant saying that `s` changed its settings.
 pub async fn settings_changed(
     st: &Vault,
     s: &Session,
     before: &TenantSettings,
     after: &TenantSettings,
-    at: DateTime<Utc>,
+    ev: NewEvent,
     client: &ClientInfo,
-) {
+) -> Result<NewEvent> {
     let (b, a) = (
         serde_json::to_value(before).unwrap_or_default(),
         serde_json::to_value(after).unwrap_or_default(),
@@ -72,30 +73,43 @@ pub async fn settings_changed(
             .collect::<Vec<_>>()
             .join("\n"),
         s.user.email,
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         client.ip.as_deref().unwrap_or("unknown"),
     );
-    mail_admins(
+    to_admins(
         st,
         s.tenant_id(),
         "Your Keyhold vault's settings changed",
         &body,
+        ev,
     )
-    .await;
+    .await
 }
 
-/// Send `body` to every owner and admin of the tenant; failures are logged per recipient.
-async fn mail_admins(st: &Vault, tenant_id: &str, subject: &str, body: &str) {
-    let members = match st.store.members(tenant_id).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, "listing owners and admins for a notice failed");
-            return;
-        }
-    };
-    for m in members.iter().filter(|m| m.role.is_admin()) {
-        crate::notify::deliver(st, &m.email, subject, body.to_owned()).await;
+/// Attach to `ev` one mail with `body` to every owner and admin of the tenant.
+async fn to_admins(
+    st: &Vault,
+    tenant_id: &str,
+    subject: &str,
+    body: &str,
+    mut ev: NewEvent,
+) -> Result<NewEvent> {
+    for m in st
+        .store
+        .members(tenant_id)
+        .await?
+        .iter()
+        .filter(|m| m.role.is_admin())
+    {
+        ev = ev.with_outbound(crate::events::mail::queue(
+            st,
+            &m.email,
+            subject,
+            body.to_owned(),
+            None,
+        )?);
     }
+    Ok(ev)
 }
 
 #[cfg(test)]

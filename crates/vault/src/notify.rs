@@ -3,16 +3,18 @@
 //! is noticed by the one person who can tell.
 //!
 //! Every notice names what changed, when (UTC) and from which address, and nothing secret:
-//! never a password, code, TOTP secret, key or token. It is sent only after the change has
-//! committed, by the caller, and it is not part of the change: a notice that cannot be sent
-//! is logged (without its body) and the change stands.
+//! never a password, code, TOTP secret, key or token. It rides on the change's own audit
+//! event through the outbox (`store::outbox`): written in the change's transaction, so it
+//! is sent if and only if the change commits, and retried for days if the mail server is
+//! down.
 
 use chrono::{DateTime, Utc};
 use keyhold_core::api::Role;
 
 use crate::Vault;
-use crate::audit::ClientInfo;
-use crate::mail::Mail;
+use crate::audit::{ClientInfo, NewEvent};
+use crate::error::Result;
+use crate::store::outbox::Outbound;
 
 /// What changed on the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,35 +109,30 @@ pub fn compose(
     (format!("Keyhold: {subject}"), body)
 }
 
-/// Mail `to` a notice that `change` happened at `at` from `client`. Call it after the
-/// change committed. Never fails: a mail that cannot be sent is logged and dropped.
-pub async fn account_changed(
+/// The notice to `to` that `change` happened at `at` from `client`, sealed for the outbox:
+/// attach it to the change's audit event (`NewEvent::with_outbound`), so it is sent if and
+/// only if the change commits, and retried until it is.
+pub fn notice(
     st: &Vault,
     to: &str,
-    change: Change,
+    change: &Change,
     at: DateTime<Utc>,
     client: &ClientInfo,
-) {
-    let (subject, body) = compose(to, &change, at, client);
-    deliver(st, to, &subject, body).await;
+) -> Result<Outbound> {
+    let (subject, body) = compose(to, change, at, client);
+    crate::events::mail::queue(st, to, &subject, body, None)
 }
 
-/// Send one notice (account notices here, tenant notices in `crate::notices`). A mail that
-/// cannot be sent is logged, by subject and never by body, and the change stands.
-pub(crate) async fn deliver(st: &Vault, to: &str, subject: &str, body: String) {
-    let mail = Mail {
-        to,
-        subject,
-        body,
-        link: None,
-    };
-    if let Err(e) = st.mailer.send(mail).await {
-        tracing::error!(
-            error = %format!("{e:#}"),
-            notice = %subject,
-            "sending a notice failed; the change stands"
-        );
-    }
+/// [`notice`] attached to `ev`.
+pub fn with_notice(
+    st: &Vault,
+    ev: NewEvent,
+    to: &str,
+    change: &Change,
+    client: &ClientInfo,
+) -> Result<NewEvent> {
+    let at = ev.at;
+    Ok(ev.with_outbound(notice(st, to, change, at, client)?))
 }
 
 #[cfg(test)]

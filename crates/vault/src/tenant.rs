@@ -159,9 +159,9 @@ pub async fn put_settings(
     let ev = base
         .detail("before", serde_json::to_value(&before).unwrap_or_default())
         .detail("after", serde_json::to_value(&req).unwrap_or_default());
+    let ev = crate::notices::settings_changed(st, s, &before, &req, ev, client).await?;
     st.store
         .put_tenant_settings(s.tenant_id(), req.clone(), now, ev)
         .await?;
-    crate::notices::settings_changed(st, s, &before, &req, now, client).await;
     Ok(req)
 }

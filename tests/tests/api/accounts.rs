@@ -103,6 +103,7 @@ async fn signup_with_a_known_email_answers_as_a_new_one_and_mails_the_owner() {
     for _ in 0..100 {
         mail = ts
             .outbox()
+            .await
             .into_iter()
             .map(|m| keyhold_e2e::decode_quoted_printable(&m))
             .find(|m| m.contains(&format!("To: {email}")) && m.contains(subject));
@@ -116,6 +117,7 @@ async fn signup_with_a_known_email_answers_as_a_new_one_and_mails_the_owner() {
     assert!(!mail.contains(OTHER_STRONG_PASSWORD), "{mail}");
     assert!(
         !ts.outbox()
+            .await
             .iter()
             .any(|m| m.contains(&format!("To: {fresh_email}"))),
         "a new address gets no such mail"

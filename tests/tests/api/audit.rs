@@ -35,7 +35,7 @@ async fn every_action_and_failure_is_recorded() {
             .is_err()
     );
     p.client.request_email_verification().await.unwrap();
-    let token = ts.mailed_token(&p.email, "/verify-email").unwrap();
+    let token = ts.mailed_token(&p.email, "/verify-email").await.unwrap();
     ts.client().verify_email(&token).await.unwrap();
     let second = ts.login(&p.email, OTHER_STRONG_PASSWORD).await;
     second.logout().await.unwrap();

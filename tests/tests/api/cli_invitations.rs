@@ -118,7 +118,7 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
     let items: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(items.len(), 1, "{}", text(&list));
     assert_eq!(items[0]["email"], "hugo@example.com");
-    let link = ts.mailed_link("gina@example.com", "/signup").unwrap();
+    let link = ts.mailed_link("gina@example.com", "/signup").await.unwrap();
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     let e = ts
         .client()

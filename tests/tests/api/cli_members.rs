@@ -36,14 +36,18 @@ async fn invite_list_change_role_and_remove() {
         "the invitation token was printed"
     );
     snap("members_invite", &inv);
-    assert!(ts.mailed_link("erin@example.com", "/signup").is_some());
+    assert!(
+        ts.mailed_link("erin@example.com", "/signup")
+            .await
+            .is_some()
+    );
     let inv_json = k(&["members", "invite", "frank@example.com", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&inv_json.stdout).unwrap();
     assert_eq!(v["role"], "member", "member is the default role");
     snap("members_invite_json", &inv_json);
 
     // Bad flags and values: exit 2, nothing mailed, nothing changed.
-    let mails = ts.outbox().len();
+    let mails = ts.outbox().await.len();
     for (args, says) in [
         (
             vec!["members", "invite", "gina@example.com", "--role", "god"],
@@ -63,7 +67,11 @@ async fn invite_list_change_role_and_remove() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(text(&o).contains(says), "{args:?}: {}", text(&o));
     }
-    assert_eq!(ts.outbox().len(), mails, "a refused invite was mailed");
+    assert_eq!(
+        ts.outbox().await.len(),
+        mails,
+        "a refused invite was mailed"
+    );
 
     // Erin joins; the list shows her, as a table and as JSON.
     let erin = join(&ts, &boss.client, "erin@example.com", Role::Approver).await;

@@ -10,10 +10,13 @@ async fn link_from_outbox_verifies_once() {
     assert!(!p.client.me().await.unwrap().user.email_verified);
     p.client.request_email_verification().await.unwrap();
 
-    let mail = ts.outbox().pop().expect("a message in the outbox");
+    let mail = ts.outbox().await.pop().expect("a message in the outbox");
     assert!(mail.contains(&format!("To: {}", p.email)), "{mail}");
     assert!(mail.contains("Subject: Verify your email for Keyhold"));
-    let token = ts.mailed_token(&p.email, "/verify-email").expect("a link");
+    let token = ts
+        .mailed_token(&p.email, "/verify-email")
+        .await
+        .expect("a link");
     assert!(token.starts_with("khv_"));
 
     // Anyone holding the link can use it (no session needed), once.
@@ -32,7 +35,7 @@ async fn link_expires_after_24_hours() {
     let ts = TestServer::start().await;
     let p = ts.person("expire").await;
     p.client.request_email_verification().await.unwrap();
-    let token = ts.mailed_token(&p.email, "/verify-email").unwrap();
+    let token = ts.mailed_token(&p.email, "/verify-email").await.unwrap();
     ts.clock.advance(chrono::Duration::hours(24));
     let err = ts.client().verify_email(&token).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::InvalidRequest));
@@ -41,7 +44,7 @@ async fn link_expires_after_24_hours() {
     let c = ts.login(&p.email, &p.password).await;
     assert!(!c.me().await.unwrap().user.email_verified);
     c.request_email_verification().await.unwrap();
-    let fresh = ts.mailed_token(&p.email, "/verify-email").unwrap();
+    let fresh = ts.mailed_token(&p.email, "/verify-email").await.unwrap();
     assert_ne!(fresh, token);
     ts.client().verify_email(&fresh).await.unwrap();
     assert!(c.me().await.unwrap().user.email_verified);
@@ -72,7 +75,7 @@ async fn the_link_opens_a_page_that_confirms_with_a_button() {
     let ts = TestServer::start().await;
     let p = ts.person("page").await;
     p.client.request_email_verification().await.unwrap();
-    let link = ts.mailed_link(&p.email, "/verify-email").unwrap();
+    let link = ts.mailed_link(&p.email, "/verify-email").await.unwrap();
     let token = link.split("token=").nth(1).unwrap().to_owned();
     let http = reqwest::Client::new();
 
@@ -123,6 +126,8 @@ async fn outbox_files_are_private() {
     let dir = tempfile::tempdir().unwrap();
     let server = keyhold_e2e::ServerProcess::spawn(dir.path(), &[]);
     let email = verification_mail_from(&server).await;
+    let link = keyhold_e2e::mailed_link_in(dir.path(), &server.url, &email, "/verify-email")
+        .expect("the link is in the mail");
     let outbox = dir.path().join("outbox");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let files: Vec<_> = std::fs::read_dir(&outbox)
@@ -134,8 +139,6 @@ async fn outbox_files_are_private() {
         assert_eq!(mode(f), 0o600, "{}", f.display());
     }
     assert_eq!(mode(&outbox), 0o700, "the outbox directory");
-    let link = keyhold_e2e::mailed_link_in(dir.path(), &server.url, &email, "/verify-email")
-        .expect("the link is in the mail");
     let (_, log) = server.terminate();
     assert!(log.contains(&link), "outbox mode logs the link: {log}");
 }
@@ -195,6 +198,13 @@ async fn with_smtp_the_link_is_mailed_and_never_logged() {
     let url = format!("smtp://127.0.0.1:{port}");
     let server = keyhold_e2e::ServerProcess::spawn(dir.path(), &[("KEYHOLD_SMTP_URL", &url)]);
     verification_mail_from(&server).await;
+    // Sent from the durable outbox just after the answer: wait for it to arrive.
+    for _ in 0..200 {
+        if !got.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let (_, log) = server.terminate();
     let mails = got.lock().unwrap().clone();
     let mail = mails

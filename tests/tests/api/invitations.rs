@@ -23,8 +23,11 @@ async fn events(client: &Client, action: &str) -> Vec<AuditEvent> {
 }
 
 /// The invitation token mailed to `email` (newest).
-fn mailed_invitation(ts: &TestServer, email: &str) -> String {
-    let link = ts.mailed_link(email, "/signup").expect("invitation mailed");
+async fn mailed_invitation(ts: &TestServer, email: &str) -> String {
+    let link = ts
+        .mailed_link(email, "/signup")
+        .await
+        .expect("invitation mailed");
     link.split("invitation=").nth(1).unwrap().to_owned()
 }
 
@@ -41,7 +44,7 @@ fn signup_with(email: &str, token: &str) -> SignupRequest {
 async fn joined(ts: &TestServer, by: &Client, role: Role) -> Person {
     let email = unique_email("joined");
     by.invite(&email, role).await.unwrap();
-    let token = mailed_invitation(ts, &email);
+    let token = mailed_invitation(ts, &email).await;
     let created = ts
         .client()
         .signup(&signup_with(&email, &token))
@@ -76,7 +79,7 @@ async fn invitations_settings_and_kek_rotation_need_the_sudo_window() {
         .items[0]
         .id
         .clone();
-    let mails = ts.outbox().len();
+    let mails = ts.outbox().await.len();
 
     // Eleven minutes after signing in the session is no longer proof enough.
     ts.clock.advance(Duration::minutes(11));
@@ -88,8 +91,12 @@ async fn invitations_settings_and_kek_rotation_need_the_sudo_window() {
     reauth_required(owner.client.rotate_kek().await);
     reauth_required(owner.client.revoke_invitation(&inv_id).await);
     // Nothing changed: no mail, no invitation, same settings, same KEK, still pending.
-    assert_eq!(ts.outbox().len(), mails, "a refused change mailed someone");
-    assert!(ts.mailed_link(&late, "/signup").is_none());
+    assert_eq!(
+        ts.outbox().await.len(),
+        mails,
+        "a refused change mailed someone"
+    );
+    assert!(ts.mailed_link(&late, "/signup").await.is_none());
     assert_eq!(
         owner.client.tenant_settings().await.unwrap(),
         TenantSettings::default()
@@ -154,7 +161,7 @@ async fn pending_invitations_are_listed_and_revoked_by_owners_and_admins() {
         .await
         .unwrap();
     assert!(!raw.contains("khi_"), "a token in the list: {raw}");
-    assert!(!raw.contains(&mailed_invitation(&ts, &first)));
+    assert!(!raw.contains(&mailed_invitation(&ts, &first).await));
 
     // Members may neither list nor revoke.
     let e = member
@@ -203,7 +210,7 @@ async fn pending_invitations_are_listed_and_revoked_by_owners_and_admins() {
     }
 
     // Revoked: gone from the list, audited, and its link signs no one up.
-    let token = mailed_invitation(&ts, &first);
+    let token = mailed_invitation(&ts, &first).await;
     admin.client.revoke_invitation(&first_id).await.unwrap();
     let left: Vec<String> = owner
         .client
@@ -264,7 +271,7 @@ async fn removing_a_member_voids_the_invitations_they_sent() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0].email, mine);
     for email in [&x, &y] {
-        let token = mailed_invitation(&ts, email);
+        let token = mailed_invitation(&ts, email).await;
         let e = ts
             .client()
             .signup(&signup_with(email, &token))
@@ -296,7 +303,7 @@ async fn settings_keep_their_floors_and_every_owner_and_admin_is_mailed() {
     let approver = joined(&ts, &owner.client, Role::Approver).await;
 
     // Floors: sensitive at least 1, critical at least 2. Nothing changes, nothing is mailed.
-    let mails = ts.outbox().len();
+    let mails = ts.outbox().await.len();
     for (sensitive, critical, field) in [
         (1, 1, "approvals.critical"),
         (0, 2, "approvals.sensitive"),
@@ -309,7 +316,7 @@ async fn settings_keep_their_floors_and_every_owner_and_admin_is_mailed() {
         assert_eq!(e.status(), Some(422), "{sensitive}/{critical}");
         assert_eq!(e.extra_str("field"), Some(field));
     }
-    assert_eq!(ts.outbox().len(), mails);
+    assert_eq!(ts.outbox().await.len(), mails);
     assert_eq!(
         owner.client.tenant_settings().await.unwrap(),
         TenantSettings::default()
@@ -323,6 +330,7 @@ async fn settings_keep_their_floors_and_every_owner_and_admin_is_mailed() {
     assert_eq!(changed.len(), 1);
     let notices: Vec<String> = ts
         .outbox()
+        .await
         .iter()
         .skip(mails)
         .map(|m| decode_quoted_printable(m))

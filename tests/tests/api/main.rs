@@ -42,3 +42,4 @@ mod security;
 mod support;
 mod tls;
 mod tokens;
+mod webhooks;

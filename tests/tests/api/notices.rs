@@ -13,16 +13,16 @@ use crate::support::key;
 /// The newest mail to `to` whose subject contains `subject`, decoded; it must name the
 /// change's time (the test clock, to the second, UTC) and the loopback address the test
 /// client calls from.
-fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
-    let mail = ts
-        .outbox()
-        .into_iter()
+async fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
+    let all = ts.outbox().await;
+    let mail = all
+        .iter()
         .rev()
-        .map(|m| decode_quoted_printable(&m))
+        .map(|m| decode_quoted_printable(m))
         .find(|m| {
             m.contains(&format!("To: {to}")) && m.contains(&format!("Subject: Keyhold: {subject}"))
         })
-        .unwrap_or_else(|| panic!("no notice \"{subject}\" to {to}: {:#?}", ts.outbox()));
+        .unwrap_or_else(|| panic!("no notice \"{subject}\" to {to}: {all:#?}"));
     let when = ts.clock.now().format("%Y-%m-%d %H:%M:%S UTC").to_string();
     assert!(
         mail.contains(&when),
@@ -49,7 +49,7 @@ async fn each_security_change_mails_a_notice_with_what_when_and_where() {
 
     // 2FA on.
     let e = enable_2fa(&ts, c).await;
-    let on = notice(&ts, &p.email, "two-factor authentication was turned on");
+    let on = notice(&ts, &p.email, "two-factor authentication was turned on").await;
     let codes: Vec<&str> = e.backup_codes.iter().map(String::as_str).collect();
     assert_none_in(&on, &codes);
     assert_none_in(&on, &[e.secret.as_str()]);
@@ -59,7 +59,7 @@ async fn each_security_change_mails_a_notice_with_what_when_and_where() {
         .regenerate_backup_codes(&next_code(&ts, &e.secret))
         .await
         .unwrap();
-    let regen = notice(&ts, &p.email, "new backup codes were made");
+    let regen = notice(&ts, &p.email, "new backup codes were made").await;
     let new_codes: Vec<&str> = fresh
         .backup_codes
         .iter()
@@ -70,20 +70,20 @@ async fn each_security_change_mails_a_notice_with_what_when_and_where() {
 
     // A new agent key, by name, never its secret.
     let k = key(&p, &["secrets:read:app/*"]).await;
-    let made = notice(&ts, &p.email, "a new agent key was created");
+    let made = notice(&ts, &p.email, "a new agent key was created").await;
     assert!(made.contains("agent key named \"agent\""), "{made}");
     assert_none_in(&made, &[k.secret.expose().as_str()]);
 
     // 2FA off.
     c.disable_totp(&next_code(&ts, &e.secret)).await.unwrap();
-    let off = notice(&ts, &p.email, "two-factor authentication was turned off");
+    let off = notice(&ts, &p.email, "two-factor authentication was turned off").await;
     assert_none_in(&off, &[e.secret.as_str()]);
 
     // The password.
     c.change_password(STRONG_PASSWORD, OTHER_STRONG_PASSWORD)
         .await
         .unwrap();
-    let pw = notice(&ts, &p.email, "your password was changed");
+    let pw = notice(&ts, &p.email, "your password was changed").await;
     assert_none_in(&pw, &[STRONG_PASSWORD, OTHER_STRONG_PASSWORD]);
     ts.stop().await;
 }
@@ -98,7 +98,7 @@ async fn a_role_change_mails_the_member_whose_role_changed() {
         .set_role(&m.user_id, Role::Approver)
         .await
         .unwrap();
-    let mail = notice(&ts, &m.email, "your role was changed");
+    let mail = notice(&ts, &m.email, "your role was changed").await;
     assert!(mail.contains("from member to approver"), "{mail}");
     assert!(mail.contains(&owner.email), "names who changed it: {mail}");
     ts.stop().await;

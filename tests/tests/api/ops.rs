@@ -163,9 +163,15 @@ async fn openapi_lists_the_implemented_contract() {
     if let Ok(md) = api_md {
         // Endpoints the issues asked for beyond API.md, each documented in docs/.
         let extensions = ["/v1/admin/kek/rotate", "/v1/approvals/stream"];
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        // Issue 18's routes are documented in docs/webhooks.md (API.md predates them).
+        let issue_18 = std::fs::read_to_string(docs.join("webhooks.md")).unwrap();
         for path in paths.keys().filter(|p| !extensions.contains(&p.as_str())) {
             let generic = path.split('{').next().unwrap();
-            assert!(md.contains(generic), "{path} is served but not in API.md");
+            assert!(
+                md.contains(generic) || issue_18.contains(path.as_str()),
+                "{path} is served but neither in API.md nor in docs/webhooks.md"
+            );
         }
     }
 }

@@ -233,3 +233,50 @@ async fn master_key_keyring_refuses_a_keyring_that_forgets_at_reboot() {
         }
     }
 }
+
+/// A delivery cut off by `kill -9` is not lost: the next start claims it again once its
+/// lease runs out and delivers it under the same `webhook-id` (at least once; the
+/// receiver de-duplicates on the id).
+#[tokio::test]
+async fn a_delivery_cut_off_by_kill_9_is_delivered_after_restart() {
+    use keyhold_e2e::receiver::Receiver;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("KEYHOLD_ALLOW_PRIVATE_WEBHOOKS", "true"),
+        ("KEYHOLD_WEBHOOK_TIMEOUT", "2"),
+        ("KEYHOLD_OUTBOX_POLL_MS", "100"),
+    ];
+    let rx = Receiver::start();
+    rx.set_mode("hang-first:30");
+    let server = ServerProcess::spawn(dir.path(), &env);
+    let (_, token) = server.signed_up("whkill").await;
+    let http = reqwest::Client::new();
+    let made: serde_json::Value = http
+        .post(format!("{}/v1/webhooks", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"url": rx.url("k"), "events": ["key.created"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    rx.set_secrets(&[made["secret"].as_str().unwrap()]);
+    let created = http
+        .post(format!("{}/v1/keys", server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "k", "scopes": ["secrets:read:a/*"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "the action was acknowledged");
+    rx.wait_for(1).await;
+    server.kill();
+
+    let again = ServerProcess::spawn(dir.path(), &env);
+    let got = rx.wait_for(2).await;
+    assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
+    assert_eq!(got[1].json()["type"], "key.created");
+    assert_eq!(got[1].verified_by, vec![0], "{:?}", got[1].errors);
+    drop(again);
+}

@@ -60,7 +60,7 @@ async fn a_new_account_moves_from_exposed_to_protected() {
 
     // 1. Verify the email through the mailed link.
     c.request_email_verification().await.unwrap();
-    let token = ts.mailed_token(&email, "/verify-email").unwrap();
+    let token = ts.mailed_token(&email, "/verify-email").await.unwrap();
     ts.client().verify_email(&token).await.unwrap();
     let s = c.security().await.unwrap();
     assert_eq!((s.score, s.status), (20, ScoreStatus::Exposed));

@@ -81,6 +81,17 @@ use crate::state::SharedState;
         routes::members::remove_member,
         routes::invitations::list,
         routes::invitations::revoke,
+        routes::me::notifications,
+        routes::me::set_notifications,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::show,
+        routes::webhooks::update,
+        routes::webhooks::remove,
+        routes::webhooks::rotate_secret,
+        routes::webhooks::send_test,
+        routes::webhooks::deliveries,
+        routes::webhooks::retry,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]

@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::store::{ApprovalView, Conflict, Requester, StoreError};
 use crate::tenant::invalid;
 
+mod mail;
 mod request;
 pub(crate) use request::caller_event;
 pub use request::{Ask, open_request, refusal, required, usable, voided_event};
@@ -252,9 +253,15 @@ pub async fn approve(
     let required = v.record.required_approvals;
     let c2 = client.clone();
     let idc = id.to_owned();
+    // Sealed now, sent only if this vote completes the quorum.
+    let approved_mail = mail::to_requester(st, &v, "approved", &s.user.email, None).await?;
     let event = Box::new(move |votes: u32, quorum: bool| {
-        NewEvent::new("approval.approved", now, &c2)
-            .user(&t, &u)
+        let ev = NewEvent::new("approval.approved", now, &c2);
+        let ev = match approved_mail {
+            Some(m) if quorum => ev.with_outbound(m),
+            _ => ev,
+        };
+        ev.user(&t, &u)
             .target(format!("approval:{idc}"))
             .detail("path", path)
             .detail("tier", tier.as_str())
@@ -304,6 +311,10 @@ pub async fn deny(
         .detail("operation", v.record.operation.as_str())
         .detail("reason", reason.clone())
         .detail("was", v.record.status.as_str());
+    let ev = match mail::to_requester(st, &v, "denied", &s.user.email, Some(&reason)).await? {
+        Some(m) => ev.with_outbound(m),
+        None => ev,
+    };
     match st
         .store
         .deny_approval(s.tenant_id(), id, &s.user.id, reason, now, ev)

@@ -144,6 +144,15 @@ pub(super) fn requester_of(c: &SecretsCaller) -> Requester {
     }
 }
 
+/// Who asks, in words for the approvers' mail.
+fn asker(c: &SecretsCaller) -> String {
+    match c {
+        SecretsCaller::Session(s) => s.user.email.clone(),
+        SecretsCaller::Key(k) => format!("The agent key \"{}\"", k.key.name),
+        SecretsCaller::Token(t) => format!("A token of the agent key \"{}\"", t.key.name),
+    }
+}
+
 /// The person who may not approve `c`'s requests: the person, or the key's owner.
 pub(super) fn answerable(c: &SecretsCaller) -> &str {
     match c {
@@ -244,6 +253,8 @@ pub async fn open_request(
     if let Some(reason) = &reason {
         requested = requested.detail("reason", reason.clone());
     }
+    let requested =
+        super::mail::to_approvers(st, &new, &asker(c), answerable(c), requested).await?;
     let (record, _created) = st
         .store
         .open_approval(new, expiry_event(now, client), requested)

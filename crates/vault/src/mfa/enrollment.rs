@@ -65,6 +65,7 @@ pub async fn confirm_enrollment(
     let (codes, hashes) = new_backup_codes(&st.keys, &s.user.id);
     let now = st.clock.now();
     let count = hashes.len();
+    let notice = notify::notice(st, &s.user.email, &Change::MfaEnabled, now, client)?;
     prove(
         st,
         Attempt {
@@ -82,7 +83,8 @@ pub async fn confirm_enrollment(
                 .user(s.tenant_id(), &s.user.id)
                 .target(format!("user:{}", s.user.id))
                 .detail("method", method.as_str())
-                .detail("backup_codes", count);
+                .detail("backup_codes", count)
+                .with_outbound(notice.clone());
             (
                 MfaEffect::Enable {
                     backup_code_hashes: hashes,
@@ -92,7 +94,6 @@ pub async fn confirm_enrollment(
         },
     )
     .await?;
-    notify::account_changed(st, &s.user.email, Change::MfaEnabled, now, client).await;
     Ok(BackupCodesResponse {
         backup_codes: codes,
     })
@@ -139,6 +140,12 @@ async fn sudo_action(
         (None, MfaEffect::Disable, "mfa.disabled", "disable")
     };
     let count = codes.as_ref().map_or(0, Vec::len);
+    let change = if regenerate {
+        Change::BackupCodesRegenerated
+    } else {
+        Change::MfaDisabled
+    };
+    let notice = notify::notice(st, &s.user.email, &change, now, client)?;
     let method = prove(
         st,
         Attempt {
@@ -155,7 +162,8 @@ async fn sudo_action(
             let mut ev = NewEvent::new(action, now, client)
                 .user(s.tenant_id(), &s.user.id)
                 .target(format!("user:{}", s.user.id))
-                .detail("method", method.as_str());
+                .detail("method", method.as_str())
+                .with_outbound(notice.clone());
             if regenerate {
                 ev = ev.detail("backup_codes", count);
             }
@@ -163,12 +171,6 @@ async fn sudo_action(
         },
     )
     .await?;
-    let change = if regenerate {
-        Change::BackupCodesRegenerated
-    } else {
-        Change::MfaDisabled
-    };
-    notify::account_changed(st, &s.user.email, change, now, client).await;
     if method == Method::BackupCode {
         let what = if regenerate {
             "make a new set of backup codes"

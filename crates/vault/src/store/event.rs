@@ -72,6 +72,9 @@ pub struct NewEvent {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: serde_json::Value,
+    /// Messages to send once this event commits, written in its transaction
+    /// (`store::outbox`).
+    pub outbound: Vec<crate::store::outbox::Outbound>,
 }
 
 impl NewEvent {
@@ -87,6 +90,7 @@ impl NewEvent {
             ip: client.ip.clone(),
             user_agent: client.user_agent.clone(),
             detail: serde_json::Value::Object(serde_json::Map::new()),
+            outbound: Vec::new(),
         }
     }
 
@@ -119,6 +123,12 @@ impl NewEvent {
         if let serde_json::Value::Object(m) = &mut self.detail {
             m.insert(key.to_owned(), value.into());
         }
+        self
+    }
+
+    /// Send `message` once this event commits (and only if it does).
+    pub fn with_outbound(mut self, message: crate::store::outbox::Outbound) -> Self {
+        self.outbound.push(message);
         self
     }
 

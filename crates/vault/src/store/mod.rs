@@ -24,6 +24,7 @@ pub mod keys;
 pub mod members;
 pub mod metrics;
 pub mod mfa;
+pub mod outbox;
 pub mod postgres;
 pub mod secrets;
 pub mod sessions;
@@ -44,6 +45,7 @@ pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use members::MemberStore;
 pub use mfa::MfaStore;
+pub use outbox::OutboxStore;
 pub use secrets::{
     DekRef, Deletion, KekRow, NewVersion, Rewrapper, Sealed, Sealer, SecretRecord, SecretStore,
     VersionInfo, VersionRow,
@@ -84,6 +86,7 @@ pub trait Store:
     + SettingsStore
     + MemberStore
     + InvitationStore
+    + OutboxStore
     + Send
     + Sync
     + 'static

@@ -18,6 +18,7 @@ pub async fn invited(ts: &TestServer, owner: &Person, role: Role) -> Person {
     assert_eq!(inv.role, role);
     let link = ts
         .mailed_link(&email, "/signup")
+        .await
         .expect("invitation mailed");
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     let created = ts
@@ -51,7 +52,7 @@ pub async fn approver(ts: &TestServer, owner: &Person) -> (Person, String) {
 }
 
 /// The owner, an agent key of the owner reading `p/*`, and a secret `path` of `tier`.
-pub(super) async fn vault(ts: &TestServer, tag: &str, path: &str, tier: Tier) -> (Person, Client) {
+pub async fn vault(ts: &TestServer, tag: &str, path: &str, tier: Tier) -> (Person, Client) {
     let owner = ts.person(tag).await;
     owner
         .client
@@ -63,12 +64,12 @@ pub(super) async fn vault(ts: &TestServer, tag: &str, path: &str, tier: Tier) ->
     (owner, agent)
 }
 
-pub(super) fn api_code(e: &ClientError) -> Option<ErrorCode> {
+pub fn api_code(e: &ClientError) -> Option<ErrorCode> {
     e.code()
 }
 
 /// Read as the agent and expect 403 `approval_required`: the request id and status.
-pub(super) async fn asks(agent: &Client, path: &str) -> (String, String) {
+pub async fn asks(agent: &Client, path: &str) -> (String, String) {
     let e = agent.get_secret(&p(path), None).await.unwrap_err();
     assert_eq!(api_code(&e), Some(ErrorCode::ApprovalRequired), "{e:?}");
     assert_eq!(e.status(), Some(403));

@@ -64,7 +64,7 @@ async fn invitations_are_single_use_bound_to_the_address_and_expire() {
     };
     let email = unique_email("inv");
     owner.client.invite(&email, Role::Approver).await.unwrap();
-    let link = ts.mailed_link(&email, "/signup").unwrap();
+    let link = ts.mailed_link(&email, "/signup").await.unwrap();
     assert!(link.starts_with(&format!("{}/signup?invitation=khi_", ts.url())));
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     // Another address cannot use it.
@@ -87,6 +87,7 @@ async fn invitations_are_single_use_bound_to_the_address_and_expire() {
     owner.client.invite(&late, Role::Member).await.unwrap();
     let token = ts
         .mailed_link(&late, "/signup")
+        .await
         .unwrap()
         .split("invitation=")
         .nth(1)

@@ -9,7 +9,7 @@
 //! helpers other test files use are re-exported here.
 
 mod grants;
-mod helpers;
+pub mod helpers;
 mod live_feed;
 mod members;
 mod rights;

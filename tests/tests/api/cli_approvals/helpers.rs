@@ -26,7 +26,10 @@ pub async fn owner(ts: &TestServer, email: &str) -> keyhold_e2e::Person {
 /// `email` invited by `by` with `role`, signed up through the mailed link, signed in.
 pub async fn join(ts: &TestServer, by: &Client, email: &str, role: Role) -> Client {
     by.invite(email, role).await.unwrap();
-    let link = ts.mailed_link(email, "/signup").expect("invitation mailed");
+    let link = ts
+        .mailed_link(email, "/signup")
+        .await
+        .expect("invitation mailed");
     let token = link.split("invitation=").nth(1).unwrap().to_owned();
     ts.client()
         .signup(&SignupRequest {

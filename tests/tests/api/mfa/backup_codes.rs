@@ -19,7 +19,7 @@ async fn backup_codes_work_once_and_a_new_set_voids_the_old() {
         .await
         .unwrap();
     assert_eq!(s.user.id, p.user_id);
-    let mail = ts.outbox();
+    let mail = ts.outbox().await;
     let notice = mail
         .iter()
         .find(|m| m.contains(&format!("To: {}", p.email)) && m.contains("backup code was used"))

@@ -20,7 +20,7 @@ async fn more_than_ten_wrong_codes_an_hour_lock_2fa_and_mail_the_owner() {
         let err = p.client.reauth(&wrong).await.unwrap_err();
         assert_code(&err, 403, ErrorCode::Forbidden);
         assert!(
-            !ts.outbox().iter().any(|m| m.contains("locked")),
+            !ts.outbox().await.iter().any(|m| m.contains("locked")),
             "no lock after {i}"
         );
     }
@@ -32,6 +32,7 @@ async fn more_than_ten_wrong_codes_an_hour_lock_2fa_and_mail_the_owner() {
     assert_eq!(*retry_after, Some(15 * 60));
     let locks: Vec<String> = ts
         .outbox()
+        .await
         .into_iter()
         .filter(|m| m.contains(&format!("To: {}", p.email)) && m.contains("locked"))
         .collect();
@@ -125,6 +126,7 @@ async fn fifty_parallel_wrong_codes_cannot_outrun_the_lock() {
     );
     let locks = ts
         .outbox()
+        .await
         .into_iter()
         .filter(|m| m.contains(&format!("To: {}", p.email)) && m.contains("locked"))
         .count();

@@ -141,7 +141,7 @@ async fn enrolling_2fa_needs_the_sudo_window() {
         401,
         ErrorCode::ReauthRequired,
     );
-    assert!(!ts.outbox().iter().any(|m| m.contains("turned on")));
+    assert!(!ts.outbox().await.iter().any(|m| m.contains("turned on")));
     c.reauth(STRONG_PASSWORD).await.unwrap();
     let secret = c
         .start_totp_enrollment()

@@ -28,6 +28,10 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
     ("approval_requests", "tenant_id"),
     ("approval_votes", "tenant_id"),
     ("invitations", "tenant_id"),
+    ("webhook_endpoints", "tenant_id"),
+    ("webhook_subscriptions", "tenant_id"),
+    ("outbox", "tenant_id"),
+    ("notification_prefs", "tenant_id"),
 ];
 
 /// Tables of no tenant, open only with `keyhold.system = 'on'`: the shared failed sign-in
@@ -145,6 +149,13 @@ INSERT INTO approval_votes VALUES ('{t}-r', '{t}', '{t}-u', now(), NULL);
 INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, created_at,
     expires_at) VALUES ('{t}-i', '{t}', 'new-{t}@example.com', 'member', 'invite-hash-{t}',
     '{t}-u', now(), now());
+INSERT INTO webhook_endpoints (id, tenant_id, kind, url_sealed, url_display, events,
+    created_at) VALUES ('{t}-w', '{t}', 'webhook', '\x00', 'https://example.com/', '["*"]', now());
+INSERT INTO webhook_subscriptions VALUES ('{t}-w', '{t}', '*');
+INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, payload, created_at,
+    give_up_at, next_at) VALUES ('msg-{t}', '{t}', 'webhook', '{t}-w', 'key.created', '\x00',
+    now(), now(), now());
+INSERT INTO notification_prefs VALUES ('{t}-u', '{t}', false);
 "#
     );
     exec_with(app, &[("keyhold.tenant", t)], &sql)

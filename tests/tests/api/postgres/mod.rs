@@ -11,6 +11,7 @@ mod helpers;
 mod kek_cache;
 mod migrate;
 mod migrate_store;
+mod outbox;
 mod privileges;
 mod replicas;
 mod rls;

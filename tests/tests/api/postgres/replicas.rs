@@ -11,14 +11,16 @@ use keyhold_core::Sensitive;
 use keyhold_core::api::{ApprovalSettings, IssueTokenRequest, Role, SignupRequest, TenantSettings};
 use keyhold_core::tier::Tier;
 use keyhold_e2e::postgres::{KeyholdDb, PgCluster};
-use keyhold_e2e::{STRONG_PASSWORD, ServerProcess, mailed_link_in, unique_email, write_master_key};
+use keyhold_e2e::{
+    STRONG_PASSWORD, ServerProcess, find_mailed_link_in, unique_email, write_master_key,
+};
 use tempfile::TempDir;
 
 use crate::support::{key_req, p, token_req};
 
 /// Three replicas on one database, dropped before the cluster.
-struct Replicas {
-    procs: Vec<ServerProcess>,
+pub(super) struct Replicas {
+    pub(super) procs: Vec<ServerProcess>,
     dirs: Vec<TempDir>,
     db: KeyholdDb,
     _cluster: PgCluster,
@@ -26,6 +28,11 @@ struct Replicas {
 
 impl Replicas {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// With `extra` in every replica's environment.
+    pub(super) async fn start_with(extra: &[(&str, &str)]) -> Self {
         let cluster = PgCluster::start().await.unwrap();
         let db = cluster
             .keyhold_database("keyhold", keyhold_vault::store::postgres::ROLES_SQL)
@@ -40,10 +47,11 @@ impl Replicas {
             )
             .unwrap();
         }
-        let env = [
+        let mut env = vec![
             ("KEYHOLD_DATABASE_URL", db.app_url.as_str()),
             ("KEYHOLD_MIGRATE_DATABASE_URL", db.owner_url.as_str()),
         ];
+        env.extend_from_slice(extra);
         // Started together: each applies missing migrations under the lock, then serves.
         let procs = std::thread::scope(|s| {
             let started: Vec<_> = dirs
@@ -65,18 +73,37 @@ impl Replicas {
     }
 
     /// A signed-in owner of a new tenant, signed up on replica `i`.
-    async fn owner(&self, i: usize, tag: &str) -> (String, Client) {
+    pub(super) async fn owner(&self, i: usize, tag: &str) -> (String, Client) {
         let (email, token) = self.procs[i].signed_up(tag).await;
         (email, self.client(i).with_token(token))
     }
 
-    /// Someone invited by `owner` (through replica `i`, whose outbox has the mail), signed
+    /// The link to `path` mailed to `to` (made on replica `i`): any replica's worker may
+    /// have sent it, into its own mail folder.
+    fn mailed_link(&self, i: usize, to: &str, path: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(link) = self
+                .dirs
+                .iter()
+                .find_map(|d| find_mailed_link_in(d.path(), &self.procs[i].url, to, path))
+            {
+                return link;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no {path} link mailed to {to}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Someone invited by `owner` (through replica `i`), signed
     /// up there, then signed in on replica `on`.
     async fn invited(&self, owner: &Client, i: usize, role: Role, on: usize) -> Client {
         let email = unique_email("replica-invitee");
         owner.invite(&email, role).await.unwrap();
-        let link = mailed_link_in(self.dirs[i].path(), &self.procs[i].url, &email, "/signup")
-            .expect("invitation mailed");
+        let link = self.mailed_link(i, &email, "/signup");
         let token = link.split("invitation=").nth(1).unwrap().to_owned();
         self.client(i)
             .signup(&SignupRequest {

@@ -5,8 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use keyhold_core::api::{ChangePasswordRequest, MeResponse};
+use keyhold_core::api::{ChangePasswordRequest, MeResponse, NotificationPrefs};
 use keyhold_core::score::SecurityScore;
+use keyhold_vault::events::prefs;
 use keyhold_vault::{accounts, security};
 
 use crate::error::ApiResult;
@@ -20,6 +21,31 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/me/password", put(change_password))
         .route("/v1/me/email/verification", post(request_verification))
         .route("/v1/me/security", get(security))
+        .route(
+            "/v1/me/notifications",
+            get(notifications).put(set_notifications),
+        )
+}
+
+#[utoipa::path(get, path = "/v1/me/notifications", tag = "accounts",
+    responses((status = 200, body = NotificationPrefs), (status = 401, body = keyhold_core::ErrorBody)))]
+pub async fn notifications(
+    State(st): State<SharedState>,
+    s: Person,
+) -> ApiResult<Json<NotificationPrefs>> {
+    Ok(Json(prefs::get(&st, &s).await?))
+}
+
+#[utoipa::path(put, path = "/v1/me/notifications", tag = "accounts", request_body = NotificationPrefs,
+    responses((status = 200, body = NotificationPrefs), (status = 400, body = keyhold_core::ErrorBody),
+              (status = 401, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
+pub async fn set_notifications(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: Person,
+    ApiJson(req): ApiJson<NotificationPrefs>,
+) -> ApiResult<Json<NotificationPrefs>> {
+    Ok(Json(prefs::put(&st, &s, req, &c).await?))
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", responses((status = 200, body = MeResponse)))]

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod settings;
 pub mod tokens;
 pub mod verify_page;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -39,5 +40,6 @@ pub fn all() -> Router<SharedState> {
         .merge(members::routes())
         .merge(invitations::routes())
         .merge(verify_page::routes())
+        .merge(webhooks::routes())
         .merge(ops::routes())
 }

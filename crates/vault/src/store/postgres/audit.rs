@@ -101,9 +101,21 @@ fn actor_of(scope: &AuditScope) -> Option<&str> {
 
 #[async_trait]
 impl AuditStore for PostgresStore {
-    /// Through the replica's group commit (`appender`).
+    /// Through the replica's group commit (`appender`), unless the event also writes to
+    /// the outbox: the group commit inserts audit rows only, so such an event (rare: none
+    /// of the hot path's) takes a transaction of its own.
     async fn append_event(&self, event: NewEvent) -> StoreResult<()> {
-        self.appender.append(event).await
+        if !crate::store::outbox::needs_outbox(&event) {
+            return self.appender.append(event).await;
+        }
+        let mut conn = self.conn().await?;
+        let tx = begin(
+            &mut conn,
+            Acting::for_chain(event.tenant_id.as_deref().unwrap_or("")),
+        )
+        .await?;
+        super::events::append(&tx, &event).await?;
+        commit(tx).await
     }
 
     async fn audit_page(

@@ -12,6 +12,7 @@ use super::tx::Tx;
 use super::tx::{Acting, act, row};
 use crate::store::StoreResult;
 use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::outbox::{Outbound, event_body, outgoing_type, retry_window};
 
 /// The channel every replica listens on; the payload is "chain:id".
 pub(crate) const AUDIT_CHANNEL: &str = "keyhold_audit";
@@ -68,10 +69,71 @@ pub(crate) async fn append(tx: &Tx<'_>, e: &NewEvent) -> StoreResult<i64> {
         ],
     )
     .await?;
-    match inserted {
-        Some(r) => super::rows::col(&r, 0, "audit event id"),
-        None => Err(super::errors::bad("audit append")),
+    let id: i64 = match inserted {
+        Some(r) => super::rows::col(&r, 0, "audit event id")?,
+        None => return Err(super::errors::bad("audit append")),
+    };
+    queue_messages(tx, e, id).await?;
+    Ok(id)
+}
+
+/// Write the event's messages to the outbox in its transaction: one per subscribed,
+/// enabled endpoint when its type goes out, and whatever the domain attached.
+async fn queue_messages(tx: &Tx<'_>, e: &NewEvent, audit_id: i64) -> StoreResult<()> {
+    let give_up = e.at + retry_window();
+    if let (Some(event_type), Some(tenant)) = (outgoing_type(e), e.tenant_id.as_deref()) {
+        let body = event_body(e, event_type, audit_id).into_bytes();
+        super::tx::exec(
+            tx,
+            "INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, audit_id, payload,
+                 created_at, give_up_at, next_at)
+             SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.tenant_id, 'webhook',
+                 w.id, $2, $3, $4, $5, $6, $5
+             FROM webhook_endpoints w
+             WHERE w.tenant_id = $1 AND w.enabled
+               AND EXISTS (SELECT 1 FROM webhook_subscriptions s
+                           WHERE s.tenant_id = $1 AND s.endpoint_id = w.id
+                             AND s.event_type IN ($2, '*'))",
+            &[&tenant, &event_type, &audit_id, &body, &e.at, &give_up],
+        )
+        .await?;
     }
+    for m in &e.outbound {
+        let (id, kind, endpoint, event_type, payload) = match m {
+            Outbound::Mail { id, sealed } => (id, "mail", None, e.action, sealed.clone()),
+            Outbound::Webhook {
+                id,
+                endpoint_id,
+                event_type,
+                body,
+            } => (
+                id,
+                "webhook",
+                Some(endpoint_id),
+                event_type.as_str(),
+                body.clone().into_bytes(),
+            ),
+        };
+        super::tx::exec(
+            tx,
+            "INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, audit_id, payload,
+                 created_at, give_up_at, next_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)",
+            &[
+                id,
+                &e.tenant_id,
+                &kind,
+                &endpoint,
+                &event_type,
+                &audit_id,
+                &payload,
+                &e.at,
+                &give_up,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The channel a KEK rotation notifies with the tenant's id, on commit.

@@ -93,6 +93,15 @@ pub(crate) const ELIGIBLE_VOTES: &str = "(SELECT COUNT(*) FROM approval_votes v
       AND u.removed_at IS NULL AND u.role IN ('owner', 'admin', 'approver'))";
 
 /// See [`crate::store::ApprovalStore::eligible_approvers`].
+/// Who may approve: a member of tenant $1 with an approving role, not removed, not $2
+/// (the requester or the key's owner), with 2FA on when $3 (critical). Shared by the count
+/// and by the approval mail's recipients, so both name the same people.
+pub(super) const ELIGIBLE_APPROVER: &str =
+    "u.tenant_id = $1 AND u.removed_at IS NULL AND u.id <> $2
+           AND u.role IN ('owner', 'admin', 'approver')
+           AND (NOT $3 OR EXISTS (SELECT 1 FROM mfa_totp m WHERE m.tenant_id = u.tenant_id
+                                  AND m.user_id = u.id AND m.confirmed_at IS NOT NULL))";
+
 pub(super) async fn eligible(
     tx: &Tx<'_>,
     tenant_id: &str,
@@ -101,11 +110,7 @@ pub(super) async fn eligible(
 ) -> StoreResult<u32> {
     let found = row(
         tx,
-        "SELECT COUNT(*) FROM users u
-         WHERE u.tenant_id = $1 AND u.removed_at IS NULL AND u.id <> $2
-           AND u.role IN ('owner', 'admin', 'approver')
-           AND (NOT $3 OR EXISTS (SELECT 1 FROM mfa_totp m WHERE m.tenant_id = u.tenant_id
-                                  AND m.user_id = u.id AND m.confirmed_at IS NOT NULL))",
+        &format!("SELECT COUNT(*) FROM users u WHERE {ELIGIBLE_APPROVER}"),
         &[&tenant_id, &excluded, &(tier == Tier::Critical)],
     )
     .await?;

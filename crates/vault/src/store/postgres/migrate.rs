@@ -31,11 +31,18 @@ impl Migration {
 }
 
 /// The migrations, in order. Append only: an applied migration's text must never change.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../../migrations/postgres/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "outbox",
+        sql: include_str!("../../../migrations/postgres/0002_outbox.sql"),
+    },
+];
 
 /// The roles the schema assumes (keyhold_owner, keyhold_app), run once per database by a
 /// superuser before the first migration; the same text as the file in the repository.

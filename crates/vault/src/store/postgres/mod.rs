@@ -27,6 +27,8 @@ mod members;
 mod mfa;
 mod mfa_attempt;
 mod migrate;
+mod outbox;
+mod outbox_rows;
 mod rows;
 mod secrets;
 mod sessions;

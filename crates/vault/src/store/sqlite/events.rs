@@ -5,8 +5,10 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::chain_heads::ChainHeads;
 use super::errors::map_err;
+use super::rows::us;
 use crate::store::StoreResult;
 use crate::store::event::{GENESIS_HASH, NewEvent, chain_hash};
+use crate::store::outbox::{Outbound, event_body, outgoing_type, retry_window};
 
 /// Append an event inside the writer's transaction. Returns its id.
 pub(crate) fn insert_event(
@@ -52,5 +54,74 @@ pub(crate) fn insert_event(
     })
     .map_err(map_err)?;
     heads.advance(chain, hash);
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    queue_messages(tx, e, id)?;
+    Ok(id)
+}
+
+/// Write the event's messages to the outbox in its transaction: one per subscribed,
+/// enabled endpoint when its type goes out, and whatever the domain attached.
+fn queue_messages(tx: &Transaction<'_>, e: &NewEvent, audit_id: i64) -> StoreResult<()> {
+    let (created, give_up) = (us(e.at), us(e.at + retry_window()));
+    if let (Some(event_type), Some(tenant)) = (outgoing_type(e), e.tenant_id.as_deref()) {
+        tx.prepare_cached(
+            "INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, audit_id, payload,
+                 created_us, give_up_us, next_us)
+             SELECT 'msg_' || lower(hex(randomblob(16))), w.tenant_id, 'webhook', w.id, ?2, ?3,
+                 ?4, ?5, ?6, ?5
+             FROM webhook_endpoints w
+             WHERE w.tenant_id = ?1 AND w.enabled = 1
+               AND EXISTS (SELECT 1 FROM webhook_subscriptions s
+                           WHERE s.tenant_id = ?1 AND s.endpoint_id = w.id
+                             AND s.event_type IN (?2, '*'))",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                tenant,
+                event_type,
+                audit_id,
+                event_body(e, event_type, audit_id).into_bytes(),
+                created,
+                give_up
+            ])
+        })
+        .map_err(map_err)?;
+    }
+    for m in &e.outbound {
+        let (id, kind, endpoint, event_type, payload) = match m {
+            Outbound::Mail { id, sealed } => (id, "mail", None, e.action, sealed.clone()),
+            Outbound::Webhook {
+                id,
+                endpoint_id,
+                event_type,
+                body,
+            } => (
+                id,
+                "webhook",
+                Some(endpoint_id),
+                event_type.as_str(),
+                body.clone().into_bytes(),
+            ),
+        };
+        tx.prepare_cached(
+            "INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, audit_id, payload,
+                 created_us, give_up_us, next_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id,
+                e.tenant_id,
+                kind,
+                endpoint,
+                event_type,
+                audit_id,
+                payload,
+                created,
+                give_up
+            ])
+        })
+        .map_err(map_err)?;
+    }
+    Ok(())
 }

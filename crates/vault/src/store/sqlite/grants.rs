@@ -72,19 +72,24 @@ pub(crate) const ELIGIBLE_VOTES: &str = "(SELECT COUNT(*) FROM approval_votes v
       AND u.removed_at IS NULL AND u.role IN ('owner', 'admin', 'approver'))";
 
 /// See [`ApprovalStore::eligible_approvers`].
+/// Who may approve: a member of tenant ?1 with an approving role, not removed, not ?2
+/// (the requester or the key's owner), with 2FA on when ?3 (critical). Shared by the count
+/// and by the approval mail's recipients, so both name the same people.
+pub(super) const ELIGIBLE_APPROVER: &str =
+    "u.tenant_id = ?1 AND u.removed_at IS NULL AND u.id <> ?2
+           AND u.role IN ('owner', 'admin', 'approver')
+           AND (?3 = 0 OR EXISTS (SELECT 1 FROM mfa_totp m WHERE m.tenant_id = u.tenant_id
+                                  AND m.user_id = u.id AND m.confirmed_at IS NOT NULL))";
+
 pub(super) fn eligible(
     c: &Connection,
     tenant_id: &str,
     tier: Tier,
     excluded: &str,
 ) -> StoreResult<u32> {
-    c.prepare_cached(
-        "SELECT COUNT(*) FROM users u
-         WHERE u.tenant_id = ?1 AND u.removed_at IS NULL AND u.id <> ?2
-           AND u.role IN ('owner', 'admin', 'approver')
-           AND (?3 = 0 OR EXISTS (SELECT 1 FROM mfa_totp m WHERE m.tenant_id = u.tenant_id
-                                  AND m.user_id = u.id AND m.confirmed_at IS NOT NULL))",
-    )
+    c.prepare_cached(&format!(
+        "SELECT COUNT(*) FROM users u WHERE {ELIGIBLE_APPROVER}"
+    ))
     .and_then(|mut s| {
         s.query_row(
             params![tenant_id, excluded, i64::from(tier == Tier::Critical)],

@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0004_approvals.sql"),
     include_str!("../../../migrations/0005_approval_gate.sql"),
     include_str!("../../../migrations/0006_invitations.sql"),
+    include_str!("../../../migrations/0007_outbox.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

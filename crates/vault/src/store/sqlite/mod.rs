@@ -26,6 +26,7 @@ mod mfa_attempt;
 mod migrate;
 #[cfg(test)]
 mod migration_tests;
+mod outbox;
 mod rows;
 mod secrets;
 mod sessions;

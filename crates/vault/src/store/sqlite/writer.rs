@@ -81,8 +81,11 @@ impl Writer {
     }
 
     /// Append one audit event in the next shared transaction; answer once it is durable.
+    /// An event that also writes to the outbox is more than one INSERT, so it takes a
+    /// savepoint like any other job.
     pub(crate) async fn append(&self, event: NewEvent) -> StoreResult<()> {
-        self.submit(false, move |tx, heads| {
+        let savepoint = crate::store::outbox::needs_outbox(&event);
+        self.submit(savepoint, move |tx, heads| {
             Ok(((), Some(insert_event(tx, heads, &event)?)))
         })
         .await
