@@ -77,7 +77,7 @@ async fn the_approval_policy_is_read_and_saved_through_the_sudo_window() {
     secrets::invite(&server, &token, &bob, Role::Member)
         .await
         .unwrap();
-    let link = ts.mailed_link(&bob, "/signup").unwrap();
+    let link = ts.mailed_link(&bob, "/signup").await.unwrap();
     ts.client()
         .signup(&keyhold_core::api::SignupRequest {
             email: bob.clone(),

@@ -70,7 +70,9 @@ async fn first_launch(
     // Signed in as Bob now; the clipboard check waits for 30 s after the copy, so these
     // steps take no extra time.
     settings::as_approver(app, &team).await?;
+    settings::notifications(app, &team).await?;
     settings::as_owner(app, server, ada, &team).await?;
+    settings::webhooks(app).await?;
     secrets::clipboard_cleared(app, copied).await?;
     Ok(())
 }
@@ -103,7 +105,12 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
 async fn run(paths: Paths) -> Result<()> {
     // The test clock starts at the wall clock so the app's "asked just now" and "24h
     // left" read as people would see them; the test still moves it (TOTP steps, delays).
-    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |_| {}).await;
+    // Webhooks go to a receiver on this computer, so private addresses are allowed.
+    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |c| {
+        c.allow_private_webhooks = true;
+        c.outbox_poll_ms = 50;
+    })
+    .await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
     let mut ada = Person {
         email: unique_email("ada"),

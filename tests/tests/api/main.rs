@@ -19,6 +19,7 @@ mod cli_secrets;
 mod cli_settings;
 mod cli_snapshots;
 mod cli_tty;
+mod cli_webhooks;
 mod crash;
 mod crypto;
 mod email;

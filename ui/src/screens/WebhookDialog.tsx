@@ -7,7 +7,7 @@ import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { formatDate, relativeTime } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { deliveryTone } from "../lib/settings";
 import { useCommand } from "../lib/useCommand";
 import { eventsText, WebhookSecretDialog, webhookState } from "./WebhooksPanel";
@@ -226,12 +226,9 @@ export function DeliveryLog(props: { deliveries: DeliveryView[] | null; error: C
                   </span>
                 </td>
                 <td>{d.attempts}</td>
-                <td title={d.last_response ?? d.last_error ?? undefined}>
-                  {answer}
-                  {d.last_status !== null && d.last_error ? <div class="muted">{d.last_error}</div> : null}
-                </td>
+                <td title={d.last_response ?? d.last_error ?? undefined}>{answer}</td>
                 <td class="nowrap">
-                  {d.last_attempt_at ? relativeTime(d.last_attempt_at) : "not yet"}
+                  {d.last_attempt_at ? relativeTime(notAfterNow(d.last_attempt_at)) : "not yet"}
                   {d.status === "pending" && d.next_attempt_at ? <div class="muted">next {relativeTime(d.next_attempt_at)}</div> : null}
                 </td>
                 <td class="row-actions">

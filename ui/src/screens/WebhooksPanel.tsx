@@ -20,7 +20,7 @@ export function webhookState(w: WebhookView): { word: string; tone: string } {
 }
 
 export function eventsText(events: string[]): string {
-  return events.length === 0 ? "All events" : events.join(", ");
+  return events.length === 0 || events.includes("*") ? "All events" : events.join(", ");
 }
 
 /**

@@ -72,9 +72,10 @@ pub enum WebhooksCommand {
     /// Register an endpoint; its signing secret is printed once, on stdout (needs a
     /// sign-in from the last 10 minutes).
     Add {
-        /// The https:// URL, or `-` to read it from stdin (a Slack URL is a credential:
-        /// prefer `-`).
-        url: String,
+        /// The endpoint's https:// URL, or `-` to read it from stdin (a Slack URL is a
+        /// credential: prefer `-`).
+        #[arg(value_name = "URL")]
+        endpoint: String,
         #[arg(long, value_enum, default_value_t = KindArg::Webhook)]
         kind: KindArg,
         /// Comma-separated event types, e.g. approval.requested,key.* (default: all).
@@ -107,9 +108,10 @@ pub enum WebhooksCommand {
 #[derive(Debug, Args)]
 pub struct UpdateWebhook {
     pub id: String,
-    /// A new https:// URL, or `-` to read it from stdin.
-    #[arg(long)]
-    pub url: Option<String>,
+    /// A new https:// URL for the endpoint, or `-` to read it from stdin. (`--url` is
+    /// the Keyhold server's.)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Comma-separated event types (replaces the list).
     #[arg(long, value_delimiter = ',', conflicts_with = "all_events")]
     pub events: Option<Vec<String>>,

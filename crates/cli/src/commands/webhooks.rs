@@ -24,13 +24,13 @@ pub async fn run(ctx: &Ctx, cmd: &WebhooksCommand) -> CliResult<()> {
     match cmd {
         WebhooksCommand::List => list(ctx, &client).await,
         WebhooksCommand::Add {
-            url,
+            endpoint,
             kind,
             events,
             description,
         } => {
             let req = CreateWebhookRequest {
-                url: read_url(url)?,
+                url: read_url(endpoint)?,
                 kind: match kind {
                     KindArg::Webhook => EndpointKind::Webhook,
                     KindArg::Slack => EndpointKind::Slack,
@@ -156,7 +156,7 @@ fn read_url(arg: &str) -> CliResult<Sensitive<String>> {
 
 fn update_request(u: &UpdateWebhook) -> CliResult<UpdateWebhookRequest> {
     let req = UpdateWebhookRequest {
-        url: u.url.as_deref().map(read_url).transpose()?,
+        url: u.endpoint.as_deref().map(read_url).transpose()?,
         events: if u.all_events {
             Some(Vec::new())
         } else {
@@ -177,7 +177,7 @@ fn update_request(u: &UpdateWebhook) -> CliResult<UpdateWebhookRequest> {
         && req.enabled.is_none();
     if nothing {
         return Err(CliError::Usage(
-            "Say what to change: --url, --events, --all-events, --description, --enable or \
+            "Say what to change: --endpoint, --events, --all-events, --description, --enable or \
              --disable. Nothing was changed."
                 .into(),
         ));
@@ -222,7 +222,7 @@ fn row(h: &Webhook) -> Vec<String> {
         h.id.clone(),
         h.kind.as_str().to_owned(),
         h.url_display.clone(),
-        if h.events.is_empty() {
+        if h.events.is_empty() || h.events.iter().any(|e| e == "*") {
             "all".to_owned()
         } else {
             h.events.join(",")
