@@ -61,6 +61,25 @@ export function ShowOnce(props: { label: string; value: string; fileName?: strin
   );
 }
 
+/** "Close without saving?" inside a dialog: the app's own question (never window.confirm). */
+export function LeaveUnsaved(props: { title: string; children: ComponentChildren; onBack: () => void; onLeave: () => void }) {
+  return (
+    <div data-testid="show-once-leave">
+      <Notice tone="warning" title={props.title}>
+        {props.children}
+      </Notice>
+      <div class="dialog-actions">
+        <button type="button" class="button button-primary" data-testid="show-once-back" onClick={props.onBack}>
+          Go back
+        </button>
+        <button type="button" class="button button-danger" data-testid="show-once-leave-anyway" onClick={props.onLeave}>
+          Close anyway
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /**
  * A dialog around a value shown once: "I stored it" before Done, and closing without it
  * asks again in the app's own confirmation (never window.confirm).
@@ -86,19 +105,9 @@ export function ShowOnceDialog(props: {
   return (
     <Dialog title={props.title} onRequestClose={requestClose} testid="show-once-dialog" wide>
       {asking ? (
-        <div data-testid="show-once-leave">
-          <Notice tone="warning" title="Close without copying it?">
-            {props.label} will never be shown again. If you have not stored it, go back and copy it now.
-          </Notice>
-          <div class="dialog-actions">
-            <button type="button" class="button button-primary" data-testid="show-once-back" onClick={() => setAsking(false)}>
-              Go back
-            </button>
-            <button type="button" class="button button-danger" data-testid="show-once-leave-anyway" onClick={props.onClose}>
-              Close anyway
-            </button>
-          </div>
-        </div>
+        <LeaveUnsaved title="Close without copying it?" onBack={() => setAsking(false)} onLeave={props.onClose}>
+          {props.label} will never be shown again. If you have not stored it, go back and copy it now.
+        </LeaveUnsaved>
       ) : (
         <>
           {props.children}
