@@ -42,8 +42,8 @@ pub struct WebhookView {
     pub previous_secret_until: Option<String>,
 }
 
-/// A new endpoint, as the form fills it.
-#[derive(Clone, Debug, Deserialize, Type)]
+/// A new endpoint, as the form fills it. No `Debug`: a Slack URL is a credential.
+#[derive(Clone, Deserialize, Type)]
 pub struct NewWebhook {
     pub url: String,
     /// "webhook" | "slack"
@@ -59,8 +59,9 @@ pub struct CreatedWebhook {
     pub secret: Option<String>,
 }
 
-/// A change to an endpoint: only the fields set change.
-#[derive(Clone, Debug, Default, Deserialize, Type)]
+/// A change to an endpoint: only the fields set change. No `Debug`: a Slack URL is a
+/// credential.
+#[derive(Clone, Default, Deserialize, Type)]
 pub struct WebhookChange {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
