@@ -164,6 +164,8 @@ pub async fn webhooks(app: &mut App) -> Result<()> {
 
     app.click("webhook-rotate").await?;
     app.testid("webhook-rotate-dialog").await?;
+    // Also lets the opening dialog settle: WebKit refuses a click on it mid-animation.
+    app.screenshot("settings-webhook-rotate").await?;
     app.click("webhook-rotate-dialog-confirm").await?;
     let rotated = shown_once(app, "settings-webhook-rotated").await?;
     ensure!(rotated != secret, "rotation showed the old secret");
@@ -182,6 +184,7 @@ pub async fn webhooks(app: &mut App) -> Result<()> {
     app.wait_text("webhook-dialog-state", "Enabled").await?;
     app.click("webhook-remove").await?;
     app.testid("webhook-remove-dialog").await?;
+    app.settle().await?;
     app.click("webhook-remove-dialog-confirm").await?;
     app.wait_gone("webhook-dialog").await?;
     app.testid("webhooks-empty").await?;
