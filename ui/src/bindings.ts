@@ -403,7 +403,7 @@ export type NewAgentKey = {
 	ip_allowlist: string[],
 };
 
-/**  A new endpoint, as the form fills it. */
+/**  A new endpoint, as the form fills it. No `Debug`: a Slack URL is a credential. */
 export type NewWebhook = {
 	url: string,
 	/**  "webhook" | "slack" */
@@ -599,7 +599,10 @@ export type UserView = {
 	display_name: string | null,
 };
 
-/**  A change to an endpoint: only the fields set change. */
+/**
+ *  A change to an endpoint: only the fields set change. No `Debug`: a Slack URL is a
+ *  credential.
+ */
 export type WebhookChange = {
 	url: string | null,
 	events: string[] | null,
