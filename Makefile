@@ -1,7 +1,7 @@
 # Keyhold: two commands for a fresh Debian/Ubuntu machine.
 #   make run   install what is missing, build, start the local server, open the desktop app
 #   make test  install what is missing, then lint and run every test suite
-# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, bench, audit, sbom, fuzz.
+# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, test-deploy, bench, audit, sbom, fuzz.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +17,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop bench audit sbom fuzz clean
+.PHONY: help deps ui build run server test lint test-rust test-ui test-desktop test-deploy bench audit sbom fuzz clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -39,7 +39,7 @@ server:
 	$(CARGO) build -p keyhold-server
 	./target/debug/keyhold-server --data-dir ./.keyhold --listen 127.0.0.1:8270
 
-test: deps ui lint test-rust test-ui test-desktop
+test: deps ui lint test-rust test-ui test-desktop test-deploy
 	@echo "make test: every suite passed"
 
 # Formatting, clippy, and the guards of the layering (docs/architecture.md): which crate
@@ -73,6 +73,12 @@ endif
 
 test-ui:
 	cd ui && npm test
+
+# The deployment files against systemd-analyze, kubernetes-validate, yamllint and hadolint
+# (deploy/; the unit is verified against the built server binary).
+test-deploy:
+	$(CARGO) build --workspace --bins
+	.venv-tools/bin/python scripts/check_deploy.py
 
 # The real app in a real window under Xvfb, driven by tauri-driver + WebKitWebDriver.
 # Always --workspace: selecting single packages changes feature unification and would

@@ -8,7 +8,8 @@ request (so the test can change them at any time):
   DIR/secrets  one whsec_ secret per line: each is tried on its own, and the record
                lists which ones verify the delivery;
   DIR/mode     how to answer: "200" (default), "500", "sleep:SECONDS" (answer 200 after
-               that long), "hang-first:SECONDS" (sleep only on the very first request).
+               that long), "hang-first:SECONDS" (sleep only on the very first request),
+               "redirect" (302 to /elsewhere on this receiver).
 Appends one JSON line per request to DIR/received.jsonl: headers, body, verified_by.
 """
 import json
@@ -63,6 +64,8 @@ class Handler(BaseHTTPRequestHandler):
         status = 200
         if mode == "500":
             status = 500
+        elif mode == "redirect":
+            status = 302
         elif mode.startswith("sleep:"):
             time.sleep(float(mode.split(":")[1]))
         elif mode.startswith("hang-first:") and first:
@@ -71,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(status)
             self.send_header("content-type", "text/plain")
+            if status == 302:
+                self.send_header("location", "/elsewhere")
             self.send_header("content-length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)

@@ -39,6 +39,31 @@ pub enum Command {
         #[arg(long, env = "KEYHOLD_MIGRATE_DATABASE_URL", hide_env_values = true)]
         to: SecretUrl,
     },
+    /// Exit 0 when the server at `--listen` (or `--url`) answers `/healthz`, 1 otherwise:
+    /// the container's HEALTHCHECK, which needs no shell or curl in the image.
+    Healthcheck {
+        /// The server's base URL; default: http://<--listen>, with 0.0.0.0 read as 127.0.0.1.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Take a consistent snapshot of the SQLite database while the server serves (the
+    /// master key is not in it: keep its copy apart). Into a folder with `--keep N`, only
+    /// the N newest backups stay.
+    Backup {
+        /// The backup file, or an existing folder for a timestamped one.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// With a folder: how many backups to keep.
+        #[arg(long)]
+        keep: Option<usize>,
+    },
+    /// Put a backup into an empty data dir (`--data-dir`); start the server there with the
+    /// same master key.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]

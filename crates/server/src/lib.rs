@@ -4,9 +4,11 @@
 //! `build_state` + `http::router` give the whole app, so tests can serve it on an
 //! ephemeral port with their own clock; `main.rs` adds flags, logging and signals.
 
+pub mod backup;
 pub mod config;
 pub mod database;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod rate_limit;

@@ -78,6 +78,9 @@ async fn main() -> std::process::ExitCode {
         Command::Kek {
             action: KekCommand::Rotate { tenant },
         } => rotate(cli.config, tenant).await,
+        Command::Backup { to, keep } => backup(&cli.config, &to, keep),
+        Command::Restore { from } => restore(&cli.config, &from),
+        Command::Healthcheck { url } => keyhold_server::health::check(&cli.config, url).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -128,6 +131,36 @@ async fn migrate_store(from: &std::path::Path, to: &str) -> anyhow::Result<()> {
         "verified: {} audit chains ({} events), {} secrets decrypt to the same values",
         verified.chains, verified.events, verified.secrets
     );
+    Ok(())
+}
+
+/// `keyhold-server backup --to FILE|DIR [--keep N]`.
+fn backup(
+    config: &keyhold_server::config::Config,
+    to: &std::path::Path,
+    keep: Option<usize>,
+) -> anyhow::Result<()> {
+    if config.database_url.is_some() {
+        anyhow::bail!(
+            "backup is for the embedded SQLite store; back up PostgreSQL with its own tools (pg_dump, point-in-time recovery: docs/operations.md)"
+        );
+    }
+    #[allow(clippy::disallowed_methods)] // names the file by the wall clock, like any backup
+    let now = chrono::Utc::now();
+    let (file, removed) = keyhold_server::backup::backup(&config.db_path(), to, keep, now)?;
+    println!("backup written: {}", file.display());
+    for r in removed {
+        println!("removed old backup: {}", r.display());
+    }
+    println!("the master key is not in it: keep a copy of it apart from the backups");
+    Ok(())
+}
+
+/// `keyhold-server restore --from FILE --data-dir DIR`.
+fn restore(config: &keyhold_server::config::Config, from: &std::path::Path) -> anyhow::Result<()> {
+    let db = keyhold_server::backup::restore(from, &config.data_dir)?;
+    println!("restored into {}", db.display());
+    println!("start the server there with the same master key (KEYHOLD_MASTER_KEY or master.key)");
     Ok(())
 }
 

@@ -45,12 +45,17 @@ pub struct WebhookClient {
 
 impl WebhookClient {
     pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
+        Self::build(timeout, allow_private, !allow_private)
+    }
+
+    /// The address rule and the scheme rule apart, so each can be tested on its own.
+    fn build(timeout: Duration, allow_private: bool, https_only: bool) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
-            .https_only(!allow_private)
+            .https_only(https_only)
             .dns_resolver(Arc::new(CheckedResolver { allow_private }))
             .build()?;
         Ok(Self {
@@ -114,5 +119,60 @@ impl Poster for WebhookClient {
             status,
             body_start: String::from_utf8_lossy(&kept).into_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(url: &str) -> PostRequest {
+        PostRequest {
+            url: url::Url::parse(url).unwrap(),
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        }
+    }
+
+    /// A listener on loopback that answers 200: reachable only when private addresses are
+    /// allowed. Without the flag, neither a loopback literal nor a name resolving to
+    /// loopback is connected to, whatever was checked when the endpoint was saved.
+    #[tokio::test]
+    async fn loopback_is_reached_only_with_the_flag() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+            }
+        });
+        let lab = WebhookClient::new(Duration::from_secs(2), true).unwrap();
+        let ok = lab
+            .post(req(&format!("http://localhost:{port}/")))
+            .await
+            .unwrap();
+        assert_eq!((ok.status, ok.body_start.as_str()), (200, "ok"));
+
+        // The address rule alone (plain http allowed): the resolver hands out no loopback
+        // address, and a loopback literal is refused before any connection.
+        let strict = WebhookClient::build(Duration::from_secs(2), false, false).unwrap();
+        for url in [
+            format!("http://localhost:{port}/"),
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://[::ffff:127.0.0.1]:{port}/"),
+        ] {
+            let refused = strict.post(req(&url)).await;
+            assert!(refused.is_err(), "{url} was reached: {refused:?}");
+        }
+        // The scheme rule of a strict server.
+        let strict = WebhookClient::new(Duration::from_secs(2), false).unwrap();
+        assert!(strict.post(req("http://example.com/")).await.is_err());
     }
 }

@@ -8,6 +8,7 @@ mod accounts;
 mod approvals;
 mod audit;
 mod audit_csv;
+mod backup;
 mod cli;
 mod cli_approvals;
 mod cli_hardening;

@@ -280,3 +280,35 @@ async fn a_delivery_cut_off_by_kill_9_is_delivered_after_restart() {
     assert_eq!(got[1].verified_by, vec![0], "{:?}", got[1].errors);
     drop(again);
 }
+
+/// `keyhold-server healthcheck` (the container's HEALTHCHECK): 0 while the server answers,
+/// 1 once it is gone.
+#[tokio::test]
+async fn healthcheck_exits_zero_only_while_the_server_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::spawn(dir.path(), &[]);
+    let url = server.url.clone();
+    let probe = |url: String| {
+        std::process::Command::new(target_bin("keyhold-server"))
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    let up = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || probe(url)
+    })
+    .await
+    .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(String::from_utf8_lossy(&up.stdout).contains("healthy"));
+    server.terminate();
+    let down = tokio::task::spawn_blocking(move || probe(url))
+        .await
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+}

@@ -156,6 +156,28 @@ async fn failed_deliveries_are_retried_under_the_same_id() {
 }
 
 #[tokio::test]
+async fn a_redirect_is_a_failed_delivery_and_is_not_followed() {
+    let ts = server().await;
+    let rx = Receiver::start();
+    rx.set_mode("redirect");
+    let owner = ts.person("whredir").await;
+    let api = Api::of(&ts, &owner);
+    let (id, _) = api
+        .endpoint(create_body(&rx.url("first"), &["key.created"]))
+        .await;
+    key(&owner, &["secrets:read:a/*"]).await;
+    let d = api.wait_delivery(&id, |d| d["attempts"] == 1).await;
+    assert_eq!(
+        (d["status"].as_str(), d["last_status"].as_u64()),
+        (Some("pending"), Some(302))
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got = rx.received();
+    assert_eq!(got.len(), 1, "the redirect was followed: {got:?}");
+    assert_eq!(got[0].path, "/first");
+}
+
+#[tokio::test]
 async fn an_endpoint_failing_for_three_days_is_disabled_and_admins_are_mailed() {
     let ts = server().await;
     let rx = Receiver::start();
