@@ -20,7 +20,10 @@ pub mod view;
 
 include!("command_names.rs");
 
-use commands::{approvals, audit, files, keys, members, secrets, security, session, startup};
+use commands::{
+    approvals, audit, files, keys, members, recovery, secrets, security, session, settings,
+    startup, webhooks,
+};
 use tauri::Manager;
 
 /// Every command, listed once. The running app registers them with
@@ -76,6 +79,24 @@ macro_rules! with_app_commands {
             secrets::invite_member,
             members::list_invitations,
             members::revoke_invitation,
+            members::list_members,
+            members::change_member_role,
+            members::remove_member,
+            members::reset_member_mfa,
+            settings::tenant_settings,
+            settings::save_tenant_settings,
+            settings::notification_prefs,
+            settings::save_notification_prefs,
+            webhooks::list_webhooks,
+            webhooks::create_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook,
+            webhooks::rotate_webhook_secret,
+            webhooks::test_webhook,
+            webhooks::webhook_deliveries,
+            webhooks::retry_webhook_delivery,
+            recovery::request_password_reset,
+            recovery::reset_password,
         ]
     };
 }

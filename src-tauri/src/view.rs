@@ -11,6 +11,7 @@ use crate::keystore::KeyringBackend;
 
 pub mod members;
 pub mod secrets;
+pub mod settings;
 
 /// Static facts about the app.
 #[derive(Clone, Debug, Serialize, Type)]

@@ -138,3 +138,67 @@ async fn invitations_are_listed_and_revoked_through_the_sudo_window() {
     );
     ts.stop().await;
 }
+
+/// The members of the Team tab: listed with role and 2FA, a role changed and a member
+/// removed through the sudo window, members refused, ids never leaving their route.
+#[tokio::test]
+async fn members_are_listed_given_roles_and_removed() {
+    let ts = TestServer::start().await;
+    let ada = ts.person("desk-members").await;
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
+    let token = token_of(&ada.client);
+    let bob = unique_email("desk-bob");
+    secrets::invite(&server, &token, &bob, Role::Member)
+        .await
+        .unwrap();
+    let bob_token = accept(&ts, &bob).await;
+
+    let listed = members::members(&server, &token).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let me = listed.iter().find(|m| m.id == ada.user_id).unwrap();
+    assert_eq!((me.role.as_str(), me.mfa_enabled), ("owner", false));
+    let row = listed.iter().find(|m| m.email == bob).unwrap().clone();
+    assert_eq!(row.role, "member");
+    chrono::DateTime::parse_from_rfc3339(&row.created_at).unwrap();
+
+    // Bob (a member) may not change roles; Ada may, inside the sudo window.
+    let refused = members::set_role(&server, &bob_token, &ada.user_id, Role::Member)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Forbidden, "{refused:?}");
+    let changed = members::set_role(&server, &token, &row.id, Role::Approver)
+        .await
+        .unwrap();
+    assert_eq!(changed.role, "approver");
+    assert_eq!(
+        members::members(&server, &token)
+            .await
+            .unwrap()
+            .iter()
+            .find(|m| m.id == row.id)
+            .unwrap()
+            .role,
+        "approver"
+    );
+    // An id that tries to reach another route is just an unknown member; a blank one is
+    // said before anything is sent.
+    let sneaky = members::set_role(&server, &token, "../tenant/settings", Role::Admin)
+        .await
+        .unwrap_err();
+    assert_eq!(sneaky.kind, ErrorKind::NotFound, "{sneaky:?}");
+    let blank = members::remove(&server, &token, " ").await.unwrap_err();
+    assert_eq!(blank.kind, ErrorKind::InvalidRequest, "{blank:?}");
+
+    // Past the sudo window the removal waits for Ada to prove it is her.
+    ts.clock.advance(Duration::minutes(11));
+    let stale = members::remove(&server, &token, &row.id).await.unwrap_err();
+    assert_eq!(stale.kind, ErrorKind::ReauthRequired, "{stale:?}");
+    assert_eq!(members::members(&server, &token).await.unwrap().len(), 2);
+    backend::reauth(&server, &token, &Sensitive::new(STRONG_PASSWORD.to_owned()))
+        .await
+        .unwrap();
+    members::remove(&server, &token, &row.id).await.unwrap();
+    let left = members::members(&server, &token).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    ts.stop().await;
+}

@@ -265,6 +265,9 @@ impl App {
         self.shot
     }
 
+    /// Click an element once it is enabled. A dialog that is still opening can refuse the
+    /// click (WebKit answers with an empty error, and nothing was clicked): look the
+    /// element up again and retry for a short while.
     pub async fn click(&self, id: &str) -> Result<()> {
         let el = self.testid(id).await?;
         let deadline = Instant::now() + WAIT;
@@ -274,7 +277,20 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        el.click().await.with_context(|| format!("clicking {id}"))
+        let refused_until = Instant::now() + Duration::from_secs(2);
+        let mut el = el;
+        loop {
+            match el.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > refused_until => {
+                    return Err(e).with_context(|| format!("clicking {id}"));
+                }
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    el = self.testid(id).await?;
+                }
+            }
+        }
     }
 
     /// Replace the text of an input. A dialog that is still opening can refuse the first

@@ -11,7 +11,8 @@ use crate::{Person, first_id, next_code};
 pub async fn invite_then_revoke(app: &mut App, server: &TestServer, ada: &Person) -> Result<()> {
     let secret = ada.totp.as_deref().context("Ada has no 2FA")?;
     let email = unique_email("erin");
-    app.click("nav-team").await?;
+    app.click("nav-settings").await?;
+    app.click("settings-tab-team").await?;
     app.testid("invitations-empty").await?;
     app.click("team-invite-button").await?;
     app.fill("invite-email", &email).await?;

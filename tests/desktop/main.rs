@@ -13,6 +13,7 @@ mod invitations;
 mod keys;
 mod pages;
 mod secrets;
+mod settings;
 mod team;
 mod two_factor;
 
@@ -66,6 +67,12 @@ async fn first_launch(
     let copied = secrets::approved(app, server, &team, &asked).await?;
     invitations::invite_then_revoke(app, server, ada).await?;
     two_approvers(app, server, ada, &team, &asked).await?;
+    // Signed in as Bob now; the clipboard check waits for 30 s after the copy, so these
+    // steps take no extra time.
+    settings::as_approver(app, &team).await?;
+    settings::notifications(app, &team).await?;
+    settings::as_owner(app, server, ada, &team).await?;
+    settings::webhooks(app).await?;
     secrets::clipboard_cleared(app, copied).await?;
     Ok(())
 }
@@ -98,7 +105,12 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
 async fn run(paths: Paths) -> Result<()> {
     // The test clock starts at the wall clock so the app's "asked just now" and "24h
     // left" read as people would see them; the test still moves it (TOTP steps, delays).
-    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |_| {}).await;
+    // Webhooks go to a receiver on this computer, so private addresses are allowed.
+    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |c| {
+        c.allow_private_webhooks = true;
+        c.outbox_poll_ms = 50;
+    })
+    .await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
     let mut ada = Person {
         email: unique_email("ada"),

@@ -117,6 +117,16 @@ impl<'a> Team<'a> {
         })
     }
 
+    /// Bob's own API session, as his own app would hold it.
+    pub fn bob_api(&self) -> Result<&Client> {
+        self.approvers.first().map(|(c, _)| c).context("no Bob")
+    }
+
+    /// Carol's (an admin) API session: to read back what Ada changed in the app.
+    pub fn admin_api(&self) -> Result<&Client> {
+        self.approvers.get(1).map(|(c, _)| c).context("no Carol")
+    }
+
     /// Approver `n` (0: Bob, 1: Carol) approves request `id` over the API with a fresh TOTP
     /// code, as their own app would.
     pub async fn approve(&self, n: usize, id: &str) -> Result<()> {

@@ -14,18 +14,18 @@ import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
 import { KeysPage } from "./screens/KeysPage";
 import { SecretsPage } from "./screens/SecretsPage";
-import { TeamPage } from "./screens/TeamPage";
+import { SettingsPage } from "./screens/SettingsPage";
 import { VaultPage } from "./screens/VaultPage";
 
-export type Page = "vault" | "secrets" | "keys" | "approvals" | "team" | "audit";
+export type Page = "vault" | "secrets" | "keys" | "approvals" | "settings" | "audit";
 
 const NAV: { page: Page; label: string; icon: IconName }[] = [
   { page: "vault", label: "Security Vault", icon: "shieldCheck" },
   { page: "secrets", label: "Secrets", icon: "lock" },
   { page: "keys", label: "Agent keys", icon: "key" },
   { page: "approvals", label: "Approvals", icon: "inbox" },
-  { page: "team", label: "Team", icon: "user" },
   { page: "audit", label: "Audit log", icon: "list" },
+  { page: "settings", label: "Settings", icon: "settings" },
 ];
 
 export function App() {
@@ -194,7 +194,7 @@ export function App() {
           {page === "secrets" ? <SecretsPage /> : null}
           {page === "keys" ? <KeysPage session={session} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
-          {page === "team" ? <TeamPage /> : null}
+          {page === "settings" ? <SettingsPage session={session} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>

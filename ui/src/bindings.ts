@@ -123,6 +123,44 @@ export const commands = {
 	 *  the person to confirm it's them, calls `reauthenticate` and tries again).
 	 */
 	revokeInvitation: (id: string) => __TAURI_INVOKE<null>("revoke_invitation", { id }),
+	/**  Everyone in the tenant, with role and 2FA. */
+	listMembers: () => __TAURI_INVOKE<MemberView[]>("list_members"),
+	/**  Give a member another role. Needs the sudo window. */
+	changeMemberRole: (id: string, role: string) => __TAURI_INVOKE<MemberView>("change_member_role", { id, role }),
+	/**  Remove a member (their sessions end, their keys are revoked). Needs the sudo window. */
+	removeMember: (id: string) => __TAURI_INVOKE<null>("remove_member", { id }),
+	/**
+	 *  Turn off another member's 2FA with the caller's own current code. Needs the sudo
+	 *  window.
+	 */
+	resetMemberMfa: (id: string, code: string) => __TAURI_INVOKE<null>("reset_member_mfa", { id, code }),
+	/**  The approval policy (owners and admins; others get `forbidden`). */
+	tenantSettings: () => __TAURI_INVOKE<TenantSettingsView>("tenant_settings"),
+	/**  Save the approval policy; the answer is what the server kept. */
+	saveTenantSettings: (settings: TenantSettingsView) => __TAURI_INVOKE<TenantSettingsView>("save_tenant_settings", { settings }),
+	notificationPrefs: () => __TAURI_INVOKE<NotificationPrefsView>("notification_prefs"),
+	saveNotificationPrefs: (prefs: NotificationPrefsView) => __TAURI_INVOKE<NotificationPrefsView>("save_notification_prefs", { prefs }),
+	listWebhooks: () => __TAURI_INVOKE<WebhookView[]>("list_webhooks"),
+	/**  Register an endpoint: its signing secret is in the answer, the one time it is shown. */
+	createWebhook: (webhook: NewWebhook) => __TAURI_INVOKE<CreatedWebhook>("create_webhook", { webhook }),
+	/**  Change an endpoint (URL, events, description, enabled): only the fields set change. */
+	updateWebhook: (id: string, change: WebhookChange) => __TAURI_INVOKE<WebhookView>("update_webhook", { id, change }),
+	deleteWebhook: (id: string) => __TAURI_INVOKE<null>("delete_webhook", { id }),
+	/**  A new signing secret, shown once; the old one still signs for 24 hours. */
+	rotateWebhookSecret: (id: string) => __TAURI_INVOKE<CreatedWebhook>("rotate_webhook_secret", { id }),
+	/**  Queue a test event: the delivery, as the log will show it. */
+	testWebhook: (id: string) => __TAURI_INVOKE<DeliveryView>("test_webhook", { id }),
+	/**  The endpoint's newest deliveries. */
+	webhookDeliveries: (id: string) => __TAURI_INVOKE<DeliveryView[]>("webhook_deliveries", { id }),
+	/**  Send a delivery again now. */
+	retryWebhookDelivery: (id: string, deliveryId: string) => __TAURI_INVOKE<DeliveryView>("retry_webhook_delivery", { id, deliveryId }),
+	/**  Mail a reset link to `email` if it has an account (the answer is the same either way). */
+	requestPasswordReset: (serverUrl: string, email: string) => __TAURI_INVOKE<null>("request_password_reset", { serverUrl, email }),
+	/**
+	 *  Set a new password with the mailed token; `code` when the account has 2FA on
+	 *  (`mfa_required` says so). Every session of the account ends.
+	 */
+	resetPassword: (serverUrl: string, token: string, newPassword: string, code: string | null) => __TAURI_INVOKE<null>("reset_password", { serverUrl, token, newPassword, code }),
 };
 
 /* Types */
@@ -273,7 +311,30 @@ export type CreatedAgentKey = {
 	secret: string,
 };
 
+/**  The one time a signing secret is shown (none for Slack endpoints). */
+export type CreatedWebhook = {
+	webhook: WebhookView,
+	secret: string | null,
+};
+
 export type DeleteOutcome = { outcome: "deleted" } | { outcome: "approval_required"; approval: ApprovalNeeded };
+
+/**  One message to an endpoint and its last attempt. */
+export type DeliveryView = {
+	id: string,
+	event_type: string,
+	/**  "pending" | "delivered" | "failed" */
+	status: string,
+	attempts: number,
+	created_at: string,
+	next_attempt_at: string | null,
+	last_attempt_at: string | null,
+	/**  The HTTP status of the last answer, if one came. */
+	last_status: number | null,
+	last_error: string | null,
+	/**  The start of the last answer's body (at most 1 KiB). */
+	last_response: string | null,
+};
 
 /**  What went wrong, as the UI branches on it. */
 export type ErrorKind = "invalid_request" | "unauthenticated" | "mfa_required" | "reauth_required" | "forbidden" | "approval_required" | "not_found" | "conflict" | "payload_too_large" | "rate_limited" | "unavailable" | "internal" | 
@@ -317,6 +378,17 @@ export type KeyringBackend = "secret_service" | "kernel_keyutils" |
 /**  No usable keyring: the token lives in memory until the app quits. */
 "memory_only";
 
+/**  A member of the tenant (`GET /v1/members`). */
+export type MemberView = {
+	id: string,
+	email: string,
+	display_name: string | null,
+	/**  "owner" | "admin" | "approver" | "member" */
+	role: string,
+	mfa_enabled: boolean,
+	created_at: string,
+};
+
 export type MfaStatus = {
 	totp_enabled: boolean,
 	backup_codes_remaining: number,
@@ -329,6 +401,21 @@ export type NewAgentKey = {
 	/**  "1h", "30d"… or none for no expiry. */
 	expires_in: string | null,
 	ip_allowlist: string[],
+};
+
+/**  A new endpoint, as the form fills it. No `Debug`: a Slack URL is a credential. */
+export type NewWebhook = {
+	url: string,
+	/**  "webhook" | "slack" */
+	kind: string,
+	events: string[],
+	description: string | null,
+};
+
+/**  The person's own notification preferences. */
+export type NotificationPrefsView = {
+	/**  Mail when a request they may decide opens, and when one of theirs is decided. */
+	approval_mail: boolean,
 };
 
 /**  The live password meter: zxcvbn's estimate and the policy's verdict. */
@@ -477,6 +564,25 @@ export type SignInOutcome = { step: "signed_in"; session: SessionView } |
 /**  The account has 2FA: ask for a code and call `sign_in_mfa`. The ticket stays in Rust. */
 { step: "mfa_required"; email: string };
 
+/**
+ *  The tenant's approval policy (`GET`/`PUT /v1/tenant/settings`). Durations as the
+ *  server writes them: `"10m"`, `"24h"`, `"0s"`.
+ */
+export type TenantSettingsView = {
+	/**  Approvals a sensitive secret needs (at least 1). */
+	sensitive: number,
+	/**  Approvals a critical secret needs (at least 2). */
+	critical: number,
+	/**  Wait after the last approval of a critical read. */
+	critical_delay: string,
+	/**  How long a request stays open. */
+	request_ttl: string,
+	/**  How long an approved request may be used. */
+	grant_ttl: string,
+	/**  The longest lifetime of a scoped token. */
+	max_token_ttl: string,
+};
+
 /**  The start of TOTP enrollment: a QR code rendered in Rust and the manual key. */
 export type TotpEnrollment = {
 	/**  `data:image/svg+xml;base64,…` for an `<img>`. */
@@ -491,6 +597,35 @@ export type UserView = {
 	id: string,
 	email: string,
 	display_name: string | null,
+};
+
+/**
+ *  A change to an endpoint: only the fields set change. No `Debug`: a Slack URL is a
+ *  credential.
+ */
+export type WebhookChange = {
+	url: string | null,
+	events: string[] | null,
+	description: string | null,
+	enabled: boolean | null,
+};
+
+/**  An endpoint as admins see it: never its secret, its URL as scheme and host only. */
+export type WebhookView = {
+	id: string,
+	/**  "webhook" | "slack" */
+	kind: string,
+	url_display: string,
+	/**  Event types delivered; empty: every event type. */
+	events: string[],
+	description: string | null,
+	enabled: boolean,
+	/**  Why it is disabled ("failing"), when it is. */
+	disabled_reason: string | null,
+	created_at: string,
+	failing_since: string | null,
+	/**  Until when the previous secret still signs, after a rotation. */
+	previous_secret_until: string | null,
 };
 
 export type WriteOutcome = { outcome: "written"; written: SecretWrittenView } | { outcome: "approval_required"; approval: ApprovalNeeded };

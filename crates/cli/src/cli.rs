@@ -8,6 +8,9 @@ use keyhold_core::path::{PathPrefix, SecretPath};
 use keyhold_core::scope::Scope;
 use keyhold_core::tier::{SecretType, Tier};
 
+mod team;
+pub use team::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyhold",
@@ -76,6 +79,19 @@ pub enum Command {
     /// The people of your tenant: list, invite, change a role, remove.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// The tenant's approval policy: show it, change it.
+    Settings(SettingsArgs),
+    /// Webhook and Slack endpoints that hear about approvals, keys and members.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Your notification preferences: approval mail on or off.
+    Notifications {
+        #[command(subcommand)]
+        command: Option<NotificationsCommand>,
+    },
+    /// A forgotten password: mail a reset link, then set a new password with it.
+    #[command(subcommand)]
+    PasswordReset(PasswordResetCommand),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -274,7 +290,15 @@ pub enum MembersCommand {
         /// The member's id or email.
         member: String,
     },
-    /// Pending invitations (unused, unexpired): list them, or revoke one.
+    /// Turn off the 2FA of a member who lost their phone and backup codes (owners and
+    /// admins, never your own; asks for your current code; needs a sign-in from the last
+    /// 10 minutes).
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The member's id or email.
+        member: String,
+    },
+    /// Pending invitations (unused, unexpired): list, create or revoke.
     Invitations {
         #[command(subcommand)]
         command: Option<InvitationsCommand>,
@@ -285,6 +309,13 @@ pub enum MembersCommand {
 pub enum InvitationsCommand {
     /// The pending invitations, newest first (the default).
     List,
+    /// The same as `keyhold members invite`.
+    Create {
+        email: String,
+        /// owner, admin, approver or member.
+        #[arg(long, value_parser = parse_role, default_value = "member")]
+        role: Role,
+    },
     /// Revoke a pending invitation: its link no longer signs anyone up (needs a sign-in
     /// from the last 10 minutes).
     Revoke {

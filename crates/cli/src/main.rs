@@ -51,6 +51,12 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Audit(a) => commands::audit::run(&ctx, a).await?,
         Command::Approvals(c) => commands::approvals::run(&ctx, c).await?,
         Command::Members(c) => commands::members::run(&ctx, c).await?,
+        Command::Settings(a) => commands::settings::run(&ctx, a).await?,
+        Command::Webhooks(c) => commands::webhooks::run(&ctx, c).await?,
+        Command::Notifications { command } => {
+            commands::settings::notifications(&ctx, command).await?;
+        }
+        Command::PasswordReset(c) => commands::password_reset::run(&ctx, c).await?,
         Command::Completions { .. } | Command::Man => {}
     }
     Ok(0)

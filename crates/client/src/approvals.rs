@@ -119,7 +119,7 @@ impl Client {
     /// Change a member's role (needs a recent sign-in).
     pub async fn set_role(&self, user_id: &str, role: Role) -> Result<Member> {
         self.json(
-            self.request(Method::PUT, &format!("/v1/members/{user_id}/role"))?
+            self.request_segments(Method::PUT, "/v1/members", &[user_id, "role"])?
                 .json(&RoleRequest { role }),
         )
         .await
@@ -127,7 +127,7 @@ impl Client {
 
     /// Remove a member (or leave, with one's own id); needs a recent sign-in.
     pub async fn remove_member(&self, user_id: &str) -> Result<()> {
-        self.empty(self.request(Method::DELETE, &format!("/v1/members/{user_id}"))?)
+        self.empty(self.request_segment(Method::DELETE, "/v1/members", user_id)?)
             .await
     }
 }

@@ -248,6 +248,36 @@ impl Client {
         Ok(rb)
     }
 
+    /// A request to `path` followed by `segments`, each percent-encoded on its own: an id
+    /// typed by a person can then never reach another route (`../`, `?`, `#`).
+    pub(crate) fn request_segments(
+        &self,
+        method: Method,
+        path: &str,
+        segments: &[&str],
+    ) -> Result<RequestBuilder> {
+        let mut url = self.url(path)?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::BadUrl("The server URL cannot take a path.".to_owned()))?
+            .pop_if_empty()
+            .extend(segments);
+        let mut rb = self.http.request(method, url);
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t.expose());
+        }
+        Ok(rb)
+    }
+
+    /// [`Client::request_segments`] with one segment.
+    pub(crate) fn request_segment(
+        &self,
+        method: Method,
+        path: &str,
+        segment: &str,
+    ) -> Result<RequestBuilder> {
+        self.request_segments(method, path, &[segment])
+    }
+
     pub(crate) async fn send(&self, rb: RequestBuilder) -> Result<Response> {
         let resp = rb.send().await.map_err(|e| ClientError::Unreachable {
             url: self.base.to_string(),
@@ -426,5 +456,8 @@ mod approvals;
 mod keys;
 mod members;
 mod mfa;
+mod recovery;
+pub use recovery::token_from_link;
 mod secrets;
 pub mod sse;
+mod webhooks;

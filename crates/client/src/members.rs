@@ -1,26 +1,11 @@
 //! Pending invitations of the tenant: list and revoke (owners and admins).
 
 use keyhold_core::api::{Page, PendingInvitation};
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 
-use crate::{Client, ClientError, Result};
+use crate::{Client, Result};
 
 impl Client {
-    /// A request to `path` + `/` + `segment`, the segment percent-encoded: an id typed by
-    /// a person can then never reach another route (`../`, `?`, `#`).
-    fn request_segment(&self, method: Method, path: &str, segment: &str) -> Result<RequestBuilder> {
-        let mut url = self.url(path)?;
-        url.path_segments_mut()
-            .map_err(|()| ClientError::BadUrl("The server URL cannot take a path.".to_owned()))?
-            .pop_if_empty()
-            .push(segment);
-        let mut rb = self.http.request(method, url);
-        if let Some(t) = &self.token {
-            rb = rb.bearer_auth(t.expose());
-        }
-        Ok(rb)
-    }
-
     /// One page of the tenant's pending invitations, newest first (never their tokens).
     pub async fn pending_invitations(
         &self,

@@ -1,14 +1,82 @@
-//! The Team page's server calls: the tenant's pending invitations, listed and revoked
-//! (owners and admins; others get `forbidden`). Revoking needs the sudo window
-//! (`reauth_required` outside it: the page asks the person to confirm it's them and
-//! tries again).
+//! The Team page's server calls: the members (their roles changed, removed, their 2FA
+//! reset) and the pending invitations, listed and revoked (owners and admins; others get
+//! `forbidden`). Changes need the sudo window (`reauth_required` outside it: the page asks
+//! the person to confirm it's them and tries again).
 
 use keyhold_core::Sensitive;
-use keyhold_core::api::PendingInvitation;
+use keyhold_core::api::{Member, PendingInvitation, Role};
 
 use super::Server;
 use crate::error::{CommandError, CommandResult};
-use crate::view::members::PendingInvitationView;
+use crate::view::members::{MemberView, PendingInvitationView};
+
+fn member_view(m: Member) -> MemberView {
+    MemberView {
+        id: m.id,
+        email: m.email,
+        display_name: m.display_name,
+        role: m.role.as_str().to_owned(),
+        mfa_enabled: m.mfa_enabled,
+        created_at: m.created_at.to_rfc3339(),
+    }
+}
+
+/// A member id from the page: never empty.
+fn member_id(id: &str) -> CommandResult<&str> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(CommandError::invalid("Choose a member."));
+    }
+    Ok(id)
+}
+
+/// Everyone in the tenant, with role and 2FA.
+pub async fn members(server: &Server, token: &Sensitive<String>) -> CommandResult<Vec<MemberView>> {
+    server
+        .authed(token)
+        .members()
+        .await
+        .map(|all| all.into_iter().map(member_view).collect())
+        .map_err(|e| server.error(e))
+}
+
+/// Give a member another role (the last owner cannot step down: the server says so).
+pub async fn set_role(
+    server: &Server,
+    token: &Sensitive<String>,
+    id: &str,
+    role: Role,
+) -> CommandResult<MemberView> {
+    server
+        .authed(token)
+        .set_role(member_id(id)?, role)
+        .await
+        .map(member_view)
+        .map_err(|e| server.error(e))
+}
+
+/// Remove a member: their sessions end, their keys and tokens are revoked.
+pub async fn remove(server: &Server, token: &Sensitive<String>, id: &str) -> CommandResult<()> {
+    server
+        .authed(token)
+        .remove_member(member_id(id)?)
+        .await
+        .map_err(|e| server.error(e))
+}
+
+/// Turn off another member's 2FA, proven with the caller's own current `code`.
+pub async fn reset_mfa(
+    server: &Server,
+    token: &Sensitive<String>,
+    id: &str,
+    code: &Sensitive<String>,
+) -> CommandResult<()> {
+    server
+        .authed(token)
+        .reset_member_mfa(member_id(id)?, code.expose())
+        .await
+        .map_err(|e| server.error(e))
+}
 
 fn invitation_view(i: PendingInvitation) -> PendingInvitationView {
     PendingInvitationView {

@@ -17,9 +17,12 @@ pub mod audit;
 pub mod keys;
 pub mod members;
 pub mod mfa;
+pub mod recovery;
 pub mod secrets;
 pub mod security;
 pub mod session;
+pub mod settings;
+pub mod webhooks;
 
 pub use approvals::{approval_view, approvals_feed, approve, deny, list_approvals};
 pub use audit::{audit, audit_export};

@@ -7,10 +7,13 @@ pub mod audit;
 pub mod files;
 pub mod keys;
 pub mod members;
+pub mod recovery;
 pub mod secrets;
 pub mod security;
 pub mod session;
+pub mod settings;
 pub mod startup;
+pub mod webhooks;
 
 use keyhold_core::Sensitive;
 

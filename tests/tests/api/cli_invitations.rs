@@ -25,12 +25,27 @@ async fn invitations_are_listed_and_revoked_from_the_command_line() {
         "{}",
         text(&empty)
     );
-    for (email, role) in [
-        ("gina@example.com", "approver"),
-        ("hugo@example.com", "admin"),
+    // `members invite` and `members invitations create` are the same.
+    for args in [
+        vec![
+            "members",
+            "invite",
+            "gina@example.com",
+            "--role",
+            "approver",
+        ],
+        vec![
+            "members",
+            "invitations",
+            "create",
+            "hugo@example.com",
+            "--role",
+            "admin",
+        ],
     ] {
-        let o = k(&["members", "invite", email, "--role", role]);
+        let o = k(&args);
         assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("Invited"), "{}", text(&o));
     }
     let list = k(&["members", "invitations"]);
     assert!(list.status.success(), "{}", text(&list));

@@ -6,7 +6,7 @@ import { Dialog } from "./Dialog";
 import { ErrorNotice, Notice } from "./Notice";
 import { useSudo } from "./ReauthDialog";
 
-const ROLES: { value: string; label: string; hint: string }[] = [
+export const ROLES: { value: string; label: string; hint: string }[] = [
   { value: "approver", label: "Approver", hint: "Reads and writes secrets, and decides approval requests." },
   { value: "admin", label: "Admin", hint: "Also manages members, agent keys and settings." },
   { value: "member", label: "Member", hint: "Reads and writes secrets; cannot approve." },

@@ -6,6 +6,7 @@ import { Logo } from "../components/Logo";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { PasswordMeter, usePasswordStrength } from "../components/PasswordMeter";
 import { toCommandError, type CommandError } from "../lib/errors";
+import { ForgotPassword } from "./ForgotPassword";
 
 type Mode = "signin" | "signup";
 
@@ -21,6 +22,7 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [mfaFor, setMfaFor] = useState<string | null>(null);
+  const [forgot, setForgot] = useState(false);
   const strength = usePasswordStrength(mode === "signup" ? password : "", email || null);
 
   useEffect(() => reportFirstScreen("sign_in"), []);
@@ -92,7 +94,18 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
 
       <section class="auth-panel">
         <div class="auth-card">
-          {mfaFor ? (
+          {forgot ? (
+            <ForgotPassword
+              serverUrl={server}
+              email={email}
+              onBack={(typed) => {
+                if (typed) setEmail(typed);
+                setMode("signin");
+                setError(null);
+                setForgot(false);
+              }}
+            />
+          ) : mfaFor ? (
             <MfaStep
               email={mfaFor}
               onSignedIn={props.onSignedIn}
@@ -241,6 +254,21 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
                     </button>
                   </div>
                   {mode === "signup" ? <PasswordMeter id="signup-meter" strength={strength} /> : null}
+                  {mode === "signin" ? (
+                    <button
+                      type="button"
+                      class="link-button forgot-link"
+                      data-testid="forgot-password-link"
+                      disabled={check !== null && !check.ok}
+                      onClick={() => {
+                        setError(null);
+                        setPassword("");
+                        setForgot(true);
+                      }}
+                    >
+                      Forgot password?
+                    </button>
+                  ) : null}
                 </div>
 
                 <ErrorNotice error={error} testid="auth-error" />

@@ -4,7 +4,7 @@ import { call } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { ShowOnce } from "../components/ShowOnce";
+import { ShowOnceDialog } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
@@ -316,30 +316,17 @@ function CreateKeyDialog(props: { onClose: () => void; onCreated: (k: CreatedAge
 }
 
 function ShowKeyDialog(props: { created: CreatedAgentKey; onClose: () => void }) {
-  const [confirmed, setConfirmed] = useState(false);
   const k = props.created;
-  function requestClose() {
-    if (confirmed || window.confirm("Close without copying the key? It will never be shown again.")) props.onClose();
-  }
   return (
-    <Dialog title={`Key "${k.key.name}" created`} onRequestClose={requestClose} testid="show-once-dialog" wide>
-      <ShowOnce
-        label="Agent key"
-        value={k.secret}
-        fileName={`keyhold-key-${k.key.name.replace(/[^A-Za-z0-9_-]/gu, "-").slice(0, 40) || "agent"}.txt`}
-        fileText={`${k.secret}\n`}
-        testid="show-once-secret"
-      />
-      <label class="checkbox">
-        <input type="checkbox" data-testid="show-once-confirm" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} />
-        <span>I copied the key and stored it safely</span>
-      </label>
-      <div class="dialog-actions">
-        <button type="button" class="button button-primary" data-testid="show-once-close" disabled={!confirmed} onClick={props.onClose}>
-          Done
-        </button>
-      </div>
-    </Dialog>
+    <ShowOnceDialog
+      title={`Key "${k.key.name}" created`}
+      label="Agent key"
+      value={k.secret}
+      stored="I copied the key and stored it safely"
+      fileName={`keyhold-key-${k.key.name.replace(/[^A-Za-z0-9_-]/gu, "-").slice(0, 40) || "agent"}.txt`}
+      fileText={`${k.secret}\n`}
+      onClose={props.onClose}
+    />
   );
 }
 

@@ -82,6 +82,33 @@ describe("MfaManageDialog", () => {
   });
 });
 
+describe("MfaManageDialog closing", () => {
+  it("asks in the app, not the browser, before closing over unsaved new backup codes", async () => {
+    const confirm = vi.fn(() => true);
+    vi.stubGlobal("confirm", confirm);
+    const close = vi.fn();
+    script = {
+      mfaStatus: () => ({ totp_enabled: true, backup_codes_remaining: 3, enrolled_at: null }),
+      mfaRegenerateBackupCodes: () => ({ codes: ["new1-code"] }),
+    };
+    render(<MfaManageDialog account="ada@example.com" onClose={close} />);
+    await waitFor(() => expect(screen.getByTestId("backup-codes-remaining").textContent).toBe("3"));
+    fireEvent.click(screen.getByTestId("mfa-regenerate"));
+    fireEvent.input(screen.getByTestId("mfa-manage-code"), { target: { value: "111111" } });
+    fireEvent.click(screen.getByTestId("mfa-manage-submit"));
+    await screen.findByTestId("backup-codes-panel");
+    fireEvent.click(screen.getByTestId("dialog-close"));
+    await screen.findByTestId("show-once-leave");
+    fireEvent.click(screen.getByTestId("show-once-back"));
+    expect(screen.getByTestId("backup-codes").textContent).toContain("new1-code");
+    fireEvent.click(screen.getByTestId("dialog-close"));
+    fireEvent.click(await screen.findByTestId("show-once-leave-anyway"));
+    expect(close).toHaveBeenCalledOnce();
+    expect(confirm).not.toHaveBeenCalled();
+    vi.unstubAllGlobals();
+  });
+});
+
 describe("MfaEnrollDialog", () => {
   it("asks for the password when starting or confirming needs the sudo window, then retries once", async () => {
     let begins = 0;

@@ -6,7 +6,7 @@ import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { useSudo } from "../components/ReauthDialog";
-import { DownloadButton } from "../components/ShowOnce";
+import { DownloadButton, LeaveUnsaved } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { backupCodesFile } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
@@ -96,9 +96,10 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
       .catch((e) => setStartError(toCommandError(e)));
   }, []);
 
+  const [leaving, setLeaving] = useState(false);
   function requestClose() {
-    if (codes && !window.confirm("Close without saving your backup codes? They will not be shown again.")) return;
-    props.onClose();
+    if (codes) setLeaving(true);
+    else props.onClose();
   }
 
   async function confirm(e: Event) {
@@ -123,7 +124,11 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
       testid="mfa-enroll-dialog"
       wide
     >
-      {codes ? (
+      {codes && leaving ? (
+        <LeaveUnsaved title="Close without saving your backup codes?" onBack={() => setLeaving(false)} onLeave={props.onClose}>
+          They will not be shown again. Without them, losing your phone locks you out.
+        </LeaveUnsaved>
+      ) : codes ? (
         <BackupCodesPanel codes={codes} account={props.account} onDone={props.onClose} />
       ) : startError ? (
         <ErrorNotice error={startError} testid="mfa-enroll-error" />
@@ -175,6 +180,7 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
   const [action, setAction] = useState<null | "regenerate" | "disable">(null);
   const [code, setCode] = useState("");
   const [codes, setCodes] = useState<string[] | null>(null);
+  const [leaving, setLeaving] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   // The server's sudo window lapsed: prove it is you again, then repeat the change.
@@ -214,13 +220,17 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
     <Dialog
       title={codes ? "Your new backup codes" : "Two-factor authentication"}
       onRequestClose={() => {
-        if (codes && !window.confirm("Close without saving your new backup codes? They will not be shown again.")) return;
-        props.onClose();
+        if (codes) setLeaving(true);
+        else props.onClose();
       }}
       testid="mfa-manage-dialog"
       wide={codes !== null}
     >
-      {codes ? (
+      {codes && leaving ? (
+        <LeaveUnsaved title="Close without saving your new backup codes?" onBack={() => setLeaving(false)} onLeave={props.onClose}>
+          They will not be shown again, and the old ones no longer work.
+        </LeaveUnsaved>
+      ) : codes ? (
         <BackupCodesPanel codes={codes} account={props.account} onDone={props.onClose} />
       ) : (
         <>

@@ -9,34 +9,43 @@ import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
+import { MembersTable } from "./MembersPanel";
 
 /**
- * Team: invite people, and see and revoke the invitations nobody has used yet (owners and
- * admins; the server refuses everyone else, and the page says so instead of failing).
+ * Team, the first tab of Settings: the members (with their role and 2FA; owners and admins
+ * change roles, remove people, reset a lost 2FA), inviting people, and the invitations
+ * nobody has used yet (owners and admins; the server refuses everyone else, and the page
+ * says so instead of failing).
  */
-export function TeamPage() {
+export function TeamPage(props: { myId?: string; canManage?: boolean }) {
+  const members = useCommand((c) => c.listMembers());
   const invitations = useCommand((c) => c.listInvitations());
   const [inviting, setInviting] = useState(false);
   const [revoking, setRevoking] = useState<PendingInvitationView | null>(null);
+  const canManage = props.canManage ?? true;
 
   return (
-    <div class="page" data-testid="team-page">
-      <header class="page-header">
-        <div>
-          <h1>Team</h1>
-          <p class="muted">Who may join your team. An invitation link works once, for 7 days, for the address it was sent to.</p>
+    <div class="settings-panel" data-testid="team-page">
+      <section class="card card-flush" aria-labelledby="members-title">
+        <div class="card-head">
+          <h2 class="card-title" id="members-title">
+            <Icon name="user" />
+            Members
+          </h2>
+          <button type="button" class="button button-primary button-small" data-testid="team-invite-button" onClick={() => setInviting(true)}>
+            <Icon name="plus" />
+            Invite someone
+          </button>
         </div>
-        <button type="button" class="button button-primary" data-testid="team-invite-button" onClick={() => setInviting(true)}>
-          <Icon name="plus" />
-          Invite someone
-        </button>
-      </header>
+        <MembersTable members={members} myId={props.myId} canManage={canManage} />
+      </section>
 
       <section class="card card-flush" aria-labelledby="invitations-title">
         <h2 class="card-title" id="invitations-title">
           <Icon name="mail" />
           Pending invitations
         </h2>
+        <p class="muted pad-x">An invitation link works once, for 7 days, for the address it was sent to.</p>
         <InvitationsTable invitations={invitations.data} error={invitations.error} loading={invitations.loading} onRevoke={setRevoking} />
       </section>
 

@@ -1,11 +1,11 @@
-//! `keyhold members list|invite|role|remove|invitations [list|revoke ID]`.
+//! `keyhold members list|invite|role|remove|reset-2fa|invitations [list|create|revoke]`.
 //!
 //! Invitations, role changes, removals and revoking an invitation need a sign-in from the
 //! last 10 minutes; like `keys create`, the CLI does not sign in again by itself but says
 //! so (exit 3) and changes nothing.
 
 use keyhold_client::Client;
-use keyhold_core::api::Member;
+use keyhold_core::api::{Member, Role};
 
 use crate::cli::{InvitationsCommand, MembersCommand};
 use crate::commands::auth::yes_no;
@@ -58,25 +58,7 @@ pub async fn run(ctx: &Ctx, cmd: &MembersCommand) -> CliResult<()> {
             );
             Ok(())
         }
-        MembersCommand::Invite { email, role } => {
-            let email = email.trim();
-            if email.is_empty() || !email.contains('@') {
-                return Err(CliError::Usage(format!(
-                    "{email:?} is not an email address. Nothing was sent."
-                )));
-            }
-            let inv = client.invite(email, *role).await?;
-            if ctx.json {
-                return output::json(&inv);
-            }
-            println!(
-                "Invited {} as {}; the mailed link is valid until {}.",
-                inv.email,
-                inv.role.as_str(),
-                output::time(&inv.expires_at)
-            );
-            Ok(())
-        }
+        MembersCommand::Invite { email, role } => invite(ctx, &client, email, *role).await,
         MembersCommand::Role { member, role } => {
             let m = find(&client, member).await?;
             let m = client.set_role(&m.id, *role).await?;
@@ -99,8 +81,45 @@ pub async fn run(ctx: &Ctx, cmd: &MembersCommand) -> CliResult<()> {
             );
             Ok(())
         }
+        MembersCommand::Reset2fa { member } => reset_2fa(ctx, &client, member).await,
         MembersCommand::Invitations { command } => invitations(ctx, &client, command).await,
     }
+}
+
+/// `members invite` and `members invitations create`: mail a link to join with `role`.
+async fn invite(ctx: &Ctx, client: &Client, email: &str, role: Role) -> CliResult<()> {
+    let email = email.trim();
+    if email.is_empty() || !email.contains('@') {
+        return Err(CliError::Usage(format!(
+            "{email:?} is not an email address. Nothing was sent."
+        )));
+    }
+    let inv = client.invite(email, role).await?;
+    if ctx.json {
+        return output::json(&inv);
+    }
+    println!(
+        "Invited {} as {}; the mailed link is valid until {}.",
+        inv.email,
+        inv.role.as_str(),
+        output::time(&inv.expires_at)
+    );
+    Ok(())
+}
+
+/// Turn off another member's 2FA, proven with the caller's own current code.
+async fn reset_2fa(ctx: &Ctx, client: &Client, who: &str) -> CliResult<()> {
+    let m = find(client, who).await?;
+    let code = crate::commands::mfa::code("Your current code from your authenticator app")?;
+    client.reset_member_mfa(&m.id, &code).await?;
+    if ctx.json {
+        return output::json(&serde_json::json!({ "mfa_reset": m }));
+    }
+    println!(
+        "Two-factor authentication is off for {}; they were mailed and can turn it on again.",
+        m.email
+    );
+    Ok(())
 }
 
 /// `keyhold members invitations [list]` and `keyhold members invitations revoke ID`.
@@ -137,6 +156,7 @@ async fn invitations(
             );
             Ok(())
         }
+        Some(InvitationsCommand::Create { email, role }) => invite(ctx, client, email, *role).await,
         Some(InvitationsCommand::Revoke { id }) => {
             let id = id.trim();
             if id.is_empty() {

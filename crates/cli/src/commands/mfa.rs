@@ -57,7 +57,7 @@ pub async fn security(ctx: &Ctx) -> CliResult<()> {
 
 /// A TOTP or backup code: a prompt that does not echo on a terminal (a backup code is
 /// a password), a line of stdin otherwise.
-fn code(label: &str) -> CliResult<String> {
+pub(crate) fn code(label: &str) -> CliResult<String> {
     let c = if std::io::stdin().is_terminal() {
         rpassword::prompt_password(format!("{label} (not echoed): "))?
             .trim()

@@ -4,9 +4,12 @@ pub mod auth;
 pub mod keys;
 pub mod members;
 pub mod mfa;
+pub mod password_reset;
 pub mod run;
 pub mod secrets;
+pub mod settings;
 pub mod wait;
+pub mod webhooks;
 
 /// Every item of a paged list: asks `fetch` for the page after each cursor until the
 /// server says there is no more.
