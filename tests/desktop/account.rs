@@ -191,3 +191,36 @@ async fn wait_for_text(app: &App, el: &fantoccini::elements::Element, needle: &s
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// "Forgot password?": the link is mailed (through the outbox), pasted whole with a new
+/// password; 2FA is on, so the app asks for a code; then Ada signs in with the new one.
+pub async fn forgot_password(app: &mut App, server: &TestServer, ada: &mut Person) -> Result<()> {
+    let secret = ada.totp.clone().context("Ada has no 2FA")?;
+    sign_out(app).await?;
+    app.click("mode-signin").await?;
+    app.click("forgot-password-link").await?;
+    app.testid("forgot-password").await?;
+    app.fill("reset-email", &ada.email).await?;
+    app.click("reset-request").await?;
+    app.testid("reset-mailed").await?;
+    let link = server
+        .mailed_link(&ada.email, "/reset-password")
+        .await
+        .context("no reset link in the outbox")?;
+    app.fill("reset-token", &link).await?;
+    app.fill("reset-password", keyhold_e2e::STRONG_PASSWORD)
+        .await?;
+    wait_strong(app).await?;
+    app.screenshot("forgot-password-new-password").await?;
+    app.click("reset-submit").await?;
+    app.testid("reset-code-hint")
+        .await
+        .context("2FA is on, yet the reset did not ask for a code")?;
+    app.fill("reset-code", &next_code(server, &secret)).await?;
+    app.click("reset-submit").await?;
+    app.testid("reset-done").await?;
+    app.screenshot("forgot-password-done").await?;
+    app.click("reset-back").await?;
+    ada.password = keyhold_e2e::STRONG_PASSWORD.to_owned();
+    sign_in(app, server, ada).await
+}

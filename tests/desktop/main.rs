@@ -72,8 +72,10 @@ async fn first_launch(
     settings::as_approver(app, &team).await?;
     settings::notifications(app, &team).await?;
     settings::as_owner(app, server, ada, &team).await?;
+    settings::reset_member_2fa(app, server, ada, &team).await?;
     settings::webhooks(app).await?;
     secrets::clipboard_cleared(app, copied).await?;
+    account::forgot_password(app, server, ada).await?;
     Ok(())
 }
 

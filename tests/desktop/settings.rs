@@ -238,3 +238,32 @@ async fn loop_until_new(app: &App, old: &str) -> Result<String> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Carol lost her phone and backup codes: Ada turns her 2FA off from the Team tab with her
+/// own current code.
+pub async fn reset_member_2fa(
+    app: &mut App,
+    server: &TestServer,
+    ada: &Person,
+    team: &Team<'_>,
+) -> Result<()> {
+    let secret = ada.totp.as_deref().context("Ada has no 2FA")?;
+    app.click("settings-tab-team").await?;
+    let carol = member_id(app, &team.carol_email).await?;
+    app.click(&format!("member-reset-mfa-{carol}")).await?;
+    app.testid("member-reset-mfa-dialog").await?;
+    app.fill("member-reset-mfa-code", &next_code(server, secret))
+        .await?;
+    app.screenshot("settings-member-reset-2fa").await?;
+    app.click("member-reset-mfa-confirm").await?;
+    app.wait_gone("member-reset-mfa-dialog").await?;
+    app.wait_text(&format!("member-row-{carol}"), "Off").await?;
+    let members = team.bob_api()?.members().await?;
+    ensure!(
+        members
+            .iter()
+            .any(|m| m.email == team.carol_email && !m.mfa_enabled),
+        "Carol's 2FA is still on at the server"
+    );
+    Ok(())
+}

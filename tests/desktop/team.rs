@@ -21,6 +21,8 @@ pub struct Team<'a> {
     server: &'a TestServer,
     /// Bob signs in to the app after Ada.
     pub bob: Person,
+    /// Carol, an admin with 2FA, who "loses her phone" in the Settings scenario.
+    pub carol_email: String,
     /// Bob and Carol over the API, each with 2FA: the two approvers of Ada's own request.
     approvers: Vec<(Client, String)>,
     agent: Client,
@@ -87,7 +89,7 @@ impl<'a> Team<'a> {
         bob.confirm_totp(&oathtool(&bob_secret, server.clock.now()))
             .await?;
 
-        let (_, carol) = join(server, &ada_api, "Carol Cray", Role::Admin).await?;
+        let (carol_email, carol) = join(server, &ada_api, "Carol Cray", Role::Admin).await?;
         let enrollment = carol.start_totp_enrollment().await?;
         let carol_secret = enrollment.secret.expose().clone();
         carol
@@ -112,6 +114,7 @@ impl<'a> Team<'a> {
                 password: STRONG_PASSWORD.to_owned(),
                 totp: Some(bob_secret.clone()),
             },
+            carol_email,
             approvers: vec![(bob, bob_secret), (carol, carol_secret)],
             agent: server.client().with_token(key.secret.expose().clone()),
         })

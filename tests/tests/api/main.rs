@@ -15,6 +15,7 @@ mod cli_hardening;
 mod cli_invitations;
 mod cli_keys;
 mod cli_members;
+mod cli_recovery;
 mod cli_mfa;
 mod cli_secrets;
 mod cli_settings;
