@@ -228,7 +228,23 @@ impl TestServer {
     }
 
     /// The newest link to `path` (e.g. `/verify-email`) mailed to `to`, with its query.
+    ///
+    /// Waits up to 10 s: some mail is queued off the request path (a password reset answers
+    /// 202 before its link is written), so an empty outbox may only mean "not yet".
     pub async fn mailed_link(&self, to: &str, path: &str) -> Option<String> {
+        let start = std::time::Instant::now();
+        loop {
+            let found = self.mailed_link_now(to, path).await;
+            if found.is_some() || start.elapsed() > std::time::Duration::from_secs(10) {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// [`Self::mailed_link`] as the outbox stands once settled, without waiting for mail
+    /// still to be queued (to check that none was sent).
+    pub async fn mailed_link_now(&self, to: &str, path: &str) -> Option<String> {
         self.outbox().await;
         find_mailed_link_in(self.dir.path(), &self.url(), to, path)
     }

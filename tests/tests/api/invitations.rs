@@ -96,7 +96,7 @@ async fn invitations_settings_and_kek_rotation_need_the_sudo_window() {
         mails,
         "a refused change mailed someone"
     );
-    assert!(ts.mailed_link(&late, "/signup").await.is_none());
+    assert!(ts.mailed_link_now(&late, "/signup").await.is_none());
     assert_eq!(
         owner.client.tenant_settings().await.unwrap(),
         TenantSettings::default()
