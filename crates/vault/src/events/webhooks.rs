@@ -150,12 +150,14 @@ fn subscriptions(events: &[String]) -> Result<Vec<String>> {
 fn description(d: Option<&str>) -> Result<Option<String>> {
     match d {
         None | Some("") => Ok(None),
-        Some(d) => clean_text(d, 200).map(Some).ok_or_else(|| {
-            invalid(
-                "description",
-                "The description must be at most 200 characters, with no control characters.",
-            )
-        }),
+        Some(d) => clean_text(d, keyhold_core::api::schema::MAX_DESCRIPTION_CHARS)
+            .map(Some)
+            .ok_or_else(|| {
+                invalid(
+                    "description",
+                    "The description must be at most 200 characters, with no control characters.",
+                )
+            }),
     }
 }
 
