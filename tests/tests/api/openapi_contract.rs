@@ -217,3 +217,33 @@ async fn every_request_string_carries_its_constraints() {
         keyhold_core::duration::pattern(1, keyhold_core::api::schema::settings::MAX_MAX_TOKEN_TTL)
     );
 }
+
+/// A body is a JSON object: serde would read a struct from an array (`[null, null]` fills
+/// the fields in order), which the document does not allow; schemathesis found a PATCH
+/// accepted that way.
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let ts = TestServer::start().await;
+    let p = ts.person("array-body").await;
+    let http = reqwest::Client::new();
+    for body in ["[null, null]", " [\"x\"]", "[]"] {
+        let r = http
+            .put(format!("{}/v1/me/notifications", ts.url()))
+            .bearer_auth(p.client.token().unwrap())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{body}");
+    }
+    let r = http
+        .put(format!("{}/v1/me/notifications", ts.url()))
+        .bearer_auth(p.client.token().unwrap())
+        .header("content-type", "application/json")
+        .body("[oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "unreadable JSON stays 400");
+}

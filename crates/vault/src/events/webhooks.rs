@@ -356,7 +356,9 @@ pub async fn rotate_secret(
 ) -> Result<WebhookWithSecret> {
     let mut e = load(st, s, id).await?;
     if e.kind == EndpointKind::Slack {
-        return Err(Error::invalid(
+        // The request is well formed; the endpoint's kind is what refuses it: a conflict
+        // with the resource's state, not a bad request.
+        return Err(Error::Conflict(
             "A Slack endpoint has no signing secret: its URL is the credential. Update the URL to rotate it.",
         ));
     }

@@ -96,7 +96,7 @@ pub async fn remove(
     params(("id" = String, Path)),
     responses((status = 200, body = WebhookWithSecret), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 409, body = ErrorBody, description = "A Slack endpoint: it has no signing secret")))]
 pub async fn rotate_secret(
     State(st): State<SharedState>,
     Client(c): Client,
