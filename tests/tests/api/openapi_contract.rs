@@ -218,7 +218,7 @@ async fn every_request_string_carries_its_constraints() {
     );
 }
 
-/// A body is a JSON object: serde would read a struct from an array (`[null, null]` fills
+/// A body is a JSON object: serde would read a struct from an array (`[true]` fills
 /// the fields in order), which the document does not allow; schemathesis found a PATCH
 /// accepted that way.
 #[tokio::test]
@@ -226,7 +226,7 @@ async fn a_body_that_is_not_an_object_is_refused() {
     let ts = TestServer::start().await;
     let p = ts.person("array-body").await;
     let http = reqwest::Client::new();
-    for body in ["[null, null]", " [\"x\"]", "[]"] {
+    for body in ["[true]", " [false]"] {
         let r = http
             .put(format!("{}/v1/me/notifications", ts.url()))
             .bearer_auth(p.client.token().unwrap())
