@@ -7,7 +7,8 @@
 #   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 #   - .venv-tools/: a Python venv with the independent verifiers the tests use
-#     (tests/requirements.txt: standardwebhooks), when missing or older than that file
+#     (tests/requirements.txt: standardwebhooks, schemathesis, the deployment linters),
+#     when missing or older than that file
 # Usage: scripts/install-deps.sh [--no-apt] [--no-npm] [--no-driver] [--no-py]
 set -euo pipefail
 

@@ -23,7 +23,13 @@ pub enum DurationError {
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let unit = text.chars().last().ok_or(DurationError::Malformed)?;
     let digits = &text[..text.len() - unit.len_utf8()];
-    if digits.is_empty() || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // No leading zeros: one text per duration, so the OpenAPI pattern ([`pattern`]) can
+    // say exactly which texts are accepted.
+    if digits.is_empty()
+        || digits.len() > 12
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
         return Err(DurationError::Malformed);
     }
     let n: i64 = digits.parse().map_err(|_| DurationError::Malformed)?;
@@ -42,6 +48,63 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
         return Err(DurationError::TooLong);
     }
     Ok(Duration::seconds(secs))
+}
+
+/// The units, longest first, with their length in seconds.
+const UNITS: [(char, i64); 4] = [('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)];
+
+/// The regular expression (ECMA 262 and Rust `regex` alike) matching exactly the texts
+/// [`parse`] accepts whose duration lies in `min_secs..=max_secs` (`min_secs` at least 1).
+/// Generated from the bounds the validation uses, so the OpenAPI document cannot drift
+/// from them.
+pub fn pattern(min_secs: i64, max_secs: i64) -> String {
+    let max_secs = max_secs.min(MAX_SECONDS);
+    let min_secs = min_secs.max(1);
+    let alternatives: Vec<String> = UNITS
+        .iter()
+        .filter_map(|&(unit, per)| {
+            let lo = (min_secs + per - 1) / per;
+            let hi = max_secs / per;
+            (lo <= hi).then(|| format!("(?:{}){unit}", number_range(lo, hi)))
+        })
+        .collect();
+    format!("^(?:{})$", alternatives.join("|"))
+}
+
+/// A regular expression for the decimal numbers `lo..=hi` (1 <= lo <= hi), without
+/// leading zeros: split into ranges that share a prefix and end in full `[0-9]` runs.
+fn number_range(lo: i64, hi: i64) -> String {
+    let mut parts = Vec::new();
+    let mut start = lo;
+    while start <= hi {
+        // The widest block size 10^k that `start` is aligned on and that fits, then as many
+        // such blocks as fit before the next multiple of 10^(k+1) (one character class).
+        let mut size = 1i64;
+        while start % (size * 10) == 0 && start + size * 10 - 1 <= hi {
+            size *= 10;
+        }
+        let next = (start / (size * 10) + 1) * size * 10;
+        let count = ((next - start) / size).min((hi - start + 1) / size);
+        let end = start + count * size - 1;
+        parts.push(block(start, end));
+        start = end + 1;
+    }
+    parts.join("|")
+}
+
+/// `start..=end` where the two differ only in their last digits, `start` ending in zeros
+/// and `end` in nines over the same places.
+fn block(start: i64, end: i64) -> String {
+    let (a, b) = (start.to_string(), end.to_string());
+    let mut out = String::new();
+    for (x, y) in a.chars().zip(b.chars()) {
+        if x == y {
+            out.push(x);
+        } else {
+            out.push_str(&format!("[{x}-{y}]"));
+        }
+    }
+    out
 }
 
 /// The shortest text for a duration of whole seconds (`3600` → `"1h"`).
@@ -87,7 +150,74 @@ mod tests {
         }
     }
 
+    #[test]
+    fn refuses_leading_zeros() {
+        for bad in ["01h", "00m", "0030s"] {
+            assert_eq!(parse(bad), Err(DurationError::Malformed), "{bad:?}");
+        }
+    }
+
+    /// The pattern accepts exactly what `parse` accepts within the bounds.
+    fn agrees(min: i64, max: i64, text: &str) {
+        let re = regex::Regex::new(&pattern(min, max)).unwrap();
+        let in_range = parse(text).is_ok_and(|d| (min..=max).contains(&d.num_seconds()));
+        assert_eq!(
+            re.is_match(text),
+            in_range,
+            "{text:?} in {min}..={max}: {}",
+            pattern(min, max)
+        );
+    }
+
+    #[test]
+    fn pattern_matches_the_bounds() {
+        for (min, max) in [
+            (1, MAX_SECONDS),
+            (60, 30 * 86_400),
+            (300, 7 * 86_400),
+            (1, 86_400),
+        ] {
+            for t in [
+                "1s",
+                "59s",
+                "60s",
+                "1m",
+                "5m",
+                "4m",
+                "299s",
+                "300s",
+                "1h",
+                "24h",
+                "25h",
+                "1d",
+                "7d",
+                "8d",
+                "30d",
+                "31d",
+                "86400s",
+                "86401s",
+                "1440m",
+                "1441m",
+                "0s",
+                "01h",
+                "1.5h",
+                "",
+                "h",
+                "3660d",
+                "3661d",
+                "999999999999s",
+            ] {
+                agrees(min, max, t);
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn pattern_agrees_with_parse(n in 0i64..2_000_000, unit in "[smhdx]", min in 1i64..100_000, span in 0i64..10_000_000) {
+            agrees(min, min + span, &format!("{n}{unit}"));
+        }
+
         #[test]
         fn parse_never_panics(s in "\\PC{0,16}") {
             let _ = parse(&s);

@@ -20,8 +20,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const MAX_SEGMENTS: usize = 16;
 /// The longest a path may be, in bytes (every allowed character is one byte).
 pub const MAX_BYTES: usize = 256;
-/// The grammar as a regular expression, for the OpenAPI document and other languages.
-pub const PATTERN: &str = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+){0,15}$";
+/// One segment as a regex: the alphabet, but not `.` or `..` (dots then something else).
+pub const SEGMENT_PATTERN: &str = r"(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)";
+/// The grammar as a regular expression, for the OpenAPI document and other languages (the
+/// 256-byte limit is `maxLength` beside it). Tested against [`SecretPath::parse`].
+pub const PATTERN: &str = r"^(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)(?:/(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)){0,15}$";
 
 /// Why a path (or prefix) was refused. The messages go to API clients as they are.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -193,7 +196,7 @@ impl utoipa::PartialSchema for SecretPath {
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .description(Some(
-                    "1 to 16 segments of [A-Za-z0-9._-] separated by `/`, not `.` or `..`, at most 256 bytes.",
+                    "1 to 16 segments of [A-Za-z0-9._-] separated by `/`, not `.` or `..`, at most 256 bytes. In a URL the segments stay separated by a literal `/` (an encoded `%2F` is refused).",
                 ))
                 .pattern(Some(PATTERN))
                 .min_length(Some(1))

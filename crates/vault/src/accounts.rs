@@ -87,12 +87,14 @@ pub async fn signup(
     let email = parse_email(&req.email)?;
     let display_name = match req.display_name.as_deref() {
         None => None,
-        Some(n) => Some(clean_text(n, 100).ok_or_else(|| {
-            Error::invalid_field(
-                "Display name must be 1 to 100 characters with no control characters.",
-                "display_name",
-            )
-        })?),
+        Some(n) => Some(
+            clean_text(n, keyhold_core::api::schema::MAX_NAME_CHARS).ok_or_else(|| {
+                Error::invalid_field(
+                    "Display name must be 1 to 100 characters with no control characters.",
+                    "display_name",
+                )
+            })?,
+        ),
     };
     let invitation = invitation_for(st, &req, &email).await?;
     // Length is checked first inside `check`, so an oversized password is never hashed.

@@ -33,8 +33,7 @@ pub(crate) const WRONG_ADDRESS: &str = "This credential may not be used from you
 
 /// `last_used_at`/`last_used_ip` are written at most this often.
 pub const TOUCH_EVERY: Duration = Duration::minutes(1);
-pub const MAX_SCOPES: usize = 50;
-pub const MAX_ALLOWLIST: usize = 50;
+pub use keyhold_core::api::schema::{MAX_ALLOWLIST, MAX_SCOPES};
 
 fn field(name: &str) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
@@ -127,12 +126,13 @@ pub async fn create_key(
         st.store.append_event(ev).await?;
         return Err(Error::ReauthRequired);
     }
-    let name = clean_text(&req.name, 100).ok_or_else(|| {
-        invalid(
-            "name",
-            "Name must be 1 to 100 characters with no control characters.",
-        )
-    })?;
+    let name =
+        clean_text(&req.name, keyhold_core::api::schema::MAX_NAME_CHARS).ok_or_else(|| {
+            invalid(
+                "name",
+                "Name must be 1 to 100 characters with no control characters.",
+            )
+        })?;
     let scopes = check_scopes(&req.scopes)?;
     let ip_allowlist = parse_allowlist(req.ip_allowlist.as_deref())?;
     let expires_at = match req.expires_in.as_deref() {

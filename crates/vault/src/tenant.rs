@@ -4,6 +4,7 @@
 
 use chrono::Duration;
 use keyhold_core::api::TenantSettings;
+use keyhold_core::api::schema::settings as bounds;
 use keyhold_core::duration;
 
 use crate::Vault;
@@ -14,10 +15,12 @@ use crate::error::{Error, Result};
 const ADMINS_ONLY: &str = "Only owners and admins can change the tenant's settings.";
 
 /// The longest a request may wait, and a grant stay open, whatever the settings say.
-const MAX_REQUEST_TTL: Duration = Duration::days(7);
-const MAX_GRANT_TTL: Duration = Duration::hours(24);
-const MAX_DELAY: Duration = Duration::hours(24);
-const MAX_TOKEN_TTL_LIMIT: Duration = Duration::days(30);
+/// The bounds live in `keyhold_core::api::schema::settings`, which the OpenAPI document
+/// is built from as well.
+const MAX_REQUEST_TTL: Duration = Duration::seconds(bounds::MAX_REQUEST_TTL);
+const MAX_GRANT_TTL: Duration = Duration::seconds(bounds::MAX_GRANT_TTL);
+const MAX_DELAY: Duration = Duration::seconds(bounds::MAX_CRITICAL_DELAY);
+const MAX_TOKEN_TTL_LIMIT: Duration = Duration::seconds(bounds::MAX_MAX_TOKEN_TTL);
 
 /// Tenant settings, parsed and checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,14 +75,18 @@ fn setting(name: &str, text: &str, min: Duration, max: Duration) -> Result<Durat
 /// 0–24 h, request TTL 5 min–7 days, grant TTL 1 min–24 h, max token TTL 1 min–30 days.
 pub fn rules(s: &TenantSettings) -> Result<Rules> {
     let a = &s.approvals;
-    for (name, n, floor) in [
-        ("approvals.sensitive", a.sensitive, 1),
-        ("approvals.critical", a.critical, 2),
+    for (name, n, range) in [
+        ("approvals.sensitive", a.sensitive, bounds::SENSITIVE),
+        ("approvals.critical", a.critical, bounds::CRITICAL),
     ] {
-        if !(floor..=5).contains(&n) {
+        if !range.contains(&n) {
             return Err(invalid(
                 name,
-                format!("{name} must be between {floor} and 5."),
+                format!(
+                    "{name} must be between {} and {}.",
+                    range.start(),
+                    range.end()
+                ),
             ));
         }
     }
@@ -101,19 +108,19 @@ pub fn rules(s: &TenantSettings) -> Result<Rules> {
         request_ttl: setting(
             "approvals.request_ttl",
             &a.request_ttl,
-            Duration::minutes(5),
+            Duration::seconds(bounds::MIN_REQUEST_TTL),
             MAX_REQUEST_TTL,
         )?,
         grant_ttl: setting(
             "approvals.grant_ttl",
             &a.grant_ttl,
-            Duration::minutes(1),
+            Duration::seconds(bounds::MIN_GRANT_TTL),
             MAX_GRANT_TTL,
         )?,
         max_token_ttl: setting(
             "max_token_ttl",
             &s.max_token_ttl,
-            Duration::minutes(1),
+            Duration::seconds(bounds::MIN_MAX_TOKEN_TTL),
             MAX_TOKEN_TTL_LIMIT,
         )?,
     })

@@ -34,7 +34,7 @@ pub const BAD_TOKEN: &str =
 /// setting (which is what issuing checks).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::hours(1);
 pub const MAX_TOKEN_TTL: Duration = Duration::hours(24);
-pub const MAX_USES: u32 = 1_000_000;
+pub use keyhold_core::api::schema::MAX_USES;
 
 /// The `kht_` token behind a bearer credential and its key, checked like a key, plus the
 /// token's own expiry, revocation, allowlist and uses (counted atomically).

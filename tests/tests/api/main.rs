@@ -36,6 +36,7 @@ mod live_feeds;
 mod metrics_labels;
 mod mfa;
 mod notices;
+mod openapi_contract;
 mod ops;
 mod postgres;
 mod process;

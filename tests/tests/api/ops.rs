@@ -126,6 +126,20 @@ async fn openapi_lists_the_implemented_contract() {
         .await
         .unwrap();
     let paths = doc["paths"].as_object().unwrap();
+    // The three credentials, each a bearer scheme operations name in their `security`.
+    for (scheme, prefix) in [
+        ("session", "khs_"),
+        ("agent_key", "kha_"),
+        ("token", "kht_"),
+    ] {
+        let s = &doc["components"]["securitySchemes"][scheme];
+        assert_eq!(s["type"], "http", "{scheme}");
+        assert_eq!(s["scheme"], "bearer", "{scheme}");
+        assert!(
+            s["bearerFormat"].as_str().unwrap().starts_with(prefix),
+            "{scheme}"
+        );
+    }
     for (path, method) in [
         ("/v1/auth/signup", "post"),
         ("/v1/auth/login", "post"),

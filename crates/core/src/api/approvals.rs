@@ -90,6 +90,7 @@ impl ApprovalOperation {
 #[serde(deny_unknown_fields)]
 pub struct CreateApprovalRequest {
     pub path: SecretPath,
+    #[schema(schema_with = super::schema::reason)]
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<ApprovalOperation>,
@@ -216,9 +217,10 @@ pub struct ApprovalQuery {
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
     #[serde(default)]
+    #[schema(schema_with = super::schema::reason_or_null)]
     pub comment: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::totp_code_or_null)]
     pub code: Option<Sensitive<String>>,
 }
 
@@ -226,6 +228,7 @@ pub struct ApproveRequest {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DenyRequest {
+    #[schema(schema_with = super::schema::reason)]
     pub reason: String,
 }
 
@@ -234,10 +237,19 @@ pub struct DenyRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalSettings {
+    /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "super::schema::whole::u32")]
     pub sensitive: u32,
+    /// 2 to 5, and at least `sensitive` (422 otherwise).
+    #[schema(minimum = 2, maximum = 5)]
+    #[serde(deserialize_with = "super::schema::whole::u32")]
     pub critical: u32,
+    #[schema(schema_with = super::schema::critical_delay)]
     pub critical_delay: String,
+    #[schema(schema_with = super::schema::request_ttl)]
     pub request_ttl: String,
+    #[schema(schema_with = super::schema::grant_ttl)]
     pub grant_ttl: String,
 }
 
@@ -246,6 +258,7 @@ pub struct ApprovalSettings {
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
     pub approvals: ApprovalSettings,
+    #[schema(schema_with = super::schema::max_token_ttl)]
     pub max_token_ttl: String,
 }
 
@@ -279,6 +292,7 @@ pub struct Member {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    #[schema(schema_with = super::schema::email)]
     pub email: String,
     pub role: Role,
 }

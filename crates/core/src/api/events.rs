@@ -41,15 +41,17 @@ impl EndpointKind {
 pub struct CreateWebhookRequest {
     /// `https://` URL (Slack: the incoming-webhook URL). It is a credential for Slack, so
     /// it is shown afterwards only as scheme and host.
-    #[schema(value_type = String)]
+    #[schema(value_type = String, example = "https://203.0.113.10/keyhold")]
     pub url: Sensitive<String>,
     #[serde(default)]
     pub kind: EndpointKind,
     /// Event types to deliver (`approval.requested`, or a family such as `approval.*`);
     /// absent or empty: every event type.
     #[serde(default)]
+    #[schema(schema_with = super::schema::event_filter)]
     pub events: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::description_or_null)]
     pub description: Option<String>,
 }
 
@@ -61,8 +63,10 @@ pub struct UpdateWebhookRequest {
     #[schema(value_type = Option<String>)]
     pub url: Option<Sensitive<String>>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::event_filter_or_null)]
     pub events: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::description_or_null)]
     pub description: Option<String>,
     /// `true` re-enables an endpoint that was disabled after failing for 3 days.
     #[serde(default)]
@@ -138,6 +142,7 @@ impl Default for NotificationPrefs {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(schema_with = super::schema::email)]
     pub email: String,
 }
 
@@ -148,11 +153,11 @@ pub struct PasswordResetConfirm {
     /// The token from the mailed link.
     #[schema(value_type = String)]
     pub token: Sensitive<String>,
-    #[schema(value_type = String)]
+    #[schema(schema_with = super::schema::new_password)]
     pub new_password: Sensitive<String>,
     /// A TOTP or backup code: required when the account has 2FA on.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::schema::mfa_code_or_null)]
     pub code: Option<Sensitive<String>>,
 }
 
@@ -161,6 +166,6 @@ pub struct PasswordResetConfirm {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetMemberMfaRequest {
-    #[schema(value_type = String)]
+    #[schema(schema_with = super::schema::totp_code)]
     pub code: Sensitive<String>,
 }

@@ -11,13 +11,17 @@ use crate::scope::Scope;
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
+    #[schema(schema_with = super::schema::scopes)]
     pub scopes: Vec<Scope>,
     /// Optional lifetime, e.g. `"90d"`; without it the key lives until revoked.
     #[serde(default)]
+    #[schema(schema_with = super::schema::key_lifetime_or_null)]
     pub expires_in: Option<String>,
     /// CIDRs (or single addresses) the key may be used from; empty or absent: anywhere.
     #[serde(default)]
+    #[schema(schema_with = super::schema::ip_allowlist_or_null)]
     pub ip_allowlist: Option<Vec<String>>,
 }
 
@@ -60,14 +64,18 @@ pub struct RevokeLeakedRequest {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueTokenRequest {
+    #[schema(schema_with = super::schema::scopes)]
     pub scopes: Vec<Scope>,
     /// Lifetime, default `"1h"`, at most the tenant's `max_token_ttl` (24 h).
     #[serde(default)]
+    #[schema(schema_with = super::schema::token_ttl_or_null)]
     pub ttl: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::ip_allowlist_or_null)]
     pub ip_allowlist: Option<Vec<String>>,
     /// How many requests the token may make; at least 1.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::schema::whole::opt_u32")]
+    #[schema(schema_with = super::schema::max_uses_or_null)]
     pub max_uses: Option<u32>,
 }
 

@@ -25,7 +25,16 @@ pub struct TotpEnrollment {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaCodeRequest {
-    #[schema(value_type = String)]
+    #[schema(schema_with = super::schema::mfa_code)]
+    pub code: Sensitive<String>,
+}
+
+/// A code from the authenticator app only (confirming an enrollment: backup codes do not
+/// exist yet).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCodeRequest {
+    #[schema(schema_with = super::schema::totp_code)]
     pub code: Sensitive<String>,
 }
 

@@ -71,10 +71,12 @@ pub struct Tenant {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
+    #[schema(schema_with = schema::email)]
     pub email: String,
-    #[schema(value_type = String)]
+    #[schema(schema_with = schema::new_password)]
     pub password: Sensitive<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::name_or_null)]
     pub display_name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -90,6 +92,7 @@ pub struct SignupResponse {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(schema_with = schema::email)]
     pub email: String,
     #[schema(value_type = String)]
     pub password: Sensitive<String>,
@@ -100,7 +103,7 @@ pub struct LoginRequest {
 pub struct LoginMfaRequest {
     #[schema(value_type = String)]
     pub mfa_ticket: Sensitive<String>,
-    #[schema(value_type = String)]
+    #[schema(schema_with = schema::mfa_code)]
     pub code: Sensitive<String>,
 }
 
@@ -124,7 +127,7 @@ pub struct MeResponse {
 pub struct ChangePasswordRequest {
     #[schema(value_type = String)]
     pub current_password: Sensitive<String>,
-    #[schema(value_type = String)]
+    #[schema(schema_with = schema::new_password)]
     pub new_password: Sensitive<String>,
 }
 
@@ -138,6 +141,7 @@ pub struct VerifyEmailRequest {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthRequest {
+    /// The 6-digit TOTP code when 2FA is on, else the password.
     #[schema(value_type = String)]
     pub code: Sensitive<String>,
 }
@@ -198,6 +202,7 @@ pub const MAX_PAGE_LIMIT: u32 = 500;
 // Each area of the API keeps its wire types in its own file, re-exported here.
 
 mod mfa;
+pub mod schema;
 pub use mfa::*;
 mod keys;
 pub use keys::*;

@@ -9,8 +9,7 @@ use crate::path::{PathError, SecretPath};
 
 /// The grammar as a regular expression, for the OpenAPI document and other languages.
 /// The path rules themselves (no `.`/`..`, at most 256 bytes) are checked on top.
-pub const PATTERN: &str =
-    r"^secrets:(read|write|delete):(\*|[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+){0,15}(/\*)?)$";
+pub const PATTERN: &str = r"^secrets:(read|write|delete):(\*|(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)(?:/(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)){0,15}|(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)(?:/(?:\.{0,2}[A-Za-z0-9_-][A-Za-z0-9._-]*|\.{3,}[A-Za-z0-9._-]*)){0,14}/\*)$";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -164,6 +163,9 @@ impl utoipa::PartialSchema for Scope {
                     "`secrets:<read|write|delete>:<pattern>`; the pattern is a path, a path ending in `/*` (everything below it) or `*`.",
                 ))
                 .pattern(Some(PATTERN))
+                // The shortest prefix and the longest path: the path's own 256-byte limit
+                // is checked on top.
+                .max_length(Some("secrets:read:".len() + crate::path::MAX_BYTES))
                 .examples(["secrets:read:production/stripe/*"])
                 .build(),
         ))

@@ -16,9 +16,24 @@ use crate::error::ApiError;
 use crate::state::SharedState;
 
 /// `Json<T>` whose rejections are the contract's error body: unreadable JSON is 400, a
-/// wrong content type 415, a body over the limit 413, and a well-formed body with missing,
-/// extra or mistyped fields 422.
+/// wrong content type 415, a body over the limit 413, and a well-formed body that is not
+/// an object, or has missing, extra or mistyped fields, 422.
 pub struct ApiJson<T>(pub T);
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`),
+/// as axum's `Json` decides.
+fn says_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(essence) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
@@ -28,7 +43,26 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !says_json(req.headers()) {
+            return Err(ApiError(Error::UnsupportedMediaType));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError(Error::PayloadTooLarge));
+            }
+            Err(_) => {
+                return Err(ApiError(Error::BadRequest(
+                    "The request body could not be read.".to_owned(),
+                )));
+            }
+        };
+        match axum::Json::<T>::from_bytes(&bytes) {
+            // serde reads a struct from an array too (`[null, null]` fills the fields in
+            // order); every body here is an object, so an array that parsed is refused.
+            Ok(_) if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') => Err(
+                ApiError(Error::invalid("The request body must be a JSON object.")),
+            ),
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(ApiError(match rejection {
                 JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType,

@@ -3,6 +3,8 @@
 
 pub mod extract;
 pub mod guards;
+pub mod openapi;
+pub mod openapi_links;
 pub mod rate_limit;
 pub mod routes;
 
@@ -23,82 +25,10 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 
 use crate::error::ApiError;
 use crate::metrics::{LatencyLabels, RouteLabels};
 use crate::state::SharedState;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Keyhold API",
-        description = "The Keyhold secrets vault. See API.md."
-    ),
-    paths(
-        routes::auth::signup,
-        routes::auth::login,
-        routes::auth::logout,
-        routes::me::me,
-        routes::me::change_password,
-        routes::me::request_verification,
-        routes::auth::verify_email,
-        routes::mfa::start_totp,
-        routes::mfa::confirm_totp,
-        routes::mfa::status,
-        routes::mfa::regenerate_backup_codes,
-        routes::mfa::disable_totp,
-        routes::auth::login_mfa,
-        routes::auth::reauth,
-        routes::me::security,
-        routes::audit::list,
-        routes::audit::export,
-        routes::audit::stream,
-        routes::audit::verify,
-        routes::keys::create,
-        routes::keys::list,
-        routes::keys::revoke,
-        routes::keys::revoke_leaked,
-        routes::tokens::issue_token,
-        routes::tokens::revoke_token,
-        routes::secrets::read,
-        routes::secrets::write,
-        routes::secrets::remove,
-        routes::secrets::list,
-        routes::secrets::metadata,
-        routes::kek::rotate_kek,
-        routes::approvals::create,
-        routes::approvals::list,
-        routes::approvals::show,
-        routes::approvals::approve,
-        routes::approvals::deny,
-        routes::approvals_feed::stream,
-        routes::settings::get_settings,
-        routes::settings::put_settings,
-        routes::members::list_members,
-        routes::members::invite,
-        routes::members::set_role,
-        routes::members::remove_member,
-        routes::invitations::list,
-        routes::invitations::revoke,
-        routes::recovery::request_reset,
-        routes::recovery::confirm_reset,
-        routes::recovery::reset_member_mfa,
-        routes::me::notifications,
-        routes::me::set_notifications,
-        routes::webhooks::create,
-        routes::webhooks::list,
-        routes::webhooks::show,
-        routes::webhooks::update,
-        routes::webhooks::remove,
-        routes::webhooks::rotate_secret,
-        routes::webhooks::send_test,
-        routes::webhooks::deliveries,
-        routes::webhooks::retry,
-    ),
-    components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
-)]
-pub struct ApiDoc;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

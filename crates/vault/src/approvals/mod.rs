@@ -59,12 +59,13 @@ pub async fn create(
     if !allowed {
         return Err(Error::Forbidden(NOT_IN_SCOPE));
     }
-    let reason = clean_text(&req.reason, 500).ok_or_else(|| {
-        invalid(
-            "reason",
-            "reason must be 1 to 500 characters with no control characters.",
-        )
-    })?;
+    let reason =
+        clean_text(&req.reason, keyhold_core::api::schema::MAX_REASON_CHARS).ok_or_else(|| {
+            invalid(
+                "reason",
+                "reason must be 1 to 500 characters with no control characters.",
+            )
+        })?;
     if (op == ApprovalOperation::LowerTier) != req.to_tier.is_some() {
         return Err(invalid(
             "to_tier",
@@ -220,12 +221,14 @@ pub async fn approve(
     let v = for_decision(st, s, id, "approval.approved", client).await?;
     let comment = match req.comment.as_deref() {
         None => None,
-        Some(c) => Some(clean_text(c, 500).ok_or_else(|| {
-            invalid(
-                "comment",
-                "comment must be 1 to 500 characters with no control characters.",
-            )
-        })?),
+        Some(c) => Some(
+            clean_text(c, keyhold_core::api::schema::MAX_REASON_CHARS).ok_or_else(|| {
+                invalid(
+                    "comment",
+                    "comment must be 1 to 500 characters with no control characters.",
+                )
+            })?,
+        ),
     };
     if v.record.status != ApprovalStatus::Pending {
         return Err(Error::Conflict(Conflict::NotPending.message()));
@@ -295,12 +298,13 @@ pub async fn deny(
     req: DenyRequest,
     client: &ClientInfo,
 ) -> Result<Approval> {
-    let reason = clean_text(&req.reason, 500).ok_or_else(|| {
-        invalid(
-            "reason",
-            "reason is required: 1 to 500 characters with no control characters.",
-        )
-    })?;
+    let reason =
+        clean_text(&req.reason, keyhold_core::api::schema::MAX_REASON_CHARS).ok_or_else(|| {
+            invalid(
+                "reason",
+                "reason is required: 1 to 500 characters with no control characters.",
+            )
+        })?;
     let v = for_decision(st, s, id, "approval.denied", client).await?;
     let now = st.clock.now();
     let ev = NewEvent::new("approval.denied", now, client)

@@ -150,12 +150,14 @@ fn subscriptions(events: &[String]) -> Result<Vec<String>> {
 fn description(d: Option<&str>) -> Result<Option<String>> {
     match d {
         None | Some("") => Ok(None),
-        Some(d) => clean_text(d, 200).map(Some).ok_or_else(|| {
-            invalid(
-                "description",
-                "The description must be at most 200 characters, with no control characters.",
-            )
-        }),
+        Some(d) => clean_text(d, keyhold_core::api::schema::MAX_DESCRIPTION_CHARS)
+            .map(Some)
+            .ok_or_else(|| {
+                invalid(
+                    "description",
+                    "The description must be at most 200 characters, with no control characters.",
+                )
+            }),
     }
 }
 
@@ -354,7 +356,9 @@ pub async fn rotate_secret(
 ) -> Result<WebhookWithSecret> {
     let mut e = load(st, s, id).await?;
     if e.kind == EndpointKind::Slack {
-        return Err(Error::invalid(
+        // The request is well formed; the endpoint's kind is what refuses it: a conflict
+        // with the resource's state, not a bad request.
+        return Err(Error::Conflict(
             "A Slack endpoint has no signing secret: its URL is the credential. Update the URL to rotate it.",
         ));
     }

@@ -24,7 +24,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/approvals/{id}/deny", post(deny))
 }
 
-#[utoipa::path(post, path = "/v1/approvals", tag = "approvals", request_body = CreateApprovalRequest,
+#[utoipa::path(post, path = "/v1/approvals", tag = "approvals", security(("session" = []), ("agent_key" = []), ("token" = [])), request_body = CreateApprovalRequest,
     responses((status = 201, body = Approval), (status = 403, body = keyhold_core::ErrorBody),
               (status = 404, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn create(
@@ -37,8 +37,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(a)))
 }
 
-#[utoipa::path(get, path = "/v1/approvals", tag = "approvals",
-    params(("status" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/approvals", tag = "approvals", security(("session" = []), ("agent_key" = []), ("token" = [])),
+    params(("status" = Option<keyhold_core::api::ApprovalStatus>, Query), ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query)),
     responses((status = 200, body = Page<Approval>), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn list(
     State(st): State<SharedState>,
@@ -49,7 +49,7 @@ pub async fn list(
     Ok(Json(approvals::list(&st, &caller, &q, &c).await?))
 }
 
-#[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals", security(("session" = []), ("agent_key" = []), ("token" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Approval), (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn show(
     State(st): State<SharedState>,
@@ -60,7 +60,7 @@ pub async fn show(
     Ok(Json(approvals::get(&st, &caller, &id, &c).await?))
 }
 
-#[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "approvals", security(("session" = [])), params(("id" = String, Path)),
     request_body = ApproveRequest,
     responses((status = 200, body = Approval), (status = 403, body = keyhold_core::ErrorBody),
               (status = 404, body = keyhold_core::ErrorBody), (status = 409, body = keyhold_core::ErrorBody)))]
@@ -74,7 +74,7 @@ pub async fn approve(
     Ok(Json(approvals::approve(&st, &s, &id, req, &c).await?))
 }
 
-#[utoipa::path(post, path = "/v1/approvals/{id}/deny", tag = "approvals", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/approvals/{id}/deny", tag = "approvals", security(("session" = [])), params(("id" = String, Path)),
     request_body = DenyRequest,
     responses((status = 200, body = Approval), (status = 403, body = keyhold_core::ErrorBody),
               (status = 404, body = keyhold_core::ErrorBody), (status = 409, body = keyhold_core::ErrorBody)))]

@@ -21,7 +21,7 @@ pub fn routes() -> Router<SharedState> {
     Router::new().route("/v1/approvals/stream", get(stream))
 }
 
-#[utoipa::path(get, path = "/v1/approvals/stream", tag = "approvals",
+#[utoipa::path(get, path = "/v1/approvals/stream", tag = "approvals", security(("session" = []), ("agent_key" = []), ("token" = [])),
     responses((status = 200, description = "Server-sent events named `approval.requested`, `approval.approved`, `approval.denied`, `approval.expired` and `approval.used`, each carrying the request"),
               (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn stream(

@@ -29,9 +29,9 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/audit/verify", get(verify))
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(
-    ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("action" = Option<String>, Query),
-    ("actor" = Option<String>, Query), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("session" = [])), params(
+    ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query), ("action" = Option<String>, Query),
+    ("actor" = Option<String>, Query), ("since" = Option<chrono::DateTime<chrono::Utc>>, Query), ("until" = Option<chrono::DateTime<chrono::Utc>>, Query)),
     responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
     State(st): State<SharedState>,
@@ -47,8 +47,8 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/audit/export", tag = "audit",
-    params(("format" = Option<String>, Query, description = "json (JSON lines) or csv")),
+#[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("session" = [])),
+    params(("format" = Option<keyhold_core::api::schema::ExportFormat>, Query)),
     responses((status = 200, description = "The visible log, oldest first, streamed")))]
 pub async fn export(
     State(st): State<SharedState>,
@@ -69,7 +69,7 @@ pub async fn export(
     Ok((headers, Body::from_stream(chunks)).into_response())
 }
 
-#[utoipa::path(get, path = "/v1/audit/stream", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/stream", tag = "audit", security(("session" = [])),
     responses((status = 200, description = "Server-sent events, one `audit` event per log entry; `Last-Event-ID` replays at most the 1000 newest events"),
               (status = 429, body = keyhold_core::ErrorBody, description = "The session already has 4 live feeds open")))]
 pub async fn stream(
@@ -85,7 +85,7 @@ pub async fn stream(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("session" = [])),
     responses((status = 200, body = AuditVerifyResponse), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn verify(
     State(st): State<SharedState>,

@@ -64,7 +64,7 @@ pub async fn login_mfa(
     Ok(no_store(Json(login::login_mfa(&st, &req, &c).await?)))
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", responses((status = 204)))]
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts", security(("session" = [])), responses((status = 204)))]
 pub async fn logout(
     State(st): State<SharedState>,
     Client(c): Client,
@@ -74,7 +74,7 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/auth/reauth", tag = "accounts", request_body = ReauthRequest,
+#[utoipa::path(post, path = "/v1/auth/reauth", tag = "accounts", security(("session" = [])), request_body = ReauthRequest,
     responses((status = 204), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
 pub async fn reauth(

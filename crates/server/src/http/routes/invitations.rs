@@ -27,8 +27,8 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/members/invitations", tag = "members",
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/members/invitations", tag = "members", security(("session" = [])),
+    params(("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query)),
     responses((status = 200, body = Page<PendingInvitation>), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn list(
     State(st): State<SharedState>,
@@ -40,7 +40,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/members/invitations/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/members/invitations/{id}", tag = "members", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody),
               (status = 409, body = keyhold_core::ErrorBody)))]

@@ -15,7 +15,7 @@ pub fn routes() -> Router<SharedState> {
     Router::new().route("/v1/admin/kek/rotate", post(rotate_kek))
 }
 
-#[utoipa::path(post, path = "/v1/admin/kek/rotate", tag = "admin",
+#[utoipa::path(post, path = "/v1/admin/kek/rotate", tag = "admin", security(("session" = [])),
     responses((status = 200, body = KekRotated), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn rotate_kek(
     State(st): State<SharedState>,

@@ -29,7 +29,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = CreateKeyRequest,
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", security(("session" = [])), request_body = CreateKeyRequest,
     responses((status = 201, body = CreateKeyResponse), (status = 401, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn create(
@@ -42,8 +42,8 @@ pub async fn create(
     Ok(no_store((StatusCode::CREATED, Json(created))))
 }
 
-#[utoipa::path(get, path = "/v1/keys", tag = "keys",
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", security(("session" = [])),
+    params(("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query)),
     responses((status = 200, body = Page<AgentKey>)))]
 pub async fn list(
     State(st): State<SharedState>,
@@ -55,7 +55,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/keys/{id}", tag = "keys", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn revoke(
     State(st): State<SharedState>,

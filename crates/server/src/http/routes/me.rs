@@ -27,7 +27,7 @@ pub fn routes() -> Router<SharedState> {
         )
 }
 
-#[utoipa::path(get, path = "/v1/me/notifications", tag = "accounts",
+#[utoipa::path(get, path = "/v1/me/notifications", tag = "accounts", security(("session" = [])),
     responses((status = 200, body = NotificationPrefs), (status = 401, body = keyhold_core::ErrorBody)))]
 pub async fn notifications(
     State(st): State<SharedState>,
@@ -36,7 +36,7 @@ pub async fn notifications(
     Ok(Json(prefs::get(&st, &s).await?))
 }
 
-#[utoipa::path(put, path = "/v1/me/notifications", tag = "accounts", request_body = NotificationPrefs,
+#[utoipa::path(put, path = "/v1/me/notifications", tag = "accounts", security(("session" = [])), request_body = NotificationPrefs,
     responses((status = 200, body = NotificationPrefs), (status = 400, body = keyhold_core::ErrorBody),
               (status = 401, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn set_notifications(
@@ -48,12 +48,12 @@ pub async fn set_notifications(
     Ok(Json(prefs::put(&st, &s, req, &c).await?))
 }
 
-#[utoipa::path(get, path = "/v1/me", tag = "accounts", responses((status = 200, body = MeResponse)))]
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("session" = [])), responses((status = 200, body = MeResponse)))]
 pub async fn me(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MeResponse>> {
     Ok(Json(accounts::me(&st, &s).await?))
 }
 
-#[utoipa::path(put, path = "/v1/me/password", tag = "accounts", request_body = ChangePasswordRequest,
+#[utoipa::path(put, path = "/v1/me/password", tag = "accounts", security(("session" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn change_password(
     State(st): State<SharedState>,
@@ -65,7 +65,7 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/me/email/verification", tag = "security",
+#[utoipa::path(post, path = "/v1/me/email/verification", tag = "security", security(("session" = [])),
     responses((status = 202), (status = 409, body = keyhold_core::ErrorBody)))]
 pub async fn request_verification(
     State(st): State<SharedState>,
@@ -76,7 +76,7 @@ pub async fn request_verification(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[utoipa::path(get, path = "/v1/me/security", tag = "security",
+#[utoipa::path(get, path = "/v1/me/security", tag = "security", security(("session" = [])),
     responses((status = 200, body = SecurityScore)))]
 pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
     Ok(Json(security::score(&st, &s).await?))

@@ -21,7 +21,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/members/{id}", delete(remove_member))
 }
 
-#[utoipa::path(get, path = "/v1/members", tag = "members",
+#[utoipa::path(get, path = "/v1/members", tag = "members", security(("session" = [])),
     responses((status = 200, body = Vec<Member>)))]
 pub async fn list_members(
     State(st): State<SharedState>,
@@ -30,7 +30,7 @@ pub async fn list_members(
     Ok(Json(members::list(&st, &s).await?))
 }
 
-#[utoipa::path(post, path = "/v1/members/invitations", tag = "members", request_body = InviteRequest,
+#[utoipa::path(post, path = "/v1/members/invitations", tag = "members", security(("session" = [])), request_body = InviteRequest,
     responses((status = 201, body = Invitation), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn invite(
     State(st): State<SharedState>,
@@ -42,7 +42,7 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(inv)))
 }
 
-#[utoipa::path(put, path = "/v1/members/{id}/role", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(put, path = "/v1/members/{id}/role", tag = "members", security(("session" = [])), params(("id" = String, Path)),
     request_body = RoleRequest,
     responses((status = 200, body = Member), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 409, body = keyhold_core::ErrorBody)))]
@@ -56,7 +56,7 @@ pub async fn set_role(
     Ok(Json(members::set_role(&st, &s, &id, req.role, &c).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/members/{id}", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/members/{id}", tag = "members", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody),
               (status = 409, body = keyhold_core::ErrorBody)))]

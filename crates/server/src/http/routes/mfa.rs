@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use keyhold_core::api::{BackupCodesResponse, MfaCodeRequest, MfaStatus, TotpEnrollment};
+use keyhold_core::api::{
+    BackupCodesResponse, MfaCodeRequest, MfaStatus, TotpCodeRequest, TotpEnrollment,
+};
 use keyhold_vault::mfa;
 
 use crate::error::ApiResult;
@@ -24,7 +26,7 @@ pub fn routes() -> Router<SharedState> {
 
 /// Enrolling an authenticator needs the sudo window: otherwise an old or stolen session
 /// could enrol its own and then pass every sudo check with it (issue 15).
-#[utoipa::path(post, path = "/v1/me/mfa/totp", tag = "security",
+#[utoipa::path(post, path = "/v1/me/mfa/totp", tag = "security", security(("session" = [])),
     responses((status = 201, body = TotpEnrollment), (status = 401, body = keyhold_core::ErrorBody),
               (status = 409, body = keyhold_core::ErrorBody)))]
 pub async fn start_totp(
@@ -36,7 +38,7 @@ pub async fn start_totp(
     Ok(no_store((StatusCode::CREATED, Json(enrollment))))
 }
 
-#[utoipa::path(post, path = "/v1/me/mfa/totp/confirm", tag = "security", request_body = MfaCodeRequest,
+#[utoipa::path(post, path = "/v1/me/mfa/totp/confirm", tag = "security", security(("session" = [])), request_body = TotpCodeRequest,
     responses((status = 200, body = BackupCodesResponse), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody),
               (status = 409, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody),
@@ -45,18 +47,18 @@ pub async fn confirm_totp(
     State(st): State<SharedState>,
     Client(c): Client,
     s: Sudo,
-    ApiJson(req): ApiJson<MfaCodeRequest>,
+    ApiJson(req): ApiJson<TotpCodeRequest>,
 ) -> ApiResult<Response> {
     let codes = mfa::confirm_enrollment(&st, &s, req.code.expose(), &c).await?;
     Ok(no_store(Json(codes)))
 }
 
-#[utoipa::path(get, path = "/v1/me/mfa", tag = "security", responses((status = 200, body = MfaStatus)))]
+#[utoipa::path(get, path = "/v1/me/mfa", tag = "security", security(("session" = [])), responses((status = 200, body = MfaStatus)))]
 pub async fn status(State(st): State<SharedState>, s: Person) -> ApiResult<Json<MfaStatus>> {
     Ok(Json(mfa::status(&st, &s).await?))
 }
 
-#[utoipa::path(post, path = "/v1/me/mfa/backup-codes", tag = "security", request_body = MfaCodeRequest,
+#[utoipa::path(post, path = "/v1/me/mfa/backup-codes", tag = "security", security(("session" = [])), request_body = TotpCodeRequest,
     responses((status = 200, body = BackupCodesResponse), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 409, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]
@@ -70,7 +72,7 @@ pub async fn regenerate_backup_codes(
     Ok(no_store(Json(codes)))
 }
 
-#[utoipa::path(delete, path = "/v1/me/mfa/totp", tag = "security", request_body = MfaCodeRequest,
+#[utoipa::path(delete, path = "/v1/me/mfa/totp", tag = "security", security(("session" = [])), request_body = MfaCodeRequest,
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 409, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody), (status = 429, body = keyhold_core::ErrorBody)))]

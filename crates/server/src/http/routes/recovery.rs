@@ -48,7 +48,7 @@ pub async fn confirm_reset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/members/{id}/mfa/reset", tag = "members", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/members/{id}/mfa/reset", tag = "members", security(("session" = [])), params(("id" = String, Path)),
     request_body = ResetMemberMfaRequest,
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody),

@@ -37,8 +37,8 @@ fn path_of(uri: &Uri, base: &str) -> ApiResult<SecretPath> {
     Ok(secrets::parse_raw_path(raw)?)
 }
 
-#[utoipa::path(get, path = "/v1/secrets/{path}", tag = "secrets",
-    params(("path" = String, Path), ("version" = Option<u32>, Query)),
+#[utoipa::path(get, path = "/v1/secrets/{path}", tag = "secrets", security(("session" = []), ("agent_key" = []), ("token" = [])),
+    params(("path" = keyhold_core::path::SecretPath, Path), ("version" = Option<u32>, Query)),
     responses((status = 200, body = SecretValue), (status = 403, body = keyhold_core::ErrorBody),
               (status = 404, body = keyhold_core::ErrorBody), (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn read(
@@ -53,7 +53,7 @@ pub async fn read(
     Ok(no_store(Json(value)))
 }
 
-#[utoipa::path(put, path = "/v1/secrets/{path}", tag = "secrets", params(("path" = String, Path)),
+#[utoipa::path(put, path = "/v1/secrets/{path}", tag = "secrets", security(("session" = []), ("agent_key" = []), ("token" = [])), params(("path" = keyhold_core::path::SecretPath, Path)),
     request_body = PutSecretRequest,
     responses((status = 200, body = SecretWritten), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
@@ -69,8 +69,9 @@ pub async fn write(
     Ok(no_store(Json(written)))
 }
 
-#[utoipa::path(delete, path = "/v1/secrets/{path}", tag = "secrets", params(("path" = String, Path)),
-    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody)))]
+#[utoipa::path(delete, path = "/v1/secrets/{path}", tag = "secrets", security(("session" = []), ("agent_key" = []), ("token" = [])), params(("path" = keyhold_core::path::SecretPath, Path)),
+    responses((status = 204), (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody),
+              (status = 422, body = keyhold_core::ErrorBody, description = "The path breaks the grammar")))]
 pub async fn remove(
     State(st): State<SharedState>,
     Client(c): Client,
@@ -82,9 +83,10 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/v1/metadata", tag = "secrets",
-    params(("prefix" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<SecretSummary>)))]
+#[utoipa::path(get, path = "/v1/metadata", tag = "secrets", security(("session" = []), ("agent_key" = []), ("token" = [])),
+    params(("prefix" = Option<keyhold_core::api::schema::PathPrefix>, Query), ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query)),
+    responses((status = 200, body = Page<SecretSummary>),
+              (status = 422, body = keyhold_core::ErrorBody, description = "The prefix breaks the path grammar")))]
 pub async fn list(
     State(st): State<SharedState>,
     caller: Caller,
@@ -93,8 +95,10 @@ pub async fn list(
     Ok(Json(secrets::list(&st, &caller, &q).await?))
 }
 
-#[utoipa::path(get, path = "/v1/metadata/{path}", tag = "secrets", params(("path" = String, Path)),
-    responses((status = 200, body = SecretMetadata), (status = 404, body = keyhold_core::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/metadata/{path}", tag = "secrets", security(("session" = []), ("agent_key" = []), ("token" = [])), params(("path" = keyhold_core::path::SecretPath, Path)),
+    responses((status = 200, body = SecretMetadata), (status = 403, body = keyhold_core::ErrorBody),
+              (status = 404, body = keyhold_core::ErrorBody),
+              (status = 422, body = keyhold_core::ErrorBody, description = "The path breaks the grammar")))]
 pub async fn metadata(
     State(st): State<SharedState>,
     caller: Caller,

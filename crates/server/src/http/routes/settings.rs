@@ -14,7 +14,7 @@ pub fn routes() -> Router<SharedState> {
     Router::new().route("/v1/tenant/settings", get(get_settings).put(put_settings))
 }
 
-#[utoipa::path(get, path = "/v1/tenant/settings", tag = "tenant",
+#[utoipa::path(get, path = "/v1/tenant/settings", tag = "tenant", security(("session" = [])),
     responses((status = 200, body = TenantSettings)))]
 pub async fn get_settings(
     State(st): State<SharedState>,
@@ -23,7 +23,7 @@ pub async fn get_settings(
     Ok(Json(keyhold_vault::tenant::get_settings(&st, &s).await?))
 }
 
-#[utoipa::path(put, path = "/v1/tenant/settings", tag = "tenant", request_body = TenantSettings,
+#[utoipa::path(put, path = "/v1/tenant/settings", tag = "tenant", security(("session" = [])), request_body = TenantSettings,
     responses((status = 200, body = TenantSettings), (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn put_settings(

@@ -22,7 +22,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/tokens/{id}", delete(revoke_token))
 }
 
-#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = IssueTokenRequest,
+#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", security(("agent_key" = [])), request_body = IssueTokenRequest,
     responses((status = 201, body = IssueTokenResponse), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn issue_token(
@@ -35,8 +35,10 @@ pub async fn issue_token(
     Ok(no_store((StatusCode::CREATED, Json(issued))))
 }
 
-#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = keyhold_core::ErrorBody)))]
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens", security(("session" = []), ("agent_key" = []), ("token" = [])), params(("id" = String, Path)),
+    responses((status = 204),
+              (status = 403, body = keyhold_core::ErrorBody, description = "Called with a token: revoke with the key that issued it, or signed in"),
+              (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn revoke_token(
     State(st): State<SharedState>,
     Client(c): Client,

@@ -32,7 +32,7 @@ pub fn routes() -> Router<SharedState> {
         )
 }
 
-#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateWebhookRequest,
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", security(("session" = [])), request_body = CreateWebhookRequest,
     responses((status = 201, body = WebhookWithSecret), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
@@ -46,14 +46,14 @@ pub async fn create(
     Ok(no_store((StatusCode::CREATED, Json(made))))
 }
 
-#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", security(("session" = [])),
     responses((status = 200, body = Vec<Webhook>), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody)))]
 pub async fn list(State(st): State<SharedState>, s: Admin) -> ApiResult<Json<Vec<Webhook>>> {
     Ok(Json(webhooks::list(&st, &s).await?))
 }
 
-#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Webhook), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn show(
@@ -64,7 +64,7 @@ pub async fn show(
     Ok(Json(webhooks::get(&st, &s, &id).await?))
 }
 
-#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", security(("session" = [])), params(("id" = String, Path)),
     request_body = UpdateWebhookRequest,
     responses((status = 200, body = Webhook), (status = 400, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -79,7 +79,7 @@ pub async fn update(
     Ok(Json(webhooks::update(&st, &s, &id, req, &c).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn remove(
@@ -92,11 +92,11 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", security(("session" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = WebhookWithSecret), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 409, body = ErrorBody, description = "A Slack endpoint: it has no signing secret")))]
 pub async fn rotate_secret(
     State(st): State<SharedState>,
     Client(c): Client,
@@ -108,7 +108,7 @@ pub async fn rotate_secret(
     )))
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 202, body = Delivery), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn send_test(
@@ -128,9 +128,9 @@ pub struct PageQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500),
-           ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("session" = [])),
+    params(("id" = String, Path), ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query),
+           ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query)),
     responses((status = 200, body = Page<Delivery>), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn deliveries(
@@ -144,7 +144,7 @@ pub async fn deliveries(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", tag = "webhooks",
+#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", tag = "webhooks", security(("session" = [])),
     params(("id" = String, Path), ("delivery_id" = String, Path)),
     responses((status = 202, body = Delivery), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
