@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod openapi_links;
 pub mod rate_limit;
 pub mod routes;
+pub mod signed;
 
 /// The `Last-Event-ID` a reconnecting live feed sent, if it is text.
 pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -147,6 +148,10 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .merge(routes::all())
         .fallback(|| async { ApiError(Error::NotFound) })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            signed::buffer_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),

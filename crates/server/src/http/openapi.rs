@@ -57,6 +57,8 @@ pub const TOKEN: &str = "token";
         super::routes::keys::list,
         super::routes::keys::revoke,
         super::routes::keys::revoke_leaked,
+        super::routes::public_keys::add,
+        super::routes::public_keys::retire,
         super::routes::tokens::issue_token,
         super::routes::tokens::revoke_token,
         super::routes::secrets::read,
