@@ -16,12 +16,7 @@ export KEYHOLD_SERVER_BIN="${KEYHOLD_SERVER_BIN:-${CARGO_TARGET_DIR:-$ROOT/targe
 [ -x "$KEYHOLD_SERVER_BIN" ] || { echo "test-sdk: $KEYHOLD_SERVER_BIN is missing (cargo build --workspace --bins)" >&2; exit 1; }
 
 TS="$ROOT/sdk/typescript"
-stamp="$TS/node_modules/.keyhold-lock-sha256"
-want="$(sha256sum "$TS/package-lock.json" | cut -d' ' -f1)"
-if [ ! -d "$TS/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-  (cd "$TS" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-fi
+"$ROOT/scripts/install-deps.sh" --no-apt --no-driver --no-py
 (cd "$TS" && npm run --silent build)
 if [ "$WHICH" != python ]; then
   (cd "$TS" && npm test)
@@ -29,9 +24,10 @@ fi
 
 if [ "$WHICH" != typescript ]; then
   PY="$ROOT/sdk/python"
+  python3 -m venv "$TMP/build"
+  "$TMP/build/bin/pip" install -q --disable-pip-version-check build==1.2.2.post1
+  "$TMP/build/bin/python" -m build --wheel --outdir "$TMP/dist" "$PY" >/dev/null
   python3 -m venv "$TMP/venv"
-  "$TMP/venv/bin/pip" install -q --disable-pip-version-check build==1.2.2.post1
-  "$TMP/venv/bin/python" -m build --wheel --outdir "$TMP/dist" "$PY" >/dev/null
   "$TMP/venv/bin/pip" install -q --disable-pip-version-check "$TMP"/dist/keyhold-*.whl -r "$PY/requirements-test.txt"
   (cd "$PY" && "$TMP/venv/bin/mypy" --strict --no-incremental src/keyhold)
   (cd "$PY/tests" && "$TMP/venv/bin/python" -m pytest -q -p no:cacheprovider)
