@@ -176,6 +176,21 @@ def world(server: Server) -> World:
     return World(server=server, owner=owner_session, approver=login(server, approver))
 
 
+class Recorder(httpx.HTTPTransport):
+    """A real transport that notes each request's method and path, and each status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+        self.statuses: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        resp = super().handle_request(request)
+        self.statuses.append(resp.status_code)
+        return resp
+
+
 def after(seconds: float, fn: Any, *args: Any) -> threading.Thread:
     """Run ``fn(*args)`` in a thread after ``seconds``: a person acting while the agent waits."""
 

@@ -7,25 +7,12 @@ import asyncio
 import time
 import uuid
 
-import httpx
 import pytest
 
 import keyhold
 from keyhold import AsyncKeyhold, Keyhold
 
-from conftest import World, after
-
-
-class Recorder(httpx.HTTPTransport):
-    """A real transport that notes each request's method and path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(f"{request.method} {request.url.path}")
-        return super().handle_request(request)
+from conftest import Recorder, World, after
 
 
 def sensitive(world: World, value: str) -> str:

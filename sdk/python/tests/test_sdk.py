@@ -15,7 +15,7 @@ import pytest
 import keyhold
 from keyhold import AsyncKeyhold, Keyhold
 
-from conftest import World
+from conftest import Recorder, World
 
 
 def fresh(prefix: str = "app") -> str:
@@ -74,13 +74,18 @@ def test_the_scoped_token_is_refreshed_across_its_expiry(world: World) -> None:
     path = fresh()
     world.put_secret(path, "v1")
     key_id, key = world.agent_key(["secrets:read:app/*"])
-    with Keyhold(world.server.url, agent_key=key, scopes=["secrets:read:app/*"], token_ttl="2s") as kh:
+    rec = Recorder()
+    with Keyhold(
+        world.server.url, agent_key=key, scopes=["secrets:read:app/*"], token_ttl="2s", transport=rec
+    ) as kh:
         assert kh.get_secret(path).value == "v1"
         assert kh.get_secret(path).value == "v1"
         assert len(issued_by(world, key_id)) == 1
         time.sleep(2.2)
         assert kh.get_secret(path).value == "v1"
     assert len(issued_by(world, key_id)) == 2
+    # Replaced before it lapsed, not after a refusal: the server never said 401.
+    assert 401 not in rec.statuses, list(zip(rec.seen, rec.statuses))
     # The key itself read nothing: every read went out with a scoped token.
     reads = [e for e in world.audit("secret.read") if e["target"] == f"secret:{path}"]
     assert len(reads) == 3 and all(e["actor"]["type"] == "token" for e in reads), reads
@@ -94,11 +99,15 @@ def test_a_token_that_just_expired_is_replaced_and_the_call_retried_once(
     key_id, key = world.agent_key(["secrets:read:app/*"])
     # The client's clock runs 30 s slow: it believes its token still good after expiry.
     monkeypatch.setattr(keyhold._core, "now", lambda: time.time() - 30)
-    with Keyhold(world.server.url, agent_key=key, scopes=["secrets:read:app/*"], token_ttl="1s") as kh:
+    rec = Recorder()
+    with Keyhold(
+        world.server.url, agent_key=key, scopes=["secrets:read:app/*"], token_ttl="1s", transport=rec
+    ) as kh:
         assert kh.get_secret(path).value == "v1"
         time.sleep(1.3)
         assert kh.get_secret(path).value == "v1"
     assert len(issued_by(world, key_id)) == 2
+    assert rec.statuses == [201, 200, 401, 201, 200], list(zip(rec.seen, rec.statuses))
 
 
 def test_revocation_is_seen_on_the_next_call(world: World) -> None:

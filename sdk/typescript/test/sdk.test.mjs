@@ -17,6 +17,17 @@ before(async () => {
 });
 after(() => server?.stop());
 
+/** The platform's fetch, noting each answer's status. */
+function statusRecorder() {
+  const statuses = [];
+  const f = async (url, init) => {
+    const r = await fetch(url, init);
+    statuses.push(r.status);
+    return r;
+  };
+  return { statuses, fetch: f };
+}
+
 const fresh = () => `app/${uid()}`;
 const issuedBy = async (keyId) =>
   (await world.audit("token.issued")).filter((e) => e.actor.id === keyId && e.outcome === "success");
@@ -70,7 +81,14 @@ test("the scoped token is refreshed across its expiry", async () => {
   const path = fresh();
   await world.putSecret(path, "v1");
   const key = await world.agentKey(["secrets:read:app/*"]);
-  const client = new Keyhold({ url: server.url, agentKey: key.secret, scopes: ["secrets:read:app/*"], tokenTtl: "2s" });
+  const rec = statusRecorder();
+  const client = new Keyhold({
+    url: server.url,
+    agentKey: key.secret,
+    scopes: ["secrets:read:app/*"],
+    tokenTtl: "2s",
+    fetch: rec.fetch,
+  });
   const first = await Promise.all([1, 2, 3].map(() => client.getSecret(path)));
   assert.ok(first.every((s) => s.value.equals("v1")));
   assert.equal((await issuedBy(key.id)).length, 1, "concurrent first reads share one token");
@@ -80,6 +98,8 @@ test("the scoped token is refreshed across its expiry", async () => {
   const reads = (await world.audit("secret.read")).filter((e) => e.target === `secret:${path}`);
   assert.equal(reads.length, 4);
   assert.ok(reads.every((e) => e.actor.type === "token"));
+  // Replaced before it lapsed, not after a refusal: the server never said 401.
+  assert.ok(!rec.statuses.includes(401), rec.statuses.join(" "));
 });
 
 test("a token that just expired is replaced and the call retried once", async () => {
@@ -87,12 +107,20 @@ test("a token that just expired is replaced and the call retried once", async ()
   await world.putSecret(path, "v1");
   const key = await world.agentKey(["secrets:read:app/*"]);
   const real = clock.now;
+  const rec = statusRecorder();
   clock.now = () => Date.now() - 30_000; // the client's clock runs 30 s slow
   try {
-    const client = new Keyhold({ url: server.url, agentKey: key.secret, scopes: ["secrets:read:app/*"], tokenTtl: "1s" });
+    const client = new Keyhold({
+      url: server.url,
+      agentKey: key.secret,
+      scopes: ["secrets:read:app/*"],
+      tokenTtl: "1s",
+      fetch: rec.fetch,
+    });
     assert.ok((await client.getSecret(path)).value.equals("v1"));
     await sleep(1300);
     assert.ok((await client.getSecret(path)).value.equals("v1"));
+    assert.deepEqual(rec.statuses, [201, 200, 401, 201, 200]);
   } finally {
     clock.now = real;
   }
