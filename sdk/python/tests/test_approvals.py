@@ -76,9 +76,11 @@ def test_a_denial_and_a_timeout_end_the_wait(world: World) -> None:
             kh.wait_for_approval(e.value.approval_id, timeout=1.0)
         assert time.monotonic() - started < 4
         after(0.5, world.deny, e.value.approval_id)
+        started = time.monotonic()
         with pytest.raises(keyhold.ApprovalDenied) as d:
             kh.wait_for_approval(e.value.approval_id, timeout=20)
         assert d.value.code == "approval_denied" and "not today" in str(d.value)
+        assert time.monotonic() - started < 5  # told by the feed, not found on a reconnect
 
 
 def test_async_wait_for_approval(world: World) -> None:

@@ -89,12 +89,14 @@ test("a denial and a timeout end the wait", async () => {
   await assert.rejects(client.waitForApproval(err.approvalId, 1), (e) => e instanceof kh.ApprovalTimeout);
   assert.ok(performance.now() - started < 4000);
   const denying = later(500, () => world.deny(err.approvalId));
+  const denyStarted = performance.now();
   await assert.rejects(client.waitForApproval(err.approvalId, 20), (e) => {
     assert.ok(e instanceof kh.ApprovalDenied && e.code === "approval_denied");
     assert.match(e.message, /not today/);
     return true;
   });
   await denying;
+  assert.ok(performance.now() - denyStarted < 5000, "told by the feed, not found on a reconnect");
 });
 
 test("an approval decided before the wait is not missed", async () => {
