@@ -55,6 +55,27 @@ def test_reads_with_a_token_from_the_environment(world: World) -> None:
     assert reads and reads[-1]["user_agent"] == f"keyhold-python/{keyhold.__version__}"
 
 
+def test_an_agent_key_from_the_environment_reads_through_its_own_scoped_token(world: World) -> None:
+    path = fresh()
+    world.put_secret(path, "via-env-key")
+    key_id, key = world.agent_key(["secrets:read:app/*"])
+    env = {
+        "KEYHOLD_URL": world.server.url,
+        "KEYHOLD_AGENT_KEY": key,
+        "KEYHOLD_SCOPES": "secrets:read:app/*",
+        "KEYHOLD_TOKEN_TTL": "1m",
+    }
+    with Keyhold.from_env(env) as kh:
+        assert kh.get_secret(path).value == "via-env-key"
+    (issued,) = issued_by(world, key_id)
+    assert issued["detail"]["scopes"] == ["secrets:read:app/*"]  # type: ignore[index]
+    (read,) = [e for e in world.audit("secret.read") if e["target"] == f"secret:{path}"]
+    assert read["actor"]["type"] == "token"  # type: ignore[index]
+    with pytest.raises(keyhold.KeyholdError) as e:
+        Keyhold.from_env({"KEYHOLD_URL": world.server.url})
+    assert e.value.code == "configuration"
+
+
 def test_errors_are_typed_and_carry_the_contract_code(world: World) -> None:
     _, key = world.agent_key(["secrets:read:app/*"])
     with Keyhold(world.server.url, agent_key=key) as kh:

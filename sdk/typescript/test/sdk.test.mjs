@@ -59,6 +59,26 @@ test("reads with a token from the environment", async () => {
   assert.equal(reads.at(-1).user_agent, `keyhold-typescript/${pkg.version}`);
 });
 
+test("an agent key from the environment reads through its own scoped token", async () => {
+  const path = fresh();
+  await world.putSecret(path, "via-env-key");
+  const key = await world.agentKey(["secrets:read:app/*"]);
+  const client = Keyhold.fromEnv({
+    KEYHOLD_URL: server.url,
+    KEYHOLD_AGENT_KEY: key.secret,
+    KEYHOLD_SCOPES: "secrets:read:app/*",
+    KEYHOLD_TOKEN_TTL: "1m",
+  });
+  assert.ok((await client.getSecret(path)).value.equals("via-env-key"));
+  const issued = await issuedBy(key.id);
+  assert.equal(issued.length, 1);
+  assert.deepEqual(issued[0].detail.scopes, ["secrets:read:app/*"]);
+  const reads = (await world.audit("secret.read")).filter((e) => e.target === `secret:${path}`);
+  assert.equal(reads.length, 1);
+  assert.equal(reads[0].actor.type, "token");
+  assert.throws(() => Keyhold.fromEnv({ KEYHOLD_URL: server.url }), (e) => e.code === "configuration");
+});
+
 test("errors are typed and carry the contract code", async () => {
   const key = await world.agentKey(["secrets:read:app/*"]);
   const client = new Keyhold({ url: server.url, agentKey: key.secret });
