@@ -109,9 +109,9 @@ export class Keyhold {
   }
 
   /**
-   * From `KEYHOLD_URL` and `KEYHOLD_TOKEN`, `KEYHOLD_AGENT_KEY`, or `KEYHOLD_KEY_ID` with
-   * `KEYHOLD_KEY_FILE` (PKCS#8 PEM); `KEYHOLD_SCOPES` (comma- or space-separated) and
-   * `KEYHOLD_TOKEN_TTL` optional.
+   * From `KEYHOLD_URL` and, as the CLI reads them, `KEYHOLD_TOKEN`, else
+   * `KEYHOLD_AGENT_KEY`, else `KEYHOLD_AGENT_KEY_ID` with `KEYHOLD_AGENT_KEY_FILE` (PKCS#8
+   * PEM); `KEYHOLD_SCOPES` (comma- or space-separated) and `KEYHOLD_TOKEN_TTL` optional.
    */
   static fromEnv(
     env: Record<string, string | undefined> = process.env,
@@ -128,13 +128,13 @@ export class Keyhold {
     if (env["KEYHOLD_AGENT_KEY"]) {
       return new Keyhold({ url, ...opts, ...keyOpts, agentKey: env["KEYHOLD_AGENT_KEY"].trim() });
     }
-    const keyId = env["KEYHOLD_KEY_ID"]?.trim();
-    const file = env["KEYHOLD_KEY_FILE"];
+    const keyId = env["KEYHOLD_AGENT_KEY_ID"]?.trim();
+    const file = env["KEYHOLD_AGENT_KEY_FILE"];
     if (keyId && file) {
       return new Keyhold({ url, ...opts, ...keyOpts, signer: Ed25519Signer.fromFile(keyId, file) });
     }
     throw new KeyholdError(
-      "set KEYHOLD_TOKEN, KEYHOLD_AGENT_KEY, or KEYHOLD_KEY_ID with KEYHOLD_KEY_FILE",
+      "set KEYHOLD_TOKEN, KEYHOLD_AGENT_KEY, or KEYHOLD_AGENT_KEY_ID with KEYHOLD_AGENT_KEY_FILE",
       "configuration",
     );
   }

@@ -94,9 +94,11 @@ class TokenState:
 
 
 def credentials_from_env(env: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:
-    """``KEYHOLD_URL`` plus one of ``KEYHOLD_TOKEN``, ``KEYHOLD_AGENT_KEY``, or
-    ``KEYHOLD_KEY_ID`` with ``KEYHOLD_KEY_FILE`` (PKCS#8 PEM) or ``KEYHOLD_KEY_KEYRING=1``;
-    ``KEYHOLD_SCOPES`` (comma- or space-separated) and ``KEYHOLD_TOKEN_TTL`` optional.
+    """``KEYHOLD_URL`` plus, as the CLI reads them, ``KEYHOLD_TOKEN``, else
+    ``KEYHOLD_AGENT_KEY``, else ``KEYHOLD_AGENT_KEY_ID`` with its private key in
+    ``KEYHOLD_AGENT_KEY_FILE`` (PKCS#8 PEM) or, without it, the OS keyring where
+    ``keyhold keys create --ed25519`` keeps it; ``KEYHOLD_SCOPES`` (comma- or
+    space-separated) and ``KEYHOLD_TOKEN_TTL`` optional.
     Returns the URL and the client's credential arguments."""
     e = dict(os.environ) if env is None else dict(env)
     url = e.get("KEYHOLD_URL", "").strip()
@@ -111,14 +113,14 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> tuple[str, dic
         return url, {"token": SecretValue(e["KEYHOLD_TOKEN"].strip())}
     if e.get("KEYHOLD_AGENT_KEY"):
         return url, {"agent_key": SecretValue(e["KEYHOLD_AGENT_KEY"].strip()), **key_args}
-    key_id = e.get("KEYHOLD_KEY_ID", "").strip()
-    if key_id and e.get("KEYHOLD_KEY_FILE"):
-        signer = Ed25519Signer.from_file(key_id, e["KEYHOLD_KEY_FILE"])
+    key_id = e.get("KEYHOLD_AGENT_KEY_ID", "").strip()
+    if key_id and e.get("KEYHOLD_AGENT_KEY_FILE"):
+        signer = Ed25519Signer.from_file(key_id, e["KEYHOLD_AGENT_KEY_FILE"])
         return url, {"signer": signer, **key_args}
-    if key_id and e.get("KEYHOLD_KEY_KEYRING", "") not in ("", "0"):
+    if key_id:
         return url, {"signer": Ed25519Signer.from_keyring(key_id), **key_args}
     raise KeyholdError(
-        "set KEYHOLD_TOKEN, KEYHOLD_AGENT_KEY, or KEYHOLD_KEY_ID with KEYHOLD_KEY_FILE",
+        "set KEYHOLD_TOKEN, KEYHOLD_AGENT_KEY, or KEYHOLD_AGENT_KEY_ID (with KEYHOLD_AGENT_KEY_FILE)",
         code="configuration",
     )
 

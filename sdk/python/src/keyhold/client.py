@@ -52,7 +52,7 @@ class Keyhold:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> Keyhold:
         """From ``KEYHOLD_URL`` and ``KEYHOLD_TOKEN``, ``KEYHOLD_AGENT_KEY`` or
-        ``KEYHOLD_KEY_ID`` + ``KEYHOLD_KEY_FILE`` (see docs/sdk-python.md); ``kwargs``
+        ``KEYHOLD_AGENT_KEY_ID`` (+ ``KEYHOLD_AGENT_KEY_FILE``), see docs/sdk-python.md; ``kwargs``
         (``timeout``, ``transport``) pass through."""
         url, cred = _core.credentials_from_env(env)
         return cls(url, **cred, **kwargs)

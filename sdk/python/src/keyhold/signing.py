@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["Ed25519Signer", "content_digest", "KEYRING_SERVICE"]
 
-#: The OS keyring service under which ``keyhold keys create --ed25519`` stores private keys.
-KEYRING_SERVICE = "keyhold"
+#: The OS keyring service under which ``keyhold keys create --ed25519`` keeps private keys
+#: (the CLI's), each under the user name ``agent-key-ed25519:<key id>``.
+KEYRING_SERVICE = "dev.keyhold.cli"
 
 LABEL = "sig1"
 
@@ -61,13 +62,13 @@ class Ed25519Signer:
 
     @classmethod
     def from_keyring(cls, key_id: str, service: str = KEYRING_SERVICE) -> Ed25519Signer:
-        """From the OS keyring (needs the ``keyring`` extra): the PEM stored under
-        ``service`` with the key id as the user name."""
+        """From the OS keyring (needs the ``keyring`` extra): the PEM that
+        ``keyhold keys create --ed25519`` stored there."""
         try:
             import keyring
         except ImportError as e:  # pragma: no cover - depends on the extra
             raise RuntimeError("install keyhold[keyring] to read keys from the OS keyring") from e
-        pem = keyring.get_password(service, key_id)
+        pem = keyring.get_password(service, f"agent-key-ed25519:{key_id}")
         if pem is None:
             raise LookupError(f"no key {key_id!r} in the OS keyring (service {service!r})")
         return cls.from_pem(key_id, pem)
