@@ -29,8 +29,8 @@ def test_gated_read_raises_then_waits_on_the_feed_while_a_person_approves(world:
         with pytest.raises(keyhold.ApprovalRequired) as e:
             kh.get_secret(path)
         err = e.value
-        assert err.code == "approval_required" and err.status == 403
-        assert err.approval_id and err.required_approvals == 1 and err.approval_status == "pending"
+        assert err.code == "approval_required" and err.http_status == 403
+        assert err.approval_id and err.required_approvals == 1 and err.status == "pending"
         started = time.monotonic()
         after(1.0, world.approve, err.approval_id)
         a = kh.wait_for_approval(err.approval_id, timeout=20)

@@ -50,7 +50,7 @@ def test_reads_with_a_token_from_the_environment(world: World) -> None:
         assert all(not hasattr(x, "value") for x in listed)
         with pytest.raises(keyhold.NotFound) as nf:
             kh.get_secret("app/does-not-exist")
-        assert nf.value.code == "not_found" and nf.value.status == 404
+        assert nf.value.code == "not_found" and nf.value.http_status == 404
     reads = [e for e in world.audit("secret.read") if e["target"] == f"secret:{path}"]
     assert reads and reads[-1]["user_agent"] == f"keyhold-python/{keyhold.__version__}"
 
@@ -81,14 +81,14 @@ def test_errors_are_typed_and_carry_the_contract_code(world: World) -> None:
     with Keyhold(world.server.url, agent_key=key) as kh:
         with pytest.raises(keyhold.Forbidden) as fb:
             kh.issue_token(["secrets:read:other/*"])
-        assert fb.value.code == "forbidden" and fb.value.status == 403
+        assert fb.value.code == "forbidden" and fb.value.http_status == 403
         with pytest.raises(keyhold.InvalidRequest) as bad:
             kh.issue_token(["secrets:read:app/*"], ttl="soon")
         assert bad.value.code == "invalid_request" and bad.value.details.get("field") == "ttl"
     with Keyhold(world.server.url, agent_key="kha_" + "0" * 81) as wrong:
         with pytest.raises(keyhold.Unauthenticated) as un:
             wrong.get_secret("app/x")
-        assert un.value.code == "unauthenticated" and un.value.status == 401
+        assert un.value.code == "unauthenticated" and un.value.http_status == 401
 
 
 def test_the_scoped_token_is_refreshed_across_its_expiry(world: World) -> None:

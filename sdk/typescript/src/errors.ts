@@ -10,15 +10,15 @@ export class KeyholdError extends Error {
   /** The contract's error code (`not_found`, `approval_required`, ...). */
   readonly code: string;
   /** The HTTP status, when the server answered. */
-  readonly status: number | undefined;
+  readonly httpStatus: number | undefined;
   /** The error object's extra fields (`approval_id`, `field`, `retry_after`, ...). */
   readonly details: Details;
 
-  constructor(message: string, code: string, status?: number, details: Details = {}) {
+  constructor(message: string, code: string, httpStatus?: number, details: Details = {}) {
     super(message);
     this.name = new.target.name;
     this.code = code;
-    this.status = status;
+    this.httpStatus = httpStatus;
     this.details = details;
   }
 }
@@ -61,25 +61,25 @@ export class ApprovalRequired extends KeyholdError {
   readonly approvalId: string;
   readonly requiredApprovals: number;
   readonly eligibleApprovers: number | undefined;
-  /** `pending`, or `approved` while a critical request's delay runs. */
-  readonly approvalStatus: string;
+  /** The request's status: `pending`, or `approved` while a critical request's delay runs. */
+  readonly status: string;
   readonly operation: string;
   readonly availableAt: Date | undefined;
 
-  constructor(message: string, code: string, status?: number, details: Details = {}) {
-    super(message, code, status, details);
+  constructor(message: string, code: string, httpStatus?: number, details: Details = {}) {
+    super(message, code, httpStatus, details);
     this.approvalId = String(details["approval_id"] ?? "");
     this.requiredApprovals = Number(details["required_approvals"] ?? 0);
     const eligible = details["eligible_approvers"];
     this.eligibleApprovers = typeof eligible === "number" ? eligible : undefined;
-    this.approvalStatus = String(details["status"] ?? "pending");
+    this.status = String(details["status"] ?? "pending");
     this.operation = String(details["operation"] ?? "read");
     const at = details["available_at"];
     this.availableAt = typeof at === "string" ? new Date(at) : undefined;
   }
 }
 
-type ErrorClass = new (message: string, code: string, status?: number, details?: Details) => KeyholdError;
+type ErrorClass = new (message: string, code: string, httpStatus?: number, details?: Details) => KeyholdError;
 
 const BY_CODE: Record<string, ErrorClass> = {
   invalid_request: InvalidRequest,

@@ -44,10 +44,10 @@ test("a gated read throws, then the wait follows the feed while a person approve
   );
   assert.ok(err instanceof kh.ApprovalRequired);
   assert.equal(err.code, "approval_required");
-  assert.equal(err.status, 403);
+  assert.equal(err.httpStatus, 403);
   assert.ok(err.approvalId);
   assert.equal(err.requiredApprovals, 1);
-  assert.equal(err.approvalStatus, "pending");
+  assert.equal(err.status, "pending");
   const started = performance.now();
   const approving = later(1000, () => world.approve(err.approvalId));
   const a = await client.waitForApproval(err.approvalId, 20);

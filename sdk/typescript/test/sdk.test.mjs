@@ -50,7 +50,7 @@ test("reads with a token from the environment", async () => {
   await assert.rejects(client.getSecret("app/does-not-exist"), (e) => {
     assert.ok(e instanceof kh.NotFound);
     assert.equal(e.code, "not_found");
-    assert.equal(e.status, 404);
+    assert.equal(e.httpStatus, 404);
     return true;
   });
   const reads = (await world.audit("secret.read")).filter((e) => e.target === `secret:${path}`);
@@ -83,7 +83,7 @@ test("errors are typed and carry the contract code", async () => {
   const key = await world.agentKey(["secrets:read:app/*"]);
   const client = new Keyhold({ url: server.url, agentKey: key.secret });
   await assert.rejects(client.issueToken(["secrets:read:other/*"]), (e) => {
-    assert.ok(e instanceof kh.Forbidden && e.code === "forbidden" && e.status === 403);
+    assert.ok(e instanceof kh.Forbidden && e.code === "forbidden" && e.httpStatus === 403);
     return true;
   });
   await assert.rejects(client.issueToken(["secrets:read:app/*"], { ttl: "soon" }), (e) => {
@@ -92,7 +92,7 @@ test("errors are typed and carry the contract code", async () => {
     return true;
   });
   const wrong = new Keyhold({ url: server.url, agentKey: "kha_" + "0".repeat(81) });
-  await assert.rejects(wrong.getSecret("app/x"), (e) => e instanceof kh.Unauthenticated && e.status === 401);
+  await assert.rejects(wrong.getSecret("app/x"), (e) => e instanceof kh.Unauthenticated && e.httpStatus === 401);
   const nowhere = new Keyhold({ url: "http://127.0.0.1:9", token: "kht_x", timeoutMs: 2000 });
   await assert.rejects(nowhere.getSecret("app/x"), (e) => e instanceof kh.ConnectionFailed);
 });

@@ -132,7 +132,7 @@ class AsyncKeyhold:
         ip_allowlist: Sequence[str] | None,
     ) -> IssuedToken:
         if self._cred.agent_key is None and self._cred.signer is None:
-            raise Unauthenticated("issuing tokens needs an agent key", status=None)
+            raise Unauthenticated("issuing tokens needs an agent key")
         body = _core.token_body(scopes, ttl, max_uses, ip_allowlist)
         return IssuedToken._from(await self._call("POST", "/v1/tokens", json=body, with_key=True))
 

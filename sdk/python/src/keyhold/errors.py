@@ -34,7 +34,8 @@ __all__ = [
 
 
 class KeyholdError(Exception):
-    """Any failure the SDK reports. ``code`` is the contract's error code."""
+    """Any failure the SDK reports. ``code`` is the contract's error code, ``http_status``
+    the answer's status (``None`` when there was no answer)."""
 
     code: str = "unknown"
 
@@ -43,18 +44,18 @@ class KeyholdError(Exception):
         message: str,
         *,
         code: str | None = None,
-        status: int | None = None,
+        http_status: int | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        self.status = status
+        self.http_status = http_status
         self.details: dict[str, Any] = dict(details or {})
 
     def __str__(self) -> str:
-        where = f" (HTTP {self.status})" if self.status is not None else ""
+        where = f" (HTTP {self.http_status})" if self.http_status is not None else ""
         return f"{self.code}{where}: {self.message}"
 
 
@@ -96,25 +97,21 @@ class ApprovalRequired(KeyholdError):
         message: str,
         *,
         code: str | None = None,
-        status: int | None = None,
+        http_status: int | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message, code=code, status=status, details=details)
+        super().__init__(message, code=code, http_status=http_status, details=details)
         d = self.details
         self.approval_id: str = str(d.get("approval_id", ""))
         self.required_approvals: int = int(d.get("required_approvals", 0))
         self.eligible_approvers: int | None = (
             int(d["eligible_approvers"]) if "eligible_approvers" in d else None
         )
-        self.status_text: str = str(d.get("status", "pending"))
+        #: The request's status: ``pending``, or ``approved`` while a critical delay runs.
+        self.status: str = str(d.get("status", "pending"))
         self.operation: str = str(d.get("operation", "read"))
         at = d.get("available_at")
         self.available_at: datetime | None = _parse_time(at) if isinstance(at, str) else None
-
-    @property
-    def approval_status(self) -> str:
-        """The request's status (``pending``, or ``approved`` during a critical delay)."""
-        return self.status_text
 
 
 class NotFound(KeyholdError):
@@ -222,7 +219,7 @@ def error_from_body(status: int, body: Any, retry_after: str | None = None) -> K
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or (
         InternalError if status >= 500 else KeyholdError
     )
-    return cls(message, code=code or cls.code, status=status, details=details)
+    return cls(message, code=code or cls.code, http_status=status, details=details)
 
 
 def _parse_time(text: str) -> datetime:
