@@ -189,7 +189,12 @@ class AsyncKeyhold:
     async def _wait(self, approval_id: str) -> Approval:
         last_id: str | None = None
         while True:
-            found, last_id = await self._follow(approval_id, last_id)
+            try:
+                found, last_id = await self._follow(approval_id, last_id)
+            except ConnectionFailed:
+                # The server went away (a restart, a deploy): try again until the deadline.
+                await asyncio.sleep(1.0)
+                continue
             if found is not None:
                 return found
 

@@ -204,7 +204,12 @@ class Keyhold:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ApprovalTimeout(f"approval {approval_id} still pending after {timeout}s")
-            found, last_id = self._follow(approval_id, last_id, deadline)
+            try:
+                found, last_id = self._follow(approval_id, last_id, deadline)
+            except ConnectionFailed:
+                # The server went away (a restart, a deploy): try again until the deadline.
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+                continue
             if found is not None:
                 return found
 
