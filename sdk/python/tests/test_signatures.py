@@ -136,3 +136,43 @@ def test_typescript_sdk_signatures_verify_with_http_message_signatures() -> None
             public,
             b"{}",
         )
+
+
+def test_a_key_is_read_from_the_keyring_entry_the_cli_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.items.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.items[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.items.pop((service, username), None)
+
+    backend = Memory()
+    monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
+    keyring.set_keyring(backend)
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    # Where `keyhold keys create --ed25519` (without --key-file) keeps it.
+    backend.set_password("dev.keyhold.cli", f"agent-key-ed25519:{KEY_ID}", pem)
+    kh = Keyhold.from_env({"KEYHOLD_URL": "http://127.0.0.1:8270", "KEYHOLD_AGENT_KEY_ID": KEY_ID})
+    signer = kh._cred.signer
+    assert signer is not None and signer.key_id == KEY_ID
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert signer.public_key_pem().encode() == public
+    with pytest.raises(LookupError):
+        Ed25519Signer.from_keyring("0" * 32)
