@@ -105,6 +105,7 @@ impl<'a> Team<'a> {
                 scopes: vec![Scope::parse("secrets:read:prod/stripe/*").context("scope")?],
                 expires_in: Some("720h".to_owned()),
                 ip_allowlist: None,
+                public_key: None,
             })
             .await?;
         Ok(Self {

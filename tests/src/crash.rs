@@ -123,6 +123,7 @@ impl CrashHarness {
                 scopes: vec![Scope::parse("secrets:write:crash/*").unwrap()],
                 expires_in: None,
                 ip_allowlist: None,
+                public_key: None,
             })
             .await
             .unwrap()

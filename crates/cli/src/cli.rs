@@ -183,7 +183,9 @@ pub struct RunArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create an agent key; its secret is printed once, on stdout.
+    /// Create an agent key; its secret is printed once, on stdout. With --ed25519 the key
+    /// pair is made here, the private key kept (--key-file or --keyring), only the public
+    /// key sent, and the key's id printed on stdout.
     Create {
         #[arg(long)]
         name: String,
@@ -196,6 +198,15 @@ pub enum KeysCommand {
         /// Comma-separated CIDRs the key may be used from.
         #[arg(long, value_delimiter = ',')]
         ip_allowlist: Option<Vec<String>>,
+        /// An Ed25519 key that signs requests (docs/credentials.md): no bearer secret.
+        #[arg(long)]
+        ed25519: bool,
+        /// With --ed25519: write the private key (PKCS#8 PEM, mode 0600) to this new file.
+        #[arg(long, requires = "ed25519", conflicts_with = "keyring")]
+        key_file: Option<std::path::PathBuf>,
+        /// With --ed25519: keep the private key in the OS keyring instead of a file.
+        #[arg(long, requires = "ed25519")]
+        keyring: bool,
     },
     /// Your agent keys (never their secrets).
     List,

@@ -1,6 +1,8 @@
 //! Which server and which credential a command uses.
 
+use keyhold_client::signing::Signer;
 use keyhold_client::{Client, check_server_url};
+use keyhold_core::Sensitive;
 use keyhold_keystore::TokenStore;
 
 use crate::cli::Global;
@@ -38,7 +40,9 @@ impl Ctx {
     }
 
     /// A client carrying the caller's credential: `KEYHOLD_TOKEN`, then
-    /// `KEYHOLD_AGENT_KEY`, then the session kept by `keyhold login`.
+    /// `KEYHOLD_AGENT_KEY`, then an Ed25519 agent key (`KEYHOLD_AGENT_KEY_ID`, its private
+    /// key in `KEYHOLD_AGENT_KEY_FILE` or the OS keyring), then the session kept by
+    /// `keyhold login`.
     pub fn authed(&self) -> CliResult<Client> {
         for var in ["KEYHOLD_TOKEN", "KEYHOLD_AGENT_KEY"] {
             if let Ok(v) = std::env::var(var)
@@ -46,6 +50,11 @@ impl Ctx {
             {
                 return Ok(self.base.with_token(v.trim()));
             }
+        }
+        if let Ok(id) = std::env::var("KEYHOLD_AGENT_KEY_ID")
+            && !id.trim().is_empty()
+        {
+            return self.signing(id.trim());
         }
         match self.keystore.load(&self.account) {
             Ok(Some(t)) => Ok(self.base.with_token(t.expose().clone())),
@@ -56,4 +65,50 @@ impl Ctx {
             Err(e) => Err(CliError::Auth(format!("{e}. Set KEYHOLD_TOKEN instead."))),
         }
     }
+
+    /// A client authenticated as an agent key: `KEYHOLD_AGENT_KEY` (a `kha_` key), or an
+    /// Ed25519 key (`KEYHOLD_AGENT_KEY_ID`, see [`Ctx::authed`]).
+    pub fn agent(&self) -> CliResult<Client> {
+        if let Ok(v) = std::env::var("KEYHOLD_AGENT_KEY")
+            && !v.trim().is_empty()
+        {
+            return Ok(self.base.with_token(v.trim()));
+        }
+        match std::env::var("KEYHOLD_AGENT_KEY_ID") {
+            Ok(id) if !id.trim().is_empty() => self.signing(id.trim()),
+            _ => Err(CliError::Auth(
+                "Tokens are issued by an agent key: set KEYHOLD_AGENT_KEY, or KEYHOLD_AGENT_KEY_ID \
+                 (and KEYHOLD_AGENT_KEY_FILE) for an Ed25519 key."
+                    .into(),
+            )),
+        }
+    }
+
+    /// A client signing as the Ed25519 agent key `id`.
+    fn signing(&self, id: &str) -> CliResult<Client> {
+        let pem = match std::env::var_os("KEYHOLD_AGENT_KEY_FILE") {
+            Some(path) => Sensitive::new(std::fs::read_to_string(&path).map_err(|e| {
+                CliError::Auth(format!(
+                    "Cannot read KEYHOLD_AGENT_KEY_FILE {}: {e}.",
+                    std::path::Path::new(&path).display()
+                ))
+            })?),
+            None => self
+                .keystore
+                .load(&signing_key_account(id))
+                .map_err(|e| CliError::Auth(format!("{e}.")))?
+                .ok_or_else(|| {
+                    CliError::Auth(format!(
+                        "No private key for agent key {id} in the OS keyring; set KEYHOLD_AGENT_KEY_FILE."
+                    ))
+                })?,
+        };
+        let signer = Signer::from_pkcs8_pem(pem.expose(), id)?;
+        Ok(self.base.with_signer(signer))
+    }
+}
+
+/// The keyring account an Ed25519 agent key's private key is kept under.
+pub fn signing_key_account(key_id: &str) -> String {
+    format!("agent-key-ed25519:{key_id}")
 }

@@ -83,7 +83,9 @@ impl From<ClientError> for CliError {
                     Self::Refused(text)
                 }
             },
-            ClientError::BadUrl(_) | ClientError::BadCaFile(_) => Self::Usage(text),
+            ClientError::BadUrl(_) | ClientError::BadCaFile(_) | ClientError::BadKey(_) => {
+                Self::Usage(text)
+            }
             ClientError::Unreachable { .. }
             | ClientError::Protocol { .. }
             | ClientError::Redirected { .. } => Self::Server(text),

@@ -2,8 +2,8 @@
 
 use keyhold_core::Sensitive;
 use keyhold_core::api::{
-    AgentKey, CreateKeyRequest, CreateKeyResponse, IssueTokenRequest, IssueTokenResponse, Page,
-    RevokeLeakedRequest,
+    AddPublicKeyRequest, AgentKey, CreateKeyRequest, CreateKeyResponse, CreateSigningKeyResponse,
+    IssueTokenRequest, IssueTokenResponse, Page, PublicKeyInfo, RevokeLeakedRequest,
 };
 use reqwest::Method;
 
@@ -15,6 +15,38 @@ impl Client {
     pub async fn create_key(&self, req: &CreateKeyRequest) -> Result<CreateKeyResponse> {
         self.json(self.request(Method::POST, "/v1/keys")?.json(req))
             .await
+    }
+
+    /// Create an Ed25519 agent key from `req.public_key` (SPKI PEM; needs a recent
+    /// sign-in). No secret comes back: the private key is the caller's alone.
+    pub async fn create_signing_key(
+        &self,
+        req: &CreateKeyRequest,
+    ) -> Result<CreateSigningKeyResponse> {
+        self.json(self.request(Method::POST, "/v1/keys")?.json(req))
+            .await
+    }
+
+    /// Rotation's first step: add a public key to an Ed25519 key (both verify from now).
+    pub async fn add_public_key(&self, key_id: &str, public_key: &str) -> Result<PublicKeyInfo> {
+        let body = AddPublicKeyRequest {
+            public_key: public_key.to_owned(),
+        };
+        self.json(
+            self.request_segments(Method::POST, "/v1/keys", &[key_id, "public-keys"])?
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Rotation's last step: retire a public key by its fingerprint.
+    pub async fn retire_public_key(&self, key_id: &str, fingerprint: &str) -> Result<()> {
+        self.empty(self.request_segments(
+            Method::DELETE,
+            "/v1/keys",
+            &[key_id, "public-keys", fingerprint],
+        )?)
+        .await
     }
 
     pub async fn list_keys(

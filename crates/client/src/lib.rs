@@ -51,6 +51,9 @@ pub enum ClientError {
     /// The CA certificate file given to trust is not usable.
     #[error("{0}")]
     BadCaFile(String),
+    /// An Ed25519 key that cannot be read or used to sign.
+    #[error("{0}")]
+    BadKey(String),
 }
 
 /// ` to LOCATION` for a redirect's message, or nothing when it named no place.
@@ -109,13 +112,18 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     token: Option<Sensitive<String>>,
+    /// Signs each request (an Ed25519 agent key) instead of a bearer credential.
+    signer: Option<std::sync::Arc<signing::Signer>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
-            .field("authenticated", &self.token.is_some())
+            .field(
+                "authenticated",
+                &(self.token.is_some() || self.signer.is_some()),
+            )
             .finish()
     }
 }
@@ -186,6 +194,7 @@ impl Client {
             http: http_client(Vec::new())?,
             base,
             token: None,
+            signer: None,
         })
     }
 
@@ -223,6 +232,7 @@ impl Client {
             http: self.http.clone(),
             base: self.base.clone(),
             token: Some(Sensitive::new(token.into())),
+            signer: None,
         }
     }
 
@@ -279,10 +289,18 @@ impl Client {
     }
 
     pub(crate) async fn send(&self, rb: RequestBuilder) -> Result<Response> {
-        let resp = rb.send().await.map_err(|e| ClientError::Unreachable {
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable {
             url: self.base.to_string(),
             reason: e.without_url().to_string(),
-        })?;
+        };
+        let resp = match &self.signer {
+            Some(signer) => {
+                let mut req = rb.build().map_err(|e| ClientError::BadUrl(e.to_string()))?;
+                signer.sign(&mut req)?;
+                self.http.execute(req).await.map_err(unreachable)?
+            }
+            None => rb.send().await.map_err(unreachable)?,
+        };
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -459,5 +477,6 @@ mod mfa;
 mod recovery;
 pub use recovery::token_from_link;
 mod secrets;
+pub mod signing;
 pub mod sse;
 mod webhooks;

@@ -10,6 +10,7 @@ pub mod credential;
 pub mod duration;
 pub mod email;
 pub mod error;
+pub mod httpsig;
 pub mod password;
 pub mod path;
 pub mod qr;

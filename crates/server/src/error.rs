@@ -45,6 +45,7 @@ fn status(e: &Error) -> StatusCode {
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Unauthenticated(_)
+        | Error::SignatureRefused { .. }
         | Error::MfaRequired { .. }
         | Error::CodeRequired(_)
         | Error::ReauthRequired => StatusCode::UNAUTHORIZED,
@@ -76,6 +77,9 @@ fn body(e: &Error) -> ErrorBody {
             "Send the body as JSON with Content-Type: application/json.",
         ),
         Error::Unauthenticated(m) => ErrorBody::new(C::Unauthenticated, *m),
+        Error::SignatureRefused { reason, message } => {
+            ErrorBody::new(C::Unauthenticated, *message).with("reason", *reason)
+        }
         Error::MfaRequired { ticket } => ErrorBody::new(
             C::MfaRequired,
             "Enter the code from your authenticator app.",

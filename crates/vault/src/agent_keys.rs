@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use ipnet::IpNet;
-use keyhold_core::api::{AgentKey, CreateKeyRequest, CreateKeyResponse, Page};
+use keyhold_core::api::{AgentKey, CreateKeyRequest, CreateKeyResponse, Page, PublicKeyInfo};
 use keyhold_core::credential::{Credential, CredentialKind};
 use keyhold_core::duration;
 use keyhold_core::email::clean_text;
@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Change};
 use crate::sessions;
-use crate::store::{KeyRecord, StoreError, TokenRecord};
+use crate::store::{KeyRecord, PublicKeyRecord, StoreError, TokenRecord};
 
 pub const USE_A_KEY: &str = "Authenticate with an agent key (kha_...).";
 const BAD_KEY: &str = "This agent key is not valid: it is unknown, revoked or expired.";
@@ -105,7 +105,18 @@ pub fn to_api(k: &KeyRecord) -> AgentKey {
         last_used_at: k.last_used_at,
         last_used_ip: k.last_used_ip.clone(),
         revoked_at: k.revoked_at,
+        public_keys: Vec::new(),
     }
+}
+
+/// A stored public key as the API shows it (SPKI PEM).
+pub fn public_key_info(pk: &PublicKeyRecord) -> Option<PublicKeyInfo> {
+    Some(PublicKeyInfo {
+        fingerprint: pk.fingerprint.clone(),
+        public_key: keyhold_core::httpsig::public_key_pem(&pk.public_key)?,
+        added_at: pk.added_at,
+        retired_at: pk.retired_at,
+    })
 }
 
 pub(crate) fn key_is_live(k: &KeyRecord, now: DateTime<Utc>) -> bool {
@@ -118,6 +129,31 @@ pub async fn create_key(
     req: CreateKeyRequest,
     client: &ClientInfo,
 ) -> Result<CreateKeyResponse> {
+    let now = st.clock.now();
+    let id = ids::uuid_at(now);
+    let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
+        .map_err(|e| Error::internal(anyhow::anyhow!("generating a key: {e}")))?;
+    let record = new_key(st, s, &req, client, id, secret.display_prefix()).await?;
+    let ev = created_event(st, s, &record, client)?;
+    st.store
+        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
+        .await?;
+    Ok(CreateKeyResponse {
+        key: to_api(&record),
+        secret: secret.expose().to_owned().into(),
+    })
+}
+
+/// The record of a key `req` asks for, checked: the sudo window (its refusal audited),
+/// name, scopes, allowlist and expiry. Shared with Ed25519 keys (`signing_keys`).
+pub(crate) async fn new_key(
+    st: &Vault,
+    s: &Session,
+    req: &CreateKeyRequest,
+    client: &ClientInfo,
+    id: uuid::Uuid,
+    prefix: String,
+) -> Result<KeyRecord> {
     let now = st.clock.now();
     if !sessions::in_sudo_window(&s.session, now) {
         let ev = NewEvent::new("key.created", now, client)
@@ -142,15 +178,12 @@ pub async fn create_key(
                 .map_err(|e| invalid("expires_in", format!("expires_in: {e}.")))?,
         ),
     };
-    let id = ids::uuid_at(now);
-    let secret = Credential::generate_with_id(CredentialKind::AgentKey, &id.simple().to_string())
-        .map_err(|e| Error::internal(anyhow::anyhow!("generating a key: {e}")))?;
-    let record = KeyRecord {
+    Ok(KeyRecord {
         id: id.hyphenated().to_string(),
         tenant_id: s.tenant_id().to_owned(),
         owner_id: s.user.id.clone(),
         name,
-        prefix: secret.display_prefix(),
+        prefix,
         scopes,
         ip_allowlist,
         expires_at,
@@ -158,8 +191,17 @@ pub async fn create_key(
         last_used_at: None,
         last_used_ip: None,
         revoked_at: None,
-    };
-    let ev = NewEvent::new("key.created", now, client)
+    })
+}
+
+/// `key.created`, with the notice mailed to its creator.
+pub(crate) fn created_event(
+    st: &Vault,
+    s: &Session,
+    record: &KeyRecord,
+    client: &ClientInfo,
+) -> Result<NewEvent> {
+    let ev = NewEvent::new("key.created", record.created_at, client)
         .user(s.tenant_id(), &s.user.id)
         .target(format!("key:{}", record.id))
         .detail("name", record.name.clone())
@@ -175,14 +217,7 @@ pub async fn create_key(
     let change = Change::AgentKeyCreated {
         name: record.name.clone(),
     };
-    let ev = notify::with_notice(st, ev, &s.user.email, &change, client)?;
-    st.store
-        .create_key(record.clone(), st.keys.credential_hash(secret.expose()), ev)
-        .await?;
-    Ok(CreateKeyResponse {
-        key: to_api(&record),
-        secret: secret.expose().to_owned().into(),
-    })
+    notify::with_notice(st, ev, &s.user.email, &change, client)
 }
 
 /// Owners and admins see every key of the tenant; everyone else their own.
@@ -202,10 +237,21 @@ pub async fn list_keys(
         .list_keys(s.tenant_id(), owner, after.as_deref(), limit)
         .await?;
     let next_cursor = crate::paging::next_cursor(&keys, limit, 'k', |k| k.id.clone());
-    Ok(Page {
-        items: keys.iter().map(to_api).collect(),
-        next_cursor,
-    })
+    let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+    let public_keys = st.store.public_keys(s.tenant_id(), &ids).await?;
+    let items = keys
+        .iter()
+        .map(|k| {
+            let mut api = to_api(k);
+            api.public_keys = public_keys
+                .iter()
+                .filter(|pk| pk.key_id == k.id)
+                .filter_map(public_key_info)
+                .collect();
+            api
+        })
+        .collect();
+    Ok(Page { items, next_cursor })
 }
 
 /// Revoke a key and its tokens. A key the caller may not manage is a 404, like one that

@@ -37,16 +37,32 @@ pub enum Reason {
     Address,
     /// Authenticated, but its scopes do not allow the request.
     Scope,
+    /// A signed request (Ed25519 key) whose signature verifies with no public key of the
+    /// key it names.
+    Signature,
+    /// A signed request whose `created` is outside the ±60 s window (or past `expires`).
+    Stale,
+    /// A signed request whose body does not match its `Content-Digest` (or is not covered).
+    Digest,
+    /// A signed request whose nonce was already accepted.
+    Replayed,
+    /// A signed request made with a public key its key has retired.
+    Retired,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 11] = [
         Self::Malformed,
         Self::Unknown,
         Self::Revoked,
         Self::Expired,
         Self::Address,
         Self::Scope,
+        Self::Signature,
+        Self::Stale,
+        Self::Digest,
+        Self::Replayed,
+        Self::Retired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +73,11 @@ impl Reason {
             Self::Expired => "expired",
             Self::Address => "address",
             Self::Scope => "scope",
+            Self::Signature => "signature",
+            Self::Stale => "stale",
+            Self::Digest => "digest",
+            Self::Replayed => "replayed",
+            Self::Retired => "retired",
         }
     }
 }
@@ -66,6 +87,10 @@ pub enum Claimed<'a> {
     /// No record matches: the kind, and the key id a well-formed `kha_` carries.
     Nobody {
         kind: CredentialKind,
+        key_id: Option<String>,
+    },
+    /// A signed request that proved no key: the key id its `keyid` names, when it is one.
+    Signed {
         key_id: Option<String>,
     },
     Key(&'a KeyRecord),
@@ -97,6 +122,13 @@ fn event(
                 _ => "agent_key",
             };
             let ev = ev.detail("credential", credential);
+            match key_id {
+                Some(id) => ev.detail("key_id", id.clone()),
+                None => ev,
+            }
+        }
+        Claimed::Signed { key_id } => {
+            let ev = ev.detail("credential", "signature");
             match key_id {
                 Some(id) => ev.detail("key_id", id.clone()),
                 None => ev,

@@ -26,6 +26,13 @@ pub enum Error {
     InvalidLink(&'static str),
     #[error("authentication required")]
     Unauthenticated(&'static str),
+    /// A request signed with an Ed25519 agent key was refused (401 `unauthenticated` with
+    /// `reason`: malformed, digest, stale, future, bad_signature, retired, replayed).
+    #[error("signature refused")]
+    SignatureRefused {
+        reason: &'static str,
+        message: &'static str,
+    },
     /// The ticket is a credential: `Sensitive`, so `Debug` never shows it.
     #[error("second factor required")]
     MfaRequired { ticket: Sensitive<String> },

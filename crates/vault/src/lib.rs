@@ -48,6 +48,8 @@ pub mod recovery;
 pub mod secrets;
 pub mod security;
 pub mod sessions;
+pub mod signed_requests;
+pub mod signing_keys;
 pub mod store;
 pub mod tenant;
 pub mod throttle;

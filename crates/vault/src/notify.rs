@@ -27,6 +27,16 @@ pub enum Change {
     AgentKeyCreated {
         name: String,
     },
+    /// A new public key was added to an Ed25519 agent key (a rotation's first step).
+    PublicKeyAdded {
+        name: String,
+        fingerprint: String,
+    },
+    /// A public key of an Ed25519 agent key was retired (a rotation's last step).
+    PublicKeyRetired {
+        name: String,
+        fingerprint: String,
+    },
     /// The person's role was changed by `by` (an email address).
     RoleChanged {
         from: Role,
@@ -43,6 +53,27 @@ pub enum Change {
     },
     /// The server's operator turned the person's 2FA off (`keyhold-server admin reset-2fa`).
     MfaResetByOperator,
+}
+
+/// The subject and sentence of an Ed25519 key's rotation step.
+fn public_key_change(name: &str, fingerprint: &str, added: bool) -> (String, String) {
+    if added {
+        (
+            "a public key was added to an agent key".into(),
+            format!(
+                "A new public key (fingerprint {fingerprint}) was added to the agent key named \"{name}\". \
+                 Requests signed with it are now accepted."
+            ),
+        )
+    } else {
+        (
+            "a public key of an agent key was retired".into(),
+            format!(
+                "The public key with fingerprint {fingerprint} of the agent key named \"{name}\" was retired. \
+                 Requests signed with it are now refused."
+            ),
+        )
+    }
 }
 
 impl Change {
@@ -77,6 +108,12 @@ impl Change {
                 "a new agent key was created".into(),
                 format!("A new agent key named \"{name}\" was created under your account."),
             ),
+            Self::PublicKeyAdded { name, fingerprint } => {
+                public_key_change(name, fingerprint, true)
+            }
+            Self::PublicKeyRetired { name, fingerprint } => {
+                public_key_change(name, fingerprint, false)
+            }
             Self::RoleChanged { from, to, by } => (
                 "your role was changed".into(),
                 format!(

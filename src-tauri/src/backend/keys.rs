@@ -60,6 +60,7 @@ pub async fn create_key(
         scopes,
         expires_in: new.expires_in.clone(),
         ip_allowlist: (!new.ip_allowlist.is_empty()).then(|| new.ip_allowlist.clone()),
+        public_key: None,
     };
     let created = server
         .authed(token)

@@ -122,6 +122,8 @@ pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
         ClientError::BadUrl(message) | ClientError::BadCaFile(message) => {
             CommandError::new(ErrorKind::InvalidServerUrl, message)
         }
+        // The app never signs requests with an Ed25519 agent key.
+        ClientError::BadKey(message) => CommandError::new(ErrorKind::Internal, message),
         ClientError::Redirected { status, .. } => CommandError::new(
             ErrorKind::InvalidServerUrl,
             format!(

@@ -12,6 +12,8 @@ pub fn keyhold(url: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str
         .env("KEYHOLD_URL", url)
         .env_remove("KEYHOLD_TOKEN")
         .env_remove("KEYHOLD_AGENT_KEY")
+        .env_remove("KEYHOLD_AGENT_KEY_ID")
+        .env_remove("KEYHOLD_AGENT_KEY_FILE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

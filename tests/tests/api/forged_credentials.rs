@@ -223,6 +223,7 @@ async fn refused_agent_credentials_are_audited_and_counted_by_reason() {
             scopes: scopes(&["secrets:read:prod/*"]),
             expires_in: None,
             ip_allowlist: Some(vec!["10.0.0.0/8".to_owned()]),
+            public_key: None,
         })
         .await
         .unwrap();
@@ -236,6 +237,7 @@ async fn refused_agent_credentials_are_audited_and_counted_by_reason() {
             scopes: scopes(&["secrets:read:prod/*"]),
             expires_in: Some("1h".to_owned()),
             ip_allowlist: None,
+            public_key: None,
         })
         .await
         .unwrap();

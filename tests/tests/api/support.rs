@@ -23,6 +23,7 @@ pub fn key_req(name: &str, list: &[&str]) -> CreateKeyRequest {
         scopes: scopes(list),
         expires_in: None,
         ip_allowlist: None,
+        public_key: None,
     }
 }
 

@@ -27,13 +27,30 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
             scopes,
             expires_in,
             ip_allowlist,
+            ed25519,
+            key_file,
+            keyring,
         } => {
             let req = CreateKeyRequest {
                 name: name.clone(),
                 scopes: scopes.clone(),
                 expires_in: expires_in.clone(),
                 ip_allowlist: ip_allowlist.clone(),
+                public_key: None,
             };
+            if *ed25519 {
+                let keep = match (key_file, keyring) {
+                    (Some(path), false) => super::signing::Keep::File(path.clone()),
+                    (None, true) => super::signing::Keep::Keyring,
+                    _ => {
+                        return Err(CliError::Usage(
+                            "--ed25519 needs --key-file PATH or --keyring: where to keep the private key."
+                                .into(),
+                        ));
+                    }
+                };
+                return super::signing::create(ctx, req, keep).await;
+            }
             create(ctx, &req).await
         }
         KeysCommand::List => list(ctx).await,
@@ -152,17 +169,8 @@ pub async fn tokens(ctx: &Ctx, cmd: &TokensCommand) -> CliResult<()> {
             ip_allowlist,
             max_uses,
         } => {
-            let key = std::env::var("KEYHOLD_AGENT_KEY")
-                .ok()
-                .filter(|k| !k.trim().is_empty())
-                .ok_or_else(|| {
-                    CliError::Auth(
-                        "Tokens are issued by an agent key: set KEYHOLD_AGENT_KEY.".into(),
-                    )
-                })?;
-            let r = ctx
-                .base
-                .with_token(key.trim())
+            let client = ctx.agent()?;
+            let r = client
                 .issue_token(&IssueTokenRequest {
                     scopes: scopes.clone(),
                     ttl: ttl.clone(),

@@ -8,6 +8,7 @@ pub mod password_reset;
 pub mod run;
 pub mod secrets;
 pub mod settings;
+pub mod signing;
 pub mod wait;
 pub mod webhooks;
 

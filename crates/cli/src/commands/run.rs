@@ -20,7 +20,12 @@ use crate::error::{CliError, CliResult};
 
 /// Credentials the child does not inherit: it gets the secrets it was run for, not the
 /// power to read the rest of the vault.
-const WITHHELD: [&str; 2] = ["KEYHOLD_TOKEN", "KEYHOLD_AGENT_KEY"];
+const WITHHELD: [&str; 4] = [
+    "KEYHOLD_TOKEN",
+    "KEYHOLD_AGENT_KEY",
+    "KEYHOLD_AGENT_KEY_ID",
+    "KEYHOLD_AGENT_KEY_FILE",
+];
 
 /// Prefixes of the dynamic loaders' variables (glibc and musl `LD_`, macOS `DYLD_`) and of
 /// bash's exported functions.

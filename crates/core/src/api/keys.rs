@@ -19,6 +19,39 @@ pub struct CreateKeyRequest {
     /// CIDRs (or single addresses) the key may be used from; empty or absent: anywhere.
     #[serde(default)]
     pub ip_allowlist: Option<Vec<String>>,
+    /// An Ed25519 public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`): the key then
+    /// authenticates by signing requests (RFC 9421, docs/credentials.md) and no `kha_`
+    /// secret is made. The private key never reaches the server.
+    #[serde(default)]
+    #[schema(max_length = 1024)]
+    pub public_key: Option<String>,
+}
+
+/// One Ed25519 public key of an agent key. Not secret.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct PublicKeyInfo {
+    /// Hex SHA-256 of the 32 raw key bytes; names the key in the rotation routes.
+    pub fingerprint: String,
+    /// SPKI PEM, as it was given.
+    pub public_key: String,
+    pub added_at: DateTime<Utc>,
+    /// Set once retired: signatures made with it are refused from then on.
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/keys/{id}/public-keys`: the new public key of a rotation.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPublicKeyRequest {
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`) of an Ed25519 key.
+    #[schema(max_length = 1024)]
+    pub public_key: String,
+}
+
+/// `201` from `POST /v1/keys` with a `public_key`: there is no secret to show.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct CreateSigningKeyResponse {
+    pub key: AgentKey,
 }
 
 /// An agent key as people see it. Never carries the secret.
@@ -38,6 +71,10 @@ pub struct AgentKey {
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// An Ed25519 key's public keys (two while it rotates, retired ones included); absent
+    /// for a `kha_` key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<PublicKeyInfo>,
 }
 
 /// `201` from `POST /v1/keys`: the one and only time the secret is shown.
@@ -46,6 +83,15 @@ pub struct CreateKeyResponse {
     pub key: AgentKey,
     #[schema(value_type = String)]
     pub secret: Sensitive<String>,
+}
+
+/// `201` from `POST /v1/keys`: a `kha_` key with its secret, or an Ed25519 key (made from
+/// a `public_key`) without one.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CreateKeyResult {
+    Secret(CreateKeyResponse),
+    Signing(CreateSigningKeyResponse),
 }
 
 /// `POST /v1/keys/revoke-leaked`.

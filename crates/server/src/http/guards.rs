@@ -16,7 +16,7 @@ use keyhold_vault::auth::{self, AgentKey, AgentToken, SecretsCaller, Session, Su
 use keyhold_vault::{Error, agent_keys, tokens};
 
 use super::extract::{bearer, client_ip};
-use super::rate_limit;
+use super::{rate_limit, signed};
 use crate::error::ApiError;
 use crate::state::SharedState;
 
@@ -77,7 +77,8 @@ guard!(
     Admin(Session)
 );
 guard!(
-    /// An agent authenticated with its `kha_` key.
+    /// An agent authenticated with its `kha_` key, or by a request signed with its Ed25519
+    /// key (`http::signed`): the same caller either way.
     Agent(AgentKey)
 );
 guard!(
@@ -133,6 +134,7 @@ impl FromRequestParts<SharedState> for Agent {
         let ip = client_ip(parts, &st.config.trusted_proxies);
         let outcome = match bearer(parts) {
             Some(text) => agent_keys::authenticate_key(st, text, ip).await,
+            None if signed::is_signed(parts) => signed::authenticate(st, parts, ip).await,
             None => Err(Error::Unauthenticated(agent_keys::USE_A_KEY)),
         };
         let key = settle(st, parts, outcome)?;
@@ -160,6 +162,11 @@ impl FromRequestParts<SharedState> for Caller {
 
     #[tracing::instrument(name = "auth.secrets_caller", skip_all)]
     async fn from_request_parts(parts: &mut Parts, st: &SharedState) -> Result<Self, ApiError> {
+        if signed::is_signed(parts) {
+            return Ok(Self(SecretsCaller::Key(
+                Agent::from_request_parts(parts, st).await?.0,
+            )));
+        }
         let prefix = bearer(parts)
             .ok_or(ApiError(Error::Unauthenticated(auth::SIGN_IN)))?
             .get(..4)

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod guards;
 pub mod rate_limit;
 pub mod routes;
+pub mod signed;
 
 /// The `Last-Event-ID` a reconnecting live feed sent, if it is text.
 pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -59,6 +60,8 @@ use crate::state::SharedState;
         routes::keys::list,
         routes::keys::revoke,
         routes::keys::revoke_leaked,
+        routes::public_keys::add,
+        routes::public_keys::retire,
         routes::tokens::issue_token,
         routes::tokens::revoke_token,
         routes::secrets::read,
@@ -217,6 +220,10 @@ pub fn router(state: SharedState) -> Router {
     Router::new()
         .merge(routes::all())
         .fallback(|| async { ApiError(Error::NotFound) })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            signed::buffer_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(middleware::from_fn_with_state(
             state.clone(),

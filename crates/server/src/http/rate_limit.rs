@@ -53,6 +53,16 @@ fn exempt(path: &str) -> bool {
 /// credential's HMAC, as stored: the text itself is never kept). `None` for no credential,
 /// one that is not well-formed, or a kind that has no bucket of its own.
 fn credential_bucket(st: &SharedState, parts: &Parts) -> Option<(Class, String)> {
+    if super::signed::is_signed(parts) {
+        // A signed request's bucket is its key's at its address: the key id is not a
+        // secret, so someone elsewhere naming it in forged requests must not drain (or,
+        // by a refusal, un-prove) the agent's bucket. As for a bearer credential, it is
+        // used only once a request so signed has authenticated.
+        let key_id = super::signed::claimed_key_id(parts)?;
+        let at = ip_key(client_ip(parts, &st.config.trusted_proxies));
+        let name = format!("signed:{key_id}:{at}");
+        return Some((Class::Agent, st.keys.credential_hash(&name)));
+    }
     let cred = bearer(parts).and_then(|t| Credential::parse(t).ok())?;
     let class = match cred.kind() {
         CredentialKind::Session => Class::Session,

@@ -57,6 +57,18 @@ pub enum Conflict {
     /// A job given to the writer refused itself (tests of the writer).
     #[error("job refused")]
     JobRefused,
+    /// Adding a public key to an agent key that has two unretired ones already.
+    #[error("public key limit")]
+    PublicKeyLimit,
+    /// Adding a public key the agent key has (or had: retired keys stay retired).
+    #[error("public key exists")]
+    PublicKeyExists,
+    /// Retiring a public key that is retired already.
+    #[error("public key retired")]
+    PublicKeyRetired,
+    /// Retiring an agent key's only unretired public key.
+    #[error("last public key")]
+    PublicKeyLast,
 }
 
 impl Conflict {
@@ -84,6 +96,16 @@ impl Conflict {
             Self::RotationRaced => "another rotation ran first; retry",
             Self::TooManyVersions => "too many versions",
             Self::JobRefused => "job refused",
+            Self::PublicKeyLimit => {
+                "This key already has two public keys. Retire the old one before adding another."
+            }
+            Self::PublicKeyExists => {
+                "This key has (or had) this public key; a retired key cannot come back. Make a new key pair."
+            }
+            Self::PublicKeyRetired => "This public key is already retired.",
+            Self::PublicKeyLast => {
+                "This is the key's only public key. Add the new one first, or revoke the key."
+            }
         }
     }
 }

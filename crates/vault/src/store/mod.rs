@@ -4,7 +4,7 @@
 //!
 //! One trait per area, each in its own file with its records ([`accounts`], [`sessions`],
 //! [`audit`], [`keys`], [`secrets`], [`approvals`], [`settings`], [`members`],
-//! [`invitations`], [`mfa`], [`recovery`]), re-exported here so `crate::store::X` names any of them.
+//! [`invitations`], [`mfa`], [`recovery`], [`signing_keys`]), re-exported here so `crate::store::X` names any of them.
 //! A backend implements every area trait and [`Store`] itself; refusals it reports with
 //! the typed [`Conflict`], so the domain matches on variants whatever the backend.
 //!
@@ -30,6 +30,7 @@ pub mod recovery;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -54,6 +55,7 @@ pub use secrets::{
 };
 pub use sessions::{SessionRecord, SessionStore};
 pub use settings::SettingsStore;
+pub use signing_keys::{PublicKeyRecord, SigningKeyStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,6 +92,7 @@ pub trait Store:
     + InvitationStore
     + RecoveryStore
     + OutboxStore
+    + SigningKeyStore
     + Send
     + Sync
     + 'static

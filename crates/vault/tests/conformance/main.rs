@@ -32,6 +32,7 @@ mod recovery;
 mod scoping;
 mod secrets;
 mod sessions;
+mod signing_keys;
 mod times;
 
 use std::any::Any;
@@ -153,6 +154,10 @@ macro_rules! conformance {
                 ]
                 sessions: [
                     session_found_by_hash_and_id_touched_and_deleted,
+                ]
+                signing_keys: [
+                    public_keys_rotate_with_at_most_two_live,
+                    nonces_are_remembered_once_until_they_expire,
                 ]
                 keys: [
                     keys_list_oldest_first_with_cursor_and_owner,

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use keyhold_core::api::{AgentKey, CreateKeyRequest, CreateKeyResponse, Page, RevokeLeakedRequest};
-use keyhold_vault::agent_keys;
+use keyhold_core::api::{AgentKey, CreateKeyRequest, CreateKeyResult, Page, RevokeLeakedRequest};
+use keyhold_vault::{agent_keys, signing_keys};
 use serde::Deserialize;
 
 use crate::error::ApiResult;
@@ -29,8 +29,11 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+/// With `public_key` the key is an Ed25519 key (`signing_keys`): no secret is made.
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = CreateKeyRequest,
-    responses((status = 201, body = CreateKeyResponse), (status = 401, body = keyhold_core::ErrorBody),
+    responses((status = 201, body = CreateKeyResult,
+               description = "A kha_ key with its secret (shown this once), or an Ed25519 key (no secret)"),
+              (status = 401, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
 pub async fn create(
     State(st): State<SharedState>,
@@ -38,7 +41,11 @@ pub async fn create(
     s: Person,
     ApiJson(req): ApiJson<CreateKeyRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let created = agent_keys::create_key(&st, &s, req, &c).await?;
+    let created = if req.public_key.is_some() {
+        CreateKeyResult::Signing(signing_keys::create_signing_key(&st, &s, req, &c).await?)
+    } else {
+        CreateKeyResult::Secret(agent_keys::create_key(&st, &s, req, &c).await?)
+    };
     Ok(no_store((StatusCode::CREATED, Json(created))))
 }
 

@@ -13,6 +13,7 @@ pub mod me;
 pub mod members;
 pub mod mfa;
 pub mod ops;
+pub mod public_keys;
 pub mod recovery;
 pub mod reset_page;
 pub mod secrets;
@@ -33,6 +34,7 @@ pub fn all() -> Router<SharedState> {
         .merge(mfa::routes())
         .merge(audit::routes())
         .merge(keys::routes())
+        .merge(public_keys::routes())
         .merge(tokens::routes())
         .merge(secrets::routes())
         .merge(kek::routes())

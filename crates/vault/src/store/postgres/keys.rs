@@ -19,13 +19,13 @@ use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
 /// The key columns in the order [`key_row`] reads them; the address is `inet`, read back
 /// as its text without a mask.
-const KEY_COLS: &str = "id, tenant_id, owner_id, name, prefix, scopes, ip_allowlist,
+pub(super) const KEY_COLS: &str = "id, tenant_id, owner_id, name, prefix, scopes, ip_allowlist,
     expires_at, created_at, last_used_at, host(last_used_ip), revoked_at";
 
 const TOKEN_COLS: &str = "id, tenant_id, key_id, scopes, ip_allowlist, expires_at,
     max_uses, uses, created_at, revoked_at";
 
-fn key_row(r: &Row) -> StoreResult<KeyRecord> {
+pub(super) fn key_row(r: &Row) -> StoreResult<KeyRecord> {
     Ok(KeyRecord {
         id: col(r, 0, "key")?,
         tenant_id: col(r, 1, "key")?,

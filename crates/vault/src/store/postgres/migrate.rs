@@ -47,6 +47,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "recovery",
         sql: include_str!("../../../migrations/postgres/0003_recovery.sql"),
     },
+    // File 0005 (issue 20's fixed number); version 4 until detection's 0004 (issue 19) is
+    // merged before it, when this becomes 5: versions are consecutive.
+    Migration {
+        version: 4,
+        name: "signing_keys",
+        sql: include_str!("../../../migrations/postgres/0005_signing_keys.sql"),
+    },
 ];
 
 /// The roles the schema assumes (keyhold_owner, keyhold_app), run once per database by a

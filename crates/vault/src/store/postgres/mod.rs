@@ -34,6 +34,7 @@ mod rows;
 mod secrets;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod tls;
 mod tx;
 

@@ -12,7 +12,8 @@ use super::rows::{from_us, us};
 use crate::store::event::NewEvent;
 use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
-const KEY_COLS: &str = "k.id, k.tenant_id, k.owner_id, k.name, k.prefix, k.scopes, k.ip_allowlist,
+pub(super) const KEY_COLS: &str =
+    "k.id, k.tenant_id, k.owner_id, k.name, k.prefix, k.scopes, k.ip_allowlist,
     k.expires_at, k.created_at, k.last_used_at, k.last_used_ip, k.revoked_at";
 
 const TOKEN_COLS: &str = "t.id, t.tenant_id, t.key_id, t.scopes, t.ip_allowlist, t.expires_at,
@@ -39,7 +40,7 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 }
 
 /// Reads the key columns starting at `o`.
-fn key_row(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<KeyRecord> {
+pub(super) fn key_row(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
         id: r.get(o)?,
         tenant_id: r.get(o + 1)?,

@@ -2,7 +2,7 @@
 //!
 //! One file per area, each implementing that area's trait on [`SqliteStore`] (`accounts`,
 //! `sessions`, `audit`, `keys`, `secrets`, `approvals`, `settings`, `members`,
-//! `invitations`, `mfa`, `recovery`); `connection` opens the database and owns the pool and the
+//! `invitations`, `mfa`, `recovery`, `signing_keys`); `connection` opens the database and owns the pool and the
 //! writer. The machinery under them: `writer` and `batch` (group commit), `events` and
 //! `chain_heads` (the audit hash chain), `checkpoint`, `migrate`. Helpers
 //! two areas share live in small files of their own (`errors`, `rows`, `grants`,
@@ -32,6 +32,7 @@ mod rows;
 mod secrets;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod writer;
 
 pub use connection::SqliteStore;
