@@ -17,7 +17,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy bench audit sbom fuzz clean
+.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk bench audit sbom fuzz clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -39,7 +39,7 @@ server:
 	$(CARGO) build -p keyhold-server
 	./target/debug/keyhold-server --data-dir ./.keyhold --listen 127.0.0.1:8270
 
-test: deps ui lint test-rust test-openapi test-ui test-desktop test-deploy
+test: deps ui lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk
 	@echo "make test: every suite passed"
 
 # Formatting, clippy, and the guards of the layering (docs/architecture.md): which crate
@@ -86,6 +86,13 @@ test-ui:
 test-deploy:
 	$(CARGO) build --workspace --bins
 	.venv-tools/bin/python scripts/check_deploy.py
+
+# The Python and TypeScript SDKs (sdk/) against the real server binary: the Python package
+# built as a wheel into a fresh venv, mypy --strict and pytest; the TypeScript package with
+# tsc and node's test runner. See docs/sdk-python.md and docs/sdk-typescript.md.
+test-sdk:
+	$(CARGO) build --workspace --bins
+	scripts/test-sdk.sh
 
 # The real app in a real window under Xvfb, driven by tauri-driver + WebKitWebDriver.
 # Always --workspace: selecting single packages changes feature unification and would

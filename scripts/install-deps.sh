@@ -4,7 +4,7 @@
 #   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool,
 #     bsdutils (`script`: the CLI's terminal tests), postgresql (the tests start throwaway
 #     clusters of their own from its binaries; its system service is not used)
-#   - ui/node_modules via `npm ci` (when missing or older than package-lock.json)
+#   - ui/ and sdk/typescript/ node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 #   - .venv-tools/: a Python venv with the independent verifiers the tests use
 #     (tests/requirements.txt: standardwebhooks, schemathesis, the deployment linters),
@@ -84,14 +84,16 @@ if [ "$DO_NPM" -eq 1 ]; then
     log "npm is missing: install Node.js 20.19+ (the UI build needs it)"
     exit 1
   fi
-  UI="$ROOT/ui"
-  stamp="$UI/node_modules/.keyhold-lock-sha256"
-  want="$(sha256sum "$UI/package-lock.json" | cut -d' ' -f1)"
-  if [ ! -d "$UI/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    log "npm ci in ui/"
-    (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want" >"$stamp"
-  fi
+  # The desktop UI, and the TypeScript SDK's compiler and Node types (sdk/typescript).
+  for dir in ui sdk/typescript; do
+    stamp="$ROOT/$dir/node_modules/.keyhold-lock-sha256"
+    want="$(sha256sum "$ROOT/$dir/package-lock.json" | cut -d' ' -f1)"
+    if [ ! -d "$ROOT/$dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+      log "npm ci in $dir/"
+      (cd "$ROOT/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+      echo "$want" >"$stamp"
+    fi
+  done
 fi
 
 if [ "$DO_DRIVER" -eq 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then
