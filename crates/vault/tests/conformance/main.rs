@@ -22,6 +22,7 @@ mod fixtures;
 mod accounts;
 mod approvals;
 mod audit;
+mod custody;
 mod grants;
 mod invitations;
 mod keys;
@@ -153,6 +154,11 @@ macro_rules! conformance {
                 ]
                 sessions: [
                     session_found_by_hash_and_id_touched_and_deleted,
+                ]
+                custody: [
+                    fresh_vault_stores_one_root_key,
+                    vault_with_data_adopts_the_legacy_root_key,
+                    rewrap_replaces_only_the_version_read,
                 ]
                 keys: [
                     keys_list_oldest_first_with_cursor_and_owner,

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "recovery",
         sql: include_str!("../../../migrations/postgres/0003_recovery.sql"),
     },
+    Migration {
+        version: 4,
+        name: "root_key",
+        sql: include_str!("../../../migrations/postgres/0006_root_key.sql"),
+    },
 ];
 
 /// The roles the schema assumes (keyhold_owner, keyhold_app), run once per database by a
