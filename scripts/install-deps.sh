@@ -3,7 +3,9 @@
 # already there (so `make test` on a ready machine spends no time here):
 #   - Debian packages: WebKitGTK dev files, WebKitWebDriver, Xvfb, ImageMagick, zbar, oathtool,
 #     bsdutils (`script`: the CLI's terminal tests), postgresql (the tests start throwaway
-#     clusters of their own from its binaries; its system service is not used)
+#     clusters of their own from its binaries; its system service is not used), softhsm2
+#     (a PKCS#11 token in a temp dir for the HSM master key tests) and opensc (its
+#     pkcs11-tool checks, independently, that the key stays in the token)
 #   - ui/ and sdk/typescript/ node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 #   - .venv-tools/: a Python venv with the independent verifiers the tests use
@@ -39,6 +41,7 @@ APT_PACKAGES=(
   xvfb xauth imagemagick
   zbar-tools oathtool bsdutils
   postgresql
+  softhsm2 opensc
   python3-venv
 )
 

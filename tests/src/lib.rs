@@ -12,6 +12,7 @@ pub mod db;
 pub mod leaks;
 pub mod mailbox;
 pub mod receiver;
+pub mod softhsm;
 
 /// The throwaway PostgreSQL cluster (crates/pgtest), shared with the store conformance suite.
 pub use keyhold_pgtest as postgres;

@@ -64,6 +64,12 @@ pub enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+    /// Manage the master key, which wraps the vault's root key (docs/operations.md, "Key
+    /// custody").
+    MasterKey {
+        #[command(subcommand)]
+        action: MasterKeyCommand,
+    },
     /// Manage tenant key-encryption keys.
     Kek {
         #[command(subcommand)]
@@ -89,6 +95,42 @@ pub enum AdminCommand {
         /// The account's email address.
         email: String,
     },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Re-wrap the root key under a new master key: a new key file (`--to-file`) or a key
+    /// in a PKCS#11 token (`--to-pkcs11`, generated there when the label is new). The
+    /// current master key is the one `serve` would use. Nothing else is re-encrypted and
+    /// every password, session, key and secret keeps working; audited as
+    /// `master_key.rotated`. Serving replicas keep working; each needs the new key to start.
+    Rotate(RotateTo),
+}
+
+/// Where `master-key rotate` puts the new master key.
+#[derive(Clone, Debug, clap::Args)]
+pub struct RotateTo {
+    /// A new key file, created here (mode 0600; it must not exist yet). Move it to
+    /// <data dir>/master.key (or set KEYHOLD_MASTER_KEY from it) before the next start.
+    #[arg(
+        long,
+        conflicts_with = "to_pkcs11",
+        required_unless_present = "to_pkcs11"
+    )]
+    pub to_file: Option<PathBuf>,
+    /// The PKCS#11 module of the token that is to hold the new master key.
+    #[arg(long, requires = "to_key_label")]
+    pub to_pkcs11: Option<PathBuf>,
+    /// The token's label (default: `--pkcs11-token`).
+    #[arg(long, requires = "to_pkcs11")]
+    pub to_token: Option<String>,
+    /// The new key's label in the token, not the current key's.
+    #[arg(long, requires = "to_pkcs11")]
+    pub to_key_label: Option<String>,
+    /// A file holding the token's user PIN (default: the current PIN's source,
+    /// `--pkcs11-pin-file` or KEYHOLD_PKCS11_PIN; or KEYHOLD_PKCS11_NEW_PIN).
+    #[arg(long, requires = "to_pkcs11")]
+    pub to_pin_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Subcommand)]
@@ -173,6 +215,45 @@ pub struct Config {
     /// when headless) instead of a key file; created there on first start.
     #[arg(long, env = "KEYHOLD_MASTER_KEY_KEYRING")]
     pub master_key_keyring: bool,
+
+    /// Keep the master key in a PKCS#11 token (an HSM) through this module, e.g.
+    /// /usr/lib/softhsm/libsofthsm2.so: an AES key generated in the token on first start,
+    /// non-extractable, that wraps the root key inside the token. Needs `--pkcs11-token`
+    /// and the user PIN (`--pkcs11-pin-file` or KEYHOLD_PKCS11_PIN).
+    #[arg(
+        long,
+        env = "KEYHOLD_MASTER_KEY_PKCS11",
+        conflicts_with = "master_key_keyring"
+    )]
+    pub master_key_pkcs11: Option<PathBuf>,
+
+    /// The label of the PKCS#11 token that holds the master key.
+    #[arg(long, env = "KEYHOLD_PKCS11_TOKEN")]
+    pub pkcs11_token: Option<String>,
+
+    /// The label of the master key in the token.
+    #[arg(
+        long,
+        env = "KEYHOLD_PKCS11_KEY_LABEL",
+        default_value = "keyhold-master"
+    )]
+    pub pkcs11_key_label: String,
+
+    /// A file holding the token's user PIN (trailing newline ignored); else the PIN is
+    /// read from KEYHOLD_PKCS11_PIN. Never a flag's value: those show in `ps`.
+    #[arg(long, env = "KEYHOLD_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<PathBuf>,
+
+    /// Rotate each tenant's KEK once its current one is this old (`90d`, `12h`; one
+    /// number and a unit s/m/h/d), audited as `kek.rotated` by the System actor. Off when
+    /// not given; `kek rotate` and the API work either way.
+    #[arg(long, env = "KEYHOLD_KEK_ROTATE_EVERY", value_parser = parse_every)]
+    pub kek_rotate_every: Option<chrono::Duration>,
+
+    /// How often the KEK schedule looks for tenants that are due, in milliseconds (not a
+    /// flag: tests shorten it).
+    #[arg(skip = 3_600_000u64)]
+    pub kek_rotate_check_ms: u64,
 
     /// Address to listen on. Plain HTTP is only for loopback addresses unless
     /// `--insecure-http`; anything else needs `--tls-cert` and `--tls-key`.
@@ -279,6 +360,16 @@ pub struct Config {
     pub outbox_poll_ms: u64,
 }
 
+/// `--kek-rotate-every`: a duration of the API's grammar, at least an hour (rotating
+/// more often re-wraps every data key for nothing).
+fn parse_every(text: &str) -> Result<chrono::Duration, String> {
+    let d = keyhold_core::duration::parse(text).map_err(|e| e.to_string())?;
+    if d < chrono::Duration::hours(1) {
+        return Err("the KEK rotation interval must be at least 1h".to_owned());
+    }
+    Ok(d)
+}
+
 impl Config {
     /// A configuration for tests and embedding: loopback, ephemeral port, this data dir.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
@@ -288,6 +379,12 @@ impl Config {
             migrate_database_url: None,
             database_pool: 16,
             master_key_keyring: false,
+            master_key_pkcs11: None,
+            pkcs11_token: None,
+            pkcs11_key_label: "keyhold-master".to_owned(),
+            pkcs11_pin_file: None,
+            kek_rotate_every: None,
+            kek_rotate_check_ms: 3_600_000,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls_cert: None,
             tls_key: None,

@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use keyhold_vault::clock::{Clock, SystemClock};
+use keyhold_vault::custody::{self, MemoryMasterKey};
 use keyhold_vault::keys::{self, Keys};
 use keyhold_vault::move_store::{self, Verified};
 use keyhold_vault::store::Store;
@@ -41,11 +43,14 @@ pub async fn migrate_store(data_dir: &Path, to: &str) -> anyhow::Result<(Copied,
         );
     }
     let (master, _) = keys::load_master_key(data_dir, false)?;
-    let keys = Keys::from_master(&master)?;
-    drop(master);
-    // Bring the source's schema up to this binary's, as the server would at start.
+    let master = MemoryMasterKey::new(master);
+    // Bring the source's schema up to this binary's, and give it its root key, as the
+    // server would at start: the root key row is then copied with the rest.
     let source_db = db.clone();
     let source = tokio::task::spawn_blocking(move || SqliteStore::open(&source_db)).await??;
+    let (root, _) = custody::open_root_key(&source, &master, SystemClock.now()).await?;
+    let keys = Keys::from_root(&root)?;
+    drop((root, master));
     source.close().await?;
     drop(source);
     let mut client = postgres::connect_once(to).await?;

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod backup;
 pub mod config;
+pub mod custody;
 pub mod database;
 pub mod error;
 pub mod health;
@@ -23,11 +24,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use keyhold_vault::clock::Clock;
-use keyhold_vault::keys::{self, KeySource, Keys};
+use keyhold_vault::keys::{self, Keys};
 use keyhold_vault::store::postgres;
 use keyhold_vault::store::sqlite::SqliteStore;
 use keyhold_vault::store::{FailureStore, Store};
-use keyhold_vault::{Vault, audit, crypto, envelope, live, mail, passwords};
+use keyhold_vault::{Vault, crypto, envelope, kek_rotation, live, mail, passwords};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -40,23 +41,10 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     if config.database_url.is_some() {
         require_master_key(&config)?;
     }
-    let (master, source) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
-    if source == KeySource::NewKeyring {
-        tracing::warn!(
-            service = keys::KEYRING_SERVICE,
-            "generated a new master key in the OS keyring; without it the vault cannot be opened"
-        );
-    }
-    if source == KeySource::NewFile {
-        tracing::warn!(
-            path = %config.data_dir.join("master.key").display(),
-            "generated a new master key file; back it up and keep it private: without it the vault cannot be opened"
-        );
-    }
-    let keys = Keys::from_master(&master)?;
-    drop(master);
+    let master = custody::configured_master(&config)?;
     let vault_metrics = keyhold_vault::metrics::VaultMetrics::new();
     let (store, shared_failures) = open_store(&config, vault_metrics.store.clone()).await?;
+    let keys = custody::open_keys(&config, master, store.as_ref(), clock.now()).await?;
     // By default one core is left to everything else, so a flood of sign-ins cannot take
     // every core from agent reads (docs/PERFORMANCE.md, login flood).
     let concurrency = config.hash_concurrency.unwrap_or_else(|| {
@@ -174,10 +162,12 @@ pub async fn open_store(
 }
 
 /// With PostgreSQL every replica must hold the same master key, so none is ever
-/// generated: it must be given (environment or key file) or found in the keyring.
+/// generated: it must be given (environment or key file), found in the keyring, or be in
+/// the PKCS#11 token every replica reaches.
 pub(crate) fn require_master_key(config: &Config) -> anyhow::Result<()> {
     if std::env::var_os(keys::MASTER_KEY_ENV).is_none()
         && !config.master_key_keyring
+        && config.master_key_pkcs11.is_none()
         && !config.data_dir.join("master.key").exists()
     {
         anyhow::bail!(
@@ -218,10 +208,9 @@ pub async fn rotate_keks(
         anyhow::bail!("no database at {}", db.display());
     }
     require_master_key(config)?;
-    let (master, _) = keys::load_master_key(&config.data_dir, config.master_key_keyring)?;
-    let keys = Keys::from_master(&master)?;
-    drop(master);
+    let master = custody::configured_master(config)?;
     let (store, _) = open_store(config, Default::default()).await?;
+    let keys = custody::open_keys(config, master, store.as_ref(), clock.now()).await?;
     let cache = crypto::KekCache::default();
     let vault = envelope::Envelope {
         store: store.as_ref(),
@@ -234,15 +223,10 @@ pub async fn rotate_keks(
     };
     let mut done = Vec::new();
     for t in tenants {
-        let now = clock.now();
-        let event = audit::NewEvent::new("kek.rotated", now, &audit::ClientInfo::default())
-            .tenant(&t)
-            .actor(audit::ActorKind::System, "keyhold-server kek rotate")
-            .target(format!("tenant:{t}"));
-        let r = vault
-            .rotate(&t, now, event)
-            .await
-            .map_err(|e| anyhow::anyhow!("tenant {t}: {e:#}"))?;
+        let r =
+            kek_rotation::rotate_as_system(&vault, &t, clock.now(), "keyhold-server kek rotate")
+                .await
+                .map_err(|e| anyhow::anyhow!("tenant {t}: {e:#}"))?;
         done.push((t, r));
     }
     store.close().await?;
@@ -289,6 +273,10 @@ pub async fn serve(
     // Deliveries stop with the server; what is in flight is left leased, and the next
     // start (or another replica) delivers it again once the lease runs out.
     let deliveries = keyhold_vault::events::worker::spawn(&state.vault);
+    let kek_schedule = state.config.kek_rotate_every.map(|every| {
+        let check = std::time::Duration::from_millis(state.config.kek_rotate_check_ms.max(10));
+        kek_rotation::spawn_schedule(&state.vault, every, check)
+    });
     let tls_files = state
         .config
         .tls_files()
@@ -322,6 +310,9 @@ pub async fn serve(
         }
     }
     deliveries.abort();
+    if let Some(k) = kek_schedule {
+        k.abort();
+    }
     store.close().await.context("closing the store")?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use keyhold_server::config::{AdminCommand, Cli, Command, KekCommand, LogFormat};
+use keyhold_server::config::{AdminCommand, Cli, Command, KekCommand, LogFormat, MasterKeyCommand};
 use keyhold_vault::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
@@ -81,6 +81,9 @@ async fn main() -> std::process::ExitCode {
         Command::Admin {
             action: AdminCommand::Reset2fa { email },
         } => reset_2fa(cli.config, &email).await,
+        Command::MasterKey {
+            action: MasterKeyCommand::Rotate(to),
+        } => rotate_master_key(cli.config, to).await,
         Command::Backup { to, keep } => backup(&cli.config, &to, keep),
         Command::Restore { from } => restore(&cli.config, &from),
         Command::Healthcheck { url } => keyhold_server::health::check(&cli.config, url).await,
@@ -179,6 +182,28 @@ async fn rotate(
         );
     }
     println!("rotated {} tenant key(s)", done.len());
+    Ok(())
+}
+
+/// `keyhold-server master-key rotate --to-file NEW | --to-pkcs11 MODULE --to-key-label L`.
+async fn rotate_master_key(
+    config: keyhold_server::config::Config,
+    to: keyhold_server::config::RotateTo,
+) -> anyhow::Result<()> {
+    let done = keyhold_server::custody::rotate(&config, &to, Arc::new(SystemClock)).await?;
+    println!(
+        "root key re-wrapped (version {}): from {} to {}; audited as master_key.rotated",
+        done.version, done.from, done.to
+    );
+    match &to.to_file {
+        Some(path) => println!(
+            "the vault now opens with {} only: put it in place of master.key (or set KEYHOLD_MASTER_KEY from it) before the next start; keep the old key only as long as backups made before now need it",
+            path.display()
+        ),
+        None => println!(
+            "the vault now opens with that token key only: start with --master-key-pkcs11 and --pkcs11-key-label set to it; remove master.key (and the old token key) once no backup made before now needs it"
+        ),
+    }
     Ok(())
 }
 

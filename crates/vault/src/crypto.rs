@@ -65,7 +65,7 @@ fn open(key: &Key32, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, Inte
         .map_err(|_| IntegrityError)
 }
 
-fn key_from(bytes: &[u8]) -> Result<Key32, IntegrityError> {
+pub(crate) fn key_from(bytes: &[u8]) -> Result<Key32, IntegrityError> {
     let mut k = [0u8; 32];
     if bytes.len() != 32 {
         return Err(IntegrityError);
@@ -97,6 +97,21 @@ fn value_aad(tenant: &str, path: &str, version: u32) -> Vec<u8> {
 }
 
 /// A new random KEK.
+/// Seal a 256-bit key under `key` with the caller's AAD (the root key under a master key
+/// held in memory: `custody`).
+pub(crate) fn wrap_key_with(key: &Key32, k: &Key32, aad: &[u8]) -> Result<Vec<u8>, IntegrityError> {
+    seal(key, k.bytes(), aad)
+}
+
+/// Open what [`wrap_key_with`] sealed.
+pub(crate) fn unwrap_key_with(
+    key: &Key32,
+    blob: &[u8],
+    aad: &[u8],
+) -> Result<Key32, IntegrityError> {
+    key_from(&open(key, blob, aad)?)
+}
+
 pub fn new_kek() -> Key32 {
     random_key()
 }

@@ -1,4 +1,6 @@
-//! The master key and the keys derived from it at start-up.
+//! The master key as a file, an environment variable or a keyring entry, and the keys
+//! derived at start-up from the vault's root key (which the master key only wraps:
+//! `crate::custody`).
 //!
 //! Every other key (the password pepper, the key for credential hashes, the key that wraps
 //! tenant KEKs) is derived once with HKDF, so no request pays for a derivation and a copy
@@ -55,7 +57,7 @@ pub enum KeySource {
     NewKeyring,
 }
 
-/// Keys derived from the master key.
+/// Keys derived from the root key.
 #[derive(Clone, Debug)]
 pub struct Keys {
     /// argon2id secret parameter: a stolen database cannot be brute-forced offline.
@@ -66,8 +68,8 @@ pub struct Keys {
     pub wrap: Key32,
 }
 
-fn derive(master: &[u8; 32], label: &str) -> anyhow::Result<Key32> {
-    let hk = Hkdf::<Sha256>::new(Some(b"keyhold/v1"), master);
+fn derive(root: &[u8; 32], label: &str) -> anyhow::Result<Key32> {
+    let hk = Hkdf::<Sha256>::new(Some(b"keyhold/v1"), root);
     let mut out = [0u8; 32];
     hk.expand(label.as_bytes(), &mut out)
         .map_err(|_| anyhow::anyhow!("key derivation failed"))?;
@@ -75,11 +77,14 @@ fn derive(master: &[u8; 32], label: &str) -> anyhow::Result<Key32> {
 }
 
 impl Keys {
-    pub fn from_master(master: &Key32) -> anyhow::Result<Self> {
+    /// The same derivation that vaults made before the root key existed ran on their
+    /// master key's bytes: with those bytes as the root key (`custody::open_root_key`),
+    /// it gives the same keys.
+    pub fn from_root(root: &Key32) -> anyhow::Result<Self> {
         Ok(Self {
-            pepper: derive(master.bytes(), "password-pepper")?,
-            credential: derive(master.bytes(), "credential-hash")?,
-            wrap: derive(master.bytes(), "kek-wrap")?,
+            pepper: derive(root.bytes(), "password-pepper")?,
+            credential: derive(root.bytes(), "credential-hash")?,
+            wrap: derive(root.bytes(), "kek-wrap")?,
         })
     }
 
@@ -200,9 +205,14 @@ pub fn load_master_key(data_dir: &Path, from_keyring: bool) -> anyhow::Result<(K
         text.zeroize();
         return Ok((k?, KeySource::ExistingFile));
     }
-    let mut raw = [0u8; 32];
-    OsRng.fill_bytes(&mut raw);
-    let mut encoded = STANDARD.encode(raw);
+    Ok((create_key_file(&path)?, KeySource::NewFile))
+}
+
+/// A new random master key in a new file at `path` (mode 0600, base64, synced to disk
+/// before this returns); an existing file is never overwritten.
+pub fn create_key_file(path: &Path) -> anyhow::Result<Key32> {
+    let key = random_key();
+    let mut encoded = STANDARD.encode(key.bytes());
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -210,14 +220,18 @@ pub fn load_master_key(data_dir: &Path, from_keyring: bool) -> anyhow::Result<(K
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(encoded.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
+    let written = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))
+        .and_then(|mut f| {
+            f.write_all(encoded.as_bytes())?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            Ok(())
+        });
     encoded.zeroize();
-    Ok((Key32(raw), KeySource::NewFile))
+    written?;
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -256,8 +270,8 @@ mod tests {
 
     #[test]
     fn derived_keys_differ_and_hash_is_keyed() {
-        let a = Keys::from_master(&Key32([1; 32])).unwrap();
-        let b = Keys::from_master(&Key32([2; 32])).unwrap();
+        let a = Keys::from_root(&Key32([1; 32])).unwrap();
+        let b = Keys::from_root(&Key32([2; 32])).unwrap();
         assert_ne!(a.pepper.bytes(), a.wrap.bytes());
         assert_ne!(a.credential_hash("x"), b.credential_hash("x"));
         assert_eq!(a.credential_hash("x"), a.credential_hash("x"));

@@ -98,7 +98,7 @@ mod tests {
     use crate::keys::Key32;
 
     fn keys() -> Keys {
-        Keys::from_master(&Key32::test([9; 32])).unwrap()
+        Keys::from_root(&Key32::test([9; 32])).unwrap()
     }
 
     #[test]
@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(open_secret(&k, "t1", "u1", &sealed).unwrap(), secret);
         assert!(open_secret(&k, "t1", "u2", &sealed).is_err());
         assert!(open_secret(&k, "t2", "u1", &sealed).is_err());
-        let other = Keys::from_master(&Key32::test([8; 32])).unwrap();
+        let other = Keys::from_root(&Key32::test([8; 32])).unwrap();
         assert!(open_secret(&other, "t1", "u1", &sealed).is_err());
         let mut tampered = sealed.clone();
         tampered[NONCE_LEN] ^= 1;

@@ -51,6 +51,9 @@ pub enum Conflict {
     /// Another KEK rotation of the tenant committed first.
     #[error("rotation raced")]
     RotationRaced,
+    /// Another master key rotation re-wrapped the root key first.
+    #[error("root key changed")]
+    RootKeyChanged,
     /// A secret reached the highest version number.
     #[error("too many versions")]
     TooManyVersions,
@@ -94,6 +97,7 @@ impl Conflict {
             Self::ResetRecentlySent => "A reset link was sent a short while ago.",
             Self::StaleKek => "the tenant key changed; retry",
             Self::RotationRaced => "another rotation ran first; retry",
+            Self::RootKeyChanged => "another master key rotation ran first; retry",
             Self::TooManyVersions => "too many versions",
             Self::JobRefused => "job refused",
             Self::PublicKeyLimit => {

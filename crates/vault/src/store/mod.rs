@@ -17,6 +17,7 @@ pub mod approvals;
 pub mod audit;
 pub(crate) mod audit_signals;
 pub mod conflict;
+pub mod custody;
 pub mod event;
 pub mod failures;
 pub mod invitations;
@@ -42,6 +43,7 @@ pub use approvals::{
 };
 pub use audit::{AuditScope, AuditStore, AuditVerify};
 pub use conflict::Conflict;
+pub use custody::{CustodyStore, RootKeyInit, WrappedRootKey};
 pub use failures::FailureStore;
 pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
@@ -93,6 +95,7 @@ pub trait Store:
     + RecoveryStore
     + OutboxStore
     + SigningKeyStore
+    + CustodyStore
     + Send
     + Sync
     + 'static

@@ -22,6 +22,7 @@ mod fixtures;
 mod accounts;
 mod approvals;
 mod audit;
+mod custody;
 mod grants;
 mod invitations;
 mod keys;
@@ -158,6 +159,11 @@ macro_rules! conformance {
                 signing_keys: [
                     public_keys_rotate_with_at_most_two_live,
                     nonces_are_remembered_once_until_they_expire,
+                ],
+                custody: [
+                    fresh_vault_stores_one_root_key,
+                    vault_with_data_adopts_the_legacy_root_key,
+                    rewrap_replaces_only_the_version_read,
                 ]
                 keys: [
                     keys_list_oldest_first_with_cursor_and_owner,

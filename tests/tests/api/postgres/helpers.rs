@@ -35,8 +35,8 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
 ];
 
 /// Tables of no tenant, open only with `keyhold.system = 'on'`: the shared failed sign-in
-/// counters.
-pub const SYSTEM_TABLES: &[&str] = &["failure_counters"];
+/// counters, and the vault's wrapped root key.
+pub const SYSTEM_TABLES: &[&str] = &["failure_counters", "root_key"];
 
 /// A cluster with one migrated database, `keyhold`. Keep the cluster: dropping it stops it.
 pub async fn migrated() -> (PgCluster, KeyholdDb) {

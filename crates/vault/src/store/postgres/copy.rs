@@ -21,7 +21,8 @@ use tokio_postgres::types::ToSql;
 use super::migrate::migrate;
 
 /// Tables in an order that satisfies the foreign keys, and the column naming each row's
-/// tenant (`chain` for the audit log: '' is the tenant-less chain).
+/// tenant (`chain` for the audit log: '' is the tenant-less chain; none for a table that
+/// belongs to no tenant).
 const TABLES: &[(&str, &str)] = &[
     ("tenants", "id"),
     ("users", "tenant_id"),
@@ -41,6 +42,8 @@ const TABLES: &[(&str, &str)] = &[
     ("approval_requests", "tenant_id"),
     ("approval_votes", "tenant_id"),
     ("invitations", "tenant_id"),
+    // No tenant: the vault's one wrapped root key, written acting as the system.
+    ("root_key", ""),
 ];
 
 /// Identity columns whose sequences must start past the copied ids.
@@ -223,10 +226,16 @@ async fn copy_table(
 ) -> anyhow::Result<u64> {
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let select: Vec<String> = names.iter().map(|c| source_column(table, c)).collect();
-    let tenant_at = names
-        .iter()
-        .position(|c| *c == tenant_col)
-        .context("the tenant column")?;
+    let tenant_at = if tenant_col.is_empty() {
+        None
+    } else {
+        Some(
+            names
+                .iter()
+                .position(|c| *c == tenant_col)
+                .context("the tenant column")?,
+        )
+    };
     let placeholders: Vec<String> = columns
         .iter()
         .enumerate()
@@ -249,9 +258,10 @@ async fn copy_table(
         let values: Vec<Value> = (0..columns.len())
             .map(|i| row.get(i))
             .collect::<Result<_, _>>()?;
-        let tenant = match &values[tenant_at] {
-            Value::Text(t) => t.clone(),
-            _ => bail!("a row of {table} without its tenant"),
+        let tenant = match tenant_at.map(|i| &values[i]) {
+            None => String::new(),
+            Some(Value::Text(t)) => t.clone(),
+            Some(_) => bail!("a row of {table} without its tenant"),
         };
         if acting.as_deref() != Some(tenant.as_str()) {
             act_for(tx, &tenant).await?;

@@ -47,12 +47,17 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "recovery",
         sql: include_str!("../../../migrations/postgres/0003_recovery.sql"),
     },
-    // File 0005 (issue 20's fixed number); version 4 until detection's 0004 (issue 19) is
-    // merged before it, when this becomes 5: versions are consecutive.
+    // Files are named by issue (0004 detection, 0005 signing keys, 0006 root key, fixed
+    // before the work began); versions count in the order the work was merged.
     Migration {
         version: 4,
         name: "signing_keys",
         sql: include_str!("../../../migrations/postgres/0005_signing_keys.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "root_key",
+        sql: include_str!("../../../migrations/postgres/0006_root_key.sql"),
     },
 ];
 

@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod connection;
 mod copy;
+mod custody;
 mod errors;
 mod events;
 mod failures;

@@ -14,7 +14,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0006_invitations.sql"),
     include_str!("../../../migrations/0007_outbox.sql"),
     include_str!("../../../migrations/0008_recovery.sql"),
+    // Files are named by issue (0009 detection, 0010 signing keys, 0011 root key); the
+    // order is the order the work was merged.
     include_str!("../../../migrations/0010_signing_keys.sql"),
+    include_str!("../../../migrations/0011_root_key.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
