@@ -119,7 +119,7 @@ Comment=Secrets, team access and audit of a Keyhold vault
 Exec=keyhold-desktop
 Icon={DESKTOP_ID}
 Terminal=false
-Categories=Utility;System;Security;
+Categories=System;Security;
 StartupWMClass=keyhold-desktop
 """
 
