@@ -24,7 +24,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSION = "0.1.0"
 REVISION = "1"
-MAINTAINER = "Keyhold maintainers <keyhold@localhost>"
+MAINTAINER = "Keyhold maintainers <maintainers@keyhold.dev>"
 HOMEPAGE = "https://keyhold.dev"
 UNIT = "deploy/systemd/keyhold-server.service"
 UNIT_DEST = "lib/systemd/system/keyhold-server.service"
@@ -78,7 +78,7 @@ if [ "$1" = configure ] || [ "$1" = abort-upgrade ] || [ "$1" = abort-deconfigur
     if [ -d /run/systemd/system ]; then
         systemctl --system daemon-reload >/dev/null || true
         if [ -n "$2" ]; then
-            systemctl try-restart keyhold-server.service || true
+            deb-systemd-invoke try-restart keyhold-server.service || true
         fi
     fi
 fi
@@ -89,7 +89,7 @@ SERVER_PRERM = """\
 #!/bin/sh
 set -e
 if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
-    systemctl stop keyhold-server.service >/dev/null || true
+    deb-systemd-invoke stop keyhold-server.service >/dev/null || true
 fi
 exit 0
 """
@@ -108,6 +108,13 @@ if [ "$1" = purge ]; then
     rmdir --ignore-fail-on-non-empty /var/lib/keyhold 2>/dev/null || true
 fi
 exit 0
+"""
+
+# The config holds the database URL and the SMTP password: readable by the service's group
+# only, on purpose.
+LINTIAN_OVERRIDES = """\
+keyhold-server: non-standard-dir-perm 0750 != 0755 [etc/keyhold/]
+keyhold-server: non-standard-file-perm 0640 != 0644 [etc/keyhold/keyhold-server.env]
 """
 
 DESKTOP_ENTRY = f"""\
@@ -129,7 +136,7 @@ Upstream-Name: keyhold
 Source: {HOMEPAGE}
 
 Files: *
-Copyright: Keyhold maintainers
+Copyright: 2026 Keyhold maintainers
 License: Apache-2.0
  On Debian systems, the full text of the Apache License, Version 2.0 is in
  /usr/share/common-licenses/Apache-2.0.
@@ -211,6 +218,7 @@ def stage(kind, binary, root):
         put(root, UNIT_DEST, open(os.path.join(ROOT, UNIT)).read(), 0o644)
         put(root, ENV_DEST, ENV_FILE, 0o640)
         os.chmod(os.path.join(root, "etc/keyhold"), 0o750)
+        put(root, "usr/share/lintian/overrides/keyhold-server", LINTIAN_OVERRIDES, 0o644)
         return {"conffiles": f"/{ENV_DEST}\n", "postinst": SERVER_POSTINST,
                 "prerm": SERVER_PRERM, "postrm": SERVER_POSTRM}
     if kind == "desktop":
