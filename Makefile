@@ -95,14 +95,16 @@ endif
 # packages"): keyhold-server and keyhold from the release profile, keyhold-desktop from the
 # `desktop` profile with the UI embedded. Release builds take minutes: not part of
 # `make test`, which checks the packaging itself from the debug binaries (test-deploy).
+# DESKTOP_PROFILE=release packages a quicker, larger app build (e.g. for a trial install).
 DIST_TARGET := $(or $(CARGO_TARGET_DIR),target)
+DESKTOP_PROFILE ?= desktop
 dist: ui
 	$(CARGO) build --workspace --release --bins
-	$(CARGO) build --profile desktop -p keyhold-desktop --features keyhold-desktop/custom-protocol
+	$(CARGO) build --profile $(DESKTOP_PROFILE) -p keyhold-desktop --features keyhold-desktop/custom-protocol
 	python3 scripts/dist.py --out dist \
 	  --server-bin $(DIST_TARGET)/release/keyhold-server \
 	  --cli-bin $(DIST_TARGET)/release/keyhold \
-	  --desktop-bin $(DIST_TARGET)/desktop/keyhold-desktop
+	  --desktop-bin $(DIST_TARGET)/$(DESKTOP_PROFILE)/keyhold-desktop
 
 bench:
 	$(CARGO) build --release -p keyhold-server
