@@ -230,7 +230,9 @@ def stage(kind, binary, root):
 
 def control(kind, root, binary_path):
     spec = PACKAGES[kind]
-    depends = shlib_depends(root, binary_path) + spec["depends"]
+    found = shlib_depends(root, binary_path)
+    named = {d.split()[0] for d in found}
+    depends = found + [d for d in spec["depends"] if d not in named]
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs)
     return (f"Package: {spec['name']}\nVersion: {VERSION}-{REVISION}\n"
             f"Architecture: {sh(['dpkg', '--print-architecture']).strip()}\n"
