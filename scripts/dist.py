@@ -158,7 +158,7 @@ PACKAGES = {
         "binary": "keyhold",
         "section": "utils",
         "depends": [],
-        "summary": "Keyhold vault command-line client",
+        "summary": "command-line client of the Keyhold vault",
         "description": "The keyhold command: sign in to a Keyhold vault, read and write\n"
                        "secrets, manage members and tokens from a shell or a script.",
     },
