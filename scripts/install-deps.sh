@@ -43,6 +43,7 @@ APT_PACKAGES=(
   postgresql
   softhsm2 opensc
   python3-venv
+  desktop-file-utils
 )
 
 as_root() {
