@@ -39,6 +39,7 @@ APT_PACKAGES=(
   zbar-tools oathtool bsdutils
   postgresql
   python3-venv
+  prometheus
 )
 
 as_root() {

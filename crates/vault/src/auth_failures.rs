@@ -37,16 +37,19 @@ pub enum Reason {
     Address,
     /// Authenticated, but its scopes do not allow the request.
     Scope,
+    /// The key (or the key behind a token) is suspended by a detection rule.
+    Suspended,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
         Self::Malformed,
         Self::Unknown,
         Self::Revoked,
         Self::Expired,
         Self::Address,
         Self::Scope,
+        Self::Suspended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Reason {
             Self::Expired => "expired",
             Self::Address => "address",
             Self::Scope => "scope",
+            Self::Suspended => "suspended",
         }
     }
 }
@@ -121,6 +125,15 @@ fn event(
 /// whether or not its event could be written, so a store failure is logged, not returned.
 pub async fn record(st: &Vault, reason: Reason, who: Claimed<'_>, ip: Option<IpAddr>) {
     st.metrics.agent_auth_failure(reason);
+    let credential = match &who {
+        Claimed::Nobody {
+            kind: CredentialKind::ScopedToken,
+            ..
+        }
+        | Claimed::Token(_) => "token",
+        _ => "agent_key",
+    };
+    st.metrics.agent_attempt(credential, reason.as_str());
     let ev = event(reason, &who, ip, st.clock.now());
     if let Err(e) = st.store.append_event(ev).await {
         tracing::warn!(error = %e, reason = reason.as_str(), "recording a refused agent credential failed");

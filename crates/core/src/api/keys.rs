@@ -38,6 +38,10 @@ pub struct AgentKey {
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Set while a detection rule holds the key suspended (docs/alerts.md): its tokens are
+    /// refused with 401 `key_suspended` until an owner or admin reinstates or revokes it.
+    #[serde(default)]
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 /// `201` from `POST /v1/keys`: the one and only time the secret is shown.

@@ -165,6 +165,9 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// `info`, `warning` or `critical` (docs/audit.md#severity).
+    #[serde(default)]
+    pub severity: Severity,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -190,6 +193,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// The lowest severity to include: `warning` gives warnings and critical events.
+    pub severity: Option<Severity>,
 }
 
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -199,6 +204,8 @@ pub const MAX_PAGE_LIMIT: u32 = 500;
 
 mod mfa;
 pub use mfa::*;
+mod detect;
+pub use detect::*;
 mod keys;
 pub use keys::*;
 mod secrets;

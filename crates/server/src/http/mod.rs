@@ -59,6 +59,7 @@ use crate::state::SharedState;
         routes::keys::list,
         routes::keys::revoke,
         routes::keys::revoke_leaked,
+        routes::keys::reinstate,
         routes::tokens::issue_token,
         routes::tokens::revoke_token,
         routes::secrets::read,
@@ -95,6 +96,12 @@ use crate::state::SharedState;
         routes::webhooks::send_test,
         routes::webhooks::deliveries,
         routes::webhooks::retry,
+        routes::alerts::get_rules,
+        routes::alerts::put_rules,
+        routes::alerts::list,
+        routes::alerts::ack,
+        routes::blocks::list,
+        routes::blocks::lift,
     ),
     components(schemas(keyhold_core::ErrorBody, keyhold_core::api::AuditEvent))
 )]

@@ -17,6 +17,7 @@ pub mod approvals;
 pub mod audit;
 pub(crate) mod audit_signals;
 pub mod conflict;
+pub mod detect;
 pub mod event;
 pub mod failures;
 pub mod invitations;
@@ -41,6 +42,7 @@ pub use approvals::{
 };
 pub use audit::{AuditScope, AuditStore, AuditVerify};
 pub use conflict::Conflict;
+pub use detect::DetectionStore;
 pub use failures::FailureStore;
 pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
@@ -90,6 +92,7 @@ pub trait Store:
     + InvitationStore
     + RecoveryStore
     + OutboxStore
+    + DetectionStore
     + Send
     + Sync
     + 'static

@@ -22,6 +22,7 @@ mod fixtures;
 mod accounts;
 mod approvals;
 mod audit;
+mod detect;
 mod grants;
 mod invitations;
 mod keys;
@@ -153,6 +154,12 @@ macro_rules! conformance {
                 ]
                 sessions: [
                     session_found_by_hash_and_id_touched_and_deleted,
+                ]
+                detect: [
+                    alert_rules_round_trip_per_tenant,
+                    an_alert_suspends_a_key_and_reinstating_lifts_it_once,
+                    alerts_list_newest_first_and_are_acknowledged_once,
+                    blocks_are_listed_while_in_force_and_lifted_once,
                 ]
                 keys: [
                     keys_list_oldest_first_with_cursor_and_owner,

@@ -41,6 +41,9 @@ const TABLES: &[(&str, &str)] = &[
     ("approval_requests", "tenant_id"),
     ("approval_votes", "tenant_id"),
     ("invitations", "tenant_id"),
+    ("alert_rules", "tenant_id"),
+    ("alerts", "tenant_id"),
+    ("address_blocks", "tenant_id"),
 ];
 
 /// Identity columns whose sequences must start past the copied ids.

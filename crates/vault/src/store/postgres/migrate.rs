@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "recovery",
         sql: include_str!("../../../migrations/postgres/0003_recovery.sql"),
     },
+    Migration {
+        version: 4,
+        name: "detection",
+        sql: include_str!("../../../migrations/postgres/0004_detection.sql"),
+    },
 ];
 
 /// The roles the schema assumes (keyhold_owner, keyhold_app), run once per database by a

@@ -15,6 +15,7 @@ mod approvals;
 mod audit;
 mod connection;
 mod copy;
+mod detect;
 mod errors;
 mod events;
 mod failures;

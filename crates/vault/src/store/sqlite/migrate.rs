@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0006_invitations.sql"),
     include_str!("../../../migrations/0007_outbox.sql"),
     include_str!("../../../migrations/0008_recovery.sql"),
+    include_str!("../../../migrations/0009_detection.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

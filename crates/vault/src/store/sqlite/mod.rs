@@ -15,6 +15,7 @@ mod batch;
 mod chain_heads;
 mod checkpoint;
 mod connection;
+mod detect;
 mod errors;
 mod events;
 mod grants;
