@@ -53,6 +53,10 @@ pub enum Change {
     },
     /// The server's operator turned the person's 2FA off (`keyhold-server admin reset-2fa`).
     MfaResetByOperator,
+    /// A suspended agent key of the person's was reinstated.
+    AgentKeyReinstated {
+        name: String,
+    },
 }
 
 /// The subject and sentence of an Ed25519 key's rotation step.
@@ -141,6 +145,13 @@ impl Change {
                      owner or admin of your team, and every session of the account was signed \
                      out. Sign in with your password and turn it on again with a new \
                      authenticator."
+                ),
+            ),
+            Self::AgentKeyReinstated { name } => (
+                "a suspended agent key was reinstated".into(),
+                format!(
+                    "Your agent key named \"{name}\", suspended by a detection rule, was \
+                     reinstated: it and its tokens work again."
                 ),
             ),
             Self::MfaResetByOperator => (

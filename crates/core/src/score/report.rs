@@ -57,6 +57,8 @@ pub enum RecommendationId {
     KeyUnused,
     KeyOld,
     PendingApprovals,
+    AcknowledgeAlerts,
+    KeySuspended,
 }
 
 impl RecommendationId {
@@ -71,6 +73,8 @@ impl RecommendationId {
             Self::KeyUnused => "key_unused",
             Self::KeyOld => "key_old",
             Self::PendingApprovals => "pending_approvals",
+            Self::AcknowledgeAlerts => "acknowledge_alerts",
+            Self::KeySuspended => "key_suspended",
         }
     }
 }
