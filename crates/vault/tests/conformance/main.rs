@@ -160,12 +160,12 @@ macro_rules! conformance {
                 signing_keys: [
                     public_keys_rotate_with_at_most_two_live,
                     nonces_are_remembered_once_until_they_expire,
-                ],
+                ]
                 custody: [
                     fresh_vault_stores_one_root_key,
                     vault_with_data_adopts_the_legacy_root_key,
                     rewrap_replaces_only_the_version_read,
-                ],
+                ]
                 detect: [
                     alert_rules_round_trip_per_tenant,
                     an_alert_suspends_a_key_and_reinstating_lifts_it_once,
