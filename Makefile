@@ -1,7 +1,7 @@
 # Keyhold: two commands for a fresh Debian/Ubuntu machine.
 #   make run   install what is missing, build, start the local server, open the desktop app
 #   make test  install what is missing, then lint and run every test suite
-# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, test-deploy, bench, audit, sbom, fuzz.
+# See README.md. Other targets: deps, ui, build, lint, test-rust, test-ui, test-desktop, test-deploy, dist, bench, audit, sbom, fuzz.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +17,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk test-prometheus bench audit sbom fuzz clean
+.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk test-prometheus dist bench audit sbom fuzz clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -111,6 +111,21 @@ ifeq ($(NEXTEST),yes)
 else
 	$(XVFB) $(CARGO) test --workspace --test desktop
 endif
+
+# Debian packages in dist/ (scripts/dist.py; docs/operations.md, "Installing from the
+# packages"): keyhold-server and keyhold from the release profile, keyhold-desktop from the
+# `desktop` profile with the UI embedded. Release builds take minutes: not part of
+# `make test`, which checks the packaging itself from the debug binaries (test-deploy).
+# DESKTOP_PROFILE=release packages a quicker, larger app build (e.g. for a trial install).
+DIST_TARGET := $(or $(CARGO_TARGET_DIR),target)
+DESKTOP_PROFILE ?= desktop
+dist: ui
+	$(CARGO) build --workspace --release --bins
+	$(CARGO) build --profile $(DESKTOP_PROFILE) -p keyhold-desktop --features keyhold-desktop/custom-protocol
+	python3 scripts/dist.py --out dist \
+	  --server-bin $(DIST_TARGET)/release/keyhold-server \
+	  --cli-bin $(DIST_TARGET)/release/keyhold \
+	  --desktop-bin $(DIST_TARGET)/$(DESKTOP_PROFILE)/keyhold-desktop
 
 bench:
 	$(CARGO) build --release -p keyhold-server

@@ -6,7 +6,13 @@
 - deploy/kubernetes/*.yaml: `kubernetes-validate --strict` (the API's schemas), `yamllint`,
   and the hardening the Deployment must keep (non-root, read-only root, no capabilities,
   seccomp RuntimeDefault, probes, requests and limits);
-- deploy/Containerfile: `hadolint`, a non-root USER, a HEALTHCHECK through the server binary.
+- deploy/Containerfile: `hadolint`, a non-root USER, a HEALTHCHECK through the server binary;
+- the Debian packages of scripts/dist.py (`make dist`), built here from the debug binaries
+  without compression: the server package's unit is deploy/'s byte for byte and passes
+  `systemd-analyze verify`, its config is a declared conffile with mode 0640 in a 0750
+  /etc/keyhold, its maintainer scripts parse (`sh -n`) and create the keyhold user and the
+  0700 data dir; the desktop entry passes `desktop-file-validate`; the desktop package
+  declares WebKitGTK and ships its icon.
 
 Run with .venv-tools/bin/python (scripts/install-deps.sh makes it; PyYAML comes with
 yamllint); systemd-analyze is Debian's. Prints one line
@@ -19,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 
+import check_packages as packages
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv-tools", "bin")
 UNIT = os.path.join(ROOT, "deploy/systemd/keyhold-server.service")
@@ -26,6 +34,13 @@ K8S = os.path.join(ROOT, "deploy/kubernetes")
 CONTAINERFILE = os.path.join(ROOT, "deploy/Containerfile")
 MAX_EXPOSURE = 2.0
 RESULTS = []
+
+
+def debug_bin(name):
+    """The debug build of `name` (KEYHOLD_SERVER_BIN etc. override it)."""
+    var = "KEYHOLD_" + name.removeprefix("keyhold-").upper() + "_BIN"
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.environ.get(var, os.path.join(target, "debug", name))
 
 
 def check(name, ok, detail=""):
@@ -40,8 +55,7 @@ def run(cmd):
 
 def systemd_unit():
     text = open(UNIT).read()
-    binary = os.environ.get("KEYHOLD_SERVER_BIN",
-                            os.path.join(ROOT, "target/debug/keyhold-server"))
+    binary = debug_bin("keyhold-server")
     if not os.path.exists(binary):
         check("systemd: server binary to verify against", False, f"{binary} missing (cargo build)")
         return
@@ -118,6 +132,7 @@ def main():
     systemd_unit()
     kubernetes()
     containerfile()
+    packages.check_all(check, run, debug_bin, ROOT)
     failed = RESULTS.count(False)
     print(f"deploy checks: {len(RESULTS) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

@@ -44,6 +44,7 @@ APT_PACKAGES=(
   softhsm2 opensc
   python3-venv
   prometheus
+  desktop-file-utils
 )
 
 as_root() {
