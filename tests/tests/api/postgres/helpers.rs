@@ -32,6 +32,8 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
     ("webhook_subscriptions", "tenant_id"),
     ("outbox", "tenant_id"),
     ("notification_prefs", "tenant_id"),
+    ("agent_key_public_keys", "tenant_id"),
+    ("signature_nonces", "tenant_id"),
 ];
 
 /// Tables of no tenant, open only with `keyhold.system = 'on'`: the shared failed sign-in
@@ -156,6 +158,9 @@ INSERT INTO outbox (id, tenant_id, kind, endpoint_id, event_type, payload, creat
     give_up_at, next_at) VALUES ('msg-{t}', '{t}', 'webhook', '{t}-w', 'key.created', '\x00',
     now(), now(), now());
 INSERT INTO notification_prefs VALUES ('{t}-u', '{t}', false);
+INSERT INTO agent_key_public_keys VALUES ('{t}', '{t}-a', repeat('a', 64),
+    decode(repeat('00', 32), 'hex'), now(), NULL);
+INSERT INTO signature_nonces VALUES ('{t}', '{t}-a', 'nonce-{t}', now());
 "#
     );
     exec_with(app, &[("keyhold.tenant", t)], &sql)

@@ -43,7 +43,7 @@ pub async fn add(
 
 #[utoipa::path(delete, path = "/v1/keys/{id}/public-keys/{fingerprint}", tag = "keys", security(("session" = [])),
     params(("id" = String, Path, description = "The Ed25519 agent key's id"),
-           ("fingerprint" = String, Path, description = "Hex SHA-256 of the raw public key, as listed")),
+           ("fingerprint" = String, Path, pattern = "^[0-9a-f]{64}$", description = "Hex SHA-256 of the raw public key, as listed")),
     responses((status = 204),
               (status = 401, body = keyhold_core::ErrorBody, description = "Not signed in, or outside the sudo window (reauth_required)"),
               (status = 404, body = keyhold_core::ErrorBody, description = "No such key or public key"),
