@@ -31,6 +31,7 @@ async fn alerts_suspended_keys_and_blocks_from_the_command_line() {
             scopes: scopes(&["secrets:read:prod/*"]),
             expires_in: None,
             ip_allowlist: Some(vec!["10.0.0.0/8".into()]),
+            public_key: None,
         })
         .await
         .unwrap();

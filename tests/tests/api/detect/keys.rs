@@ -41,6 +41,7 @@ async fn a_key_used_outside_its_allowlist_is_suspended_with_its_tokens_then_rein
             scopes: scopes(&["secrets:read:prod/*"]),
             expires_in: None,
             ip_allowlist: Some(vec!["10.0.0.0/8".into()]),
+            public_key: None,
         })
         .await
         .unwrap();

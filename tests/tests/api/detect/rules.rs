@@ -147,6 +147,7 @@ async fn a_rule_turned_off_stays_quiet() {
             scopes: scopes(&["secrets:read:prod/*"]),
             expires_in: None,
             ip_allowlist: Some(vec!["10.0.0.0/8".into()]),
+            public_key: None,
         })
         .await
         .unwrap();
