@@ -52,8 +52,10 @@ pub struct AddPublicKeyRequest {
     pub public_key: String,
 }
 
-/// `201` from `POST /v1/keys` with a `public_key`: there is no secret to show.
+/// `201` from `POST /v1/keys` with a `public_key`: there is no secret to show. No other
+/// field, so that the document's `oneOf` tells the two answers apart.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSigningKeyResponse {
     pub key: AgentKey,
 }

@@ -13,7 +13,7 @@ use tokio_postgres::Row;
 use super::connection::PostgresStore;
 use super::events::append;
 use super::rows::{col, from_json, to_json, to_u32};
-use super::tx::{Acting, act, begin, commit, exec, row, rows};
+use super::tx::{Acting, Tx, act, begin, commit, exec, row, rows};
 use crate::store::event::NewEvent;
 use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
@@ -63,6 +63,32 @@ fn token_row(r: &Row) -> StoreResult<TokenRecord> {
     })
 }
 
+/// A new key's `agent_keys` row, for both kinds: a `kha_` key's keyed credential hash, or
+/// for an Ed25519 key a marker (`ed25519:ID`) that no bearer credential can hash to.
+pub(super) async fn insert_key(tx: &Tx<'_>, key: &KeyRecord, secret_hash: &str) -> StoreResult<()> {
+    let (scopes, nets) = (to_json(&key.scopes)?, to_json(&key.ip_allowlist)?);
+    exec(
+        tx,
+        "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
+             ip_allowlist, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &key.id,
+            &key.tenant_id,
+            &key.owner_id,
+            &key.name,
+            &key.prefix,
+            &secret_hash,
+            &scopes,
+            &nets,
+            &key.expires_at,
+            &key.created_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl KeyStore for PostgresStore {
     async fn create_key(
@@ -71,28 +97,9 @@ impl KeyStore for PostgresStore {
         secret_hash: String,
         event: NewEvent,
     ) -> StoreResult<()> {
-        let (scopes, nets) = (to_json(&key.scopes)?, to_json(&key.ip_allowlist)?);
         let mut conn = self.conn().await?;
         let tx = begin(&mut conn, Acting::Tenant(&key.tenant_id)).await?;
-        exec(
-            &tx,
-            "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
-                 ip_allowlist, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[
-                &key.id,
-                &key.tenant_id,
-                &key.owner_id,
-                &key.name,
-                &key.prefix,
-                &secret_hash,
-                &scopes,
-                &nets,
-                &key.expires_at,
-                &key.created_at,
-            ],
-        )
-        .await?;
+        insert_key(&tx, &key, &secret_hash).await?;
         append(&tx, &event).await?;
         commit(tx).await
     }

@@ -10,8 +10,8 @@ use tokio_postgres::Row;
 
 use super::connection::PostgresStore;
 use super::events::append;
-use super::keys::{KEY_COLS, key_row};
-use super::rows::{col, to_json};
+use super::keys::{KEY_COLS, insert_key, key_row};
+use super::rows::col;
 use super::tx::{Acting, Tx, begin, commit, exec, exec_unique, row, rows};
 use crate::store::event::NewEvent;
 use crate::store::signing_keys::MAX_LIVE_PUBLIC_KEYS;
@@ -85,27 +85,9 @@ impl SigningKeyStore for PostgresStore {
         public_key: PublicKeyRecord,
         event: NewEvent,
     ) -> StoreResult<()> {
-        let (scopes, nets) = (to_json(&key.scopes)?, to_json(&key.ip_allowlist)?);
         let mut conn = self.conn().await?;
         let tx = begin(&mut conn, Acting::Tenant(&key.tenant_id)).await?;
-        exec(
-            &tx,
-            "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
-                 ip_allowlist, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, 'ed25519:' || $1, $6, $7, $8, $9)",
-            &[
-                &key.id,
-                &key.tenant_id,
-                &key.owner_id,
-                &key.name,
-                &key.prefix,
-                &scopes,
-                &nets,
-                &key.expires_at,
-                &key.created_at,
-            ],
-        )
-        .await?;
+        insert_key(&tx, &key, &format!("ed25519:{}", key.id)).await?;
         insert_pk(&tx, &key.tenant_id, &public_key).await?;
         append(&tx, &event).await?;
         commit(tx).await

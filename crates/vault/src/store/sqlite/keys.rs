@@ -77,6 +77,34 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
     })
 }
 
+/// A new key's `agent_keys` row, for both kinds: a `kha_` key's keyed credential hash, or
+/// for an Ed25519 key a marker (`ed25519:ID`) that no bearer credential can hash to.
+pub(super) fn insert_key(
+    tx: &rusqlite::Transaction<'_>,
+    key: &KeyRecord,
+    secret_hash: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
+             ip_allowlist, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            key.id,
+            key.tenant_id,
+            key.owner_id,
+            key.name,
+            key.prefix,
+            secret_hash,
+            to_json(&key.scopes)?,
+            to_json(&key.ip_allowlist)?,
+            key.expires_at.map(us),
+            us(key.created_at)
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn create_key(
@@ -85,30 +113,8 @@ impl KeyStore for SqliteStore {
         secret_hash: String,
         event: NewEvent,
     ) -> StoreResult<()> {
-        let scopes = to_json(&key.scopes)?;
-        let nets = to_json(&key.ip_allowlist)?;
-        self.write(event, move |tx| {
-            tx.execute(
-                "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
-                     ip_allowlist, expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    key.id,
-                    key.tenant_id,
-                    key.owner_id,
-                    key.name,
-                    key.prefix,
-                    secret_hash,
-                    scopes,
-                    nets,
-                    key.expires_at.map(us),
-                    us(key.created_at)
-                ],
-            )
-            .map_err(map_err)?;
-            Ok(())
-        })
-        .await
+        self.write(event, move |tx| insert_key(tx, &key, &secret_hash))
+            .await
     }
 
     async fn key_for_auth(&self, key_id: &str) -> StoreResult<Option<(KeyRecord, String)>> {

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::connection::SqliteStore;
 use super::errors::{is_unique_violation, map_err};
-use super::keys::{KEY_COLS, key_row, to_json};
+use super::keys::{KEY_COLS, insert_key, key_row, to_json};
 use super::rows::{from_us, us};
 use crate::store::event::NewEvent;
 use crate::store::signing_keys::MAX_LIVE_PUBLIC_KEYS;
@@ -83,26 +83,8 @@ impl SigningKeyStore for SqliteStore {
         public_key: PublicKeyRecord,
         event: NewEvent,
     ) -> StoreResult<()> {
-        let scopes = to_json(&key.scopes)?;
-        let nets = to_json(&key.ip_allowlist)?;
         self.write(event, move |tx| {
-            tx.execute(
-                "INSERT INTO agent_keys (id, tenant_id, owner_id, name, prefix, secret_hash, scopes,
-                     ip_allowlist, expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'ed25519:' || ?1, ?6, ?7, ?8, ?9)",
-                params![
-                    key.id,
-                    key.tenant_id,
-                    key.owner_id,
-                    key.name,
-                    key.prefix,
-                    scopes,
-                    nets,
-                    key.expires_at.map(us),
-                    us(key.created_at)
-                ],
-            )
-            .map_err(map_err)?;
+            insert_key(tx, &key, &format!("ed25519:{}", key.id))?;
             insert_pk(tx, &key.tenant_id, &public_key)
         })
         .await
