@@ -85,7 +85,7 @@ async fn alerts_suspended_keys_and_blocks_from_the_command_line() {
     assert!(all[0].acknowledged_at.is_some());
     assert_eq!(
         k(&["alerts", "ack", "no-such-alert"]).status.code(),
-        Some(1)
+        Some(4)
     );
 
     // A spray blocks an address (threshold lowered through the API); listed and lifted.

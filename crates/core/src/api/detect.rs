@@ -77,15 +77,19 @@ pub enum RuleResponse {
 #[serde(deny_unknown_fields)]
 pub struct AlertRule {
     pub enabled: bool,
+    #[schema(maximum = 10_000_000)]
     pub threshold: u32,
     /// A duration such as `"10m"`.
+    #[schema(schema_with = super::schema::alert_window)]
     pub window: String,
     pub response: RuleResponse,
     /// How long a block lasts (`block_address` only), e.g. `"1h"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::schema::block_for_or_null)]
     pub block_for: Option<String>,
     /// read_rate: a minute with more than `factor` times the key's baseline fires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 2, maximum = 1000)]
     pub factor: Option<u32>,
     /// read_rate: the baseline comparison needs at least this many reads in the minute.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,8 +11,8 @@ use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::notify::{self, Change};
 use crate::paging;
-use crate::store::StoreError;
 use crate::store::detect::{AlertFilter, AlertRecord, BlockRecord};
+use crate::store::{Conflict, StoreError};
 
 const ADMINS_ONLY: &str = "Only owners and admins can change the alert rules.";
 
@@ -177,8 +177,18 @@ pub async fn reinstate_key(
             .await?;
         return Err(Error::NotFound);
     };
+    let base = base.target(format!("key:{key_id}"));
+    if key.suspended_at.is_none() || key.revoked_at.is_some() {
+        v.store
+            .append_event(
+                base.outcome(Outcome::Failure)
+                    .detail("reason", "not_suspended"),
+            )
+            .await?;
+        return Err(Error::Conflict(Conflict::KeyNotSuspended.message()));
+    }
     let owner = v.store.user(s.tenant_id(), &key.owner_id).await?;
-    let mut ev = base.target(format!("key:{key_id}"));
+    let mut ev = base;
     if let Some(owner) = owner {
         let change = Change::AgentKeyReinstated {
             name: key.name.clone(),
@@ -187,7 +197,8 @@ pub async fn reinstate_key(
     }
     match v.store.reinstate_key(s.tenant_id(), key_id, ev).await {
         Ok(()) => Ok(()),
-        Err(StoreError::NotFound) => Err(Error::NotFound),
+        // Reinstated or revoked by someone else since the check above.
+        Err(StoreError::NotFound) => Err(Error::Conflict(Conflict::KeyNotSuspended.message())),
         Err(e) => Err(e.into()),
     }
 }

@@ -133,13 +133,13 @@ async fn a_key_used_outside_its_allowlist_is_suspended_with_its_tokens_then_rein
             .iter()
             .any(|m| m.contains("suspended agent key was reinstated"))
     );
-    // Reinstating an active key: 404, nothing changes.
+    // Reinstating an active key: 409 conflict, nothing changes.
     let again = owner
         .client
         .reinstate_key(&created.key.id)
         .await
         .unwrap_err();
-    assert_eq!(again.status(), Some(404));
+    assert_eq!(again.status(), Some(409));
 
     // Acknowledged, the alert leaves the open list and the score recovers.
     let acked = owner.client.ack_alert(&raised[0].id).await.unwrap();

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use keyhold_core::api::schema::{AlertStatusFilter, Cursor, PageLimit};
 use keyhold_core::api::{Alert, AlertQuery, AlertRules, Page};
 use keyhold_vault::detect::manage;
 
@@ -19,13 +20,13 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/alerts/{id}/ack", post(ack))
 }
 
-#[utoipa::path(get, path = "/v1/tenant/alert-rules", tag = "alerts",
+#[utoipa::path(get, path = "/v1/tenant/alert-rules", tag = "alerts", security(("session" = [])),
     responses((status = 200, body = AlertRules), (status = 401, body = keyhold_core::ErrorBody)))]
 pub async fn get_rules(State(st): State<SharedState>, s: Person) -> ApiResult<Json<AlertRules>> {
     Ok(Json(manage::get_rules(&st, &s).await?))
 }
 
-#[utoipa::path(put, path = "/v1/tenant/alert-rules", tag = "alerts", request_body = AlertRules,
+#[utoipa::path(put, path = "/v1/tenant/alert-rules", tag = "alerts", security(("session" = [])), request_body = AlertRules,
     responses((status = 200, body = AlertRules), (status = 400, body = keyhold_core::ErrorBody),
               (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
@@ -38,9 +39,9 @@ pub async fn put_rules(
     Ok(Json(manage::put_rules(&st, &s, req, &c).await?))
 }
 
-#[utoipa::path(get, path = "/v1/alerts", tag = "alerts",
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query),
-           ("status" = Option<String>, Query, description = "open (default), acknowledged or all")),
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts", security(("session" = [])),
+    params(("limit" = Option<PageLimit>, Query), ("cursor" = Option<Cursor>, Query),
+           ("status" = Option<AlertStatusFilter>, Query)),
     responses((status = 200, body = Page<Alert>), (status = 400, body = keyhold_core::ErrorBody),
               (status = 401, body = keyhold_core::ErrorBody), (status = 403, body = keyhold_core::ErrorBody),
               (status = 422, body = keyhold_core::ErrorBody)))]
@@ -52,7 +53,7 @@ pub async fn list(
     Ok(Json(manage::list_alerts(&st, &s, &q).await?))
 }
 
-#[utoipa::path(post, path = "/v1/alerts/{id}/ack", tag = "alerts", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/alerts/{id}/ack", tag = "alerts", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Alert), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn ack(

@@ -18,14 +18,14 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/blocks/{id}", delete(lift))
 }
 
-#[utoipa::path(get, path = "/v1/blocks", tag = "alerts",
+#[utoipa::path(get, path = "/v1/blocks", tag = "alerts", security(("session" = [])),
     responses((status = 200, body = Vec<Block>), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody)))]
 pub async fn list(State(st): State<SharedState>, s: Admin) -> ApiResult<Json<Vec<Block>>> {
     Ok(Json(manage::list_blocks(&st, &s).await?))
 }
 
-#[utoipa::path(delete, path = "/v1/blocks/{id}", tag = "alerts", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/blocks/{id}", tag = "alerts", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 403, body = keyhold_core::ErrorBody), (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn lift(

@@ -24,7 +24,7 @@ pub fn routes() -> Router<SharedState> {
 }
 
 /// A key a detection rule suspended works again (its owner or an admin, sudo window).
-#[utoipa::path(post, path = "/v1/keys/{id}/reinstate", tag = "keys", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/keys/{id}/reinstate", tag = "keys", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
               (status = 404, body = keyhold_core::ErrorBody)))]
 pub async fn reinstate(
