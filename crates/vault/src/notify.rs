@@ -138,15 +138,7 @@ impl Change {
                  and every session of the account was signed out."
                     .into(),
             ),
-            Self::MfaResetByAdmin { by } => (
-                "two-factor authentication was reset by an admin".into(),
-                format!(
-                    "Two-factor authentication was turned off for your account by {by}, an \
-                     owner or admin of your team, and every session of the account was signed \
-                     out. Sign in with your password and turn it on again with a new \
-                     authenticator."
-                ),
-            ),
+            Self::MfaResetByAdmin { by } => mfa_reset(Some(by)),
             Self::AgentKeyReinstated { name } => (
                 "a suspended agent key was reinstated".into(),
                 format!(
@@ -154,15 +146,31 @@ impl Change {
                      reinstated: it and its tokens work again."
                 ),
             ),
-            Self::MfaResetByOperator => (
-                "two-factor authentication was reset by the operator".into(),
-                "Two-factor authentication was turned off for your account by the operator of \
-                 your Keyhold server, and every session of the account was signed out. Sign in \
-                 with your password and turn it on again with a new authenticator."
-                    .into(),
-            ),
+            Self::MfaResetByOperator => mfa_reset(None),
         }
     }
+}
+
+/// A 2FA reset by an owner or admin (`by`), or by the server's operator (`None`).
+fn mfa_reset(by: Option<&str>) -> (String, String) {
+    let (subject, who) = match by {
+        Some(by) => (
+            "two-factor authentication was reset by an admin",
+            format!("{by}, an owner or admin of your team"),
+        ),
+        None => (
+            "two-factor authentication was reset by the operator",
+            "the operator of your Keyhold server".to_owned(),
+        ),
+    };
+    (
+        subject.into(),
+        format!(
+            "Two-factor authentication was turned off for your account by {who}, and every \
+             session of the account was signed out. Sign in with your password and turn it on \
+             again with a new authenticator."
+        ),
+    )
 }
 
 /// The subject and body of the notice for `change`, made at `at` from `client`.
