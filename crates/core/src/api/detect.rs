@@ -93,6 +93,7 @@ pub struct AlertRule {
     pub factor: Option<u32>,
     /// read_rate: the baseline comparison needs at least this many reads in the minute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 10_000_000)]
     pub floor: Option<u32>,
 }
 

@@ -38,6 +38,9 @@ pub struct Factor {
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+// Named apart in the OpenAPI document: the audit and alert `Severity` (info, warning,
+// critical) is another type, and two schemas of one name would overwrite each other.
+#[schema(as = RecommendationSeverity)]
 pub enum Severity {
     Low,
     Medium,

@@ -176,7 +176,13 @@ pub fn setting(rule: Rule, r: &AlertRule) -> Result<Setting> {
             format!("{name}.factor must be between 2 and 1000."),
         ));
     }
-    let floor = r.floor.unwrap_or(1000).min(MAX_THRESHOLD);
+    let floor = r.floor.unwrap_or(1000);
+    if floor > MAX_THRESHOLD {
+        return Err(invalid(
+            format!("{name}.floor"),
+            format!("{name}.floor may be at most {MAX_THRESHOLD}."),
+        ));
+    }
     Ok(Setting {
         enabled: r.enabled,
         threshold: r.threshold,
@@ -218,5 +224,11 @@ mod tests {
             check(&r).is_err(),
             "the chain check runs at most every 5 minutes"
         );
+        let mut r = AlertRules::default();
+        r.read_rate.floor = Some(MAX_THRESHOLD + 1);
+        let Err(Error::Invalid { extra, .. }) = check(&r) else {
+            panic!("a floor above the ceiling is refused, not clamped")
+        };
+        assert_eq!(extra["field"], "read_rate.floor");
     }
 }

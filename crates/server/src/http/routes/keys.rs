@@ -26,7 +26,8 @@ pub fn routes() -> Router<SharedState> {
 /// A key a detection rule suspended works again (its owner or an admin, sudo window).
 #[utoipa::path(post, path = "/v1/keys/{id}/reinstate", tag = "keys", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
-              (status = 404, body = keyhold_core::ErrorBody)))]
+              (status = 404, body = keyhold_core::ErrorBody),
+              (status = 409, body = keyhold_core::ErrorBody, description = "The key is not suspended")))]
 pub async fn reinstate(
     State(st): State<SharedState>,
     Client(c): Client,
