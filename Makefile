@@ -17,7 +17,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 # nextest when installed (faster, clearer summary), cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk dist bench audit sbom fuzz clean
+.PHONY: help deps ui build run server test lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk test-prometheus dist bench audit sbom fuzz clean
 
 help:
 	@sed -n '2,5p' Makefile
@@ -39,7 +39,7 @@ server:
 	$(CARGO) build -p keyhold-server
 	./target/debug/keyhold-server --data-dir ./.keyhold --listen 127.0.0.1:8270
 
-test: deps ui lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk
+test: deps ui lint test-rust test-openapi test-ui test-desktop test-deploy test-sdk test-prometheus
 	@echo "make test: every suite passed"
 
 # Formatting, clippy, and the guards of the layering (docs/architecture.md): which crate
@@ -93,6 +93,13 @@ test-deploy:
 test-sdk:
 	$(CARGO) build --workspace --bins
 	scripts/test-sdk.sh
+
+# The Prometheus alerting rules (deploy/prometheus/): syntax with `promtool check rules`,
+# behaviour with the unit tests beside them (`promtool test rules`). Debian's `prometheus`
+# package brings promtool (scripts/install-deps.sh).
+test-prometheus:
+	promtool check rules deploy/prometheus/keyhold-alerts.yml
+	promtool test rules deploy/prometheus/keyhold-alerts.test.yml
 
 # The real app in a real window under Xvfb, driven by tauri-driver + WebKitWebDriver.
 # Always --workspace: selecting single packages changes feature unification and would

@@ -43,6 +43,7 @@ APT_PACKAGES=(
   postgresql
   softhsm2 opensc
   python3-venv
+  prometheus
   desktop-file-utils
 )
 

@@ -42,10 +42,12 @@ impl From<keyhold_core::ErrorCode> for ErrorKind {
         use keyhold_core::ErrorCode as C;
         match code {
             C::InvalidRequest => Self::InvalidRequest,
-            C::Unauthenticated => Self::Unauthenticated,
+            // A suspended agent key and a blocked address are answers to agents and
+            // sign-ins; the app shows them as the kinds it already has.
+            C::Unauthenticated | C::KeySuspended => Self::Unauthenticated,
             C::MfaRequired => Self::MfaRequired,
             C::ReauthRequired => Self::ReauthRequired,
-            C::Forbidden => Self::Forbidden,
+            C::Forbidden | C::AddressBlocked => Self::Forbidden,
             C::ApprovalRequired => Self::ApprovalRequired,
             C::NotFound => Self::NotFound,
             C::Conflict => Self::Conflict,

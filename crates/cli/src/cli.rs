@@ -84,6 +84,16 @@ pub enum Command {
     /// Webhook and Slack endpoints that hear about approvals, keys and members.
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Alerts of the detection rules (owners and admins): list, acknowledge.
+    Alerts {
+        #[command(subcommand)]
+        command: Option<AlertsCommand>,
+    },
+    /// Addresses blocked by a detection rule (owners and admins): list, lift.
+    Blocks {
+        #[command(subcommand)]
+        command: Option<BlocksCommand>,
+    },
     /// Your notification preferences: approval mail on or off.
     Notifications {
         #[command(subcommand)]
@@ -212,8 +222,29 @@ pub enum KeysCommand {
     List,
     /// Revoke a key and every token it issued.
     Revoke { id: String },
+    /// Reinstate a key a detection rule suspended (needs a recent sign-in).
+    Reinstate { id: String },
     /// Kill a leaked key or token: reads it from stdin; no sign-in needed.
     RevokeLeaked,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Open alerts, newest first (the default); `--all` adds acknowledged ones.
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Acknowledge an alert once handled.
+    Ack { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlocksCommand {
+    /// The blocks in force (the default).
+    List,
+    /// Lift a block early (needs a recent sign-in).
+    Lift { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -69,9 +69,11 @@ impl From<ClientError> for CliError {
                     "{text} (this needs a sign-in from the last 10 minutes: run `keyhold login` \
                      again)"
                 )),
-                ErrorCode::Unauthenticated | ErrorCode::MfaRequired | ErrorCode::Forbidden => {
-                    Self::Auth(text)
-                }
+                ErrorCode::Unauthenticated
+                | ErrorCode::MfaRequired
+                | ErrorCode::Forbidden
+                | ErrorCode::KeySuspended
+                | ErrorCode::AddressBlocked => Self::Auth(text),
                 ErrorCode::NotFound => Self::NotFound(text),
                 ErrorCode::ApprovalRequired => Self::ApprovalRequired {
                     approval_id: e.extra_str("approval_id").map(str::to_owned),

@@ -53,6 +53,8 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Members(c) => commands::members::run(&ctx, c).await?,
         Command::Settings(a) => commands::settings::run(&ctx, a).await?,
         Command::Webhooks(c) => commands::webhooks::run(&ctx, c).await?,
+        Command::Alerts { command } => commands::alerts::alerts(&ctx, command.as_ref()).await?,
+        Command::Blocks { command } => commands::alerts::blocks(&ctx, command.as_ref()).await?,
         Command::Notifications { command } => {
             commands::settings::notifications(&ctx, command).await?;
         }

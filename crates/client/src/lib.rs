@@ -471,6 +471,7 @@ async fn decode_error(resp: Response) -> ClientError {
 }
 
 mod approvals;
+mod detect;
 mod keys;
 mod members;
 mod mfa;

@@ -14,6 +14,10 @@ pub enum ErrorCode {
     ReauthRequired,
     Forbidden,
     ApprovalRequired,
+    /// The agent key (or the key behind a token) is suspended by a detection rule.
+    KeySuspended,
+    /// The client's address is blocked by a detection rule.
+    AddressBlocked,
     NotFound,
     Conflict,
     PayloadTooLarge,
@@ -28,8 +32,11 @@ impl ErrorCode {
     pub fn default_status(self) -> u16 {
         match self {
             Self::InvalidRequest => 422,
-            Self::Unauthenticated | Self::MfaRequired | Self::ReauthRequired => 401,
-            Self::Forbidden | Self::ApprovalRequired => 403,
+            Self::Unauthenticated
+            | Self::MfaRequired
+            | Self::ReauthRequired
+            | Self::KeySuspended => 401,
+            Self::Forbidden | Self::ApprovalRequired | Self::AddressBlocked => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
@@ -47,6 +54,8 @@ impl ErrorCode {
             Self::ReauthRequired => "reauth_required",
             Self::Forbidden => "forbidden",
             Self::ApprovalRequired => "approval_required",
+            Self::KeySuspended => "key_suspended",
+            Self::AddressBlocked => "address_blocked",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
@@ -122,6 +131,8 @@ mod tests {
             ErrorCode::ReauthRequired,
             ErrorCode::Forbidden,
             ErrorCode::ApprovalRequired,
+            ErrorCode::KeySuspended,
+            ErrorCode::AddressBlocked,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::PayloadTooLarge,

@@ -48,8 +48,11 @@ fn status(e: &Error) -> StatusCode {
         | Error::SignatureRefused { .. }
         | Error::MfaRequired { .. }
         | Error::CodeRequired(_)
-        | Error::ReauthRequired => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) | Error::ApprovalRequired { .. } => StatusCode::FORBIDDEN,
+        | Error::ReauthRequired
+        | Error::KeySuspended => StatusCode::UNAUTHORIZED,
+        Error::Forbidden(_) | Error::ApprovalRequired { .. } | Error::AddressBlocked => {
+            StatusCode::FORBIDDEN
+        }
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,6 +93,15 @@ fn body(e: &Error) -> ErrorBody {
             "Confirm it is you again before doing this.",
         ),
         Error::Forbidden(m) => ErrorBody::new(C::Forbidden, *m),
+        Error::KeySuspended => ErrorBody::new(
+            C::KeySuspended,
+            "This agent key is suspended by a detection rule. Ask its owner or an admin to \
+             reinstate it.",
+        ),
+        Error::AddressBlocked => ErrorBody::new(
+            C::AddressBlocked,
+            "Requests from your address are blocked for now by a detection rule.",
+        ),
         Error::ApprovalRequired { .. } => approval_required(e),
         Error::NotFound => ErrorBody::new(C::NotFound, "Not found."),
         Error::Conflict(m) => ErrorBody::new(C::Conflict, *m),

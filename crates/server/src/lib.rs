@@ -88,6 +88,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         keks: crypto::KekCache::default(),
         feeds: live::FeedSlots::default(),
         courier: courier(&config)?,
+        detector: keyhold_vault::detect::Detector::default(),
     };
     let vault = Arc::new(vault);
     envelope::forget_rotated_keks(&vault);
@@ -277,10 +278,13 @@ pub async fn serve(
         let check = std::time::Duration::from_millis(state.config.kek_rotate_check_ms.max(10));
         kek_rotation::spawn_schedule(&state.vault, every, check)
     });
+    // Refreshes rules and blocks from the store, and checks the audit chains on schedule.
+    let detection = keyhold_vault::detect::schedule::spawn(&state.vault);
     let tls_files = state
         .config
         .tls_files()
         .map(|(cert, key)| (cert.to_owned(), key.to_owned()));
+    let handshakes = state.http_metrics.tls_handshakes.clone();
     let app = http::router(state);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
@@ -302,7 +306,12 @@ pub async fn serve(
             }
             #[cfg(not(unix))]
             let _ = tls_files;
-            axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config)?
+            let acceptor = tls::CountedAcceptor {
+                inner: axum_server::tls_rustls::RustlsAcceptor::new(config),
+                handshakes,
+            };
+            axum_server::from_tcp(listener.into_std()?)?
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(make)
                 .await
@@ -313,6 +322,7 @@ pub async fn serve(
     if let Some(k) = kek_schedule {
         k.abort();
     }
+    detection.abort();
     store.close().await.context("closing the store")?;
     Ok(())
 }

@@ -22,10 +22,19 @@ pub struct LatencyLabels {
     pub route: String,
 }
 
+/// TLS handshakes by `result`: `success` or `failure`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TlsLabels {
+    pub result: &'static str,
+}
+
+pub type TlsHandshakes = Family<TlsLabels, Counter>;
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RouteLabels, Counter>,
     pub latency: Family<LatencyLabels, Histogram>,
+    pub tls_handshakes: TlsHandshakes,
 }
 
 impl Metrics {
@@ -49,10 +58,22 @@ impl Metrics {
             "HTTP request latency by route",
             latency.clone(),
         );
+        let tls_handshakes = TlsHandshakes::default();
+        for result in ["success", "failure"] {
+            tls_handshakes
+                .get_or_create(&TlsLabels { result })
+                .inc_by(0);
+        }
+        registry.register(
+            "tls_handshakes",
+            "TLS handshakes by result",
+            tls_handshakes.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            tls_handshakes,
         }
     }
 

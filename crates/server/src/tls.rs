@@ -85,3 +85,38 @@ pub fn reload_on_hangup(
     });
     Ok(())
 }
+
+/// Counts TLS handshakes by result (`keyhold_tls_handshakes_total{result}`, `success` or
+/// `failure`: two series, whatever the clients send) around the rustls acceptor. A failed
+/// handshake (no shared version or cipher, a client refusing the certificate, a timeout)
+/// never reaches a request, so it shows nowhere else.
+#[derive(Clone)]
+pub struct CountedAcceptor<A> {
+    pub inner: A,
+    pub handshakes: crate::metrics::TlsHandshakes,
+}
+
+impl<A, I, S> axum_server::accept::Accept<I, S> for CountedAcceptor<A>
+where
+    A: axum_server::accept::Accept<I, S>,
+    A::Future: Send + 'static,
+    A::Stream: Send + 'static,
+    A::Service: Send + 'static,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = futures::future::BoxFuture<'static, std::io::Result<(A::Stream, A::Service)>>;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        let handshake = self.inner.accept(stream, service);
+        let counts = self.handshakes.clone();
+        Box::pin(async move {
+            let r = handshake.await;
+            let result = if r.is_ok() { "success" } else { "failure" };
+            counts
+                .get_or_create(&crate::metrics::TlsLabels { result })
+                .inc();
+            r
+        })
+    }
+}

@@ -21,6 +21,7 @@ use crate::Vault;
 use crate::audit::{ClientInfo, NewEvent, Outcome};
 use crate::auth::Session;
 use crate::auth_failures::{self, Claimed, Reason};
+use crate::detect::{self, AgentRefusal};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::notify::{self, Change};
@@ -105,6 +106,7 @@ pub fn to_api(k: &KeyRecord) -> AgentKey {
         last_used_ip: k.last_used_ip.clone(),
         revoked_at: k.revoked_at,
         public_keys: Vec::new(),
+        suspended_at: k.suspended_at,
     }
 }
 
@@ -191,6 +193,7 @@ pub(crate) async fn new_key(
         last_used_at: None,
         last_used_ip: None,
         revoked_at: None,
+        suspended_at: None,
     })
 }
 
@@ -371,6 +374,8 @@ pub(crate) fn lapsed(key: &KeyRecord, now: DateTime<Utc>) -> Option<Reason> {
         Some(Reason::Revoked)
     } else if key.expires_at.is_some_and(|t| now >= t) {
         Some(Reason::Expired)
+    } else if key.suspended_at.is_some() {
+        Some(Reason::Suspended)
     } else {
         None
     }
@@ -403,14 +408,52 @@ pub async fn authenticate_key(st: &Vault, text: &str, ip: Option<IpAddr>) -> Res
     let now = st.clock.now();
     if let Some(reason) = lapsed(&key, now) {
         auth_failures::record(st, reason, Claimed::Key(&key), ip).await;
-        return Err(Error::Unauthenticated(BAD_KEY));
+        detect::agent_refused(st, &key, refusal(reason), ip).await;
+        return Err(refused(reason));
     }
     if !allowed_from(&key.ip_allowlist, ip) {
         auth_failures::record(st, Reason::Address, Claimed::Key(&key), ip).await;
+        detect::agent_refused(st, &key, AgentRefusal::Address, ip).await;
         return Err(Error::Forbidden(WRONG_ADDRESS));
     }
+    admitted(st, &key, "agent_key", ip)?;
     touch(st, &key, now, ip).await;
     Ok(key)
+}
+
+/// What a refusal means to the detection rules.
+pub(crate) fn refusal(reason: Reason) -> AgentRefusal {
+    match reason {
+        Reason::Revoked => AgentRefusal::Revoked,
+        Reason::Address => AgentRefusal::Address,
+        _ => AgentRefusal::Other,
+    }
+}
+
+/// The answer to a lapsed key: `key_suspended` for a suspended one (its owner can have
+/// it reinstated), the usual `unauthenticated` otherwise.
+pub(crate) fn refused(reason: Reason) -> Error {
+    if reason == Reason::Suspended {
+        Error::KeySuspended
+    } else {
+        Error::Unauthenticated(BAD_KEY)
+    }
+}
+
+/// The last check of an authenticated agent credential: its address is not blocked for
+/// the tenant (an in-memory lookup, no store round trip). Counted either way.
+pub(crate) fn admitted(
+    st: &Vault,
+    key: &KeyRecord,
+    credential: &'static str,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    if let Err(e) = detect::check_address(st, &key.tenant_id, ip) {
+        st.metrics.agent_attempt(credential, "blocked");
+        return Err(e);
+    }
+    st.metrics.agent_attempt(credential, "success");
+    Ok(())
 }
 
 /// Whether an agent (key or token) may do `action` on `path`: the token's scopes, and its

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use futures::Stream;
-use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
+use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page, Severity};
 
 pub use crate::store::event::{ActorKind, ClientInfo, NewEvent, Outcome};
 
@@ -92,7 +92,7 @@ impl Format {
 }
 
 /// The CSV columns, in order.
-const CSV_HEADER: [&str; 10] = [
+const CSV_HEADER: [&str; 11] = [
     "id",
     "at",
     "actor_type",
@@ -103,6 +103,7 @@ const CSV_HEADER: [&str; 10] = [
     "ip",
     "user_agent",
     "detail",
+    "severity",
 ];
 
 /// A cell as written to the CSV file. Why: a spreadsheet runs a cell that starts with
@@ -118,7 +119,7 @@ fn neutralised(cell: String) -> String {
     }
 }
 
-fn csv_cells(e: &AuditEvent) -> [String; 10] {
+fn csv_cells(e: &AuditEvent) -> [String; 11] {
     [
         e.id.to_string(),
         e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -130,12 +131,13 @@ fn csv_cells(e: &AuditEvent) -> [String; 10] {
         e.ip.clone().unwrap_or_default(),
         e.user_agent.clone().unwrap_or_default(),
         e.detail.to_string(),
+        e.severity.as_str().to_owned(),
     ]
     .map(neutralised)
 }
 
 /// CSV records (RFC 4180: CRLF endings, quotes only where needed) for `rows`.
-fn csv_chunk(rows: impl IntoIterator<Item = [String; 10]>) -> Result<Vec<u8>, csv::Error> {
+fn csv_chunk(rows: impl IntoIterator<Item = [String; 11]>) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -162,7 +164,12 @@ fn render(events: &[AuditEvent], f: Format) -> anyhow::Result<Vec<u8>> {
 /// The visible log, oldest first, as chunks of the export's bytes: read 500 events at a
 /// time so memory stays flat however long it is. A failure midway ends the stream (and is
 /// logged): the export is then visibly short, never padded.
-pub fn export(v: &Vault, s: &Session, format: Format) -> impl Stream<Item = Vec<u8>> + use<> {
+pub fn export(
+    v: &Vault,
+    s: &Session,
+    format: Format,
+    min_severity: Option<Severity>,
+) -> impl Stream<Item = Vec<u8>> + use<> {
     let store: Arc<dyn Store> = v.store.clone();
     let scope = scope_of(s);
     let header = match format {
@@ -184,8 +191,13 @@ pub fn export(v: &Vault, s: &Session, format: Format) -> impl Stream<Item = Vec<
                     return None;
                 }
             };
-            match render(&events, format) {
-                Ok(chunk) => Some((chunk, events.last().map(|e| e.id))),
+            let last = events.last().map(|e| e.id);
+            let kept: Vec<AuditEvent> = events
+                .into_iter()
+                .filter(|e| min_severity.is_none_or(|m| e.severity >= m))
+                .collect();
+            match render(&kept, format) {
+                Ok(chunk) => Some((chunk, last)),
                 Err(e) => {
                     tracing::error!(error = %e, "audit export stopped early");
                     None

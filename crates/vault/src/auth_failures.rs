@@ -48,10 +48,12 @@ pub enum Reason {
     Replayed,
     /// A signed request made with a public key its key has retired.
     Retired,
+    /// The key (or the key behind a token) is suspended by a detection rule.
+    Suspended,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 12] = [
         Self::Malformed,
         Self::Unknown,
         Self::Revoked,
@@ -63,6 +65,7 @@ impl Reason {
         Self::Digest,
         Self::Replayed,
         Self::Retired,
+        Self::Suspended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl Reason {
             Self::Digest => "digest",
             Self::Replayed => "replayed",
             Self::Retired => "retired",
+            Self::Suspended => "suspended",
         }
     }
 }
@@ -153,6 +157,15 @@ fn event(
 /// whether or not its event could be written, so a store failure is logged, not returned.
 pub async fn record(st: &Vault, reason: Reason, who: Claimed<'_>, ip: Option<IpAddr>) {
     st.metrics.agent_auth_failure(reason);
+    let credential = match &who {
+        Claimed::Nobody {
+            kind: CredentialKind::ScopedToken,
+            ..
+        }
+        | Claimed::Token(_) => "token",
+        _ => "agent_key",
+    };
+    st.metrics.agent_attempt(credential, reason.as_str());
     let ev = event(reason, &who, ip, st.clock.now());
     if let Err(e) = st.store.append_event(ev).await {
         tracing::warn!(error = %e, reason = reason.as_str(), "recording a refused agent credential failed");

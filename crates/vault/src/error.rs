@@ -44,6 +44,14 @@ pub enum Error {
     ReauthRequired,
     #[error("forbidden")]
     Forbidden(&'static str),
+    /// The agent key, or the key behind a token, is suspended by a detection rule (401
+    /// `key_suspended`) until an owner or admin reinstates or revokes it.
+    #[error("key suspended")]
+    KeySuspended,
+    /// The client's address is blocked for this tenant by a detection rule (403
+    /// `address_blocked`).
+    #[error("address blocked")]
+    AddressBlocked,
     /// An agent's read needs a human approval first (403 `approval_required`).
     #[error("approval required")]
     ApprovalRequired {

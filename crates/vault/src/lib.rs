@@ -27,6 +27,7 @@ pub mod auth_failures;
 pub mod clock;
 pub mod crypto;
 pub mod custody;
+pub mod detect;
 pub mod envelope;
 pub mod error;
 pub mod events;
@@ -82,6 +83,8 @@ pub struct Vault {
     pub feeds: live::FeedSlots,
     /// How webhooks and mail leave the vault (`events`).
     pub courier: events::Courier,
+    /// Detection and response: the rules' counters and the in-memory blocks (`detect`).
+    pub detector: detect::Detector,
 }
 
 impl Vault {

@@ -33,6 +33,31 @@ pub struct OutboxLabels {
     pub result: &'static str,
 }
 
+/// Alerts raised: `rule` is one of `detect::rules::Rule`, a fixed set.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    pub rule: &'static str,
+}
+
+/// Authentication attempts of people and agents: `credential` is `password`, `totp`,
+/// `agent_key` or `token`; `result` one of the fixed sets documented in
+/// docs/operations.md. Nothing of the credential itself.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CredentialLabels {
+    pub credential: &'static str,
+    pub result: &'static str,
+}
+
+/// The results a person's sign-in attempt is counted under.
+const PERSON_RESULTS: [&str; 6] = [
+    "success",
+    "failure",
+    "mfa_required",
+    "mfa_failure",
+    "rate_limited",
+    "blocked",
+];
+
 /// The domain's counters; cheap to clone (shared).
 #[derive(Clone, Debug, Default)]
 pub struct VaultMetrics {
@@ -46,6 +71,14 @@ pub struct VaultMetrics {
     pub audit_events: Gauge,
     /// Delivery attempts of the outbox (`events::worker`).
     pub outbox_attempts: Family<OutboxLabels, Counter>,
+    /// Alerts raised by rule (`detect`).
+    pub alerts: Family<RuleLabels, Counter>,
+    /// Agent keys suspended by a rule.
+    pub suspensions: Counter,
+    /// Addresses blocked by a rule.
+    pub blocks: Counter,
+    /// Authentication attempts by credential kind and result.
+    pub credential_attempts: Family<CredentialLabels, Counter>,
     pub store: StoreMetrics,
 }
 
@@ -60,6 +93,33 @@ impl VaultMetrics {
                     reason: reason.as_str(),
                 })
                 .inc_by(0);
+        }
+        for rule in crate::detect::rules::Rule::ALL {
+            m.alerts
+                .get_or_create(&RuleLabels {
+                    rule: rule.as_str(),
+                })
+                .inc_by(0);
+        }
+        for result in PERSON_RESULTS {
+            let credential = if result == "mfa_failure" {
+                "totp"
+            } else {
+                "password"
+            };
+            m.credential_attempts
+                .get_or_create(&CredentialLabels { credential, result })
+                .inc_by(0);
+        }
+        for credential in ["agent_key", "token"] {
+            for result in ["success", "blocked"]
+                .into_iter()
+                .chain(Reason::ALL.iter().map(|r| r.as_str()))
+            {
+                m.credential_attempts
+                    .get_or_create(&CredentialLabels { credential, result })
+                    .inc_by(0);
+            }
         }
         for kind in ["webhook", "mail"] {
             for result in ["delivered", "failed"] {
@@ -102,7 +162,38 @@ impl VaultMetrics {
             "Delivery attempts of webhooks and mail by result",
             self.outbox_attempts.clone(),
         );
+        registry.register(
+            "alerts_raised",
+            "Alerts raised by detection rule",
+            self.alerts.clone(),
+        );
+        registry.register(
+            "key_suspensions",
+            "Agent keys suspended by a detection rule",
+            self.suspensions.clone(),
+        );
+        registry.register(
+            "address_blocks",
+            "Addresses blocked by a detection rule",
+            self.blocks.clone(),
+        );
+        registry.register(
+            "auth_attempts_by_credential",
+            "Authentication attempts of people and agents by credential kind and result",
+            self.credential_attempts.clone(),
+        );
         self.store.register(registry);
+    }
+
+    pub fn alert_raised(&self, rule: &'static str) {
+        self.alerts.get_or_create(&RuleLabels { rule }).inc();
+    }
+
+    /// One authentication attempt of an agent credential (`agent_key` or `token`).
+    pub fn agent_attempt(&self, credential: &'static str, result: &'static str) {
+        self.credential_attempts
+            .get_or_create(&CredentialLabels { credential, result })
+            .inc();
     }
 
     /// One delivery attempt of a `kind` message (`webhook` or `mail`).
@@ -119,6 +210,16 @@ impl VaultMetrics {
                 result: result.to_owned(),
             })
             .inc();
+        if let Some(&result) = PERSON_RESULTS.iter().find(|r| **r == result) {
+            let credential = if result == "mfa_failure" {
+                "totp"
+            } else {
+                "password"
+            };
+            self.credential_attempts
+                .get_or_create(&CredentialLabels { credential, result })
+                .inc();
+        }
     }
 
     pub fn agent_auth_failure(&self, reason: Reason) {

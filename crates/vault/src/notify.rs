@@ -53,6 +53,10 @@ pub enum Change {
     },
     /// The server's operator turned the person's 2FA off (`keyhold-server admin reset-2fa`).
     MfaResetByOperator,
+    /// A suspended agent key of the person's was reinstated.
+    AgentKeyReinstated {
+        name: String,
+    },
 }
 
 /// The subject and sentence of an Ed25519 key's rotation step.
@@ -134,24 +138,39 @@ impl Change {
                  and every session of the account was signed out."
                     .into(),
             ),
-            Self::MfaResetByAdmin { by } => (
-                "two-factor authentication was reset by an admin".into(),
+            Self::MfaResetByAdmin { by } => mfa_reset(Some(by)),
+            Self::AgentKeyReinstated { name } => (
+                "a suspended agent key was reinstated".into(),
                 format!(
-                    "Two-factor authentication was turned off for your account by {by}, an \
-                     owner or admin of your team, and every session of the account was signed \
-                     out. Sign in with your password and turn it on again with a new \
-                     authenticator."
+                    "Your agent key named \"{name}\", suspended by a detection rule, was \
+                     reinstated: it and its tokens work again."
                 ),
             ),
-            Self::MfaResetByOperator => (
-                "two-factor authentication was reset by the operator".into(),
-                "Two-factor authentication was turned off for your account by the operator of \
-                 your Keyhold server, and every session of the account was signed out. Sign in \
-                 with your password and turn it on again with a new authenticator."
-                    .into(),
-            ),
+            Self::MfaResetByOperator => mfa_reset(None),
         }
     }
+}
+
+/// A 2FA reset by an owner or admin (`by`), or by the server's operator (`None`).
+fn mfa_reset(by: Option<&str>) -> (String, String) {
+    let (subject, who) = match by {
+        Some(by) => (
+            "two-factor authentication was reset by an admin",
+            format!("{by}, an owner or admin of your team"),
+        ),
+        None => (
+            "two-factor authentication was reset by the operator",
+            "the operator of your Keyhold server".to_owned(),
+        ),
+    };
+    (
+        subject.into(),
+        format!(
+            "Two-factor authentication was turned off for your account by {who}, and every \
+             session of the account was signed out. Sign in with your password and turn it on \
+             again with a new authenticator."
+        ),
+    )
 }
 
 /// The subject and body of the notice for `change`, made at `at` from `client`.

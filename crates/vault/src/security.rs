@@ -16,10 +16,21 @@ pub async fn score(st: &Vault, s: &Session) -> Result<SecurityScore> {
     let state = st.store.mfa_state(s.tenant_id(), &s.user.id).await?;
     let now = st.clock.now();
     // The caller's own live keys: their hygiene feeds the recommendations.
-    let keys = st
+    let all_keys = st
         .store
         .list_keys(s.tenant_id(), Some(&s.user.id), None, 500)
-        .await?
+        .await?;
+    let suspended_keys = all_keys
+        .iter()
+        .filter(|k| k.revoked_at.is_none() && k.suspended_at.is_some())
+        .map(|k| (k.id.clone(), k.name.clone()))
+        .collect();
+    let open_critical_alerts = if s.user.role.is_admin() {
+        st.store.open_critical_alerts(s.tenant_id()).await?
+    } else {
+        0
+    };
+    let keys = all_keys
         .into_iter()
         .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
         .map(|k| {
@@ -41,6 +52,8 @@ pub async fn score(st: &Vault, s: &Session) -> Result<SecurityScore> {
         backup_codes_remaining: s.user.mfa_enabled.then_some(state.backup_codes_remaining),
         keys,
         pending_approvals_for_me: crate::approvals::pending_for(st, s).await?,
+        open_critical_alerts,
+        suspended_keys,
     };
     Ok(security_score(&facts))
 }

@@ -17,11 +17,12 @@ use keyhold_core::scope::{Scope, scopes_subset};
 
 use crate::Vault;
 use crate::agent_keys::{
-    WRONG_ADDRESS, allowed_from, check_scopes, lapsed, parse_allowlist, touch,
+    WRONG_ADDRESS, admitted, allowed_from, check_scopes, lapsed, parse_allowlist, refusal, touch,
 };
 use crate::audit::{ActorKind, ClientInfo, NewEvent, Outcome};
 use crate::auth::{AgentKey as KeyCaller, Session};
 use crate::auth_failures::{self, Claimed, Reason};
+use crate::detect::{self, AgentRefusal};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::store::{KeyRecord, TokenRecord};
@@ -66,12 +67,19 @@ pub async fn authenticate_token(
     };
     if let Some(reason) = token_lapsed {
         auth_failures::record(st, reason, Claimed::Token(&token), ip).await;
-        return Err(Error::Unauthenticated(BAD_TOKEN));
+        detect::agent_refused(st, &key, refusal(reason), ip).await;
+        return Err(if reason == Reason::Suspended {
+            Error::KeySuspended
+        } else {
+            Error::Unauthenticated(BAD_TOKEN)
+        });
     }
     if !allowed_from(&token.ip_allowlist, ip) || !allowed_from(&key.ip_allowlist, ip) {
         auth_failures::record(st, Reason::Address, Claimed::Token(&token), ip).await;
+        detect::agent_refused(st, &key, AgentRefusal::Address, ip).await;
         return Err(Error::Forbidden(WRONG_ADDRESS));
     }
+    admitted(st, &key, "token", ip)?;
     // A use is spent only by an answer that delivers something (`secrets::spend_use`),
     // never by an `approval_required` answer or a status poll; here only "none left".
     if token.max_uses.is_some_and(|max| token.uses >= max) {

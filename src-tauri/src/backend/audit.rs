@@ -35,6 +35,7 @@ pub async fn audit(
         actor: filter.actor.clone().filter(|s| !s.is_empty()),
         since: time("start", filter.since.as_ref())?,
         until: time("end", filter.until.as_ref())?,
+        severity: None,
     };
     let page = server
         .authed(token)

@@ -233,7 +233,7 @@ async fn export_streams_json_lines_and_csv() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("id,at,actor_type,actor_id,action,target,outcome,ip,user_agent,detail")
+        Some("id,at,actor_type,actor_id,action,target,outcome,ip,user_agent,detail,severity")
     );
     assert_eq!(lines.count(), 3);
     assert!(

@@ -32,6 +32,7 @@ fn columns(e: &AuditEvent) -> Vec<String> {
         e.ip.clone().unwrap_or_default(),
         e.user_agent.clone().unwrap_or_default(),
         e.detail.to_string(),
+        e.severity.as_str().to_owned(),
     ]
 }
 
@@ -92,7 +93,8 @@ async fn the_csv_export_neutralises_formulas_and_quotes_what_it_must() {
             "outcome",
             "ip",
             "user_agent",
-            "detail"
+            "detail",
+            "severity"
         ]
     );
     let rows: Vec<Vec<String>> = reader

@@ -161,6 +161,7 @@ async fn max_uses_zero_negative_and_text_are_refused() {
 async fn ip_allowlist_uses_the_socket_peer_not_a_forged_header() {
     let ts = TestServer::start().await;
     let alice = ts.person("tok-ip").await;
+    alert_only_outside_allowlist(&alice.client).await;
     alice
         .client
         .put_secret(&p("a/K"), "v", None, None)
@@ -224,6 +225,7 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
     })
     .await;
     let alice = ts.person("tok-proxy").await;
+    alert_only_outside_allowlist(&alice.client).await;
     alice
         .client
         .put_secret(&p("a/K"), "v", None, None)
@@ -287,4 +289,13 @@ async fn deleting_a_token_revokes_it() {
         agent.revoke_token("nope").await.unwrap_err().status(),
         Some(404)
     );
+}
+
+/// These tests use credentials from outside their allowlists on purpose and then again
+/// from inside: the detection rule that would suspend the key (docs/alerts.md) only
+/// alerts here, so the allowlist itself is what is tested.
+async fn alert_only_outside_allowlist(c: &keyhold_client::Client) {
+    let mut rules = keyhold_core::api::AlertRules::default();
+    rules.outside_allowlist.response = keyhold_core::api::RuleResponse::Alert;
+    c.set_alert_rules(&rules).await.unwrap();
 }

@@ -55,6 +55,7 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
         }
         KeysCommand::List => list(ctx).await,
         KeysCommand::Revoke { id } => revoke(ctx, id).await,
+        KeysCommand::Reinstate { id } => super::alerts::reinstate(ctx, id).await,
         KeysCommand::RevokeLeaked => revoke_leaked(ctx).await,
     }
 }
@@ -124,9 +125,11 @@ fn key_row(k: &AgentKey) -> Vec<String> {
         k.last_used_at
             .as_ref()
             .map_or_else(|| "never".to_owned(), output::time),
-        k.revoked_at
-            .as_ref()
-            .map_or_else(|| "no".to_owned(), output::time),
+        match (&k.revoked_at, &k.suspended_at) {
+            (Some(t), _) => output::time(t),
+            (None, Some(t)) => format!("no (suspended {})", output::time(t)),
+            (None, None) => "no".to_owned(),
+        },
     ]
 }
 

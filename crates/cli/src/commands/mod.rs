@@ -1,3 +1,4 @@
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod auth;

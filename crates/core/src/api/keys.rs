@@ -81,6 +81,10 @@ pub struct AgentKey {
     /// for a `kha_` key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_keys: Vec<PublicKeyInfo>,
+    /// Set while a detection rule holds the key suspended (docs/alerts.md): its tokens are
+    /// refused with 401 `key_suspended` until an owner or admin reinstates or revokes it.
+    #[serde(default)]
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 /// `201` from `POST /v1/keys`: the one and only time the secret is shown.

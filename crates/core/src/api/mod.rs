@@ -169,6 +169,9 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// `info`, `warning` or `critical` (docs/audit.md#severity).
+    #[serde(default)]
+    pub severity: Severity,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -194,6 +197,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// The lowest severity to include: `warning` gives warnings and critical events.
+    pub severity: Option<Severity>,
 }
 
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -204,6 +209,8 @@ pub const MAX_PAGE_LIMIT: u32 = 500;
 mod mfa;
 pub mod schema;
 pub use mfa::*;
+mod detect;
+pub use detect::*;
 mod keys;
 pub use keys::*;
 mod secrets;

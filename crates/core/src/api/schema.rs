@@ -253,6 +253,17 @@ pub fn max_token_ttl() -> RefOr<Schema> {
     )
 }
 
+/// An alert rule's `window`: 1 minute to 1 day (the audit chain's check interval: from 5
+/// minutes, 422 below).
+pub fn alert_window() -> RefOr<Schema> {
+    duration_schema(60, 86_400, false, "Window")
+}
+
+/// How long an alert rule's address block lasts: 1 minute to 30 days.
+pub fn block_for_or_null() -> RefOr<Schema> {
+    or_null(duration_schema(60, 30 * 86_400, false, "Block length"))
+}
+
 /// An IPv4 address, no leading zeros (as Rust's parser takes them).
 const IPV4: &str = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 const H: &str = "[0-9A-Fa-f]{1,4}";
@@ -434,3 +445,17 @@ impl PartialSchema for ExportFormat {
 }
 
 impl ToSchema for ExportFormat {}
+
+/// `status` of `GET /v1/alerts`: `open` (unacknowledged, the default), `acknowledged`
+/// or `all`.
+pub struct AlertStatusFilter;
+
+impl PartialSchema for AlertStatusFilter {
+    fn schema() -> RefOr<Schema> {
+        string("`open` (unacknowledged, the default), `acknowledged` or `all`.")
+            .enum_values(Some(["open", "acknowledged", "all"]))
+            .into()
+    }
+}
+
+impl ToSchema for AlertStatusFilter {}

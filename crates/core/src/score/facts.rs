@@ -18,6 +18,11 @@ pub struct SecurityFacts {
     pub keys: Vec<KeyFacts>,
     /// Approval requests this person may decide that are still pending.
     pub pending_approvals_for_me: u32,
+    /// Critical alerts of the tenant nobody acknowledged (counted for owners and admins,
+    /// who handle them; 0 for everyone else).
+    pub open_critical_alerts: u32,
+    /// The person's agent keys a detection rule suspended: (id, name).
+    pub suspended_keys: Vec<(String, String)>,
 }
 
 /// The facts about one agent key that the recommendations need.

@@ -13,6 +13,7 @@
 
 mod factors;
 mod facts;
+mod incidents;
 mod keys;
 mod recommendations;
 mod report;
@@ -32,6 +33,9 @@ pub const MFA_WEIGHT: u8 = 50;
 /// Points for a password zxcvbn rates strong
 /// ([`STRONG_ZXCVBN_SCORE`](crate::password::STRONG_ZXCVBN_SCORE) or more).
 pub const PASSWORD_WEIGHT: u8 = 30;
+/// Points an open critical alert takes off (once, however many), and each suspended key
+/// of the person: an incident in progress outweighs a good configuration.
+pub const INCIDENT_PENALTY: u8 = 25;
 /// At or below this many backup codes left, suggest a new set.
 pub const FEW_BACKUP_CODES: u32 = 3;
 /// An agent key unused this long (or never used, and this old) is probably not needed.
@@ -45,12 +49,13 @@ pub fn security_score(facts: &SecurityFacts) -> SecurityScore {
     let factors = factors::factors(facts);
     let mut recommendations = recommendations::for_account(facts);
     recommendations.extend(facts.keys.iter().flat_map(keys::for_key));
+    recommendations.extend(incidents::recommendations(facts));
     // Stable, so within one severity the account's own items stay ahead of per-key ones.
     recommendations.sort_by_key(|r| std::cmp::Reverse(r.severity));
 
     SecurityScore {
-        score: factors::points(&factors),
-        status: factors::status(&factors),
+        score: incidents::score(factors::points(&factors), facts),
+        status: incidents::status(factors::status(&factors), facts),
         factors,
         recommendations,
     }

@@ -38,6 +38,9 @@ pub struct Factor {
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
+// Named apart in the OpenAPI document: the audit and alert `Severity` (info, warning,
+// critical) is another type, and two schemas of one name would overwrite each other.
+#[schema(as = RecommendationSeverity)]
 pub enum Severity {
     Low,
     Medium,
@@ -57,6 +60,8 @@ pub enum RecommendationId {
     KeyUnused,
     KeyOld,
     PendingApprovals,
+    AcknowledgeAlerts,
+    KeySuspended,
 }
 
 impl RecommendationId {
@@ -71,6 +76,8 @@ impl RecommendationId {
             Self::KeyUnused => "key_unused",
             Self::KeyOld => "key_old",
             Self::PendingApprovals => "pending_approvals",
+            Self::AcknowledgeAlerts => "acknowledge_alerts",
+            Self::KeySuspended => "key_suspended",
         }
     }
 }

@@ -28,6 +28,10 @@ pub(crate) async fn throttled(st: &Vault, email: &str, client: &ClientInfo) -> O
     by_account.max(by_ip)
 }
 
+fn client_ip(client: &ClientInfo) -> Option<std::net::IpAddr> {
+    client.ip.as_deref().and_then(|i| i.parse().ok())
+}
+
 /// Count a wrong password against the account and the client's address.
 pub(crate) async fn record_failure(st: &Vault, email: &str, client: &ClientInfo) {
     let now = st.clock.now();
@@ -73,11 +77,25 @@ pub async fn check_password_login(
     };
     match user {
         Some(u) if ok => {
+            if let Err(e) = crate::detect::check_address(st, &u.tenant_id, client_ip(client)) {
+                // Only the right password learns of the block: a wrong one gets the usual
+                // answer, so the block reveals nothing about the account.
+                st.metrics.auth("blocked");
+                let ev = NewEvent::new("auth.login", now, client)
+                    .user(&u.tenant_id, &u.id)
+                    .outcome(Outcome::Denied)
+                    .detail("reason", "address_blocked");
+                st.store.append_event(ev).await?;
+                return Err(e);
+            }
             st.login_failures_by_account.clear(key).await;
             Ok(u)
         }
         other => {
             record_failure(st, key, client).await;
+            if let Some(u) = &other {
+                crate::detect::signin_failed(st, u, client).await;
+            }
             st.metrics.auth("failure");
             let mut ev = NewEvent::new("auth.login", st.clock.now(), client)
                 .outcome(Outcome::Failure)

@@ -217,6 +217,7 @@ async fn judge(
                 "too many wrong 2FA codes; 2FA attempts locked"
             );
             send_lockout_mail(st, a.user, until).await;
+            crate::detect::mfa_locked(st, a.user).await;
             st.metrics.rate_limited.inc();
             Err(Error::RateLimited {
                 retry_after_secs: wait_secs(until, now),

@@ -83,6 +83,8 @@ pub async fn read(
         }
         None => st.store.append_event(read).await?,
     }
+    let critical = secret.tier == keyhold_core::tier::Tier::Critical;
+    crate::detect::secret_read(st, tenant, agent_key(c), path.as_str(), critical).await;
     Ok(SecretValue {
         path: path.clone(),
         version: row.version,
@@ -90,6 +92,15 @@ pub async fn read(
         kind: secret.kind,
         tier: secret.tier,
     })
+}
+
+/// The agent key behind the caller, if an agent: what the read-rate rule counts by.
+fn agent_key(c: &SecretsCaller) -> Option<&crate::store::KeyRecord> {
+    match c {
+        SecretsCaller::Session(_) => None,
+        SecretsCaller::Key(k) => Some(&k.key),
+        SecretsCaller::Token(t) => Some(&t.key),
+    }
 }
 
 /// Decrypt one stored version; `None` when any integrity check fails.

@@ -72,6 +72,9 @@ pub enum Conflict {
     /// Retiring an agent key's only unretired public key.
     #[error("last public key")]
     PublicKeyLast,
+    /// Reinstating an agent key that is not suspended (active, or revoked for good).
+    #[error("key not suspended")]
+    KeyNotSuspended,
 }
 
 impl Conflict {
@@ -107,6 +110,9 @@ impl Conflict {
                 "This key has (or had) this public key; a retired key cannot come back. Make a new key pair."
             }
             Self::PublicKeyRetired => "This public key is already retired.",
+            Self::KeyNotSuspended => {
+                "This key is not suspended: only a suspended key can be reinstated."
+            }
             Self::PublicKeyLast => {
                 "This is the key's only public key. Add the new one first, or revoke the key."
             }

@@ -10,6 +10,7 @@
 //! these through `crate::audit`.
 
 use chrono::{DateTime, Utc};
+pub use keyhold_core::api::Severity;
 use sha2::{Digest, Sha256};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -75,6 +76,9 @@ pub struct NewEvent {
     /// Messages to send once this event commits, written in its transaction
     /// (`store::outbox`).
     pub outbound: Vec<crate::store::outbox::Outbound>,
+    /// Set by the domain where the default classification ([`default_severity`]) does not
+    /// say it (an alert's own severity).
+    pub severity: Option<Severity>,
 }
 
 impl NewEvent {
@@ -91,7 +95,19 @@ impl NewEvent {
             user_agent: client.user_agent.clone(),
             detail: serde_json::Value::Object(serde_json::Map::new()),
             outbound: Vec::new(),
+            severity: None,
         }
+    }
+
+    /// The event's severity: the domain's choice, else [`default_severity`].
+    pub fn severity(&self) -> Severity {
+        self.severity
+            .unwrap_or_else(|| default_severity(self.action, self.outcome, &self.detail))
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
     }
 
     pub fn tenant(mut self, tenant_id: &str) -> Self {
@@ -151,6 +167,30 @@ impl NewEvent {
             user_agent: self.user_agent.as_deref(),
             detail,
         }
+    }
+}
+
+/// The severity of an event nobody classified explicitly (docs/audit.md#severity): a pure
+/// function of fields the chain hash covers, so the stored severity (not hashed itself)
+/// can be checked by classifying again.
+///
+/// - critical: a key suspended by a detection rule;
+/// - warning: any refused or failed attempt; an address blocked; 2FA turned off or reset;
+///   a password reset; a leaked key reported; a key reinstated; a block lifted;
+/// - info: everything else.
+pub fn default_severity(action: &str, outcome: Outcome, detail: &serde_json::Value) -> Severity {
+    if action == "key.suspended" {
+        return Severity::Critical;
+    }
+    if outcome != Outcome::Success {
+        return Severity::Warning;
+    }
+    let leaked = detail.get("method").and_then(|m| m.as_str()) == Some("leaked");
+    match action {
+        "address.blocked" | "mfa.disabled" | "mfa.reset" | "password.reset" | "key.reinstated"
+        | "block.lifted" => Severity::Warning,
+        "key.revoked" | "token.revoked" if leaked => Severity::Warning,
+        _ => Severity::Info,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct KeyRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Set while a detection rule holds the key suspended (`store::detect`).
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 /// A scoped token row (its hash is stored beside it, never the token).

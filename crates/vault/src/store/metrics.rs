@@ -6,6 +6,7 @@
 //! nothing from the domain; `crate::metrics` registers them with the domain's counters.
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -21,6 +22,21 @@ pub struct StoreMetrics {
     pub batch_jobs: Histogram,
     /// WAL checkpoints by mode (`passive`, `restart`).
     pub checkpoint_seconds: Family<CheckpointLabels, Histogram>,
+    /// Write transactions that did not commit (SQLite's writer, PostgreSQL's group
+    /// commit): every write carries its audit event, so each is an action refused because
+    /// its audit event could not be written.
+    pub commit_failures: Counter,
+    /// Committed audit events by action and severity (SQLite: all; PostgreSQL: those of
+    /// the group commit).
+    pub audit_events: Family<AuditLabels, Counter>,
+}
+
+/// Audit events written, by action (the code's fixed action names: an event's action is a
+/// `&'static str`, so no request can add one) and severity.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuditLabels {
+    pub action: &'static str,
+    pub severity: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -42,6 +58,8 @@ impl StoreMetrics {
             commit_seconds: store_seconds(),
             batch_jobs: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
             checkpoint_seconds: Family::new_with_constructor(store_seconds),
+            commit_failures: Counter::default(),
+            audit_events: Family::default(),
         }
     }
 
@@ -61,6 +79,27 @@ impl StoreMetrics {
             "WAL checkpoints by mode",
             self.checkpoint_seconds.clone(),
         );
+        registry.register(
+            "audit_events_written",
+            "Audit events committed, by action and severity",
+            self.audit_events.clone(),
+        );
+        registry.register(
+            "store_commit_failures",
+            "Write transactions (each with its audit event) that failed to commit",
+            self.commit_failures.clone(),
+        );
+    }
+}
+
+impl StoreMetrics {
+    /// Count committed events.
+    pub fn audit_written(&self, events: &[(&'static str, &'static str)]) {
+        for (action, severity) in events {
+            self.audit_events
+                .get_or_create(&AuditLabels { action, severity })
+                .inc();
+        }
     }
 }
 

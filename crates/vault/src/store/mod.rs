@@ -18,6 +18,7 @@ pub mod audit;
 pub(crate) mod audit_signals;
 pub mod conflict;
 pub mod custody;
+pub mod detect;
 pub mod event;
 pub mod failures;
 pub mod invitations;
@@ -44,6 +45,7 @@ pub use approvals::{
 pub use audit::{AuditScope, AuditStore, AuditVerify};
 pub use conflict::Conflict;
 pub use custody::{CustodyStore, RootKeyInit, WrappedRootKey};
+pub use detect::DetectionStore;
 pub use failures::FailureStore;
 pub use invitations::{InvitationRecord, InvitationStore};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
@@ -96,6 +98,7 @@ pub trait Store:
     + OutboxStore
     + SigningKeyStore
     + CustodyStore
+    + DetectionStore
     + Send
     + Sync
     + 'static

@@ -30,6 +30,7 @@ pub fn retry_window() -> Duration {
 /// The event types that leave the vault, in API.md's words. `key.revoked` of a leaked key
 /// goes out as `key.leak_reported` ([`outgoing_type`]).
 pub const EVENT_TYPES: &[&str] = &[
+    "alert.raised",
     "approval.requested",
     "approval.approved",
     "approval.denied",

@@ -164,6 +164,7 @@ pub async fn key(s: &S, owner: &UserRecord, id: &str) -> KeyRecord {
         last_used_at: None,
         last_used_ip: None,
         revoked_at: None,
+        suspended_at: None,
     };
     s.create_key(
         rec.clone(),

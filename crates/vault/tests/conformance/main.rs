@@ -23,6 +23,7 @@ mod accounts;
 mod approvals;
 mod audit;
 mod custody;
+mod detect;
 mod grants;
 mod invitations;
 mod keys;
@@ -164,6 +165,12 @@ macro_rules! conformance {
                     fresh_vault_stores_one_root_key,
                     vault_with_data_adopts_the_legacy_root_key,
                     rewrap_replaces_only_the_version_read,
+                ]
+                detect: [
+                    alert_rules_round_trip_per_tenant,
+                    an_alert_suspends_a_key_and_reinstating_lifts_it_once,
+                    alerts_list_newest_first_and_are_acknowledged_once,
+                    blocks_are_listed_while_in_force_and_lifted_once,
                 ]
                 keys: [
                     keys_list_oldest_first_with_cursor_and_owner,

@@ -30,6 +30,7 @@ async fn signing_key(s: &S, tenant_id: &str, owner: &str, id: &str) -> KeyRecord
         last_used_at: None,
         last_used_ip: None,
         revoked_at: None,
+        suspended_at: None,
     };
     s.create_signing_key(rec.clone(), pk(id, 1), ev("key.created", tenant_id))
         .await

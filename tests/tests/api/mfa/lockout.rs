@@ -34,7 +34,10 @@ async fn more_than_ten_wrong_codes_an_hour_lock_2fa_and_mail_the_owner() {
         .outbox()
         .await
         .into_iter()
-        .filter(|m| m.contains(&format!("To: {}", p.email)) && m.contains("locked"))
+        .filter(|m| {
+            m.contains(&format!("To: {}", p.email))
+                && m.contains("two-factor sign-in locked after wrong codes")
+        })
         .collect();
     assert_eq!(locks.len(), 1, "one mail per lock");
 
@@ -128,7 +131,10 @@ async fn fifty_parallel_wrong_codes_cannot_outrun_the_lock() {
         .outbox()
         .await
         .into_iter()
-        .filter(|m| m.contains(&format!("To: {}", p.email)) && m.contains("locked"))
+        .filter(|m| {
+            m.contains(&format!("To: {}", p.email))
+                && m.contains("two-factor sign-in locked after wrong codes")
+        })
         .count();
     assert_eq!(locks, 1, "one lock, one mail");
     ts.stop().await;

@@ -34,6 +34,9 @@ pub const TENANT_TABLES: &[(&str, &str)] = &[
     ("notification_prefs", "tenant_id"),
     ("agent_key_public_keys", "tenant_id"),
     ("signature_nonces", "tenant_id"),
+    ("alert_rules", "tenant_id"),
+    ("alerts", "tenant_id"),
+    ("address_blocks", "tenant_id"),
 ];
 
 /// Tables of no tenant, open only with `keyhold.system = 'on'`: the shared failed sign-in
@@ -161,6 +164,11 @@ INSERT INTO notification_prefs VALUES ('{t}-u', '{t}', false);
 INSERT INTO agent_key_public_keys VALUES ('{t}', '{t}-a', repeat('a', 64),
     decode(repeat('00', 32), 'hex'), now(), NULL);
 INSERT INTO signature_nonces VALUES ('{t}', '{t}-a', 'nonce-{t}', now());
+INSERT INTO alert_rules VALUES ('{t}', '{{}}', now());
+INSERT INTO alerts (id, tenant_id, rule, severity, message, raised_at)
+    VALUES ('{t}-al', '{t}', 'failed_sign_ins', 'warning', 'test', now());
+INSERT INTO address_blocks VALUES ('{t}-b', '{t}', '192.0.2.9', 'failed_sign_ins', now(), now(),
+    NULL);
 "#
     );
     exec_with(app, &[("keyhold.tenant", t)], &sql)

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
-use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page};
+use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page, Severity};
 use keyhold_vault::audit::{self, Format};
 use keyhold_vault::feeds;
 use serde::Deserialize;
@@ -31,7 +31,8 @@ pub fn routes() -> Router<SharedState> {
 
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("session" = [])), params(
     ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query), ("action" = Option<String>, Query),
-    ("actor" = Option<String>, Query), ("since" = Option<chrono::DateTime<chrono::Utc>>, Query), ("until" = Option<chrono::DateTime<chrono::Utc>>, Query)),
+    ("actor" = Option<String>, Query), ("since" = Option<chrono::DateTime<chrono::Utc>>, Query), ("until" = Option<chrono::DateTime<chrono::Utc>>, Query),
+    ("severity" = Option<Severity>, Query, description = "The lowest severity to include")),
     responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
     State(st): State<SharedState>,
@@ -45,10 +46,19 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     format: Option<String>,
+    severity: Option<Severity>,
+}
+
+/// `?severity=` of the live feed: the lowest severity it sends.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    severity: Option<Severity>,
 }
 
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("session" = [])),
-    params(("format" = Option<keyhold_core::api::schema::ExportFormat>, Query)),
+    params(("format" = Option<keyhold_core::api::schema::ExportFormat>, Query),
+           ("severity" = Option<Severity>, Query, description = "The lowest severity to include")),
     responses((status = 200, description = "The visible log, oldest first, streamed")))]
 pub async fn export(
     State(st): State<SharedState>,
@@ -56,7 +66,7 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let format = Format::parse(q.format.as_deref())?;
-    let chunks = audit::export(&st, &s, format).map(Ok::<_, Infallible>);
+    let chunks = audit::export(&st, &s, format, q.severity).map(Ok::<_, Infallible>);
     let disposition = format!(
         "attachment; filename=\"keyhold-audit.{}\"",
         format.extension()
@@ -70,14 +80,18 @@ pub async fn export(
 }
 
 #[utoipa::path(get, path = "/v1/audit/stream", tag = "audit", security(("session" = [])),
+    params(("severity" = Option<Severity>, Query, description = "The lowest severity to send")),
     responses((status = 200, description = "Server-sent events, one `audit` event per log entry; `Last-Event-ID` replays at most the 1000 newest events"),
               (status = 429, body = keyhold_core::ErrorBody, description = "The session already has 4 live feeds open")))]
 pub async fn stream(
     State(st): State<SharedState>,
     s: Person,
     headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let tail = feeds::audit_tail(&st.vault, s.0, last_event_id(&headers)).await?;
+    let min = q.severity.unwrap_or_default();
+    let tail = tail.filter(move |e| std::future::ready(e.severity >= min));
     let events = tail.map(|e| {
         let ev = Event::default().id(e.id.to_string()).event("audit");
         Ok::<_, Infallible>(ev.json_data(&e).unwrap_or_default())

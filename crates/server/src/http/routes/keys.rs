@@ -20,6 +20,22 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/keys", post(create).get(list))
         .route("/v1/keys/revoke-leaked", post(revoke_leaked))
         .route("/v1/keys/{id}", delete(revoke))
+        .route("/v1/keys/{id}/reinstate", post(reinstate))
+}
+
+/// A key a detection rule suspended works again (its owner or an admin, sudo window).
+#[utoipa::path(post, path = "/v1/keys/{id}/reinstate", tag = "keys", security(("session" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = keyhold_core::ErrorBody),
+              (status = 404, body = keyhold_core::ErrorBody),
+              (status = 409, body = keyhold_core::ErrorBody, description = "The key is not suspended")))]
+pub async fn reinstate(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: crate::http::guards::Sudo,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    keyhold_vault::detect::manage::reinstate_key(&st, &s, &id, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

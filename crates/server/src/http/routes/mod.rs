@@ -2,10 +2,12 @@
 //! (the guard in the signature says who may call), call the vault, map its error once
 //! (`crate::error`).
 
+pub mod alerts;
 pub mod approvals;
 pub mod approvals_feed;
 pub mod audit;
 pub mod auth;
+pub mod blocks;
 pub mod invitations;
 pub mod kek;
 pub mod keys;
@@ -47,5 +49,7 @@ pub fn all() -> Router<SharedState> {
         .merge(verify_page::routes())
         .merge(reset_page::routes())
         .merge(webhooks::routes())
+        .merge(alerts::routes())
+        .merge(blocks::routes())
         .merge(ops::routes())
 }

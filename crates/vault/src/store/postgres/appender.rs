@@ -121,9 +121,19 @@ async fn observed(metrics: &StoreMetrics, pool: &Pool, events: &[&NewEvent]) -> 
     metrics.batch_jobs.observe(events.len() as f64);
     let started = Instant::now();
     let r = commit_batch(pool, events).await;
+    if r.is_ok() {
+        let labels: Vec<_> = events
+            .iter()
+            .map(|e| (e.action, e.severity().as_str()))
+            .collect();
+        metrics.audit_written(&labels);
+    }
     metrics
         .commit_seconds
         .observe(started.elapsed().as_secs_f64());
+    if r.is_err() {
+        metrics.commit_failures.inc();
+    }
     r
 }
 
@@ -177,12 +187,12 @@ async fn append_chain(tx: &Tx<'_>, chain: &str, events: &[&NewEvent]) -> StoreRe
         tx,
         "WITH ev AS (
              INSERT INTO audit_events (chain, tenant_id, at, actor_type, actor_id, action,
-                 target, outcome, ip, user_agent, detail, prev_hash, hash)
-             SELECT $1, t, a, k, ai, ac, tg, o, ip, ua, d, p, h
+                 target, outcome, ip, user_agent, detail, prev_hash, hash, severity)
+             SELECT $1, t, a, k, ai, ac, tg, o, ip, ua, d, p, h, sv
              FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                         $12::text[], $13::text[])
-                  WITH ORDINALITY AS u(t, a, k, ai, ac, tg, o, ip, ua, d, p, h, n)
+                         $12::text[], $13::text[], $16::text[])
+                  WITH ORDINALITY AS u(t, a, k, ai, ac, tg, o, ip, ua, d, p, h, sv, n)
              ORDER BY n
              RETURNING id
          ), head AS (
@@ -205,6 +215,7 @@ async fn append_chain(tx: &Tx<'_>, chain: &str, events: &[&NewEvent]) -> StoreRe
             &c.hash,
             &prev,
             &AUDIT_CHANNEL,
+            &c.severity,
         ],
     )
     .await?;
@@ -226,6 +237,7 @@ struct Columns {
     detail: Vec<String>,
     prev: Vec<String>,
     hash: Vec<String>,
+    severity: Vec<&'static str>,
 }
 
 impl Columns {
@@ -242,5 +254,6 @@ impl Columns {
         self.detail.push(detail);
         self.prev.push(prev);
         self.hash.push(hash);
+        self.severity.push(e.severity().as_str());
     }
 }

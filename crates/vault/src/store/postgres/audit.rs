@@ -16,7 +16,8 @@ use crate::store::event::{ChainCheck, NewEvent, StoredEvent};
 use crate::store::{AuditScope, AuditStore, AuditVerify, StoreResult};
 
 const AUDIT_COLS: &str =
-    "id, at, actor_type, actor_id, action, target, outcome, ip, user_agent, detail";
+    "id, at, actor_type, actor_id, action, target, outcome, ip, user_agent, detail,
+    severity";
 
 fn audit_row(r: &Row) -> StoreResult<AuditEvent> {
     let detail: String = col(r, 9, "audit event")?;
@@ -33,6 +34,7 @@ fn audit_row(r: &Row) -> StoreResult<AuditEvent> {
         ip: col(r, 7, "audit event")?,
         user_agent: col(r, 8, "audit event")?,
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        severity: keyhold_core::api::Severity::parse(&col::<String>(r, 10, "audit event")?),
     })
 }
 
@@ -73,6 +75,10 @@ fn page_filter(
             ),
             None => bind(&mut sql, " AND action = ?", Box::new(a.clone())),
         }
+    }
+    if let Some(sv) = query.severity {
+        let at_least: Vec<String> = sv.at_least().iter().map(|s| (*s).to_owned()).collect();
+        bind(&mut sql, " AND severity = ANY(?)", Box::new(at_least));
     }
     let times: [(&str, Option<DateTime<Utc>>); 2] =
         [(" AND at >= ?", query.since), (" AND at < ?", query.until)];

@@ -44,6 +44,9 @@ const TABLES: &[(&str, &str)] = &[
     ("invitations", "tenant_id"),
     // No tenant: the vault's one wrapped root key, written acting as the system.
     ("root_key", ""),
+    ("alert_rules", "tenant_id"),
+    ("alerts", "tenant_id"),
+    ("address_blocks", "tenant_id"),
 ];
 
 /// Identity columns whose sequences must start past the copied ids.

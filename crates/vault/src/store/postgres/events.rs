@@ -44,8 +44,8 @@ pub(crate) async fn append(tx: &Tx<'_>, e: &NewEvent) -> StoreResult<i64> {
         tx,
         "WITH ev AS (
              INSERT INTO audit_events (chain, tenant_id, at, actor_type, actor_id, action,
-                 target, outcome, ip, user_agent, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 target, outcome, ip, user_agent, detail, prev_hash, hash, severity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15)
              RETURNING id
          ), head AS (
              UPDATE audit_chain_heads SET hash = $13 WHERE chain = $1
@@ -66,6 +66,7 @@ pub(crate) async fn append(tx: &Tx<'_>, e: &NewEvent) -> StoreResult<i64> {
             &prev,
             &hash,
             &AUDIT_CHANNEL,
+            &e.severity().as_str(),
         ],
     )
     .await?;

@@ -20,7 +20,11 @@ use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 /// The key columns in the order [`key_row`] reads them; the address is `inet`, read back
 /// as its text without a mask.
 pub(super) const KEY_COLS: &str = "id, tenant_id, owner_id, name, prefix, scopes, ip_allowlist,
-    expires_at, created_at, last_used_at, host(last_used_ip), revoked_at";
+    expires_at, created_at, last_used_at, host(last_used_ip), revoked_at,
+    suspended_at";
+
+/// How many columns `KEY_COLS` names: what a query selects after them starts here.
+pub(super) const KEY_COUNT: usize = 13;
 
 const TOKEN_COLS: &str = "id, tenant_id, key_id, scopes, ip_allowlist, expires_at,
     max_uses, uses, created_at, revoked_at";
@@ -39,6 +43,7 @@ pub(super) fn key_row(r: &Row) -> StoreResult<KeyRecord> {
         last_used_at: col(r, 9, "key")?,
         last_used_ip: col(r, 10, "key")?,
         revoked_at: col(r, 11, "key")?,
+        suspended_at: col(r, 12, "key")?,
     })
 }
 
@@ -110,7 +115,7 @@ impl KeyStore for PostgresStore {
         .await?;
         commit(tx).await?;
         found
-            .map(|r| Ok((key_row(&r)?, col(&r, 12, "key")?)))
+            .map(|r| Ok((key_row(&r)?, col(&r, KEY_COUNT, "key")?)))
             .transpose()
     }
 

@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "root_key",
         sql: include_str!("../../../migrations/postgres/0006_root_key.sql"),
     },
+    Migration {
+        version: 6,
+        name: "detection",
+        sql: include_str!("../../../migrations/postgres/0004_detection.sql"),
+    },
 ];
 
 /// The roles the schema assumes (keyhold_owner, keyhold_app), run once per database by a

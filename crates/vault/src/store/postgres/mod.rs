@@ -16,6 +16,7 @@ mod audit;
 mod connection;
 mod copy;
 mod custody;
+mod detect;
 mod errors;
 mod events;
 mod failures;

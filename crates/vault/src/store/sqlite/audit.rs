@@ -13,7 +13,8 @@ use crate::store::event::{ChainCheck, NewEvent, StoredEvent};
 use crate::store::{AuditScope, AuditStore, AuditVerify, StoreResult};
 
 const AUDIT_COLS: &str =
-    "id, at_us, actor_type, actor_id, action, target, outcome, ip, user_agent, detail";
+    "id, at_us, actor_type, actor_id, action, target, outcome, ip, user_agent, detail,
+    severity";
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
     let detail: String = r.get(9)?;
@@ -30,6 +31,7 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
         ip: r.get(7)?,
         user_agent: r.get(8)?,
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        severity: keyhold_core::api::Severity::parse(&r.get::<_, String>(10)?),
     })
 }
 
@@ -94,6 +96,17 @@ impl AuditStore for SqliteStore {
                 } else {
                     bind(&mut sql, " AND action = ?", a.clone().into());
                 }
+            }
+            if let Some(sv) = query.severity {
+                sql.push_str(" AND severity IN (");
+                for (i, text) in sv.at_least().into_iter().enumerate() {
+                    bind(
+                        &mut sql,
+                        if i == 0 { "?" } else { ", ?" },
+                        text.to_owned().into(),
+                    );
+                }
+                sql.push(')');
             }
             if let Some(t) = query.since {
                 bind(&mut sql, " AND at_us >= ?", us(t).into());

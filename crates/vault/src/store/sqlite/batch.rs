@@ -95,6 +95,8 @@ pub(super) fn run(
             .observe(started.elapsed().as_secs_f64());
         if committed {
             nudge.committed();
+        } else {
+            metrics.commit_failures.inc();
         }
     }
 }

@@ -32,8 +32,8 @@ pub(crate) fn insert_event(
     let hash = chain_hash(&prev, &fields);
     tx.prepare_cached(
         "INSERT INTO audit_events (chain, tenant_id, at_us, actor_type, actor_id, action, target,
-             outcome, ip, user_agent, detail, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             outcome, ip, user_agent, detail, prev_hash, hash, severity)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -49,7 +49,8 @@ pub(crate) fn insert_event(
             fields.user_agent,
             detail,
             prev,
-            hash
+            hash,
+            e.severity().as_str()
         ])
     })
     .map_err(map_err)?;

@@ -14,7 +14,11 @@ use crate::store::{KeyRecord, KeyStore, StoreError, StoreResult, TokenRecord};
 
 pub(super) const KEY_COLS: &str =
     "k.id, k.tenant_id, k.owner_id, k.name, k.prefix, k.scopes, k.ip_allowlist,
-    k.expires_at, k.created_at, k.last_used_at, k.last_used_ip, k.revoked_at";
+    k.expires_at, k.created_at, k.last_used_at, k.last_used_ip, k.revoked_at,
+    k.suspended_at";
+
+/// How many columns `KEY_COLS` names: what a query selects after them starts here.
+pub(super) const KEY_COUNT: usize = 13;
 
 const TOKEN_COLS: &str = "t.id, t.tenant_id, t.key_id, t.scopes, t.ip_allowlist, t.expires_at,
     t.max_uses, t.uses, t.created_at, t.revoked_at";
@@ -54,6 +58,7 @@ pub(super) fn key_row(r: &rusqlite::Row<'_>, o: usize) -> rusqlite::Result<KeyRe
         last_used_at: r.get::<_, Option<i64>>(o + 9)?.map(from_us),
         last_used_ip: r.get(o + 10)?,
         revoked_at: r.get::<_, Option<i64>>(o + 11)?.map(from_us),
+        suspended_at: r.get::<_, Option<i64>>(o + 12)?.map(from_us),
     })
 }
 
@@ -119,7 +124,7 @@ impl KeyStore for SqliteStore {
                 "SELECT {KEY_COLS}, k.secret_hash FROM agent_keys k WHERE k.id = ?1"
             ))
             .and_then(|mut s| {
-                s.query_row([id], |r| Ok((key_row(r, 0)?, r.get(12)?)))
+                s.query_row([id], |r| Ok((key_row(r, 0)?, r.get(KEY_COUNT)?)))
                     .optional()
             })
             .map_err(map_err)

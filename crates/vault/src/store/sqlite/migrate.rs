@@ -18,6 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // order is the order the work was merged.
     include_str!("../../../migrations/0010_signing_keys.sql"),
     include_str!("../../../migrations/0011_root_key.sql"),
+    include_str!("../../../migrations/0009_detection.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@ mod chain_heads;
 mod checkpoint;
 mod connection;
 mod custody;
+mod detect;
 mod errors;
 mod events;
 mod grants;

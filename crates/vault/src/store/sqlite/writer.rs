@@ -33,12 +33,22 @@ use crate::store::event::NewEvent;
 use crate::store::metrics::StoreMetrics;
 use crate::store::{StoreError, StoreResult};
 
+/// The metric labels of `events`: action and severity.
+fn labels_of(events: &[NewEvent]) -> Vec<(&'static str, &'static str)> {
+    events
+        .iter()
+        .map(|e| (e.action, e.severity().as_str()))
+        .collect()
+}
+
 /// Jobs waiting for the writer. Beyond this, callers wait to enqueue (backpressure).
 const QUEUE: usize = 4096;
 
 /// The handle the store keeps: a queue into the writer thread.
 pub(crate) struct Writer {
     queue: mpsc::Sender<Job>,
+    /// Counts the events of each committed job.
+    metrics: StoreMetrics,
 }
 
 impl Writer {
@@ -55,10 +65,14 @@ impl Writer {
         checkpoint::writer_waits(&conn).map_err(std::io::Error::other)?;
         let nudge = checkpoint::start(checkpointer, metrics.checkpoint_seconds.clone())?;
         let (queue, jobs) = mpsc::channel(QUEUE);
+        let counted = metrics.clone();
         thread::Builder::new()
             .name("keyhold-writer".into())
             .spawn(move || batch::run(conn, jobs, &signals, &nudge, &metrics))?;
-        Ok(Self { queue })
+        Ok(Self {
+            queue,
+            metrics: counted,
+        })
     }
 
     /// Run `f` in the next shared transaction and append the events it returns; answer
@@ -68,16 +82,19 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<(T, Vec<NewEvent>)> + Send + 'static,
     {
-        self.submit(true, move |tx, heads| {
-            f(tx).and_then(|(value, events)| {
-                let mut last = None;
-                for e in &events {
-                    last = Some(insert_event(tx, heads, e)?);
-                }
-                Ok((value, last))
+        let (value, labels) = self
+            .submit(true, move |tx, heads| {
+                f(tx).and_then(|(value, events)| {
+                    let mut last = None;
+                    for e in &events {
+                        last = Some(insert_event(tx, heads, e)?);
+                    }
+                    Ok(((value, labels_of(&events)), last))
+                })
             })
-        })
-        .await
+            .await?;
+        self.metrics.audit_written(&labels);
+        Ok(value)
     }
 
     /// Append one audit event in the next shared transaction; answer once it is durable.
@@ -85,10 +102,13 @@ impl Writer {
     /// savepoint like any other job.
     pub(crate) async fn append(&self, event: NewEvent) -> StoreResult<()> {
         let savepoint = crate::store::outbox::needs_outbox(&event);
+        let labels = labels_of(std::slice::from_ref(&event));
         self.submit(savepoint, move |tx, heads| {
             Ok(((), Some(insert_event(tx, heads, &event)?)))
         })
-        .await
+        .await?;
+        self.metrics.audit_written(&labels);
+        Ok(())
     }
 
     /// Queue `f` for the writer and wait for its batch's fate. `f` returns its value and
