@@ -1,9 +1,10 @@
-//! Two-factor authentication, the sudo window and the security score.
+//! Two-factor authentication, the sudo window, the person's sessions and the security
+//! score.
 
 use keyhold_core::Sensitive;
 use keyhold_core::api::{
-    BackupCodesResponse, LoginMfaRequest, MfaCodeRequest, MfaStatus, ReauthRequest,
-    SessionResponse, TotpEnrollment,
+    BackupCodesResponse, EndedSessions, LoginMfaRequest, MfaCodeRequest, MfaStatus, ReauthRequest,
+    SessionInfo, SessionResponse, TotpEnrollment,
 };
 use keyhold_core::score::SecurityScore;
 use reqwest::Method;
@@ -69,6 +70,18 @@ impl Client {
     }
 
     /// The security score, its factors and recommendations.
+    /// The person's live sessions, this one marked `current`.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>> {
+        self.json(self.request(Method::GET, "/v1/me/sessions")?)
+            .await
+    }
+
+    /// Sign out every other session of the person (needs the sudo window).
+    pub async fn end_other_sessions(&self) -> Result<EndedSessions> {
+        self.json(self.request(Method::POST, "/v1/me/sessions/end-others")?)
+            .await
+    }
+
     pub async fn security(&self) -> Result<SecurityScore> {
         self.json(self.request(Method::GET, "/v1/me/security")?)
             .await

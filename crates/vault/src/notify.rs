@@ -23,6 +23,8 @@ pub enum Change {
     MfaDisabled,
     BackupCodesRegenerated,
     PasswordChanged,
+    /// "Sign out everywhere else" (`sessions::end_others`).
+    OtherSessionsEnded,
     /// A new agent key, by its name (the secret is never mailed).
     AgentKeyCreated {
         name: String,
@@ -100,6 +102,12 @@ impl Change {
                 "new backup codes were made".into(),
                 "A new set of two-factor backup codes was made for your account; the old set \
                  no longer works."
+                    .into(),
+            ),
+            Self::OtherSessionsEnded => (
+                "your other sessions were signed out".into(),
+                "Every other session of your account was signed out, from a session that \
+                 stays signed in."
                     .into(),
             ),
             Self::PasswordChanged => (

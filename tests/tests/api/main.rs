@@ -49,6 +49,7 @@ mod rate_limits;
 mod recovery;
 mod secrets;
 mod security;
+mod sessions;
 mod signed;
 mod support;
 mod tls;

@@ -13,7 +13,7 @@ use crate::support::key;
 /// The newest mail to `to` whose subject contains `subject`, decoded; it must name the
 /// change's time (the test clock, to the second, UTC) and the loopback address the test
 /// client calls from.
-async fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
+pub(crate) async fn notice(ts: &TestServer, to: &str, subject: &str) -> String {
     let all = ts.outbox().await;
     let mail = all
         .iter()

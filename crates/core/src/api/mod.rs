@@ -122,6 +122,24 @@ pub struct MeResponse {
     pub role: Role,
 }
 
+/// One of the signed-in person's sessions (`GET /v1/me/sessions`). The id is not the
+/// session token, which the server never stores.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+/// `POST /v1/me/sessions/end-others`: how many sessions were signed out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EndedSessions {
+    pub ended: u64,
+}
+
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {

@@ -93,6 +93,8 @@ pub const TOKEN: &str = "token";
         super::routes::recovery::reset_member_mfa,
         super::routes::me::notifications,
         super::routes::me::set_notifications,
+        super::routes::me::sessions_list,
+        super::routes::me::end_other_sessions,
         super::routes::webhooks::create,
         super::routes::webhooks::list,
         super::routes::webhooks::show,

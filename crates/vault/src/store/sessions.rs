@@ -49,4 +49,20 @@ pub trait SessionStore: Send + Sync + 'static {
         session_id: &str,
         event: NewEvent,
     ) -> StoreResult<()>;
+    /// The person's sessions that have not reached their absolute end, newest first (the
+    /// idle limit is the domain's to apply: `sessions::is_live`).
+    async fn sessions_of(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+    /// End every session of the person but `keep`, with `event`; how many ended.
+    async fn delete_other_sessions(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        keep: &str,
+        event: NewEvent,
+    ) -> StoreResult<u64>;
 }

@@ -156,6 +156,7 @@ macro_rules! conformance {
                 ]
                 sessions: [
                     session_found_by_hash_and_id_touched_and_deleted,
+                    sessions_listed_per_person_and_the_others_ended,
                 ]
                 signing_keys: [
                     public_keys_rotate_with_at_most_two_live,

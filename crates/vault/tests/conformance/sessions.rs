@@ -1,7 +1,10 @@
 //! `SessionStore`: a session is found by its token's hash and by id, touched, and deleted
-//! with its event.
+//! with its event; a person's sessions are listed, and all but one ended at once.
 
-use crate::fixtures::{S, actions, at, ev, session, tenant};
+use keyhold_core::api::Role;
+use keyhold_vault::store::SessionRecord;
+
+use crate::fixtures::{S, actions, at, ev, member, session, tenant};
 
 pub async fn session_found_by_hash_and_id_touched_and_deleted(s: &S) {
     let owner = tenant(s, "ta").await;
@@ -39,5 +42,56 @@ pub async fn session_found_by_hash_and_id_touched_and_deleted(s: &S) {
             "auth.reauth",
             "auth.logout"
         ]
+    );
+}
+
+/// Listing stays inside the person (not another member, not another tenant) and leaves out
+/// sessions past their absolute end; ending the others keeps exactly the one named.
+pub async fn sessions_listed_per_person_and_the_others_ended(s: &S) {
+    let owner = tenant(s, "ta").await;
+    let other = member(s, "ta", "ta-m", Role::Member).await;
+    let stranger = tenant(s, "tb").await;
+    let mut newer = session(s, &owner, "s1").await;
+    newer.id = "s2".into();
+    newer.created_at = at(10);
+    s.create_session(newer.clone(), "hash-s2".into(), ev("auth.login", "ta"))
+        .await
+        .unwrap();
+    let old = SessionRecord {
+        id: "s3".into(),
+        expires_at: at(5),
+        ..newer.clone()
+    };
+    s.create_session(old, "hash-s3".into(), ev("auth.login", "ta"))
+        .await
+        .unwrap();
+    session(s, &other, "s4").await;
+    session(s, &stranger, "s5").await;
+    let ids = |v: Vec<SessionRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.sessions_of("ta", &owner.id, at(6)).await.unwrap()),
+        ["s2", "s1"],
+        "newest first, the expired one left out"
+    );
+    assert!(
+        s.sessions_of("tb", &owner.id, at(6))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ended = s
+        .delete_other_sessions("ta", &owner.id, "s2", ev("session.others_ended", "ta"))
+        .await
+        .unwrap();
+    assert_eq!(ended, 2, "s1 and the expired s3");
+    assert_eq!(
+        ids(s.sessions_of("ta", &owner.id, at(6)).await.unwrap()),
+        ["s2"]
+    );
+    assert!(s.session_by_hash("hash-s4").await.unwrap().is_some());
+    assert!(s.session_by_hash("hash-s5").await.unwrap().is_some());
+    assert_eq!(
+        actions(s, "ta").await.last().map(String::as_str),
+        Some("session.others_ended")
     );
 }

@@ -5,14 +5,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use keyhold_core::api::{ChangePasswordRequest, MeResponse, NotificationPrefs};
+use keyhold_core::api::{
+    ChangePasswordRequest, EndedSessions, MeResponse, NotificationPrefs, SessionInfo,
+};
 use keyhold_core::score::SecurityScore;
 use keyhold_vault::events::prefs;
-use keyhold_vault::{accounts, security};
+use keyhold_vault::{accounts, security, sessions};
 
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, Client};
-use crate::http::guards::Person;
+use crate::http::guards::{Person, Sudo};
 use crate::state::SharedState;
 
 pub fn routes() -> Router<SharedState> {
@@ -21,6 +23,8 @@ pub fn routes() -> Router<SharedState> {
         .route("/v1/me/password", put(change_password))
         .route("/v1/me/email/verification", post(request_verification))
         .route("/v1/me/security", get(security))
+        .route("/v1/me/sessions", get(sessions_list))
+        .route("/v1/me/sessions/end-others", post(end_other_sessions))
         .route(
             "/v1/me/notifications",
             get(notifications).put(set_notifications),
@@ -80,4 +84,25 @@ pub async fn request_verification(
     responses((status = 200, body = SecurityScore)))]
 pub async fn security(State(st): State<SharedState>, s: Person) -> ApiResult<Json<SecurityScore>> {
     Ok(Json(security::score(&st, &s).await?))
+}
+
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "accounts", security(("session" = [])),
+    responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = keyhold_core::ErrorBody)))]
+pub async fn sessions_list(
+    State(st): State<SharedState>,
+    s: Person,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
+    Ok(Json(sessions::list(&st, &s).await?))
+}
+
+/// "Sign out everywhere else": every other session of the person ends (sudo window).
+#[utoipa::path(post, path = "/v1/me/sessions/end-others", tag = "accounts", security(("session" = [])),
+    responses((status = 200, body = EndedSessions),
+              (status = 401, body = keyhold_core::ErrorBody, description = "unauthenticated, or reauth_required outside the sudo window")))]
+pub async fn end_other_sessions(
+    State(st): State<SharedState>,
+    Client(c): Client,
+    s: Sudo,
+) -> ApiResult<Json<EndedSessions>> {
+    Ok(Json(sessions::end_others(&st, &s, &c).await?))
 }

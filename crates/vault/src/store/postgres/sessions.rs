@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 use super::connection::PostgresStore;
 use super::events::append;
 use super::rows::col;
-use super::tx::{Acting, begin, commit, exec, row};
+use super::tx::{Acting, begin, commit, exec, row, rows};
 use crate::store::event::NewEvent;
 use crate::store::{SessionRecord, SessionStore, StoreResult};
 
@@ -134,5 +134,47 @@ impl SessionStore for PostgresStore {
         .await?;
         append(&tx, &event).await?;
         commit(tx).await
+    }
+
+    async fn sessions_of(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let mut conn = self.conn().await?;
+        let tx = begin(&mut conn, Acting::Tenant(tenant_id)).await?;
+        let found = rows(
+            &tx,
+            &format!(
+                "SELECT {SESSION_COLS} FROM sessions
+                 WHERE tenant_id = $1 AND user_id = $2 AND expires_at > $3
+                 ORDER BY created_at DESC, id"
+            ),
+            &[&tenant_id, &user_id, &now],
+        )
+        .await?;
+        commit(tx).await?;
+        found.iter().map(session_row).collect()
+    }
+
+    async fn delete_other_sessions(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        keep: &str,
+        event: NewEvent,
+    ) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let tx = begin(&mut conn, Acting::Tenant(tenant_id)).await?;
+        let n = exec(
+            &tx,
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND id <> $3",
+            &[&tenant_id, &user_id, &keep],
+        )
+        .await?;
+        append(&tx, &event).await?;
+        commit(tx).await?;
+        Ok(n)
     }
 }

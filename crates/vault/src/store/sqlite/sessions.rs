@@ -127,4 +127,46 @@ impl SessionStore for SqliteStore {
         })
         .await
     }
+
+    async fn sessions_of(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
+        self.run(move |c| {
+            let mut st = c
+                .prepare_cached(&format!(
+                    "SELECT {SESSION_COLS} FROM sessions
+                     WHERE tenant_id = ?1 AND user_id = ?2 AND expires_at > ?3
+                     ORDER BY created_at DESC, id"
+                ))
+                .map_err(map_err)?;
+            st.query_map(params![t, u, us(now)], session_row)
+                .and_then(Iterator::collect)
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn delete_other_sessions(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        keep: &str,
+        event: NewEvent,
+    ) -> StoreResult<u64> {
+        let (t, u, k) = (tenant_id.to_owned(), user_id.to_owned(), keep.to_owned());
+        self.write(event, move |tx| {
+            let n = tx
+                .execute(
+                    "DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2 AND id <> ?3",
+                    params![t, u, k],
+                )
+                .map_err(map_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
 }
