@@ -174,7 +174,12 @@ def check_all(check, run, debug_bin, root):
                 continue
             deb_files = server(check, run, binary, root, tmp) if kind == "server" \
                 else desktop(check, run, binary, tmp)
-            rpm = dist.build(kind, binary, tmp, "rpm", compress="none")
+            try:
+                rpm = dist.build(kind, binary, tmp, "rpm", compress="none")
+            except (OSError, subprocess.CalledProcessError) as e:
+                check(f"rpm {kind}: rpmbuild (scripts/install-deps.sh installs it)", False,
+                      getattr(e, "stderr", "") or str(e))
+                continue
             rpm_common(check, run, kind, rpm, deb_files)
             if kind == "server":
                 rpm_server(check, run, rpm, root)
