@@ -112,8 +112,8 @@ else
 	$(XVFB) $(CARGO) test --workspace --test desktop
 endif
 
-# Debian packages in dist/ (scripts/dist.py; docs/operations.md, "Installing from the
-# packages"): keyhold-server and keyhold from the release profile, keyhold-desktop from the
+# Debian packages and RPMs in dist/ (scripts/dist.py; docs/operations.md, "Installing from
+# the packages"): keyhold-server and keyhold from the release profile, keyhold-desktop from the
 # `desktop` profile with the UI embedded. Release builds take minutes: not part of
 # `make test`, which checks the packaging itself from the debug binaries (test-deploy).
 # DESKTOP_PROFILE=release packages a quicker, larger app build (e.g. for a trial install).

@@ -7,12 +7,13 @@
   and the hardening the Deployment must keep (non-root, read-only root, no capabilities,
   seccomp RuntimeDefault, probes, requests and limits);
 - deploy/Containerfile: `hadolint`, a non-root USER, a HEALTHCHECK through the server binary;
-- the Debian packages of scripts/dist.py (`make dist`), built here from the debug binaries
-  without compression: the server package's unit is deploy/'s byte for byte and passes
-  `systemd-analyze verify`, its config is a declared conffile with mode 0640 in a 0750
-  /etc/keyhold, its maintainer scripts parse (`sh -n`) and create the keyhold user and the
-  0700 data dir; the desktop entry passes `desktop-file-validate`; the desktop package
-  declares WebKitGTK and ships its icon.
+- the packages of scripts/dist.py (`make dist`), .deb and .rpm, built here from the debug
+  binaries without compression: the server package's unit is deploy/'s byte for byte and
+  passes `systemd-analyze verify`, its config is a declared conffile (%config in the RPM)
+  with mode 0640 in a 0750 /etc/keyhold, its maintainer scripts parse (`sh -n`) and create
+  the keyhold user and the 0700 data dir; the desktop entry passes `desktop-file-validate`;
+  the desktop package declares WebKitGTK and GTK and ships its icon; the RPM holds the
+  .deb's files with the same modes and passes rpmlint (scripts/check_packages.py).
 
 Run with .venv-tools/bin/python (scripts/install-deps.sh makes it; PyYAML comes with
 yamllint); systemd-analyze is Debian's. Prints one line

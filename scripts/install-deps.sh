@@ -5,7 +5,8 @@
 #     bsdutils (`script`: the CLI's terminal tests), postgresql (the tests start throwaway
 #     clusters of their own from its binaries; its system service is not used), softhsm2
 #     (a PKCS#11 token in a temp dir for the HSM master key tests) and opensc (its
-#     pkcs11-tool checks, independently, that the key stays in the token)
+#     pkcs11-tool checks, independently, that the key stays in the token), rpm and rpmlint
+#     (scripts/dist.py builds RPMs with rpmbuild; make test-deploy inspects and lints them)
 #   - ui/ and sdk/typescript/ node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 #   - .venv-tools/: a Python venv with the independent verifiers the tests use
@@ -45,6 +46,7 @@ APT_PACKAGES=(
   python3-venv
   prometheus
   desktop-file-utils
+  rpm rpmlint
 )
 
 as_root() {

@@ -5,6 +5,7 @@ use keyhold_vault::store::event::{ClientInfo, NewEvent};
 use keyhold_vault::store::{AuditScope, Conflict, RootKeyInit, WrappedRootKey};
 
 use crate::fixtures::{S, assert_conflict, at, t0, tenant};
+use crate::races::together;
 
 fn row(version: u32, fill: u8, master: &str) -> WrappedRootKey {
     WrappedRootKey {
@@ -57,6 +58,47 @@ pub async fn vault_with_data_adopts_the_legacy_root_key(s: &S) {
         .unwrap();
     assert_eq!(adopted, RootKeyInit::Adopted(row(1, 2, "legacy")));
     assert_eq!(s.root_key().await.unwrap(), Some(row(1, 2, "legacy")));
+}
+
+/// Replicas starting together on a vault from before root keys each adopt the legacy root
+/// key, wrapped with a nonce of their own: all of them end with the one row that was stored
+/// (one `Adopted`, the others `Existing` of that row), or they would derive different keys
+/// from one database.
+pub async fn replicas_adopting_together_agree_on_one_root_key(s: &S) {
+    tenant(s, "ta").await;
+    // Open as many connections as there are adopters first (reads at once), so that no
+    // adopter is still connecting while another commits: their transactions overlap.
+    for _ in 0..2 {
+        together(8, |_| {
+            let s = s.clone();
+            async move { s.root_key().await.unwrap() }
+        })
+        .await;
+    }
+    let answers = together(8, |i| {
+        let s = s.clone();
+        let fill = u8::try_from(i).unwrap();
+        async move {
+            s.init_root_key(row(1, 100 + fill, "fresh"), Some(row(1, fill, "legacy")))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let stored = s.root_key().await.unwrap().expect("a root key stored");
+    assert_eq!(
+        stored.master, "legacy",
+        "the legacy root key, not a fresh one"
+    );
+    let adopted = answers
+        .iter()
+        .filter(|a| **a == RootKeyInit::Adopted(stored.clone()))
+        .count();
+    let kept = answers
+        .iter()
+        .filter(|a| **a == RootKeyInit::Existing(stored.clone()))
+        .count();
+    assert_eq!((adopted, kept), (1, 7), "answers: {answers:?}");
 }
 
 /// A re-wrap replaces exactly the version it was made from, with its event on the

@@ -165,6 +165,7 @@ macro_rules! conformance {
                 custody: [
                     fresh_vault_stores_one_root_key,
                     vault_with_data_adopts_the_legacy_root_key,
+                    replicas_adopting_together_agree_on_one_root_key,
                     rewrap_replaces_only_the_version_read,
                 ]
                 detect: [

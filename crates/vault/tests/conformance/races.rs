@@ -13,7 +13,7 @@ use crate::fixtures::{S, actions, at, ev, member, open, request, stage, t0, tena
 use crate::mfa::{attempt, backup, enabled, totp};
 
 /// Run `n` copies of `f` at once, each on its own task; their answers in task order.
-async fn together<T, F, Fut>(n: usize, f: F) -> Vec<T>
+pub async fn together<T, F, Fut>(n: usize, f: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(usize) -> Fut,
