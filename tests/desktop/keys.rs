@@ -67,6 +67,9 @@ pub async fn agent_key_shown_once(app: &mut App) -> Result<()> {
     app.wait_gone("revoke-dialog").await?;
     app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
     app.wait_gone(&format!("revoke-{id}")).await?;
+    // A completed action says so, in the one toast area (role="status").
+    app.wait_text("toasts", "Key \"deploy-bot\" revoked.")
+        .await?;
     app.screenshot("agent-key-revoked").await?;
     Ok(())
 }

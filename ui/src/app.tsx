@@ -5,6 +5,7 @@ import { AccountMenu } from "./components/AccountMenu";
 import { Icon, type IconName } from "./components/Icon";
 import { Logo } from "./components/Logo";
 import { ReauthHost } from "./components/ReauthDialog";
+import { Toasts } from "./components/Toasts";
 import { ErrorNotice } from "./components/Notice";
 import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
@@ -200,6 +201,7 @@ export function App() {
         </main>
       </div>
       <ReauthHost />
+      <Toasts />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { DownloadButton, LeaveUnsaved } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { backupCodesFile } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
+import { toast } from "../lib/toast";
 
 /** Backup codes, shown once: copy, download, print, and "I saved them" before closing. */
 export function BackupCodesPanel(props: { codes: string[]; account: string; onDone: () => void }) {
@@ -199,6 +200,7 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
         setCodes(r.codes);
       } else if (action === "disable") {
         await call((c) => c.mfaDisable(code), MANUAL);
+        toast("Two-factor authentication is off.");
         props.onClose();
       }
     } catch (err) {
