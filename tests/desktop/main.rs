@@ -62,6 +62,8 @@ async fn first_launch(
     themes_and_menu(app).await?;
     sign_out(app).await?;
     sign_in(app, server, ada).await?;
+    let secret = ada.totp.clone().context("Ada has no 2FA")?;
+    keys::create_after_sudo_lapsed(app, server, &secret).await?;
     let asked = secrets::alone(app, server, ada).await?;
     let team = team::Team::assemble(server, ada).await?;
     let copied = secrets::approved(app, server, &team, &asked).await?;

@@ -4,6 +4,8 @@ import { call, onOffline, onSignedOut } from "./api";
 import { AccountMenu } from "./components/AccountMenu";
 import { Icon, type IconName } from "./components/Icon";
 import { Logo } from "./components/Logo";
+import { ReauthHost } from "./components/ReauthDialog";
+import { Toasts } from "./components/Toasts";
 import { ErrorNotice } from "./components/Notice";
 import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
@@ -198,6 +200,8 @@ export function App() {
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>
+      <ReauthHost />
+      <Toasts />
     </div>
   );
 }

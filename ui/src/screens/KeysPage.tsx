@@ -8,6 +8,7 @@ import { ShowOnceDialog } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
+import { toast } from "../lib/toast";
 
 function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: string } {
   if (k.revoked_at) return { word: "Revoked", tone: "pill-muted" };
@@ -330,7 +331,7 @@ function ShowKeyDialog(props: { created: CreatedAgentKey; onClose: () => void })
   );
 }
 
-function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void }) {
+export function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   return (
@@ -350,6 +351,7 @@ function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void
             setBusy(true);
             try {
               await call((c) => c.revokeKey(props.k.id));
+              toast(`Key "${props.k.name}" revoked.`);
               props.onClose(true);
             } catch (e) {
               setError(toCommandError(e));
