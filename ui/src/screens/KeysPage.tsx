@@ -82,12 +82,14 @@ export function KeysPage(props: { session: SessionView; changes?: number }) {
                         </span>
                       </td>
                       <td class="row-actions">
-                        {k.suspended_at && !k.revoked_at ? <ReinstateButton k={k} onDone={keys.reload} /> : null}
-                        {!k.revoked_at ? (
-                          <button type="button" class="button button-danger-ghost button-small" data-testid={`revoke-${k.id}`} onClick={() => setRevoking(k)}>
-                            Revoke
-                          </button>
-                        ) : null}
+                        <div class="row-actions-stack">
+                          {k.suspended_at && !k.revoked_at ? <ReinstateButton k={k} onDone={keys.reload} /> : null}
+                          {!k.revoked_at ? (
+                            <button type="button" class="button button-danger-ghost button-small" data-testid={`revoke-${k.id}`} onClick={() => setRevoking(k)}>
+                              Revoke
+                            </button>
+                          ) : null}
+                        </div>
                       </td>
                     </tr>
                   );

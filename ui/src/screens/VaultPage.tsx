@@ -105,6 +105,9 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
         </div>
       </section>
 
+      {/* Right under the score, which an open critical alert lowers. */}
+      {props.alerts ? <AlertsPanel feed={props.alerts} onNavigate={props.onNavigate} /> : null}
+
       <section class="card" aria-labelledby="factors-title">
         <h2 class="card-title" id="factors-title">
           Protections
@@ -168,7 +171,6 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
         )}
       </section>
 
-      {props.alerts ? <AlertsPanel feed={props.alerts} onNavigate={props.onNavigate} /> : null}
       {props.alerts ? <BlocksPanel changes={props.alerts.changes} /> : null}
 
       {dialog === "mfa-enroll" ? (
