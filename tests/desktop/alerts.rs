@@ -65,6 +65,15 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
     app.testid("alerts-live")
         .await
         .context("the alerts feed did not connect")?;
+    // The score as it was before: its reasons below can only come from a reload.
+    app.testid("score-status").await?;
+    ensure!(
+        app.client
+            .find_all(Locator::Css("[data-testid=\"rec-key_suspended\"]"))
+            .await?
+            .is_empty(),
+        "a key is suspended before the test suspends one"
+    );
     let before = api
         .alerts(&AlertQuery::default())
         .await?
@@ -97,6 +106,12 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
     app.testid("alerts-badge")
         .await
         .context("no open-alerts badge in the sidebar")?;
+    // The score says why it dropped, with the server's reasons.
+    for reason in ["rec-acknowledge_alerts", "rec-key_suspended"] {
+        app.testid(reason)
+            .await
+            .with_context(|| format!("the Security Vault does not show {reason}"))?;
+    }
     app.screenshot("alert-arrived").await?;
 
     app.click(&format!("ack-alert-{}", alert.id)).await?;
@@ -139,5 +154,10 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
         "the reinstated key answered {status} {code} from inside its allowlist"
     );
     app.screenshot("key-reinstated").await?;
+    // Back on the Vault, once the score has loaded: its reasons are gone with them.
+    app.click("nav-vault").await?;
+    app.testid("score-status").await?;
+    app.wait_gone("rec-key_suspended").await?;
+    app.wait_gone("rec-acknowledge_alerts").await?;
     Ok(())
 }

@@ -280,7 +280,8 @@ function Recommendation(props: {
   const r = props.rec;
   const target = r.target ?? "";
   const go = (): (() => void) | null => {
-    if (target === "keys" || target.startsWith("key")) return () => props.onNavigate("keys");
+    // Per-key recommendations (key_suspended, key_without_expiry…) name the key by its id.
+    if (target === "keys" || target.startsWith("key") || r.id.startsWith("key_")) return () => props.onNavigate("keys");
     if (target === "approvals") return () => props.onNavigate("approvals");
     if (r.id === "acknowledge_alerts") return () => document.getElementById("alerts-panel")?.scrollIntoView({ behavior: "smooth" });
     if (target === "mfa") return () => props.onOpen("mfa-manage");
