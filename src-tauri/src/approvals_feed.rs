@@ -11,8 +11,6 @@ use keyhold_core::Sensitive;
 use keyhold_core::api::{Approval, ApprovalOperation, ApprovalStatus};
 use tauri::AppHandle;
 use tauri::ipc::Channel;
-#[cfg(not(target_os = "linux"))]
-use tauri_plugin_notification::NotificationExt;
 
 use crate::backend::{self, Server};
 use crate::error::ErrorKind;
@@ -58,57 +56,7 @@ pub fn notification_text(a: &Approval) -> (String, String) {
 
 fn notify(app: &AppHandle, a: &Approval) {
     let (title, body) = notification_text(a);
-    show_notification(app, title, body);
-}
-
-/// On Linux, one call to the desktop's notification service (org.freedesktop.Notifications)
-/// over the D-Bus library the Secret Service keyring already links, rather than a
-/// notification plugin and notify-rust on top of it (about 0.5 MB of binary;
-/// docs/PERFORMANCE.md, desktop size). Off the feed's task, so a slow bus never holds it up.
-#[cfg(target_os = "linux")]
-fn show_notification(_app: &AppHandle, title: String, body: String) {
-    tauri::async_runtime::spawn(async move {
-        // No notification daemon or no session bus (a headless session, Xvfb) is not an
-        // error worth more than a line: the inbox and its badge still update.
-        if let Err(e) = freedesktop_notify(&title, &body).await {
-            eprintln!("keyhold-desktop: notification not shown: {e}");
-        }
-    });
-}
-
-#[cfg(target_os = "linux")]
-async fn freedesktop_notify(title: &str, body: &str) -> zbus::Result<()> {
-    use std::collections::HashMap;
-    use zbus::zvariant::Value;
-    let bus = zbus::Connection::session().await?;
-    let actions: &[&str] = &[];
-    let hints: HashMap<&str, Value<'_>> = HashMap::from([("urgency", Value::U8(1))]);
-    // Notify(app_name, replaces_id, app_icon, summary, body, actions, hints, expire_timeout)
-    bus.call_method(
-        Some("org.freedesktop.Notifications"),
-        "/org/freedesktop/Notifications",
-        Some("org.freedesktop.Notifications"),
-        "Notify",
-        &(
-            "Keyhold",
-            0u32,
-            "dialog-password",
-            title,
-            body,
-            actions,
-            hints,
-            -1i32,
-        ),
-    )
-    .await?;
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn show_notification(app: &AppHandle, title: String, body: String) {
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        eprintln!("keyhold-desktop: notification not shown: {e}");
-    }
+    crate::notify::show(app, title, body, crate::notify::Urgency::Normal);
 }
 
 /// Follow the feed until the session ends. `me` is the signed-in user's id.

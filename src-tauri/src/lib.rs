@@ -5,12 +5,14 @@
 //! keyring, never in the web view. TypeScript bindings for the commands and their types are
 //! generated from this crate into ui/src/bindings.ts (see `bindings`).
 
+pub mod alerts_feed;
 pub mod approvals_feed;
 pub mod backend;
 pub mod clipboard;
 pub mod commands;
 pub mod error;
 pub mod keystore;
+pub mod notify;
 pub mod qr;
 #[cfg(target_os = "linux")]
 pub mod rendering;
@@ -21,7 +23,7 @@ pub mod view;
 include!("command_names.rs");
 
 use commands::{
-    approvals, audit, files, keys, members, recovery, secrets, security, session, settings,
+    alerts, approvals, audit, files, keys, members, recovery, secrets, security, session, settings,
     startup, webhooks,
 };
 use tauri::Manager;
@@ -59,6 +61,12 @@ macro_rules! with_app_commands {
             keys::create_key,
             keys::revoke_key,
             keys::revoke_leaked_key,
+            keys::reinstate_key,
+            alerts::list_alerts,
+            alerts::acknowledge_alert,
+            alerts::watch_alerts,
+            alerts::list_blocks,
+            alerts::lift_block,
             approvals::list_approvals,
             approvals::approve_request,
             approvals::deny_request,

@@ -82,6 +82,8 @@ pub struct AppState {
     pub inner: Mutex<Inner>,
     /// The live approvals feed of the signed-in window (see `approvals_feed`).
     feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// The live alerts feed of an owner's or admin's window (see `alerts_feed`).
+    alert_feed: std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// The secret value the Secrets page last read, if the person is still on it.
     opened: std::sync::Mutex<Option<OpenedSecret>>,
     /// The HTTP client of the server last talked to, kept beside its address: every
@@ -89,6 +91,20 @@ pub struct AppState {
     server: std::sync::Mutex<Option<Server>>,
     /// Launch time, for the one "first screen shown" log line.
     pub startup: Startup,
+}
+
+/// Abort the task in `slot`, if any, and keep `next` there instead.
+fn swap_task(
+    slot: &std::sync::Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    next: Option<tauri::async_runtime::JoinHandle<()>>,
+) {
+    let mut task = slot
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(old) = task.take() {
+        old.abort();
+    }
+    *task = next;
 }
 
 impl AppState {
@@ -109,6 +125,7 @@ impl AppState {
                 ..Inner::default()
             }),
             feed: std::sync::Mutex::new(None),
+            alert_feed: std::sync::Mutex::new(None),
             opened: std::sync::Mutex::new(None),
             server: std::sync::Mutex::new(None),
             startup: Startup::new(launched),
@@ -117,14 +134,12 @@ impl AppState {
 
     /// Stop the running approvals feed, if any, and keep `next` instead.
     pub fn replace_feed(&self, next: Option<tauri::async_runtime::JoinHandle<()>>) {
-        let mut feed = self
-            .feed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(old) = feed.take() {
-            old.abort();
-        }
-        *feed = next;
+        swap_task(&self.feed, next);
+    }
+
+    /// Stop the running alerts feed, if any, and keep `next` instead.
+    pub fn replace_alert_feed(&self, next: Option<tauri::async_runtime::JoinHandle<()>>) {
+        swap_task(&self.alert_feed, next);
     }
 
     /// Hold a value just read (dropping, and so wiping, the one held before), or with

@@ -9,6 +9,7 @@ use specta::Type;
 use crate::error::CommandError;
 use crate::keystore::KeyringBackend;
 
+pub mod alerts;
 pub mod members;
 pub mod secrets;
 pub mod settings;
@@ -158,6 +159,9 @@ pub struct AgentKeyView {
     pub last_used_at: Option<String>,
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<String>,
+    /// Set while a detection rule holds the key suspended (docs/alerts.md): its owner or
+    /// an admin reinstates or revokes it.
+    pub suspended_at: Option<String>,
     pub ip_allowlist: Vec<String>,
 }
 
@@ -301,6 +305,7 @@ mod tests {
                 last_used_at: None,
                 last_used_ip: None,
                 revoked_at: None,
+                suspended_at: None,
                 ip_allowlist: vec![],
             },
             secret: "kha_topsecretvalue".into(),

@@ -67,6 +67,43 @@ pub async fn agent_key_shown_once(app: &mut App) -> Result<()> {
     app.wait_gone("revoke-dialog").await?;
     app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
     app.wait_gone(&format!("revoke-{id}")).await?;
+    // A completed action says so, in the one toast area (role="status").
+    app.wait_text("toasts", "Key \"deploy-bot\" revoked.")
+        .await?;
     app.screenshot("agent-key-revoked").await?;
     Ok(())
+}
+
+/// A key created more than 10 minutes after sign-in: the server answers `reauth_required`,
+/// the app's one "Confirm it's you" step asks for a code, then creates the key (no dead
+/// end). The step is the same for every command (ui/src/lib/reauth.ts).
+pub async fn create_after_sudo_lapsed(
+    app: &mut App,
+    server: &keyhold_e2e::TestServer,
+    totp_secret: &str,
+) -> Result<()> {
+    app.click("nav-keys").await?;
+    app.testid("keys-page").await?;
+    app.click("create-key-button").await?;
+    app.testid("create-key-dialog").await?;
+    app.fill("key-name", "nightly-bot").await?;
+    app.fill("key-scope-pattern", "production/nightly/*")
+        .await?;
+    app.click("add-scope").await?;
+    app.wait_text("key-scopes", "production/nightly/*").await?;
+    server.clock.advance(chrono::Duration::minutes(11));
+    app.click("create-key-submit").await?;
+    app.testid("reauth-dialog")
+        .await
+        .context("a key creation past the sudo window did not ask to confirm it's you")?;
+    app.fill("reauth-proof", &crate::next_code(server, totp_secret))
+        .await?;
+    app.screenshot("agent-key-sudo-prompt").await?;
+    app.click("reauth-submit").await?;
+    app.wait_gone("reauth-dialog").await?;
+    app.wait_text("show-once-secret", "kha_").await?;
+    app.click("show-once-confirm").await?;
+    app.click("show-once-close").await?;
+    app.wait_gone("show-once-dialog").await?;
+    app.wait_gone("create-key-dialog").await
 }

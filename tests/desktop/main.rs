@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod account;
+mod alerts;
 mod approvals;
 mod harness;
 mod invitations;
@@ -62,6 +63,9 @@ async fn first_launch(
     themes_and_menu(app).await?;
     sign_out(app).await?;
     sign_in(app, server, ada).await?;
+    let secret = ada.totp.clone().context("Ada has no 2FA")?;
+    keys::create_after_sudo_lapsed(app, server, &secret).await?;
+    alerts::suspended_key(app, server, ada).await?;
     let asked = secrets::alone(app, server, ada).await?;
     let team = team::Team::assemble(server, ada).await?;
     let copied = secrets::approved(app, server, &team, &asked).await?;
@@ -111,6 +115,8 @@ async fn run(paths: Paths) -> Result<()> {
     let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |c| {
         c.allow_private_webhooks = true;
         c.outbox_poll_ms = 50;
+        // The alerts step plays an agent behind a proxy, inside and outside its allowlist.
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
     })
     .await;
     let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;

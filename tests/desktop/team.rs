@@ -29,7 +29,7 @@ pub struct Team<'a> {
 }
 
 /// Ada's API session: password, then a fresh TOTP code.
-async fn sign_in_with_2fa(server: &TestServer, who: &Person) -> Result<Client> {
+pub async fn sign_in_with_2fa(server: &TestServer, who: &Person) -> Result<Client> {
     let secret = who.totp.as_deref().context("2FA is not on")?;
     match server.client().login(&who.email, &who.password).await? {
         LoginOutcome::MfaRequired { mfa_ticket } => {

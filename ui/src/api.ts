@@ -2,6 +2,7 @@
 // Arguments are never logged here (they include passwords and codes).
 import { commands, type FirstScreen } from "./bindings";
 import { toCommandError, type CommandError } from "./lib/errors";
+import { withReauth, type CallOptions } from "./lib/reauth";
 
 type Listener = (e: CommandError) => void;
 const signedOutListeners = new Set<Listener>();
@@ -19,8 +20,15 @@ export function onOffline(listener: Listener): () => void {
   return () => offlineListeners.delete(listener);
 }
 
-/** Run a command; throws a CommandError. */
-export async function call<T>(run: (c: typeof commands) => Promise<T>): Promise<T> {
+/**
+ * Run a command; throws a CommandError. A lapsed sudo window (`reauth_required`) shows the
+ * one "Confirm it's you" prompt and runs the command again (see lib/reauth.ts).
+ */
+export function call<T>(run: (c: typeof commands) => Promise<T>, opts?: CallOptions): Promise<T> {
+  return withReauth(() => callOnce(run), opts);
+}
+
+async function callOnce<T>(run: (c: typeof commands) => Promise<T>): Promise<T> {
   try {
     return await run(commands);
   } catch (raw) {

@@ -4,10 +4,13 @@ import { call, onOffline, onSignedOut } from "./api";
 import { AccountMenu } from "./components/AccountMenu";
 import { Icon, type IconName } from "./components/Icon";
 import { Logo } from "./components/Logo";
+import { ReauthHost } from "./components/ReauthDialog";
+import { Toasts } from "./components/Toasts";
 import { ErrorNotice } from "./components/Notice";
 import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
 import { applyTheme, loadTheme, type ThemeChoice } from "./lib/theme";
+import { seesAlerts, useAlertFeed } from "./lib/useAlertFeed";
 import { useApprovalFeed } from "./lib/useApprovalFeed";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
@@ -64,6 +67,9 @@ export function App() {
   // The inbox and its badge, kept live by the server's feed while signed in.
   const feed = useApprovalFeed(session, generation);
   const pending = feed.pending && session ? pendingCount(feed.pending, session.user.id) : 0;
+  // The team's open alerts (owners and admins), live; their count badges the Vault.
+  const alerts = useAlertFeed(session, generation);
+  const openAlerts = alerts.open?.length ?? 0;
 
   // While offline, ask every few seconds; when the server answers, reload the page.
   useEffect(() => {
@@ -158,6 +164,11 @@ export function App() {
                   {pending}
                 </span>
               ) : null}
+              {n.page === "vault" && openAlerts ? (
+                <span class="nav-badge" data-testid="alerts-badge" aria-label={`${openAlerts} open alerts`}>
+                  {openAlerts}
+                </span>
+              ) : null}
             </button>
           ))}
           <div class="sidebar-foot muted" data-testid="keyring-status">
@@ -190,14 +201,16 @@ export function App() {
               </button>
             </div>
           ) : null}
-          {page === "vault" ? <VaultPage session={session} onNavigate={setPage} /> : null}
+          {page === "vault" ? <VaultPage session={session} onNavigate={setPage} alerts={seesAlerts(session) ? alerts : null} /> : null}
           {page === "secrets" ? <SecretsPage /> : null}
-          {page === "keys" ? <KeysPage session={session} /> : null}
+          {page === "keys" ? <KeysPage session={session} changes={alerts.changes} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
           {page === "settings" ? <SettingsPage session={session} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>
+      <ReauthHost />
+      <Toasts />
     </div>
   );
 }

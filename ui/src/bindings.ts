@@ -61,6 +61,23 @@ export const commands = {
 	revokeKey: (id: string) => __TAURI_INVOKE<null>("revoke_key", { id }),
 	/**  Anyone who finds a leaked `kha_` key can kill it; no session needed. */
 	revokeLeakedKey: (serverUrl: string, secret: string) => __TAURI_INVOKE<null>("revoke_leaked_key", { serverUrl, secret }),
+	/**  A key a detection rule suspended works again (its owner or an admin, sudo window). */
+	reinstateKey: (id: string) => __TAURI_INVOKE<null>("reinstate_key", { id }),
+	/**  `status`: "open" (not yet acknowledged) or "all"; newest first. */
+	listAlerts: (status: string) => __TAURI_INVOKE<AlertView[]>("list_alerts", { status }),
+	/**  Mark an alert as seen; it stops lowering the security score. */
+	acknowledgeAlert: (id: string) => __TAURI_INVOKE<AlertView>("acknowledge_alert", { id }),
+	/**
+	 *  Follow the tenant's detection events live: each arrives on `on_event` (a hint to
+	 *  reload), and each critical alert raises an OS notification. Owners and admins only —
+	 *  nobody else may list alerts, so nobody else needs the feed (the server limits a
+	 *  session's live feeds). Replaces the feed of an earlier call; signing out stops it.
+	 */
+	watchAlerts: (onEvent: Channel<AlertFeedEvent>) => __TAURI_INVOKE<null>("watch_alerts", { onEvent }),
+	/**  The addresses blocked for the team, with when each block ends. */
+	listBlocks: () => __TAURI_INVOKE<BlockView[]>("list_blocks"),
+	/**  Lift a block before it ends (sudo window). */
+	liftBlock: (id: string) => __TAURI_INVOKE<null>("lift_block", { id }),
 	/**  `status`: "pending" or "history". */
 	listApprovals: (status: string) => __TAURI_INVOKE<ApprovalView[]>("list_approvals", { status }),
 	/**  Approve; critical requests need a fresh TOTP code. */
@@ -174,7 +191,46 @@ export type AgentKeyView = {
 	last_used_at: string | null,
 	last_used_ip: string | null,
 	revoked_at: string | null,
+	/**
+	 *  Set while a detection rule holds the key suspended (docs/alerts.md): its owner or
+	 *  an admin reinstates or revokes it.
+	 */
+	suspended_at: string | null,
 	ip_allowlist: string[],
+};
+
+/**
+ *  One message of the alerts feed, sent to the web view over a channel: a hint to reload
+ *  the alerts (and blocks, and keys), never the truth itself.
+ */
+export type AlertFeedEvent = {
+	/**
+	 *  "connected" (the feed is live: reload), "disconnected" (retrying), or the audit
+	 *  action that changed something: "alert.raised", "alert.acknowledged",
+	 *  "key.suspended", "key.reinstated", "address.blocked", "block.lifted".
+	 */
+	kind: string,
+	/**  For "alert.raised": its severity ("info" | "warning" | "critical"). */
+	severity: string | null,
+	/**  For "alert.raised": what the alert says. */
+	message: string | null,
+};
+
+/**  An alert a detection rule raised (`GET /v1/alerts`). */
+export type AlertView = {
+	id: string,
+	/**  The rule that fired: "outside_allowlist", "revoked_key_used", "read_rate"… */
+	rule: string,
+	/**  "info" | "warning" | "critical" */
+	severity: string,
+	message: string,
+	/**  What it is about: "key:<id>", "user:<id>", "address:<ip>" or "tenant:<id>". */
+	subject: string | null,
+	/**  What the rule did besides alerting: "suspended_key", "blocked_address" or none. */
+	response: string | null,
+	raised_at: string,
+	acknowledged_at: string | null,
+	acknowledged_by: string | null,
 };
 
 /**  Static facts about the app. */
@@ -290,6 +346,16 @@ export type AuditPage = {
 /**  Shown once. */
 export type BackupCodes = {
 	codes: string[],
+};
+
+/**  An address refused for the tenant until `expires_at` (`GET /v1/blocks`). */
+export type BlockView = {
+	id: string,
+	address: string,
+	/**  The rule that blocked it. */
+	rule: string,
+	created_at: string,
+	expires_at: string,
 };
 
 /**  A command's failure: `{kind, message, details}`. `message` is a full sentence for people. */

@@ -1,5 +1,5 @@
-//! Agent keys: list (following the pages), create, revoke, and revoke a leaked key (no
-//! session needed).
+//! Agent keys: list (following the pages), create, revoke, reinstate a suspended key, and
+//! revoke a leaked key (no session needed).
 
 use keyhold_core::Sensitive;
 use keyhold_core::api::{AgentKey, CreateKeyRequest};
@@ -20,6 +20,7 @@ fn key_view(k: &AgentKey) -> AgentKeyView {
         last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
         last_used_ip: k.last_used_ip.clone(),
         revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+        suspended_at: k.suspended_at.map(|t| t.to_rfc3339()),
         ip_allowlist: k.ip_allowlist.clone(),
     }
 }
@@ -77,6 +78,18 @@ pub async fn revoke_key(server: &Server, token: &Sensitive<String>, id: &str) ->
     server
         .authed(token)
         .revoke_key(id)
+        .await
+        .map_err(|e| server.error(e))
+}
+
+pub async fn reinstate_key(
+    server: &Server,
+    token: &Sensitive<String>,
+    id: &str,
+) -> CommandResult<()> {
+    server
+        .authed(token)
+        .reinstate_key(id)
         .await
         .map_err(|e| server.error(e))
 }

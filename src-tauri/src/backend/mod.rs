@@ -12,6 +12,7 @@ use keyhold_core::Sensitive;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::server_url::ServerUrl;
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod keys;
@@ -26,7 +27,7 @@ pub mod webhooks;
 
 pub use approvals::{approval_view, approvals_feed, approve, deny, list_approvals};
 pub use audit::{audit, audit_export};
-pub use keys::{create_key, list_keys, revoke_key, revoke_leaked_key};
+pub use keys::{create_key, list_keys, reinstate_key, revoke_key, revoke_leaked_key};
 pub use mfa::{
     TotpSecret, mfa_begin, mfa_confirm, mfa_disable, mfa_regenerate_backup_codes, mfa_status,
 };

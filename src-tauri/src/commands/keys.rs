@@ -125,6 +125,14 @@ pub async fn revoke_key(state: State<'_, AppState>, id: String) -> CommandResult
     expire_on_401(&state, backend::revoke_key(&server, &token, &id).await).await
 }
 
+/// A key a detection rule suspended works again (its owner or an admin, sudo window).
+#[tauri::command]
+#[specta::specta]
+pub async fn reinstate_key(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(&state, backend::reinstate_key(&server, &token, &id).await).await
+}
+
 /// Anyone who finds a leaked `kha_` key can kill it; no session needed.
 #[tauri::command]
 #[specta::specta]

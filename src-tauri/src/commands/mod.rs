@@ -2,6 +2,7 @@
 //! out. Passwords, codes and pasted secrets are wrapped in `Sensitive` as soon as they
 //! arrive, so they are wiped on drop and never printed.
 
+pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod files;

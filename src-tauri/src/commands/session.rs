@@ -276,6 +276,7 @@ pub async fn cancel_mfa(state: State<'_, AppState>) -> CommandResult<()> {
 #[specta::specta]
 pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<AppStatus> {
     state.replace_feed(None);
+    state.replace_alert_feed(None);
     state.hold_opened(None);
     let session = state.inner.lock().await.session.take();
     if let Some(session) = session {

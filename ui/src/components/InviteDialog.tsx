@@ -4,7 +4,6 @@ import { call } from "../api";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { Dialog } from "./Dialog";
 import { ErrorNotice, Notice } from "./Notice";
-import { useSudo } from "./ReauthDialog";
 
 export const ROLES: { value: string; label: string; hint: string }[] = [
   { value: "approver", label: "Approver", hint: "Reads and writes secrets, and decides approval requests." },
@@ -23,7 +22,6 @@ export function InviteDialog(props: { onClose: () => void; onSent?: (sent: Invit
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [sent, setSent] = useState<InvitationView | null>(null);
-  const sudo = useSudo();
 
   return (
     <Dialog title="Invite someone" description="They get a link by email to join your team." onRequestClose={props.onClose} testid="invite-dialog">
@@ -47,7 +45,7 @@ export function InviteDialog(props: { onClose: () => void; onSent?: (sent: Invit
             setBusy(true);
             setError(null);
             try {
-              const invitation = await sudo.run(() => call((c) => c.inviteMember(email.trim(), role)));
+              const invitation = await call((c) => c.inviteMember(email.trim(), role));
               setSent(invitation);
               props.onSent?.(invitation);
             } catch (err) {
@@ -88,7 +86,6 @@ export function InviteDialog(props: { onClose: () => void; onSent?: (sent: Invit
           </div>
         </form>
       )}
-      {sudo.dialog}
     </Dialog>
   );
 }

@@ -1,7 +1,7 @@
-import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { call } from "../api";
 import { toCommandError, type CommandError } from "../lib/errors";
+import { REAUTH_CANCELLED, setReauthPrompt } from "../lib/reauth";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./Notice";
 
@@ -76,47 +76,20 @@ export function ReauthDialog(props: { onConfirmed: () => void; onCancel: () => v
   );
 }
 
-/** The error a cancelled confirmation leaves: the change did not happen. */
-export const REAUTH_CANCELLED: CommandError = {
-  kind: "reauth_required",
-  message: "Not changed: Keyhold needs you to confirm it's you first.",
-  details: [],
-  retry_after_secs: null,
-};
-
 /**
- * Run a change that may need the sudo window: on `reauth_required` the dialog asks the
- * person to confirm it's them, then the change runs again once. Render `dialog`.
+ * The one place the "Confirm it's you" dialog is shown for commands (rendered once by the
+ * app shell): it installs the prompt lib/reauth.ts calls when any command answers
+ * `reauth_required`, and resolves it when the person confirms or cancels.
  */
-export function useSudo(): { run: <T>(action: () => Promise<T>) => Promise<T>; dialog: JSX.Element | null } {
-  const [asking, setAsking] = useState<{ confirmed: () => void; cancel: () => void } | null>(null);
-  const mounted = useRef(true);
-  useEffect(
-    () => () => {
-      mounted.current = false;
-    },
-    [],
-  );
-
-  function run<T>(action: () => Promise<T>): Promise<T> {
-    return action().catch((raw: unknown) => {
-      const e = toCommandError(raw);
-      if (e.kind !== "reauth_required" || !mounted.current) throw e;
-      return new Promise<T>((resolve, reject) => {
-        setAsking({
-          confirmed: () => {
-            setAsking(null);
-            action().then(resolve, (err: unknown) => reject(toCommandError(err)));
-          },
-          cancel: () => {
-            setAsking(null);
-            reject(REAUTH_CANCELLED);
-          },
-        });
-      });
-    });
-  }
-
-  const dialog = asking ? <ReauthDialog onConfirmed={asking.confirmed} onCancel={asking.cancel} /> : null;
-  return { run, dialog };
+export function ReauthHost() {
+  const [pending, setPending] = useState<((ok: boolean) => void) | null>(null);
+  useEffect(() => setReauthPrompt(() => new Promise<boolean>((resolve) => setPending(() => resolve))), []);
+  if (!pending) return null;
+  const done = (ok: boolean) => {
+    setPending(null);
+    pending(ok);
+  };
+  return <ReauthDialog onConfirmed={() => done(true)} onCancel={() => done(false)} />;
 }
+
+export { REAUTH_CANCELLED };

@@ -4,6 +4,7 @@ import { Dialog } from "../components/Dialog";
 import { ErrorNotice } from "../components/Notice";
 import { PasswordMeter, usePasswordStrength } from "../components/PasswordMeter";
 import { toCommandError, type CommandError } from "../lib/errors";
+import { toast } from "../lib/toast";
 
 /** Change the password with the live zxcvbn meter. */
 export function ChangePasswordDialog(props: { email: string; onClose: (changed: boolean) => void }) {
@@ -22,6 +23,7 @@ export function ChangePasswordDialog(props: { email: string; onClose: (changed: 
     setError(null);
     try {
       await call((c) => c.changePassword(current, next));
+      toast("Password changed.");
       props.onClose(true);
     } catch (err) {
       setError(toCommandError(err));

@@ -8,15 +8,18 @@ import { ShowOnceDialog } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
+import { toast } from "../lib/toast";
 
-function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: string } {
+export function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: string } {
   if (k.revoked_at) return { word: "Revoked", tone: "pill-muted" };
+  if (k.suspended_at) return { word: "Suspended", tone: "pill-bad" };
   if (k.expires_at && new Date(k.expires_at) <= now) return { word: "Expired", tone: "pill-muted" };
   return { word: "Active", tone: "pill-good" };
 }
 
-export function KeysPage(props: { session: SessionView }) {
-  const keys = useCommand((c) => c.listKeys());
+/** `changes`: the alerts feed's counter; a suspension or reinstatement reloads the list. */
+export function KeysPage(props: { session: SessionView; changes?: number }) {
+  const keys = useCommand((c) => c.listKeys(), [props.changes ?? 0]);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedAgentKey | null>(null);
   const [revoking, setRevoking] = useState<AgentKeyView | null>(null);
@@ -74,14 +77,19 @@ export function KeysPage(props: { session: SessionView }) {
                       <td>{k.expires_at ? formatDate(k.expires_at) : <span class="warn-text">Never</span>}</td>
                       <td title={k.last_used_ip ?? undefined}>{relativeTime(k.last_used_at)}</td>
                       <td>
-                        <span class={`pill ${st.tone}`}>{st.word}</span>
+                        <span class={`pill ${st.tone}`} data-testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined}>
+                          {st.word}
+                        </span>
                       </td>
                       <td class="row-actions">
-                        {!k.revoked_at ? (
-                          <button type="button" class="button button-danger-ghost button-small" data-testid={`revoke-${k.id}`} onClick={() => setRevoking(k)}>
-                            Revoke
-                          </button>
-                        ) : null}
+                        <div class="row-actions-stack">
+                          {k.suspended_at && !k.revoked_at ? <ReinstateButton k={k} onDone={keys.reload} /> : null}
+                          {!k.revoked_at ? (
+                            <button type="button" class="button button-danger-ghost button-small" data-testid={`revoke-${k.id}`} onClick={() => setRevoking(k)}>
+                              Revoke
+                            </button>
+                          ) : null}
+                        </div>
                       </td>
                     </tr>
                   );
@@ -330,7 +338,7 @@ function ShowKeyDialog(props: { created: CreatedAgentKey; onClose: () => void })
   );
 }
 
-function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void }) {
+export function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   return (
@@ -350,6 +358,7 @@ function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void
             setBusy(true);
             try {
               await call((c) => c.revokeKey(props.k.id));
+              toast(`Key "${props.k.name}" revoked.`);
               props.onClose(true);
             } catch (e) {
               setError(toCommandError(e));
@@ -361,6 +370,38 @@ function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** A suspended key works again; the server asks for the sudo window, which `call` handles. */
+function ReinstateButton(props: { k: AgentKeyView; onDone: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        class="button button-secondary button-small"
+        data-testid={`reinstate-${props.k.id}`}
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          setError(null);
+          try {
+            await call((c) => c.reinstateKey(props.k.id));
+            toast(`Key "${props.k.name}" reinstated.`);
+            props.onDone();
+          } catch (e) {
+            setError(toCommandError(e));
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        Reinstate
+      </button>
+      <ErrorNotice error={error} testid={`reinstate-error-${props.k.id}`} />
+    </>
   );
 }
 

@@ -4,7 +4,7 @@ import { call } from "../api";
 import { Dialog } from "../components/Dialog";
 import { ROLES } from "../components/InviteDialog";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { REAUTH_CANCELLED, ReauthDialog, useSudo } from "../components/ReauthDialog";
+import { REAUTH_CANCELLED, ReauthDialog } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate } from "../lib/format";
 import type { Loaded } from "../lib/useCommand";
@@ -105,19 +105,18 @@ function name(m: MemberView): string {
 function useChange(onDone: () => void) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
-  const sudo = useSudo();
   async function run(action: () => Promise<unknown>) {
     setBusy(true);
     setError(null);
     try {
-      await sudo.run(action);
+      await action();
       onDone();
     } catch (e) {
       setError(toCommandError(e));
       setBusy(false);
     }
   }
-  return { busy, error, run, dialog: sudo.dialog };
+  return { busy, error, run };
 }
 
 export function RoleDialog(props: { member: MemberView; onClose: (done: boolean) => void }) {
@@ -158,7 +157,6 @@ export function RoleDialog(props: { member: MemberView; onClose: (done: boolean)
           </button>
         </div>
       </form>
-      {change.dialog}
     </Dialog>
   );
 }
@@ -181,7 +179,6 @@ export function RemoveDialog(props: { member: MemberView; me: boolean; onClose: 
           {props.me ? "Leave the team" : "Remove member"}
         </button>
       </div>
-      {change.dialog}
     </Dialog>
   );
 }
@@ -203,7 +200,8 @@ export function ResetMfaDialog(props: { member: MemberView; onClose: (done: bool
     setBusy(true);
     setError(null);
     try {
-      await call((c) => c.resetMemberMfa(m.id, code));
+      // Its own input is a one-time code: after confirming, ask for the next code rather than replay this one.
+      await call((c) => c.resetMemberMfa(m.id, code), { reauth: "manual" });
       props.onClose(true);
     } catch (err) {
       const ce = toCommandError(err);

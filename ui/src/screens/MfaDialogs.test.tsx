@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 const calls: string[] = [];
 let script: Record<string, (arg?: string) => unknown> = {};
 
-vi.mock("../api", () => ({
-  call: async (run: (c: unknown) => Promise<unknown>) => {
+vi.mock("../api", async () => ({
+  call: async (run: (c: unknown) => Promise<unknown>, opts?: { reauth?: "retry" | "manual" }) => (await import("../lib/reauth")).withReauth(async () => {
     const commands = new Proxy(
       {},
       {
@@ -21,9 +21,10 @@ vi.mock("../api", () => ({
       },
     );
     return run(commands);
-  },
+  }, opts),
 }));
 
+const { ReauthHost } = await import("../components/ReauthDialog");
 const { BackupCodesPanel, MfaEnrollDialog, MfaManageDialog } = await import("./MfaDialogs");
 
 const REAUTH = { kind: "reauth_required", message: "Confirm it is you.", details: [], retry_after_secs: null };
@@ -127,6 +128,7 @@ describe("MfaEnrollDialog", () => {
       },
       reauthenticate: () => null,
     };
+    render(<ReauthHost />);
     render(<MfaEnrollDialog account="ada@example.com" onClose={() => undefined} />);
 
     // Starting: the sudo window lapsed, so the app's own dialog asks for the password.
@@ -165,6 +167,7 @@ describe("MfaEnrollDialog", () => {
         throw REAUTH;
       },
     };
+    render(<ReauthHost />);
     render(<MfaEnrollDialog account="ada@example.com" onClose={() => undefined} />);
     await screen.findByTestId("reauth-dialog");
     fireEvent.click(screen.getByText("Cancel"));

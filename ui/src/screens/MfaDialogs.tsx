@@ -5,11 +5,11 @@ import { CopyButton } from "../components/CopyButton";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { DownloadButton, LeaveUnsaved } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { backupCodesFile } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
+import { toast } from "../lib/toast";
 
 /** Backup codes, shown once: copy, download, print, and "I saved them" before closing. */
 export function BackupCodesPanel(props: { codes: string[]; account: string; onDone: () => void }) {
@@ -87,11 +87,9 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [startError, setStartError] = useState<CommandError | null>(null);
-  const sudo = useSudo();
 
   useEffect(() => {
-    sudo
-      .run(() => call((c) => c.mfaBeginEnrollment()))
+    call((c) => c.mfaBeginEnrollment())
       .then(setEnrollment)
       .catch((e) => setStartError(toCommandError(e)));
   }, []);
@@ -107,7 +105,7 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
     setBusy(true);
     setError(null);
     try {
-      const result = await sudo.run(() => call((c) => c.mfaConfirmEnrollment(code)));
+      const result = await call((c) => c.mfaConfirmEnrollment(code));
       setCodes(result.codes);
     } catch (err) {
       setError(toCommandError(err));
@@ -169,10 +167,12 @@ export function MfaEnrollDialog(props: { account: string; onClose: () => void })
           </div>
         </form>
       )}
-      {sudo.dialog}
     </Dialog>
   );
 }
+
+/** These take a one-time code themselves: after confirming it's you, ask for the next code (a retry would replay it). */
+const MANUAL = { reauth: "manual" } as const;
 
 /** With 2FA on: backup codes left, new codes, turn off — each behind a fresh code. */
 export function MfaManageDialog(props: { account: string; onClose: () => void }) {
@@ -196,10 +196,11 @@ export function MfaManageDialog(props: { account: string; onClose: () => void })
         setReauth("done");
         setCode("");
       } else if (action === "regenerate") {
-        const r = await call((c) => c.mfaRegenerateBackupCodes(code));
+        const r = await call((c) => c.mfaRegenerateBackupCodes(code), MANUAL);
         setCodes(r.codes);
       } else if (action === "disable") {
-        await call((c) => c.mfaDisable(code));
+        await call((c) => c.mfaDisable(code), MANUAL);
+        toast("Two-factor authentication is off.");
         props.onClose();
       }
     } catch (err) {

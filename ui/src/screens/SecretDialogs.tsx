@@ -4,7 +4,6 @@ import { call } from "../api";
 import { ApprovalProgress } from "../components/ApprovalProgress";
 import { Dialog } from "../components/Dialog";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { TIERS, TYPES, tierRank, typeWord } from "../lib/secrets";
 
@@ -30,22 +29,19 @@ export function WriteDialog(props: { mode: WriteMode; details: SecretDetailsView
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [needed, setNeeded] = useState<ApprovalNeeded | null>(null);
-  const sudo = useSudo();
   const lowering = d !== null && props.mode === "tier" && tierRank(tier) < tierRank(d.tier);
 
   async function write() {
     setBusy(true);
     setError(null);
     try {
-      const out = await sudo.run(() =>
-        call((c) =>
-          c.writeSecret({
-            path: path.trim(),
-            value,
-            kind: props.mode === "rotate" ? null : kind,
-            tier: props.mode === "rotate" ? null : tier,
-          }),
-        ),
+      const out = await call((c) =>
+        c.writeSecret({
+          path: path.trim(),
+          value,
+          kind: props.mode === "rotate" ? null : kind,
+          tier: props.mode === "rotate" ? null : tier,
+        }),
       );
       if (out.outcome === "written") {
         setValue("");
@@ -143,7 +139,6 @@ export function WriteDialog(props: { mode: WriteMode; details: SecretDetailsView
           )}
         </div>
       </form>
-      {sudo.dialog}
     </Dialog>
   );
 }
@@ -153,13 +148,12 @@ export function DeleteDialog(props: { details: SecretDetailsView; onClose: () =>
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [needed, setNeeded] = useState<ApprovalNeeded | null>(null);
-  const sudo = useSudo();
 
   async function remove() {
     setBusy(true);
     setError(null);
     try {
-      const out = await sudo.run(() => call((c) => c.deleteSecret(props.details.path)));
+      const out = await call((c) => c.deleteSecret(props.details.path));
       if (out.outcome === "deleted") props.onDeleted();
       else setNeeded(out.approval);
     } catch (err) {
@@ -184,7 +178,6 @@ export function DeleteDialog(props: { details: SecretDetailsView; onClose: () =>
           </button>
         )}
       </div>
-      {sudo.dialog}
     </Dialog>
   );
 }

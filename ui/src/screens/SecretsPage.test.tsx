@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 const calls: string[] = [];
 let script: Record<string, (...args: unknown[]) => unknown> = {};
 
-vi.mock("../api", () => ({
-  call: async (run: (c: unknown) => Promise<unknown>) => {
+vi.mock("../api", async () => ({
+  call: async (run: (c: unknown) => Promise<unknown>, opts?: { reauth?: "retry" | "manual" }) => (await import("../lib/reauth")).withReauth(async () => {
     const commands = new Proxy(
       {},
       {
@@ -24,9 +24,10 @@ vi.mock("../api", () => ({
       },
     );
     return run(commands);
-  },
+  }, opts),
 }));
 
+const { ReauthHost } = await import("../components/ReauthDialog");
 const { SecretReader } = await import("./SecretsPage");
 const { WriteDialog } = await import("./SecretDialogs");
 
@@ -134,6 +135,7 @@ describe("SecretReader", () => {
       reauthenticate: () => null,
       forgetSecret: () => null,
     };
+    render(<ReauthHost />);
     render(<SecretReader path="prod/stripe/key" tier="critical" />);
     fireEvent.click(screen.getByTestId("read-secret"));
     await waitFor(() => expect(screen.getByTestId("too-few-approvers-text").textContent).toBe("This needs 2 approvers; your team has 0."));
@@ -167,6 +169,7 @@ describe("WriteDialog", () => {
       reauthenticate: () => null,
     };
     const details = { path: "prod/stripe/key", kind: "api_key", tier: "critical", current_version: 1, created_at: "", updated_at: "", versions: [] };
+    render(<ReauthHost />);
     render(<WriteDialog mode="rotate" details={details} folder="" onClose={() => undefined} onWritten={(p) => written.push(p)} />);
     fireEvent.input(screen.getByTestId("secret-value-input"), { target: { value: VALUE } });
     fireEvent.click(screen.getByTestId("write-secret-submit"));

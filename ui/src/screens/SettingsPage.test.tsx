@@ -4,6 +4,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/pr
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { calls, callsBut, commandError, resetScript, setScript } from "../testing/scripted";
 
+const { ReauthHost } = await import("../components/ReauthDialog");
 vi.mock("../api", async () => ({ call: (await import("../testing/scripted")).scriptedCall }));
 
 const { ApprovalPolicy, Notifications, SettingsPage } = await import("./SettingsPage");
@@ -41,6 +42,7 @@ describe("ApprovalPolicy", () => {
       mfaStatus: () => ({ totp_enabled: true, backup_codes_remaining: 10, enrolled_at: null }),
       reauthenticate: () => null,
     });
+    render(<ReauthHost />);
     render(<ApprovalPolicy canManage />);
     await screen.findByTestId("policy-form");
     expect(input("policy-critical").value).toBe("2");

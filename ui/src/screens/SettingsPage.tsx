@@ -3,7 +3,6 @@ import type { NotificationPrefsView, SessionView, TenantSettingsView } from "../
 import { call } from "../api";
 import { Icon, type IconName } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { DURATION_UNITS, joinDuration, splitDuration, type DurationUnit } from "../lib/settings";
 import { useCommand } from "../lib/useCommand";
@@ -130,7 +129,6 @@ export function ApprovalPolicy(props: { canManage: boolean }) {
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
-  const sudo = useSudo();
   useEffect(() => {
     if (loaded.data) setForm(loaded.data);
   }, [loaded.data]);
@@ -157,7 +155,7 @@ export function ApprovalPolicy(props: { canManage: boolean }) {
         setBusy(true);
         setError(null);
         try {
-          const kept = await sudo.run(() => call((c) => c.saveTenantSettings(form)));
+          const kept = await call((c) => c.saveTenantSettings(form));
           setForm(kept);
           loaded.reload();
           setSaved(true);
@@ -211,7 +209,6 @@ export function ApprovalPolicy(props: { canManage: boolean }) {
       ) : null}
     </form>
     {/* Outside the form: the prompt's own submit must not bubble into this one. */}
-    {sudo.dialog}
     </>
   );
 }

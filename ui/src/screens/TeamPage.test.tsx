@@ -7,6 +7,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/pr
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { calls, callsBut, resetScript, setScript } from "../testing/scripted";
 
+const { ReauthHost } = await import("../components/ReauthDialog");
 vi.mock("../api", async () => ({ call: (await import("../testing/scripted")).scriptedCall }));
 
 const { TeamPage } = await import("./TeamPage");
@@ -82,6 +83,7 @@ describe("TeamPage", () => {
       mfaStatus: () => ({ totp_enabled: true, backup_codes_remaining: 10, enrolled_at: null }),
       reauthenticate: () => null,
     });
+    render(<ReauthHost />);
     render(<TeamPage />);
     fireEvent.click(await screen.findByTestId("revoke-invitation-inv_1"));
     expect(screen.getByTestId("revoke-invitation-dialog").textContent).toContain("bob@example.com");
@@ -172,6 +174,7 @@ describe("TeamPage members", () => {
         return member("usr_bob", "bob@example.com", role);
       },
     });
+    render(<ReauthHost />);
     render(<TeamPage myId="usr_ada" canManage />);
     fireEvent.click(await screen.findByTestId("member-change-role-usr_bob"));
     expect((screen.getByTestId("member-role-save") as HTMLButtonElement).disabled).toBe(true);

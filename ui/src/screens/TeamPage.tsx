@@ -5,7 +5,6 @@ import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { InviteDialog } from "../components/InviteDialog";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { useCommand } from "../lib/useCommand";
@@ -133,7 +132,6 @@ function InvitationsTable(props: {
 export function RevokeInvitationDialog(props: { invitation: PendingInvitationView; onClose: (done: boolean) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
-  const sudo = useSudo();
   const i = props.invitation;
   return (
     <Dialog title={`Revoke the invitation to ${i.email}?`} onRequestClose={() => props.onClose(false)} testid="revoke-invitation-dialog">
@@ -154,7 +152,7 @@ export function RevokeInvitationDialog(props: { invitation: PendingInvitationVie
             setBusy(true);
             setError(null);
             try {
-              await sudo.run(() => call((c) => c.revokeInvitation(i.id)));
+              await call((c) => c.revokeInvitation(i.id));
               props.onClose(true);
             } catch (e) {
               setError(toCommandError(e));
@@ -166,7 +164,6 @@ export function RevokeInvitationDialog(props: { invitation: PendingInvitationVie
           Revoke invitation
         </button>
       </div>
-      {sudo.dialog}
     </Dialog>
   );
 }

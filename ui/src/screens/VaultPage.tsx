@@ -7,7 +7,10 @@ import { ErrorNotice, Notice } from "../components/Notice";
 import { ScoreRing } from "../components/ScoreRing";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { statusTone, statusWord } from "../lib/format";
+import type { AlertFeed } from "../lib/useAlertFeed";
 import { useCommand } from "../lib/useCommand";
+import { AlertsPanel } from "./AlertsPanel";
+import { BlocksPanel } from "./BlocksPanel";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { MfaEnrollDialog, MfaManageDialog } from "./MfaDialogs";
 
@@ -26,8 +29,10 @@ function summary(o: SecurityOverview): string {
   return `${on} of ${o.factors.length} protections are on. Fix the ${left === 1 ? "one" : left} below to reach Protected.`;
 }
 
-export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void }) {
-  const overview = useCommand((c) => c.securityOverview());
+/** `alerts`: the team's live alerts, for owners and admins (null for everyone else). */
+export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void; alerts: AlertFeed | null }) {
+  // A new alert, an acknowledgement or a suspension moves the score: reload it with them.
+  const overview = useCommand((c) => c.securityOverview(), [props.alerts?.changes ?? 0]);
   const [dialog, setDialog] = useState<null | "mfa-enroll" | "mfa-manage" | "password">(null);
   const [emailSent, setEmailSent] = useState(false);
   const o = overview.data;
@@ -100,6 +105,9 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
         </div>
       </section>
 
+      {/* Right under the score, which an open critical alert lowers. */}
+      {props.alerts ? <AlertsPanel feed={props.alerts} onNavigate={props.onNavigate} /> : null}
+
       <section class="card" aria-labelledby="factors-title">
         <h2 class="card-title" id="factors-title">
           Protections
@@ -162,6 +170,8 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
           <p class="muted">Recommendations appear here once the score is available.</p>
         )}
       </section>
+
+      {props.alerts ? <BlocksPanel changes={props.alerts.changes} /> : null}
 
       {dialog === "mfa-enroll" ? (
         <MfaEnrollDialog
@@ -270,8 +280,10 @@ function Recommendation(props: {
   const r = props.rec;
   const target = r.target ?? "";
   const go = (): (() => void) | null => {
-    if (target === "keys" || target.startsWith("key")) return () => props.onNavigate("keys");
+    // Per-key recommendations (key_suspended, key_without_expiry…) name the key by its id.
+    if (target === "keys" || target.startsWith("key") || r.id.startsWith("key_")) return () => props.onNavigate("keys");
     if (target === "approvals") return () => props.onNavigate("approvals");
+    if (r.id === "acknowledge_alerts") return () => document.getElementById("alerts-panel")?.scrollIntoView({ behavior: "smooth" });
     if (target === "mfa") return () => props.onOpen("mfa-manage");
     if (target === "password") return () => props.onOpen("password");
     return null;

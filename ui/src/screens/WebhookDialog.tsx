@@ -5,7 +5,6 @@ import { call } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { deliveryTone } from "../lib/settings";
@@ -30,7 +29,6 @@ export function WebhookDialog(props: { webhook: WebhookView; onChanged: () => vo
   const [note, setNote] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<Confirm>(null);
   const [rotated, setRotated] = useState<CreatedWebhook | null>(null);
-  const sudo = useSudo();
   const pending = log.data?.some((d) => d.status === "pending") ?? false;
 
   useEffect(() => {
@@ -45,7 +43,7 @@ export function WebhookDialog(props: { webhook: WebhookView; onChanged: () => vo
     setError(null);
     setNote(null);
     try {
-      await sudo.run(run);
+      await run();
       setNote(done);
       after?.();
     } catch (e) {
@@ -166,7 +164,6 @@ export function WebhookDialog(props: { webhook: WebhookView; onChanged: () => vo
         </ConfirmDialog>
       ) : null}
       {rotated ? <WebhookSecretDialog created={rotated} rotated onClose={() => setRotated(null)} /> : null}
-      {sudo.dialog}
     </Dialog>
   );
 }

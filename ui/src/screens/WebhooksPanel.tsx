@@ -4,7 +4,6 @@ import { call } from "../api";
 import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { useSudo } from "../components/ReauthDialog";
 import { ShowOnceDialog } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate } from "../lib/format";
@@ -196,7 +195,6 @@ export function AddWebhookDialog(props: { onClose: () => void; onCreated: (c: Cr
   const [description, setDescription] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
-  const sudo = useSudo();
   const chosen = some ? events : [];
   return (
     <Dialog title="Add an endpoint" description="Keyhold posts events to it as they happen." onRequestClose={props.onClose} testid="webhook-add-dialog" wide>
@@ -208,7 +206,7 @@ export function AddWebhookDialog(props: { onClose: () => void; onCreated: (c: Cr
           setBusy(true);
           setError(null);
           try {
-            const created = await sudo.run(() => call((c) => c.createWebhook({ url: url.trim(), kind, events: chosen, description: description.trim() || null })));
+            const created = await call((c) => c.createWebhook({ url: url.trim(), kind, events: chosen, description: description.trim() || null }));
             props.onCreated(created);
           } catch (err) {
             setError(toCommandError(err));
@@ -290,7 +288,6 @@ export function AddWebhookDialog(props: { onClose: () => void; onCreated: (c: Cr
           </button>
         </div>
       </form>
-      {sudo.dialog}
     </Dialog>
   );
 }

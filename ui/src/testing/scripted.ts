@@ -4,6 +4,8 @@
 // a test sees every command a screen sends. The real commands are covered by
 // src-tauri/tests and the desktop end-to-end test.
 
+import { withReauth, type CallOptions } from "../lib/reauth";
+
 type Step = (...args: unknown[]) => unknown;
 
 export const calls: string[] = [];
@@ -28,7 +30,12 @@ export function commandError(kind: string, message = "Refused."): unknown {
   return { kind, message, details: [], retry_after_secs: null };
 }
 
-export async function scriptedCall<T>(run: (c: unknown) => Promise<T>): Promise<T> {
+/** `call` as the app has it (the same "Confirm it's you" retry), over the script. */
+export function scriptedCall<T>(run: (c: unknown) => Promise<T>, opts?: CallOptions): Promise<T> {
+  return withReauth(() => scriptedOnce(run), opts);
+}
+
+async function scriptedOnce<T>(run: (c: unknown) => Promise<T>): Promise<T> {
   const commands = new Proxy(
     {},
     {

@@ -1,0 +1,57 @@
+// The Security Vault with detection: the score's reasons from the server (an open critical
+// alert, a suspended key) render with a way to fix them, and owners and admins get the
+// alerts panel and the blocks list while others get neither.
+import { cleanup, fireEvent, render, screen } from "@testing-library/preact";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { calls, resetScript, setScript } from "../testing/scripted";
+
+vi.mock("../api", async () => ({ call: (await import("../testing/scripted")).scriptedCall, reportFirstScreen: () => undefined }));
+
+const { VaultPage } = await import("./VaultPage");
+
+const SESSION = { server_url: "http://127.0.0.1:8200", user: { id: "usr_ada", email: "ada@example.com", display_name: null }, tenant_name: null, role: "owner", expires_at: null };
+
+function overview() {
+  return {
+    score: 50,
+    status: "at_risk",
+    factors: [],
+    email: "ada@example.com",
+    email_verified: true,
+    recommendations: [
+      { id: "acknowledge_alerts", severity: "critical", message: "1 critical alert is open: acknowledge it once handled.", target: null },
+      { id: "key_suspended", severity: "critical", message: 'Agent key "edge-agent" is suspended.', target: "01a24194-e30e-77ab-8a1a-3bcd0c5ac2bb" },
+    ],
+  };
+}
+
+const FEED = { open: [], live: true, error: null, changes: 0, reload: () => undefined };
+
+afterEach(() => {
+  cleanup();
+  resetScript();
+});
+
+describe("VaultPage", () => {
+  it("shows the score's detection reasons and leads a suspended key's to the Keys page", async () => {
+    setScript({ securityOverview: overview, listBlocks: () => [] });
+    const navigate = vi.fn();
+    render(<VaultPage session={SESSION as never} onNavigate={navigate} alerts={FEED} />);
+    const rec = await screen.findByTestId("rec-key_suspended");
+    expect(rec.textContent).toContain("edge-agent");
+    expect(screen.getByTestId("rec-acknowledge_alerts").textContent).toContain("critical alert");
+    fireEvent.click(rec.querySelector("button") as HTMLButtonElement);
+    expect(navigate).toHaveBeenCalledWith("keys");
+    expect(screen.getByTestId("alerts-panel")).toBeTruthy();
+    await screen.findByTestId("blocks-empty");
+  });
+
+  it("has no alerts panel or blocks list for a member", async () => {
+    setScript({ securityOverview: overview });
+    render(<VaultPage session={{ ...SESSION, role: "member" } as never} onNavigate={() => undefined} alerts={null} />);
+    await screen.findByTestId("rec-key_suspended");
+    expect(screen.queryByTestId("alerts-panel")).toBeNull();
+    expect(screen.queryByTestId("blocks-panel")).toBeNull();
+    expect(calls).toEqual(["securityOverview"]);
+  });
+});
