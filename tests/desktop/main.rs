@@ -8,6 +8,8 @@
 
 mod account;
 mod approvals;
+mod audit;
+mod axe;
 mod harness;
 mod invitations;
 mod keys;
@@ -98,11 +100,13 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
     if outcome.is_err() {
         app.failure_screenshot().await;
     }
+    let accessible = app.accessible();
     let shots = app.shots();
     app.client
         .close()
         .await
         .context("closing the WebDriver session")?;
+    accessible?;
     Ok(shots)
 }
 

@@ -41,20 +41,27 @@ export function AuditPage(props: { myId: string }) {
   }, []);
   const names = useMemo(() => new Map(actors.map((a) => [a.id, a.label])), [actors]);
 
+  // Each load is numbered: when filters change quickly, an older answer arriving late
+  // must not replace the newer one's rows.
+  const generation = useRef(0);
+
   async function load(reset: boolean) {
     if (badRange) return;
+    const mine = ++generation.current;
     setLoading(true);
     setError(null);
     try {
       const page = await call((c) => c.auditEvents(serverFilter(filter), reset ? null : cursor));
+      if (mine !== generation.current) return;
       setItems(reset ? page.items : [...items, ...page.items]);
       setCursor(page.next_cursor);
       setDone(page.next_cursor === null);
     } catch (e) {
+      if (mine !== generation.current) return;
       setError(toCommandError(e));
       setDone(true);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   }
 
@@ -62,6 +69,7 @@ export function AuditPage(props: { myId: string }) {
     setItems([]);
     setCursor(null);
     setDone(false);
+    setExported(null);
     void load(true);
   }, [filter.action, filter.actor, filter.from, filter.to]);
 
@@ -106,7 +114,6 @@ export function AuditPage(props: { myId: string }) {
   }
 
   const shown = items.filter((ev) => matchesText(ev, actorName(ev, names, props.myId), filter.text));
-  const filtered = filter.action || filter.actor || filter.from || filter.to;
 
   return (
     <div class="page" data-testid="audit-page">
@@ -119,11 +126,11 @@ export function AuditPage(props: { myId: string }) {
           <button type="button" class="button button-secondary" data-testid="audit-verify" disabled={chain === "checking"} onClick={verify}>
             <Icon name="shield" /> Verify chain
           </button>
-          <button type="button" class="button button-secondary" data-testid="audit-export-csv" disabled={progress !== null || !!badRange} onClick={() => exportAs("csv")}>
-            <Icon name="download" /> {filtered ? "Export view as CSV" : "CSV"}
+          <button type="button" class="button button-secondary" data-testid="audit-export-csv" disabled={progress !== null || !!badRange} title="Export the events these filters select" onClick={() => exportAs("csv")}>
+            <Icon name="download" /> Export CSV
           </button>
-          <button type="button" class="button button-secondary" data-testid="audit-export-json" disabled={progress !== null || !!badRange} onClick={() => exportAs("json")}>
-            <Icon name="download" /> {filtered ? "Export view as JSON" : "JSON"}
+          <button type="button" class="button button-secondary" data-testid="audit-export-json" disabled={progress !== null || !!badRange} title="Export the events these filters select" onClick={() => exportAs("json")}>
+            <Icon name="download" /> Export JSON
           </button>
         </div>
       </header>
