@@ -39,6 +39,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "watch_approvals",
     "audit_events",
     "export_audit",
+    "audit_actions",
+    "verify_audit",
     "save_text_file",
     "first_screen_shown",
     "list_secrets",

@@ -73,6 +73,8 @@ macro_rules! with_app_commands {
             approvals::watch_approvals,
             audit::audit_events,
             audit::export_audit,
+            audit::audit_actions,
+            audit::verify_audit,
             files::save_text_file,
             startup::first_screen_shown,
             secrets::list_secrets,

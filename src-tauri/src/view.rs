@@ -194,6 +194,8 @@ pub struct ApprovalVote {
     pub user: String,
     pub user_id: String,
     pub at: String,
+    /// What the approver wrote with their yes, shown to the next approver.
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Type)]
@@ -221,6 +223,10 @@ pub struct ApprovalView {
     pub expires_at: String,
     pub approvals: Vec<ApprovalVote>,
     pub required_approvals: u32,
+    /// Seconds between the deciding vote and the grant opening (critical delay).
+    pub delay_secs: u32,
+    /// Seconds the grant stays usable once open: what a yes gives, shown before voting.
+    pub grant_ttl_secs: u32,
     /// "pending" | "approved" | "denied" | "expired" | "used"
     pub status: String,
     /// When approved: the grant is usable from this time (after the critical delay).
@@ -255,6 +261,32 @@ pub struct AuditEventView {
     pub target: Option<String>,
     pub outcome: String,
     pub ip: Option<String>,
+    /// For the event's detail view: the client that made the call...
+    pub user_agent: Option<String>,
+    /// ...the event's details as JSON text...
+    pub detail: String,
+    /// ...and its severity ("info" | "warning" | "critical").
+    pub severity: String,
+}
+
+/// How far an export has come: sent on a channel while the body streams in, so a long
+/// log shows progress rather than a frozen button.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ExportProgress {
+    /// Events received so far (lines of JSON, or CSV rows after the header).
+    pub events: u32,
+    /// Bytes received so far.
+    pub bytes: u32,
+}
+
+/// The result of checking the tenant's hash chain, as the audit screen says it.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AuditChainView {
+    pub ok: bool,
+    /// Events checked.
+    pub checked: u32,
+    /// The first event whose hash does not follow, when the chain is broken.
+    pub first_bad: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Type)]

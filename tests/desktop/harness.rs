@@ -68,6 +68,12 @@ pub fn prerequisites() -> Result<Paths> {
         Some(p) => PathBuf::from(p),
         None => target_dir.join("debug").join("keyhold-desktop"),
     };
+    if !crate::axe::source_path().is_file() {
+        missing.push(format!(
+            "axe-core is not installed at {}: `(cd ui && npm ci)` (or scripts/install-deps.sh)",
+            crate::axe::source_path().display()
+        ));
+    }
     if !app.is_file() {
         missing.push(format!(
             "the app is not built at {}: `(cd ui && npm ci && npm run build) && cargo build -p keyhold-desktop` (same CARGO_TARGET_DIR as this test)",
@@ -82,9 +88,13 @@ pub fn prerequisites() -> Result<Paths> {
     }
     let screenshots = target_dir.join("e2e-screenshots");
     std::fs::create_dir_all(&screenshots)?;
-    // The folder shows this run only.
+    // The folder shows this run only (screenshots and their axe reports).
     for entry in std::fs::read_dir(&screenshots)?.flatten() {
-        if entry.path().extension().is_some_and(|e| e == "png") {
+        if entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "png" || e == "json")
+        {
             std::fs::remove_file(entry.path())?;
         }
     }
@@ -248,6 +258,9 @@ pub struct App {
     pub client: Client,
     screenshots: PathBuf,
     shot: u32,
+    /// Serious and critical accessibility violations found so far (see `axe`), each
+    /// with the screenshot it goes with; the run fails on any at its end.
+    axe_failures: Vec<String>,
 }
 
 impl App {
@@ -257,6 +270,7 @@ impl App {
             client,
             screenshots,
             shot: first_shot,
+            axe_failures: Vec::new(),
         }
     }
 
@@ -401,8 +415,20 @@ impl App {
             .with_context(|| format!("no element with data-testid={id} within {WAIT:?}"))
     }
 
-    /// Save a numbered screenshot of the window's content.
+    /// Save a numbered screenshot of the window's content, and check what it shows with
+    /// axe-core in both themes (the report beside it, `NN-name.axe.json`): every screen
+    /// and dialog the test visits is screenshotted, so every one is checked.
     pub async fn screenshot(&mut self, name: &str) -> Result<PathBuf> {
+        let path = self.shoot(name).await?;
+        let report = path.with_extension("axe.json");
+        for v in crate::axe::check(&self.client, &report).await? {
+            self.axe_failures
+                .push(format!("{:02}-{name}: {v}", self.shot));
+        }
+        Ok(path)
+    }
+
+    async fn shoot(&mut self, name: &str) -> Result<PathBuf> {
         self.shot += 1;
         self.settle().await?;
         let png = self.client.screenshot().await?;
@@ -411,6 +437,18 @@ impl App {
             .join(format!("{:02}-{name}.png", self.shot));
         std::fs::write(&path, png)?;
         Ok(path)
+    }
+
+    /// Fails with every serious or critical accessibility violation found, if any.
+    pub fn accessible(&self) -> Result<()> {
+        if self.axe_failures.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "axe-core found {} serious or critical violations:\n  {}",
+            self.axe_failures.len(),
+            self.axe_failures.join("\n  ")
+        )
     }
 
     /// Let the web view paint what the DOM now says (WebKit's snapshot shows the last
@@ -429,7 +467,7 @@ impl App {
 
     /// Best effort: a screenshot named after the failure, for the CI artifacts.
     pub async fn failure_screenshot(&mut self) {
-        match self.screenshot("FAILED").await {
+        match self.shoot("FAILED").await {
             Ok(p) => eprintln!("screenshot of the failure: {}", p.display()),
             Err(e) => eprintln!("no failure screenshot: {e}"),
         }

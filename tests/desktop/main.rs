@@ -9,6 +9,8 @@
 mod account;
 mod alerts;
 mod approvals;
+mod audit;
+mod axe;
 mod harness;
 mod invitations;
 mod keys;
@@ -100,11 +102,13 @@ async fn finish(mut app: App, outcome: &Result<()>) -> Result<u32> {
     if outcome.is_err() {
         app.failure_screenshot().await;
     }
+    let accessible = app.accessible();
     let shots = app.shots();
     app.client
         .close()
         .await
         .context("closing the WebDriver session")?;
+    accessible?;
     Ok(shots)
 }
 

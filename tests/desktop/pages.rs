@@ -30,7 +30,7 @@ pub async fn visit_pages(app: &mut App, driver: &Driver) -> Result<()> {
         csv.contains("auth.login"),
         "the exported CSV lacks the sign-in event"
     );
-    Ok(())
+    crate::audit::filters_and_export(app, driver).await
 }
 
 pub async fn themes_and_menu(app: &mut App) -> Result<()> {

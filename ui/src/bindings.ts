@@ -90,8 +90,15 @@ export const commands = {
 	 */
 	watchApprovals: (onEvent: Channel<ApprovalFeedEvent>) => __TAURI_INVOKE<null>("watch_approvals", { onEvent }),
 	auditEvents: (filter: AuditFilter, cursor: string | null) => __TAURI_INVOKE<AuditPage>("audit_events", { filter, cursor }),
-	/**  Export the whole log as "csv" or "json" into the Downloads folder. */
-	exportAudit: (format: string) => __TAURI_INVOKE<SavedFile>("export_audit", { format }),
+	/**
+	 *  Export the log under `filter` (the view on screen) as "csv" or "json" into the
+	 *  Downloads folder; `on_progress` hears the events received as the body streams in.
+	 */
+	exportAudit: (format: string, filter: AuditFilter, onProgress: Channel<ExportProgress>) => __TAURI_INVOKE<SavedFile>("export_audit", { format, filter, onProgress }),
+	/**  The actions the visible log holds, for the action filter. */
+	auditActions: () => __TAURI_INVOKE<string[]>("audit_actions"),
+	/**  Check the tenant's hash chain (owners and admins). */
+	verifyAudit: () => __TAURI_INVOKE<AuditChainView>("verify_audit"),
 	/**
 	 *  Save text the person asked to download (backup codes, a new key) as a file in their
 	 *  Downloads folder. Never overwrites: `name (1).txt` and so on.
@@ -308,6 +315,10 @@ export type ApprovalView = {
 	expires_at: string,
 	approvals: ApprovalVote[],
 	required_approvals: number,
+	/**  Seconds between the deciding vote and the grant opening (critical delay). */
+	delay_secs: number,
+	/**  Seconds the grant stays usable once open: what a yes gives, shown before voting. */
+	grant_ttl_secs: number,
 	/**  "pending" | "approved" | "denied" | "expired" | "used" */
 	status: string,
 	/**  When approved: the grant is usable from this time (after the critical delay). */
@@ -318,6 +329,17 @@ export type ApprovalVote = {
 	user: string,
 	user_id: string,
 	at: string,
+	/**  What the approver wrote with their yes, shown to the next approver. */
+	comment: string | null,
+};
+
+/**  The result of checking the tenant's hash chain, as the audit screen says it. */
+export type AuditChainView = {
+	ok: boolean,
+	/**  Events checked. */
+	checked: number,
+	/**  The first event whose hash does not follow, when the chain is broken. */
+	first_bad: string | null,
 };
 
 export type AuditEventView = {
@@ -329,6 +351,12 @@ export type AuditEventView = {
 	target: string | null,
 	outcome: string,
 	ip: string | null,
+	/**  For the event's detail view: the client that made the call... */
+	user_agent: string | null,
+	/**  ...the event's details as JSON text... */
+	detail: string,
+	/**  ...and its severity ("info" | "warning" | "critical"). */
+	severity: string,
 };
 
 export type AuditFilter = {
@@ -416,6 +444,17 @@ export type ErrorKind = "invalid_request" | "unauthenticated" | "mfa_required" |
 "keyring" | 
 /**  A local file could not be written. */
 "io";
+
+/**
+ *  How far an export has come: sent on a channel while the body streams in, so a long
+ *  log shows progress rather than a frozen button.
+ */
+export type ExportProgress = {
+	/**  Events received so far (lines of JSON, or CSV rows after the header). */
+	events: number,
+	/**  Bytes received so far. */
+	bytes: number,
+};
 
 export type FactorView = {
 	/**  "email_verified" | "mfa" | "password_strength" */

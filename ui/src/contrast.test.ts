@@ -39,6 +39,9 @@ for (const [theme, selector] of [
     ])("badge text --%s on --%s passes 4.5:1", (fg, bg) => {
       expect(ratio(v[fg], v[bg])).toBeGreaterThanOrEqual(4.5);
     });
+    it("a danger button's text --on-bad passes 4.5:1 on its --bad fill", () => {
+      expect(ratio(v["on-bad"], v.bad)).toBeGreaterThanOrEqual(4.5);
+    });
     it("input borders pass 3:1 against the surface and the raised surface", () => {
       expect(ratio(v["input-border"], v.surface)).toBeGreaterThanOrEqual(3);
       expect(ratio(v["input-border"], v["surface-2"])).toBeGreaterThanOrEqual(3);

@@ -5,8 +5,8 @@
 //! `http://` is refused for anything but loopback hosts (security invariant 8).
 
 use keyhold_core::api::{
-    AuditEvent, AuditQuery, AuditVerifyResponse, ChangePasswordRequest, LoginRequest, MeResponse,
-    Page, SessionResponse, SignupRequest, SignupResponse, VerifyEmailRequest,
+    ChangePasswordRequest, LoginRequest, MeResponse, SessionResponse, SignupRequest,
+    SignupResponse, VerifyEmailRequest,
 };
 use keyhold_core::{ErrorBody, ErrorCode, Sensitive};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -410,36 +410,6 @@ impl Client {
         )
         .await
     }
-
-    pub async fn audit(&self, q: &AuditQuery) -> Result<Page<AuditEvent>> {
-        self.json(self.request(Method::GET, "/v1/audit")?.query(q))
-            .await
-    }
-
-    pub async fn audit_verify(&self) -> Result<AuditVerifyResponse> {
-        self.json(self.request(Method::GET, "/v1/audit/verify")?)
-            .await
-    }
-
-    /// The export body as text (`format` is `json` for JSON lines, or `csv`).
-    pub async fn audit_export(&self, format: &str) -> Result<String> {
-        let resp = self
-            .send(
-                self.request(Method::GET, "/v1/audit/export")?
-                    .query(&[("format", format)]),
-            )
-            .await?;
-        let status = resp.status().as_u16();
-        resp.text()
-            .await
-            .map_err(|_| ClientError::Protocol { status })
-    }
-
-    /// The live audit feed: server-sent events, each an [`AuditEvent`].
-    pub async fn audit_stream(&self) -> Result<sse::EventStream> {
-        let resp = self.get_raw("/v1/audit/stream").await?;
-        Ok(sse::EventStream::new(resp))
-    }
 }
 
 async fn decode_error(resp: Response) -> ClientError {
@@ -471,6 +441,7 @@ async fn decode_error(resp: Response) -> ClientError {
 }
 
 mod approvals;
+mod audit;
 mod detect;
 mod keys;
 mod members;

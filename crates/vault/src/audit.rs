@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use futures::Stream;
-use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page, Severity};
+use keyhold_core::api::{AuditActions, AuditEvent, AuditQuery, AuditVerifyResponse, Page};
 
 pub use crate::store::event::{ActorKind, ClientInfo, NewEvent, Outcome};
 
@@ -32,8 +32,47 @@ pub fn scope_of(s: &Session) -> AuditScope {
     }
 }
 
+/// A time range that ends before it starts is a mistake to say, not an empty answer
+/// that looks like a quiet log.
+fn check_range(q: &AuditQuery) -> Result<()> {
+    match (q.since, q.until) {
+        (Some(since), Some(until)) if since >= until => {
+            Err(Error::BadRequest("since must be before until.".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `e` passes the filters of `q` (all but the page's limit and cursor): the export
+/// applies, event by event, what a page's query applies in the store, so "export this
+/// view" gives exactly the events the screen shows.
+fn matches(q: &AuditQuery, e: &AuditEvent) -> bool {
+    let action = q
+        .action
+        .as_deref()
+        .is_none_or(|a| match a.strip_suffix('*') {
+            Some(prefix) => e.action.starts_with(prefix),
+            None => e.action == a,
+        });
+    action
+        && q.actor
+            .as_deref()
+            .is_none_or(|a| e.actor.id.as_deref() == Some(a))
+        && q.since.is_none_or(|t| e.at >= t)
+        && q.until.is_none_or(|t| e.at < t)
+        && q.severity.is_none_or(|m| e.severity >= m)
+}
+
+/// The distinct actions of the events `s` may read (their own, or the tenant's for
+/// admins), for the audit screen's action filter.
+pub async fn actions(v: &Vault, s: &Session) -> Result<AuditActions> {
+    let actions = v.store.audit_actions(&scope_of(s)).await?;
+    Ok(AuditActions { actions })
+}
+
 /// One page of the visible log, newest first, with the cursor of the next.
 pub async fn page(v: &Vault, s: &Session, q: &AuditQuery) -> Result<Page<AuditEvent>> {
+    check_range(q)?;
     let limit = paging::limit(q.limit)?;
     let before = q
         .cursor
@@ -161,15 +200,17 @@ fn render(events: &[AuditEvent], f: Format) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-/// The visible log, oldest first, as chunks of the export's bytes: read 500 events at a
-/// time so memory stays flat however long it is. A failure midway ends the stream (and is
-/// logged): the export is then visibly short, never padded.
+/// The visible log under `filter` (its limit and cursor are ignored), oldest first, as
+/// chunks of the export's bytes: read 500 events at a time so memory stays flat however
+/// long it is. A failure midway ends the stream (and is logged): the export is then
+/// visibly short, never padded. A bad range is refused before anything is sent.
 pub fn export(
     v: &Vault,
     s: &Session,
     format: Format,
-    min_severity: Option<Severity>,
-) -> impl Stream<Item = Vec<u8>> + use<> {
+    filter: AuditQuery,
+) -> Result<impl Stream<Item = Vec<u8>> + use<>> {
+    check_range(&filter)?;
     let store: Arc<dyn Store> = v.store.clone();
     let scope = scope_of(s);
     let header = match format {
@@ -178,9 +219,11 @@ pub fn export(
             .ok(),
         Format::JsonLines => None,
     };
+    let filter = Arc::new(filter);
     let pages = futures::stream::unfold(Some(0i64), move |after| {
         let store = store.clone();
         let scope = scope.clone();
+        let filter = filter.clone();
         async move {
             let after = after?;
             let events = match store.audit_after(&scope, after, 500).await {
@@ -192,10 +235,8 @@ pub fn export(
                 }
             };
             let last = events.last().map(|e| e.id);
-            let kept: Vec<AuditEvent> = events
-                .into_iter()
-                .filter(|e| min_severity.is_none_or(|m| e.severity >= m))
-                .collect();
+            let kept: Vec<AuditEvent> =
+                events.into_iter().filter(|e| matches(&filter, e)).collect();
             match render(&kept, format) {
                 Ok(chunk) => Some((chunk, last)),
                 Err(e) => {
@@ -205,5 +246,8 @@ pub fn export(
             }
         }
     });
-    futures::StreamExt::chain(futures::stream::iter(header), pages)
+    Ok(futures::StreamExt::chain(
+        futures::stream::iter(header),
+        pages,
+    ))
 }

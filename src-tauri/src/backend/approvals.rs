@@ -40,9 +40,12 @@ pub fn approval_view(a: &Approval) -> ApprovalView {
                 user: person(&v.user),
                 user_id: v.user.id.clone(),
                 at: v.at.to_rfc3339(),
+                comment: v.comment.clone(),
             })
             .collect(),
         required_approvals: a.required_approvals,
+        delay_secs: a.delay_secs,
+        grant_ttl_secs: a.grant_ttl_secs,
         status: a.status.as_str().to_owned(),
         available_at: a.available_at.map(|t| t.to_rfc3339()),
     }

@@ -26,7 +26,7 @@ pub mod settings;
 pub mod webhooks;
 
 pub use approvals::{approval_view, approvals_feed, approve, deny, list_approvals};
-pub use audit::{audit, audit_export};
+pub use audit::{audit, audit_actions, audit_export, audit_verify};
 pub use keys::{create_key, list_keys, reinstate_key, revoke_key, revoke_leaked_key};
 pub use mfa::{
     TotpSecret, mfa_begin, mfa_confirm, mfa_disable, mfa_regenerate_backup_codes, mfa_status,

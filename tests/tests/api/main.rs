@@ -8,6 +8,7 @@ mod accounts;
 mod approvals;
 mod audit;
 mod audit_csv;
+mod audit_filters;
 mod backup;
 mod cli;
 mod cli_alerts;

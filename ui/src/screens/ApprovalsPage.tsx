@@ -1,11 +1,9 @@
 import { useState } from "preact/hooks";
 import type { ApprovalView } from "../bindings";
-import { call } from "../api";
-import { Dialog } from "../components/Dialog";
+import { DecideDialog } from "../components/DecideDialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice } from "../components/Notice";
 import { pendingCount, waitingOn } from "../lib/approvals";
-import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, notAfterNow, relativeTime, timeLeft } from "../lib/format";
 import { operationWords, tooFewApprovers } from "../lib/secrets";
 import type { ApprovalFeed } from "../lib/useApprovalFeed";
@@ -74,7 +72,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
                   {operationWords(a.operation, a.to_tier)}
                 </strong>
               </p>
-              {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : null}
+              {a.reason ? <blockquote class="approval-reason">{a.reason}</blockquote> : <p class="no-reason">No reason given</p>}
               {a.status === "pending" && tooFewApprovers(a.required_approvals, a.eligible_approvers) ? (
                 <p class="hint hint-warn" data-testid={`approval-too-few-${a.id}`}>
                   {tooFewApprovers(a.required_approvals, a.eligible_approvers)}
@@ -124,80 +122,5 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
         />
       ) : null}
     </div>
-  );
-}
-
-function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny"; onClose: (done: boolean) => void }) {
-  const [text, setText] = useState("");
-  const [code, setCode] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CommandError | null>(null);
-  const critical = props.a.tier === "critical";
-  const approve = props.action === "approve";
-  return (
-    <Dialog title={approve ? "Approve this request?" : "Deny this request?"} description={props.a.path} onRequestClose={() => props.onClose(false)} testid="decide-dialog">
-      <form
-        class="form"
-        noValidate
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            if (approve) await call((c) => c.approveRequest(props.a.id, text || null, critical ? code : null));
-            else await call((c) => c.denyRequest(props.a.id, text));
-            props.onClose(true);
-          } catch (err) {
-            setError(toCommandError(err));
-            setBusy(false);
-          }
-        }}
-      >
-        <div class="field">
-          <label class="field-label" for="decide-text">
-            {approve ? (
-              <>
-                Comment <span class="optional">optional</span>
-              </>
-            ) : (
-              "Reason"
-            )}
-          </label>
-          <textarea id="decide-text" data-testid="decide-text" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-        </div>
-        {approve && critical ? (
-          <div class="field">
-            <label class="field-label" for="approval-code">
-              Code from your authenticator app
-            </label>
-            <input
-              id="approval-code"
-              data-testid="approval-code"
-              class="code-input"
-              type="text"
-              inputMode="numeric"
-              autocomplete="one-time-code"
-              value={code}
-              onInput={(e) => setCode(e.currentTarget.value)}
-            />
-            <p class="hint">Critical secrets need a fresh code with every approval.</p>
-          </div>
-        ) : null}
-        <ErrorNotice error={error} />
-        <div class="dialog-actions">
-          <button type="button" class="button button-ghost" onClick={() => props.onClose(false)}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            class={`button ${approve ? "button-primary" : "button-danger"}`}
-            data-testid="decide-submit"
-            disabled={busy || (!approve && !text.trim()) || (approve && critical && !code.trim())}
-          >
-            {approve ? "Approve" : "Deny"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
   );
 }

@@ -1,57 +1,67 @@
-import { useEffect, useRef, useState } from "preact/hooks";
-import type { AuditEventView, AuditFilter } from "../bindings";
+import { Channel } from "@tauri-apps/api/core";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { AuditChainView, AuditEventView, AuditFilter, ExportProgress } from "../bindings";
 import { call } from "../api";
+import { AuditEventDialog } from "../components/AuditEventDialog";
+import { AuditFilters, NO_FILTER, type AuditFilterState } from "../components/AuditFilters";
 import { Icon } from "../components/Icon";
 import { ErrorNotice, Notice } from "../components/Notice";
+import { actorChoices, actorName, dayRange, matchesText, rangeError, type ActorChoice } from "../lib/audit";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { actorLabel, formatDate, shortenIds } from "../lib/format";
+import { formatDate, shortenIds } from "../lib/format";
+import { toast } from "../lib/toast";
 
-const ACTIONS = [
-  "auth.login",
-  "auth.logout",
-  "auth.mfa",
-  "password.changed",
-  "email.verified",
-  "mfa.enabled",
-  "mfa.disabled",
-  "mfa.backup_codes",
-  "key.created",
-  "key.revoked",
-  "token.issued",
-  "token.revoked",
-  "secret.read",
-  "secret.write",
-  "secret.delete",
-  "approval.requested",
-  "approval.approved",
-  "approval.denied",
-  "approval.expired",
-  "kek.rotated",
-];
+/** The server's filter for the screen's: the date fields become a half-open range. */
+function serverFilter(f: AuditFilterState): AuditFilter {
+  const { since, until } = dayRange(f.from, f.to);
+  return { action: f.action || null, actor: f.actor || null, since, until };
+}
 
 export function AuditPage(props: { myId: string }) {
-  const [filter, setFilter] = useState<AuditFilter>({ action: null, actor: null, since: null, until: null });
+  const [filter, setFilter] = useState<AuditFilterState>(NO_FILTER);
+  const [actions, setActions] = useState<string[]>([]);
+  const [actors, setActors] = useState<ActorChoice[]>([]);
   const [items, setItems] = useState<AuditEventView[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [done, setDone] = useState(false);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [exported, setExported] = useState<string | null>(null);
+  const [progress, setProgress] = useState<ExportProgress | null>(null);
+  const [chain, setChain] = useState<AuditChainView | "checking" | null>(null);
+  const [open, setOpen] = useState<AuditEventView | null>(null);
   const sentinel = useRef<HTMLDivElement>(null);
+  const badRange = rangeError(filter.from, filter.to);
+
+  // The action list and the actor names: what the log holds and who is in the team.
+  // Either may be refused (a member sees no team list); the filter then offers less.
+  useEffect(() => {
+    call((c) => c.auditActions()).then(setActions, () => setActions([]));
+    Promise.all([call((c) => c.listMembers()).catch(() => []), call((c) => c.listKeys()).catch(() => [])]).then(([m, k]) => setActors(actorChoices(m, k)));
+  }, []);
+  const names = useMemo(() => new Map(actors.map((a) => [a.id, a.label])), [actors]);
+
+  // Each load is numbered: when filters change quickly, an older answer arriving late
+  // must not replace the newer one's rows.
+  const generation = useRef(0);
 
   async function load(reset: boolean) {
+    if (badRange) return;
+    const mine = ++generation.current;
     setLoading(true);
     setError(null);
     try {
-      const page = await call((c) => c.auditEvents(filter, reset ? null : cursor));
+      const page = await call((c) => c.auditEvents(serverFilter(filter), reset ? null : cursor));
+      if (mine !== generation.current) return;
       setItems(reset ? page.items : [...items, ...page.items]);
       setCursor(page.next_cursor);
       setDone(page.next_cursor === null);
     } catch (e) {
+      if (mine !== generation.current) return;
       setError(toCommandError(e));
       setDone(true);
     } finally {
-      setLoading(false);
+      if (mine === generation.current) setLoading(false);
     }
   }
 
@@ -59,8 +69,9 @@ export function AuditPage(props: { myId: string }) {
     setItems([]);
     setCursor(null);
     setDone(false);
+    setExported(null);
     void load(true);
-  }, [filter.action, filter.actor]);
+  }, [filter.action, filter.actor, filter.from, filter.to]);
 
   // Infinite scroll: load the next page when the end of the table comes into view.
   useEffect(() => {
@@ -73,16 +84,36 @@ export function AuditPage(props: { myId: string }) {
     return () => io.disconnect();
   }, [cursor, done, loading]);
 
+  /** Export what the screen shows (the server-side filters), with the events counted as they arrive. */
   async function exportAs(format: "csv" | "json") {
     setExported(null);
     setError(null);
+    setProgress({ events: 0, bytes: 0 });
+    const channel = new Channel<ExportProgress>();
+    channel.onmessage = (p) => setProgress(p);
     try {
-      const f = await call((c) => c.exportAudit(format));
+      const f = await call((c) => c.exportAudit(format, serverFilter(filter), channel));
       setExported(f.path);
+      toast("Audit log exported");
     } catch (e) {
+      setError(toCommandError(e));
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  async function verify() {
+    setChain("checking");
+    setError(null);
+    try {
+      setChain(await call((c) => c.verifyAudit()));
+    } catch (e) {
+      setChain(null);
       setError(toCommandError(e));
     }
   }
+
+  const shown = items.filter((ev) => matchesText(ev, actorName(ev, names, props.myId), filter.text));
 
   return (
     <div class="page" data-testid="audit-page">
@@ -92,45 +123,42 @@ export function AuditPage(props: { myId: string }) {
           <p class="muted">Every security-relevant action, hash-chained so tampering shows.</p>
         </div>
         <div class="button-row">
-          <button type="button" class="button button-secondary" data-testid="audit-export-csv" onClick={() => exportAs("csv")}>
-            <Icon name="download" /> CSV
+          <button type="button" class="button button-secondary" data-testid="audit-verify" disabled={chain === "checking"} onClick={verify}>
+            <Icon name="shield" /> Verify chain
           </button>
-          <button type="button" class="button button-secondary" data-testid="audit-export-json" onClick={() => exportAs("json")}>
-            <Icon name="download" /> JSON
+          <button type="button" class="button button-secondary" data-testid="audit-export-csv" disabled={progress !== null || !!badRange} title="Export the events these filters select" onClick={() => exportAs("csv")}>
+            <Icon name="download" /> Export CSV
+          </button>
+          <button type="button" class="button button-secondary" data-testid="audit-export-json" disabled={progress !== null || !!badRange} title="Export the events these filters select" onClick={() => exportAs("json")}>
+            <Icon name="download" /> Export JSON
           </button>
         </div>
       </header>
-      <div class="filters" role="search">
-        <label class="field-inline">
-          <Icon name="filter" size={16} />
-          <span class="sr-only">Action</span>
-          <select data-testid="audit-filter-action" value={filter.action ?? ""} onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value || null })}>
-            <option value="">All actions</option>
-            {ACTIONS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field-inline">
-          <span class="sr-only">Actor</span>
-          <input
-            type="search"
-            placeholder="Actor id"
-            data-testid="audit-filter-actor"
-            value={filter.actor ?? ""}
-            onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value.trim() || null })}
-          />
-        </label>
-      </div>
+      <AuditFilters value={filter} actions={actions} actors={actors} myId={props.myId} rangeError={badRange} onChange={setFilter} />
+      {progress ? (
+        <div class="export-progress" role="status" data-testid="audit-export-progress">
+          <progress aria-label="Export progress" />
+          <span>Exporting… {progress.events.toLocaleString()} events</span>
+        </div>
+      ) : null}
       {exported ? (
         <Notice tone="success" testid="audit-exported">
           Saved to <code>{exported}</code>
         </Notice>
       ) : null}
+      {chain === "checking" ? (
+        <Notice tone="pending" testid="audit-chain">
+          Checking the chain…
+        </Notice>
+      ) : chain ? (
+        <Notice tone={chain.ok ? "success" : "danger"} title={chain.ok ? "Chain intact" : "Chain broken"} testid="audit-chain">
+          {chain.ok
+            ? `All ${chain.checked.toLocaleString()} events follow each other: nothing was edited or removed.`
+            : `Event ${chain.first_bad ?? "?"} does not follow the one before it: the log was changed outside Keyhold (${chain.checked.toLocaleString()} events checked).`}
+        </Notice>
+      ) : null}
       <section class="card card-flush">
-        {items.length > 0 ? (
+        {shown.length > 0 ? (
           <div class="table-wrap">
             <table class="table" data-testid="audit-table">
               <thead>
@@ -144,13 +172,17 @@ export function AuditPage(props: { myId: string }) {
                 </tr>
               </thead>
               <tbody>
-                {items.map((ev) => (
-                  <tr key={ev.id}>
-                    <td class="nowrap">{formatDate(ev.at)}</td>
+                {shown.map((ev) => (
+                  <tr key={ev.id} data-testid={`audit-row-${ev.id}`}>
+                    <td class="nowrap">
+                      <button type="button" class="link-button" data-testid={`audit-open-${ev.id}`} onClick={() => setOpen(ev)}>
+                        {formatDate(ev.at)}
+                      </button>
+                    </td>
                     <td>
                       <code>{ev.action}</code>
                     </td>
-                    <td title={`${ev.actor_type} ${ev.actor_id}`}>{actorLabel(ev.actor_type, ev.actor_id, props.myId)}</td>
+                    <td title={`${ev.actor_type} ${ev.actor_id}`}>{actorName(ev, names, props.myId)}</td>
                     <td title={ev.target ?? undefined} class="mono-cell">
                       {ev.target ? shortenIds(ev.target) : "—"}
                     </td>
@@ -164,7 +196,7 @@ export function AuditPage(props: { myId: string }) {
             </table>
           </div>
         ) : !loading && !error ? (
-          <div class="empty-state">
+          <div class="empty-state" data-testid="audit-empty">
             <Icon name="list" size={28} />
             <h2>No events</h2>
             <p class="muted">Nothing matches these filters.</p>
@@ -178,6 +210,7 @@ export function AuditPage(props: { myId: string }) {
           </div>
         ) : null}
       </section>
+      {open ? <AuditEventDialog ev={open} actor={actorName(open, names, props.myId)} onClose={() => setOpen(null)} /> : null}
     </div>
   );
 }

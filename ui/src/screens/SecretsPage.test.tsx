@@ -55,8 +55,10 @@ function approval(status: string, votes: string[]) {
     reason: null,
     requested_at: "2026-01-01T00:00:00Z",
     expires_at: "2026-01-02T00:00:00Z",
-    approvals: votes.map((user) => ({ user, user_id: user, at: "2026-01-01T00:01:00Z" })),
+    approvals: votes.map((user) => ({ user, user_id: user, at: "2026-01-01T00:01:00Z", comment: null })),
     required_approvals: 2,
+    delay_secs: 0,
+    grant_ttl_secs: 3600,
     status,
     available_at: status === "approved" ? "2000-01-01T00:00:00Z" : null,
   };

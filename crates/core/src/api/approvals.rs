@@ -182,6 +182,15 @@ pub struct Approval {
     pub expires_at: DateTime<Utc>,
     pub approvals: Vec<ApprovalVote>,
     pub required_approvals: u32,
+    /// Seconds between the deciding vote and the grant becoming usable (the critical
+    /// delay copied when the request was made; 0 for none): what an approver is agreeing
+    /// to, shown before they vote.
+    #[serde(default)]
+    pub delay_secs: u32,
+    /// Seconds the grant stays usable once available (the grant TTL copied when the
+    /// request was made).
+    #[serde(default)]
+    pub grant_ttl_secs: u32,
     /// People who could approve this request at all (approver roles, not the requester
     /// or the key's owner, with 2FA for critical): fewer than `required_approvals` means
     /// the team must grow before it can pass.

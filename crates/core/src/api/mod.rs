@@ -205,6 +205,13 @@ pub struct AuditVerifyResponse {
     pub first_bad: Option<i64>,
 }
 
+/// `GET /v1/audit/actions`: the distinct actions of the events the caller may read,
+/// sorted; the audit screen's action filter lists these.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditActions {
+    pub actions: Vec<String>,
+}
+
 /// Filters for `GET /v1/audit`. All optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

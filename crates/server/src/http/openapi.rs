@@ -51,6 +51,7 @@ pub const TOKEN: &str = "token";
         super::routes::me::security,
         super::routes::audit::list,
         super::routes::audit::export,
+        super::routes::audit::actions,
         super::routes::audit::stream,
         super::routes::audit::verify,
         super::routes::keys::create,

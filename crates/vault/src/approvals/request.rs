@@ -57,6 +57,8 @@ pub(super) fn to_api(v: ApprovalView, for_agent: bool) -> Approval {
         expires_at: r.expires_at,
         approvals,
         required_approvals: r.required_approvals,
+        delay_secs: u32::try_from(r.delay_secs).unwrap_or(0),
+        grant_ttl_secs: u32::try_from(r.grant_ttl_secs).unwrap_or(0),
         eligible_approvers: v.eligible_approvers,
         status: r.status,
         available_at: r.available_at,

@@ -296,3 +296,23 @@ pub async fn watches_wake_on_commit(s: &S) {
         "another tenant's watch stays asleep"
     );
 }
+
+/// The distinct actions of a scope, sorted: another tenant's and, for an actor scope,
+/// other people's never show.
+pub async fn actions_are_distinct_sorted_and_scoped(s: &S) {
+    tenant(s, "ta").await;
+    tenant(s, "tb").await;
+    append(s, Some("ta"), "secret.read", "u1", 1).await;
+    append(s, Some("ta"), "secret.read", "u1", 2).await;
+    append(s, Some("ta"), "auth.login", "u2", 3).await;
+    append(s, Some("tb"), "key.created", "u1", 4).await;
+    let all = s.audit_actions(&scope("ta")).await.unwrap();
+    assert!(all.contains(&"secret.read".to_owned()) && all.contains(&"auth.login".to_owned()));
+    assert!(!all.contains(&"key.created".to_owned()), "{all:?}");
+    assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+    let mine = AuditScope::Actor {
+        tenant_id: "ta".into(),
+        actor_id: "u1".into(),
+    };
+    assert_eq!(s.audit_actions(&mine).await.unwrap(), ["secret.read"]);
+}

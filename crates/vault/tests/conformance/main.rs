@@ -245,6 +245,7 @@ macro_rules! conformance {
                     action_prefix_is_literal,
                     after_is_oldest_first_and_strict,
                     actor_scope_sees_own_events,
+                    actions_are_distinct_sorted_and_scoped,
                     replay_floor_bounds_the_window,
                     watches_wake_on_commit,
                 ]

@@ -44,6 +44,8 @@ async fn two_approvers_open_a_critical_read_once_after_the_delay() {
         other => panic!("an agent's request names the key: {other:?}"),
     }
     assert_eq!(item.path.as_str(), "p/STRIPE");
+    // What a yes gives, shown before anyone votes: the default critical delay and grant TTL.
+    assert_eq!((item.delay_secs, item.grant_ttl_secs), (600, 3600));
 
     let first = a
         .client
@@ -52,6 +54,9 @@ async fn two_approvers_open_a_critical_read_once_after_the_delay() {
         .unwrap();
     assert_eq!(first.status, ApprovalStatus::Pending);
     assert_eq!(first.approvals.len(), 1);
+    // The next approver reads the first one's comment with the request.
+    let seen_by_b = b.client.approval(&id).await.unwrap();
+    assert_eq!(seen_by_b.approvals[0].comment.as_deref(), Some("ok"));
     // The same person cannot count twice.
     let twice = a
         .client

@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
-use keyhold_core::api::{AuditEvent, AuditQuery, AuditVerifyResponse, Page, Severity};
+use keyhold_core::api::{
+    AuditActions, AuditEvent, AuditQuery, AuditVerifyResponse, Page, Severity,
+};
 use keyhold_vault::audit::{self, Format};
 use keyhold_vault::feeds;
 use serde::Deserialize;
@@ -25,13 +27,17 @@ pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/v1/audit", get(list))
         .route("/v1/audit/export", get(export))
+        .route("/v1/audit/actions", get(actions))
         .route("/v1/audit/stream", get(stream))
         .route("/v1/audit/verify", get(verify))
 }
 
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("session" = [])), params(
-    ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query), ("action" = Option<String>, Query),
-    ("actor" = Option<String>, Query), ("since" = Option<chrono::DateTime<chrono::Utc>>, Query), ("until" = Option<chrono::DateTime<chrono::Utc>>, Query),
+    ("limit" = Option<keyhold_core::api::schema::PageLimit>, Query), ("cursor" = Option<keyhold_core::api::schema::Cursor>, Query),
+    ("action" = Option<String>, Query, description = "One action, or a prefix ending in `*` (`approval.*`)"),
+    ("actor" = Option<String>, Query, description = "The actor's id (a user or an agent key)"),
+    ("since" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Events at or after this time (RFC 3339)"),
+    ("until" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Events before this time (RFC 3339); must be after `since`, else 400"),
     ("severity" = Option<Severity>, Query, description = "The lowest severity to include")),
     responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
@@ -42,11 +48,30 @@ pub async fn list(
     Ok(Json(audit::page(&st, &s, &q).await?))
 }
 
+/// `GET /v1/audit/export`: the format, and the same filters as a page of the log, so the
+/// desktop's "export this view" exports what the screen shows.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     format: Option<String>,
     severity: Option<Severity>,
+    action: Option<String>,
+    actor: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ExportQuery {
+    fn filter(self) -> AuditQuery {
+        AuditQuery {
+            action: self.action,
+            actor: self.actor,
+            since: self.since,
+            until: self.until,
+            severity: self.severity,
+            ..AuditQuery::default()
+        }
+    }
 }
 
 /// `?severity=` of the live feed: the lowest severity it sends.
@@ -58,15 +83,19 @@ pub struct StreamQuery {
 
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("session" = [])),
     params(("format" = Option<keyhold_core::api::schema::ExportFormat>, Query),
-           ("severity" = Option<Severity>, Query, description = "The lowest severity to include")),
-    responses((status = 200, description = "The visible log, oldest first, streamed")))]
+           ("severity" = Option<Severity>, Query, description = "The lowest severity to include"),
+           ("action" = Option<String>, Query, description = "One action, or a prefix ending in `*` (`approval.*`)"),
+           ("actor" = Option<String>, Query, description = "The actor's id (a user or an agent key)"),
+           ("since" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Events at or after this time (RFC 3339)"),
+           ("until" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Events before this time (RFC 3339); must be after `since`, else 400")),
+    responses((status = 200, description = "The visible log under the filters, oldest first, streamed")))]
 pub async fn export(
     State(st): State<SharedState>,
     s: Person,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let format = Format::parse(q.format.as_deref())?;
-    let chunks = audit::export(&st, &s, format, q.severity).map(Ok::<_, Infallible>);
+    let chunks = audit::export(&st, &s, format, q.filter())?.map(Ok::<_, Infallible>);
     let disposition = format!(
         "attachment; filename=\"keyhold-audit.{}\"",
         format.extension()
@@ -77,6 +106,12 @@ pub async fn export(
         (header::CACHE_CONTROL, "no-store".to_owned()),
     ];
     Ok((headers, Body::from_stream(chunks)).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/audit/actions", tag = "audit", security(("session" = [])),
+    responses((status = 200, body = AuditActions, description = "The distinct actions of the events the caller may read (the tenant's for owners and admins, their own otherwise), sorted")))]
+pub async fn actions(State(st): State<SharedState>, s: Person) -> ApiResult<Json<AuditActions>> {
+    Ok(Json(audit::actions(&st, &s).await?))
 }
 
 #[utoipa::path(get, path = "/v1/audit/stream", tag = "audit", security(("session" = [])),

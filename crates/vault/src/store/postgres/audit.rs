@@ -170,6 +170,21 @@ impl AuditStore for PostgresStore {
         found.iter().map(audit_row).collect()
     }
 
+    async fn audit_actions(&self, scope: &AuditScope) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn().await?;
+        let tx = begin(&mut conn, Acting::for_chain(scope.tenant_id())).await?;
+        let found = rows(
+            &tx,
+            "SELECT action FROM audit_events
+             WHERE chain = $1 AND ($2::text IS NULL OR actor_id = $2)
+             GROUP BY action ORDER BY action COLLATE \"C\"",
+            &[&scope.tenant_id(), &actor_of(scope)],
+        )
+        .await?;
+        commit(tx).await?;
+        found.iter().map(|r| col(r, 0, "audit action")).collect()
+    }
+
     async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64> {
         let mut conn = self.conn().await?;
         let tx = begin(&mut conn, Acting::for_chain(scope.tenant_id())).await?;

@@ -163,6 +163,29 @@ impl AuditStore for SqliteStore {
         .await
     }
 
+    async fn audit_actions(&self, scope: &AuditScope) -> StoreResult<Vec<String>> {
+        let scope = scope.clone();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT DISTINCT action FROM audit_events
+                     WHERE chain = ?1 AND (?2 IS NULL OR actor_id = ?2)
+                     ORDER BY action",
+                )
+                .map_err(map_err)?;
+            let actor = match &scope {
+                AuditScope::Actor { actor_id, .. } => Some(actor_id.clone()),
+                AuditScope::Tenant(_) => None,
+            };
+            let rows = stmt
+                .query_map(params![scope.tenant_id(), actor], |r| r.get::<_, String>(0))
+                .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+                .map_err(map_err)?;
+            Ok(rows)
+        })
+        .await
+    }
+
     async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64> {
         let scope = scope.clone();
         self.run(move |c| {
