@@ -30,7 +30,7 @@ describe("audit filters", () => {
         { id: "u2", email: "zed@example.com", display_name: null, role: "admin", mfa_enabled: true, created_at: "" },
         { id: "u1", email: "ada@example.com", display_name: "Ada", role: "owner", mfa_enabled: true, created_at: "" },
       ],
-      [{ id: "k1", name: "bot", prefix: "kha_1", scopes: [], created_at: "", expires_at: null, last_used_at: null, last_used_ip: null, revoked_at: null, ip_allowlist: [] }],
+      [{ id: "k1", name: "bot", prefix: "kha_1", scopes: [], created_at: "", expires_at: null, last_used_at: null, last_used_ip: null, revoked_at: null, suspended_at: null, ip_allowlist: [] }],
     );
     expect(choices.map((c) => c.id)).toEqual(["u1", "u2", "k1"]);
     expect(choices[2].label).toBe("bot (agent key kha_1)");
