@@ -51,6 +51,7 @@ pub mod recovery;
 pub mod secrets;
 pub mod security;
 pub mod sessions;
+pub mod signed_in;
 pub mod signed_requests;
 pub mod signing_keys;
 pub mod store;

@@ -23,7 +23,7 @@ pub enum Change {
     MfaDisabled,
     BackupCodesRegenerated,
     PasswordChanged,
-    /// "Sign out everywhere else" (`sessions::end_others`).
+    /// "Sign out everywhere else" (`signed_in::end_others`).
     OtherSessionsEnded,
     /// A new agent key, by its name (the secret is never mailed).
     AgentKeyCreated {

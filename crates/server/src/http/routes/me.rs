@@ -10,7 +10,7 @@ use keyhold_core::api::{
 };
 use keyhold_core::score::SecurityScore;
 use keyhold_vault::events::prefs;
-use keyhold_vault::{accounts, security, sessions};
+use keyhold_vault::{accounts, security, signed_in};
 
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, Client};
@@ -92,7 +92,7 @@ pub async fn sessions_list(
     State(st): State<SharedState>,
     s: Person,
 ) -> ApiResult<Json<Vec<SessionInfo>>> {
-    Ok(Json(sessions::list(&st, &s).await?))
+    Ok(Json(signed_in::list(&st, &s).await?))
 }
 
 /// "Sign out everywhere else": every other session of the person ends (sudo window).
@@ -104,5 +104,5 @@ pub async fn end_other_sessions(
     Client(c): Client,
     s: Sudo,
 ) -> ApiResult<Json<EndedSessions>> {
-    Ok(Json(sessions::end_others(&st, &s, &c).await?))
+    Ok(Json(signed_in::end_others(&st, &s, &c).await?))
 }
