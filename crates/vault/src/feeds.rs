@@ -43,7 +43,11 @@ impl Cursor {
     ) -> Result<Self> {
         let slot = v.feeds.take(credential)?;
         let watch = v.store.tenant_audit_watch(tenant_id);
-        let head = *watch.borrow();
+        // The watch carries the newest id its store has announced; on PostgreSQL that
+        // announcement (LISTEN/NOTIFY) can trail a commit the caller has already seen, so
+        // the log's own head is read too: a feed never starts before its caller came.
+        let announced = *watch.borrow();
+        let head = announced.max(v.store.audit_replay_floor(&scope, 0).await?);
         let after = live::resume_after(v, &scope, last_event_id, head).await?;
         Ok(Self {
             v: v.clone(),

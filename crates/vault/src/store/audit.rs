@@ -54,11 +54,12 @@ pub trait AuditStore: Send + Sync + 'static {
         after_id: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>>;
-    /// The id just before the `window` newest events of `scope` (0 when it has no more than
-    /// that): how far back a resumed live feed may replay (`live::REPLAY_WINDOW`).
     /// The distinct actions in `scope`'s events, sorted: what the audit screen offers as
     /// its action filter, so a new action appears there without a client release.
     async fn audit_actions(&self, scope: &AuditScope) -> StoreResult<Vec<String>>;
+    /// The id just before the `window` newest events of `scope` (0 when it has no more than
+    /// that): how far back a resumed live feed may replay (`live::REPLAY_WINDOW`). With a
+    /// window of 0, the id of `scope`'s newest event: where a new feed starts.
     async fn audit_replay_floor(&self, scope: &AuditScope, window: u32) -> StoreResult<i64>;
     async fn audit_verify(&self, tenant_id: &str) -> StoreResult<AuditVerify>;
     /// Wakes up whenever any event is appended (carries the newest event id).
