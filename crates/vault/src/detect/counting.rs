@@ -129,14 +129,21 @@ impl Rates {
             if self.map.len() >= MAX_SUBJECTS {
                 return RateVerdict::Normal;
             }
+            // The key is copied only when it is new: this runs on every secret read.
+            self.map.insert(
+                key.to_owned(),
+                Rate {
+                    minute,
+                    count: 0,
+                    baseline: 0.0,
+                    minutes: 0,
+                    fired_minute: None,
+                },
+            );
         }
-        let r = self.map.entry(key.to_owned()).or_insert(Rate {
-            minute,
-            count: 0,
-            baseline: 0.0,
-            minutes: 0,
-            fired_minute: None,
-        });
+        let Some(r) = self.map.get_mut(key) else {
+            return RateVerdict::Normal;
+        };
         if minute > r.minute {
             // Fold the finished minute, then the idle minutes after it, into the baseline.
             let idle = minute - r.minute - 1;
