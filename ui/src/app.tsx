@@ -10,6 +10,8 @@ import { ErrorNotice } from "./components/Notice";
 import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
 import { applyTheme, loadTheme, type ThemeChoice } from "./lib/theme";
+import { installTabKeys } from "./lib/tabKeys";
+import { useFocusHeadingOnChange } from "./lib/focus";
 import { seesAlerts, useAlertFeed } from "./lib/useAlertFeed";
 import { useApprovalFeed } from "./lib/useApprovalFeed";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
@@ -38,10 +40,18 @@ export function App() {
   const [page, setPage] = useState<Page>("vault");
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme());
   const [offline, setOffline] = useState(false);
+  // The agent key a recommendation or an alert points at, opened in the keys page.
+  const [_focusKey, setFocusKey] = useState<string | null>(null);
+  function openKey(id: string) {
+    setFocusKey(id);
+    setPage("keys");
+  }
   // Bumped when the server comes back, to reload the page that failed.
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => applyTheme(theme), [theme]);
+  useEffect(() => installTabKeys(document), []);
+  useFocusHeadingOnChange(page, () => document.getElementById("main"));
 
   function boot() {
     call((c) => c.sessionStatus())
@@ -201,7 +211,7 @@ export function App() {
               </button>
             </div>
           ) : null}
-          {page === "vault" ? <VaultPage session={session} onNavigate={setPage} alerts={seesAlerts(session) ? alerts : null} /> : null}
+          {page === "vault" ? <VaultPage session={session} onNavigate={setPage} onOpenKey={openKey} alerts={seesAlerts(session) ? alerts : null} /> : null}
           {page === "secrets" ? <SecretsPage /> : null}
           {page === "keys" ? <KeysPage session={session} changes={alerts.changes} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}

@@ -4,6 +4,7 @@ import { call } from "../api";
 import { grantWords } from "../lib/approvals";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, notAfterNow, relativeTime, timeLeft } from "../lib/format";
+import { useNow } from "../lib/useNow";
 import { operationWords } from "../lib/secrets";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./Notice";
@@ -125,6 +126,8 @@ export function DecideDialog(props: { a: ApprovalView; action: "approve" | "deny
 /** The facts of the request, as a definition list the screen reader walks in order. */
 function Context(props: { a: ApprovalView; op: string }) {
   const a = props.a;
+  // The deadline counts down while the dialog is open.
+  const now = useNow(15_000);
   return (
     <div class="decide-context" data-testid="decide-context">
       <dl class="decide-facts">
@@ -150,11 +153,11 @@ function Context(props: { a: ApprovalView; op: string }) {
         </div>
         <div>
           <dt>Asked</dt>
-          <dd title={formatDate(a.requested_at)}>{relativeTime(notAfterNow(a.requested_at))}</dd>
+          <dd title={formatDate(a.requested_at)}>{relativeTime(notAfterNow(a.requested_at, now), now)}</dd>
         </div>
         <div>
           <dt>Request lapses</dt>
-          <dd title={formatDate(a.expires_at)}>{timeLeft(a.expires_at)}</dd>
+          <dd title={formatDate(a.expires_at)}>{timeLeft(a.expires_at, now)}</dd>
         </div>
       </dl>
       <h3 class="decide-subhead">Reason</h3>

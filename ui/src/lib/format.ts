@@ -83,11 +83,12 @@ export function timeLeft(iso: string, now: Date = new Date()): string {
   return h > 0 ? `${h}h ${m}m left` : `${m}m left`;
 }
 
+/** A date and time in the system's locale (its order, month names and 12/24-hour clock). */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "—";
-  return d.toLocaleString("en", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 /** The text file offered for download with the backup codes. */

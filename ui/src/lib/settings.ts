@@ -1,6 +1,8 @@
 // The Settings area's small pure helpers: durations as the server writes them ("10m",
 // "24h", "0s") split into a number and a unit for the form, and webhook event choices.
 
+import type { BadgeTone } from "../components/StatusBadge";
+
 export type DurationUnit = "s" | "m" | "h" | "d";
 
 export const DURATION_UNITS: { unit: DurationUnit; label: string }[] = [
@@ -33,15 +35,15 @@ export const EVENT_CHOICES: { value: string; label: string }[] = [
 ];
 
 /** How a delivery's status reads, and its pill's tone. */
-export function deliveryTone(status: string): { word: string; tone: string } {
+export function deliveryTone(status: string): { word: string; tone: BadgeTone } {
   switch (status) {
     case "delivered":
-      return { word: "Delivered", tone: "pill-good" };
+      return { word: "Delivered", tone: "good" };
     case "failed":
-      return { word: "Failed", tone: "pill-bad" };
+      return { word: "Failed", tone: "bad" };
     case "pending":
-      return { word: "Pending", tone: "pill-muted" };
+      return { word: "Pending", tone: "muted" };
     default:
-      return { word: status, tone: "pill-muted" };
+      return { word: status, tone: "muted" };
   }
 }

@@ -103,7 +103,7 @@ describe("AlertsPanel", () => {
     const row = await screen.findByTestId("alert-row-alr_1");
     expect(screen.getByTestId("alerts-count").textContent).toBe("1");
     expect(row.textContent).toContain("Key used outside its IP allowlist");
-    expect(row.textContent).toContain("critical");
+    expect(row.textContent).toContain("Critical");
     expect(row.textContent).toContain("203.0.113.5");
     expect(row.textContent).toContain("Agent key key_1");
     expect(screen.getByTestId("alert-response-alr_1").textContent).toBe("Key suspended");

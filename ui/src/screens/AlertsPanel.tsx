@@ -8,6 +8,7 @@ import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
 import { toast } from "../lib/toast";
 import type { AlertFeed } from "../lib/useAlertFeed";
+import { StatusBadge, type BadgeTone } from "../components/StatusBadge";
 
 /** The rules' names as people read them (docs/alerts.md lists every rule). */
 const RULES: Record<string, string> = {
@@ -42,7 +43,7 @@ export function subjectLabel(subject: string | null): string | null {
   return word[kind] ? `${word[kind]} ${id}` : subject;
 }
 
-const SEVERITY_TONE: Record<string, string> = { critical: "pill-bad", warning: "pill-warn", info: "pill-muted" };
+const SEVERITY_TONE: Record<string, BadgeTone> = { critical: "bad", warning: "warn", info: "muted" };
 
 /**
  * The open alerts of the team, live: the app's alerts feed reloads the list as the server
@@ -108,7 +109,7 @@ function AlertRow(props: { alert: AlertView; onDone: () => void; onNavigate: (p:
       <Icon name={a.severity === "info" ? "info" : "alert"} />
       <div class="rec-message">
         <div class="strong">
-          {ruleLabel(a.rule)} <span class={`pill ${SEVERITY_TONE[a.severity] ?? "pill-muted"}`}>{a.severity}</span>
+          {ruleLabel(a.rule)} <StatusBadge tone={SEVERITY_TONE[a.severity] ?? "muted"} label={a.severity} />
         </div>
         <div data-testid={`alert-message-${a.id}`}>{a.message}</div>
         <div class="muted small">

@@ -1,18 +1,31 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { ApprovalView } from "../bindings";
 import { DecideDialog } from "../components/DecideDialog";
 import { Icon } from "../components/Icon";
 import { ErrorNotice } from "../components/Notice";
 import { pendingCount, waitingOn } from "../lib/approvals";
 import { formatDate, notAfterNow, relativeTime, timeLeft } from "../lib/format";
+import { useNow } from "../lib/useNow";
 import { operationWords, tooFewApprovers } from "../lib/secrets";
 import type { ApprovalFeed } from "../lib/useApprovalFeed";
 import { useCommand } from "../lib/useCommand";
 
 type Tab = "pending" | "history";
 
-export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
+export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed; openId?: string | null }) {
   const [tab, setTab] = useState<Tab>("pending");
+  // Countdowns move while the page is open.
+  const now = useNow(15_000);
+  // A request opened from its notification: shown on the pending tab, scrolled to and focused.
+  useEffect(() => {
+    if (!props.openId) return;
+    setTab("pending");
+    const card = document.querySelector<HTMLElement>(`[data-testid="approval-${CSS.escape(props.openId)}"]`);
+    if (card) {
+      card.scrollIntoView({ block: "center" });
+      card.focus();
+    }
+  }, [props.openId, props.feed.pending]);
   const history = useCommand((c) => (tab === "history" ? c.listApprovals("history") : Promise.resolve([])), [tab]);
   const [acting, setActing] = useState<{ a: ApprovalView; action: "approve" | "deny" } | null>(null);
   const list: ApprovalView[] | null = tab === "pending" ? props.feed.pending : history.data;
@@ -47,14 +60,14 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
       ) : list ? (
         <ul class="approval-list" data-testid="approval-list">
           {list.map((a) => (
-            <li key={a.id} class="card approval" data-testid={`approval-${a.id}`}>
+            <li key={a.id} class={`card approval ${props.openId === a.id ? "approval-opened" : ""}`} data-testid={`approval-${a.id}`} tabIndex={-1} aria-current={props.openId === a.id ? "true" : undefined}>
               <div class="approval-head">
                 <span class={`tier tier-${a.tier}`}>{a.tier}</span>
                 <code class="approval-path" data-testid={`approval-path-${a.id}`}>
                   {a.path}
                 </code>
-                <span class="muted approval-time" title={formatDate(a.expires_at)}>
-                  <Icon name="clock" size={14} /> {a.status === "pending" ? timeLeft(a.expires_at) : a.status}
+                <span class="muted approval-time" title={formatDate(a.expires_at)} data-testid={`approval-time-${a.id}`}>
+                  <Icon name="clock" size={14} /> {a.status === "pending" ? timeLeft(a.expires_at, now) : a.status}
                 </span>
               </div>
               <p class="approval-who" data-testid={`approval-who-${a.id}`}>
@@ -67,7 +80,7 @@ export function ApprovalsPage(props: { myId: string; feed: ApprovalFeed }) {
                     Requested by <strong>{a.owner}</strong>
                   </>
                 )}{" "}
-                asked {relativeTime(notAfterNow(a.requested_at))} to{" "}
+                asked {relativeTime(notAfterNow(a.requested_at, now), now)} to{" "}
                 <strong class="approval-operation" data-testid={`approval-operation-${a.id}`}>
                   {operationWords(a.operation, a.to_tier)}
                 </strong>

@@ -10,6 +10,7 @@ import { actorChoices, actorName, dayRange, matchesText, rangeError, type ActorC
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, shortenIds } from "../lib/format";
 import { toast } from "../lib/toast";
+import { StatusBadge } from "../components/StatusBadge";
 
 /** The server's filter for the screen's: the date fields become a half-open range. */
 function serverFilter(f: AuditFilterState): AuditFilter {
@@ -187,7 +188,7 @@ export function AuditPage(props: { myId: string }) {
                       {ev.target ? shortenIds(ev.target) : "—"}
                     </td>
                     <td>
-                      <span class={`pill ${ev.outcome === "success" ? "pill-good" : "pill-bad"}`}>{ev.outcome}</span>
+                      <StatusBadge tone={ev.outcome === "success" ? "good" : "bad"} label={ev.outcome} />
                     </td>
                     <td>{ev.ip ?? "—"}</td>
                   </tr>

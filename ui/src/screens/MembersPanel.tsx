@@ -8,6 +8,7 @@ import { REAUTH_CANCELLED, ReauthDialog } from "../components/ReauthDialog";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate } from "../lib/format";
 import type { Loaded } from "../lib/useCommand";
+import { StatusBadge } from "../components/StatusBadge";
 
 type Action = { kind: "role" | "remove" | "mfa"; member: MemberView };
 
@@ -54,7 +55,7 @@ export function MembersTable(props: { members: Loaded<MemberView[]>; myId?: stri
                     {m.display_name ? <div class="muted">{m.email}</div> : null}
                   </td>
                   <td data-testid={`member-role-${m.id}`}>{m.role}</td>
-                  <td>{m.mfa_enabled ? <span class="pill pill-good">On</span> : <span class="pill pill-muted">Off</span>}</td>
+                  <td><StatusBadge tone={m.mfa_enabled ? "good" : "muted"} label={m.mfa_enabled ? "On" : "Off"} /></td>
                   <td>{formatDate(m.created_at)}</td>
                   {props.canManage ? (
                     <td class="row-actions nowrap">

@@ -36,22 +36,62 @@ describe("VaultPage", () => {
   it("shows the score's detection reasons and leads a suspended key's to the Keys page", async () => {
     setScript({ securityOverview: overview, listBlocks: () => [] });
     const navigate = vi.fn();
-    render(<VaultPage session={SESSION as never} onNavigate={navigate} alerts={FEED} />);
+    const openKey = vi.fn();
+    render(<VaultPage session={SESSION as never} onNavigate={navigate} onOpenKey={openKey} alerts={FEED} />);
     const rec = await screen.findByTestId("rec-key_suspended");
     expect(rec.textContent).toContain("edge-agent");
     expect(screen.getByTestId("rec-acknowledge_alerts").textContent).toContain("critical alert");
     fireEvent.click(rec.querySelector("button") as HTMLButtonElement);
-    expect(navigate).toHaveBeenCalledWith("keys");
+    expect(openKey).toHaveBeenCalledWith("01a24194-e30e-77ab-8a1a-3bcd0c5ac2bb");
     expect(screen.getByTestId("alerts-panel")).toBeTruthy();
     await screen.findByTestId("blocks-empty");
   });
 
   it("has no alerts panel or blocks list for a member", async () => {
     setScript({ securityOverview: overview });
-    render(<VaultPage session={{ ...SESSION, role: "member" } as never} onNavigate={() => undefined} alerts={null} />);
+    render(<VaultPage session={{ ...SESSION, role: "member" } as never} onNavigate={() => undefined} onOpenKey={() => undefined} alerts={null} />);
     await screen.findByTestId("rec-key_suspended");
     expect(screen.queryByTestId("alerts-panel")).toBeNull();
     expect(screen.queryByTestId("blocks-panel")).toBeNull();
     expect(calls).toEqual(["securityOverview"]);
+  });
+
+  it("gives every recommendation the server sends a button that does something", async () => {
+    const recs = [
+      ["verify_email", null],
+      ["enable_mfa", null],
+      ["strengthen_password", null],
+      ["regenerate_backup_codes", null],
+      ["pending_approvals", null],
+      ["acknowledge_alerts", null],
+      ["key_without_expiry", "key_1"],
+      ["key_broad_scope", "key_2"],
+      ["key_unused", "key_3"],
+      ["key_old", "key_4"],
+    ].map(([id, target]) => ({ id, severity: "warning", message: `about ${id}`, target }));
+    setScript({
+      securityOverview: () => ({ ...overview(), email_verified: false, recommendations: recs }),
+      listBlocks: () => [],
+      requestEmailVerification: () => null,
+      mfaBeginEnrollment: () => new Promise(() => undefined),
+      mfaStatus: () => new Promise(() => undefined),
+    });
+    const navigate = vi.fn();
+    const openKey = vi.fn();
+    render(<VaultPage session={SESSION as never} onNavigate={navigate} onOpenKey={openKey} alerts={FEED} />);
+    await screen.findByTestId("rec-verify_email");
+    const press = (id: string) => fireEvent.click(screen.getByTestId(`rec-action-${id}`));
+
+    press("verify_email");
+    await vi.waitFor(() => expect(calls).toContain("requestEmailVerification"));
+    press("pending_approvals");
+    expect(navigate).toHaveBeenCalledWith("approvals");
+    for (const [i, id] of ["key_without_expiry", "key_broad_scope", "key_unused", "key_old"].entries()) {
+      press(id);
+      expect(openKey).toHaveBeenLastCalledWith(`key_${i + 1}`);
+    }
+    press("strengthen_password");
+    expect(await screen.findByRole("dialog")).toBeTruthy();
+    expect(screen.getByRole("dialog").textContent).toContain("password");
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { FactorView, RecommendationView, SecurityOverview, SessionView } from "../bindings";
+import type { FactorView, SecurityOverview, SessionView } from "../bindings";
 import type { Page } from "../app";
 import { call, reportFirstScreen } from "../api";
 import { Icon, type IconName } from "../components/Icon";
@@ -11,8 +11,11 @@ import type { AlertFeed } from "../lib/useAlertFeed";
 import { useCommand } from "../lib/useCommand";
 import { AlertsPanel } from "./AlertsPanel";
 import { BlocksPanel } from "./BlocksPanel";
+import { Recommendation, type VaultDialog } from "./Recommendations";
+import { toast } from "../lib/toast";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { MfaEnrollDialog, MfaManageDialog } from "./MfaDialogs";
+import { StatusBadge } from "../components/StatusBadge";
 
 type FactorId = "email_verified" | "mfa" | "password_strength";
 
@@ -30,12 +33,22 @@ function summary(o: SecurityOverview): string {
 }
 
 /** `alerts`: the team's live alerts, for owners and admins (null for everyone else). */
-export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void; alerts: AlertFeed | null }) {
+export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void; onOpenKey: (id: string) => void; alerts: AlertFeed | null }) {
   // A new alert, an acknowledgement or a suspension moves the score: reload it with them.
   const overview = useCommand((c) => c.securityOverview(), [props.alerts?.changes ?? 0]);
   const [dialog, setDialog] = useState<null | "mfa-enroll" | "mfa-manage" | "password">(null);
   const [emailSent, setEmailSent] = useState(false);
   const o = overview.data;
+  // "Verify email" from a recommendation sends the link at once, as the factor's button does.
+  function openDialog(d: VaultDialog) {
+    if (d !== "verify-email") return setDialog(d);
+    call((c) => c.requestEmailVerification())
+      .then(() => {
+        setEmailSent(true);
+        toast("Verification link sent: open it from your inbox.");
+      })
+      .catch(() => document.querySelector<HTMLElement>('[data-testid="verify-email-button"]')?.focus());
+  }
 
   // After "Verify email", poll until the server sees the link was opened.
   useEffect(() => {
@@ -124,9 +137,9 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
                   <div class="factor-title">
                     {f.title}
                     {state ? (
-                      <span class={`pill ${state.ok ? "pill-good" : "pill-bad"}`}>{state.ok ? "On" : "Needs attention"}</span>
+                      <StatusBadge tone={state.ok ? "good" : "bad"} label={state.ok ? "On" : "Needs attention"} />
                     ) : (
-                      <span class="pill">Unknown</span>
+                      <StatusBadge tone="muted" label="Unknown" />
                     )}
                   </div>
                   <p class="factor-detail muted">{state?.detail ?? FACTOR_HELP[f.id]}</p>
@@ -163,7 +176,7 @@ export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) =
         ) : o ? (
           <ul class="rec-list">
             {o.recommendations.map((r) => (
-              <Recommendation key={r.id} rec={r} onNavigate={props.onNavigate} onOpen={setDialog} />
+              <Recommendation key={r.id} rec={r} onNavigate={props.onNavigate} onOpenKey={props.onOpenKey} onOpen={openDialog} />
             ))}
           </ul>
         ) : (
@@ -267,37 +280,5 @@ function FactorAction(props: {
     >
       Change password
     </button>
-  );
-}
-
-const REC_ICON: Record<string, IconName> = { critical: "alert", warning: "alert", info: "info" };
-
-function Recommendation(props: {
-  rec: RecommendationView;
-  onNavigate: (p: Page) => void;
-  onOpen: (d: "mfa-enroll" | "mfa-manage" | "password") => void;
-}) {
-  const r = props.rec;
-  const target = r.target ?? "";
-  const go = (): (() => void) | null => {
-    // Per-key recommendations (key_suspended, key_without_expiry…) name the key by its id.
-    if (target === "keys" || target.startsWith("key") || r.id.startsWith("key_")) return () => props.onNavigate("keys");
-    if (target === "approvals") return () => props.onNavigate("approvals");
-    if (r.id === "acknowledge_alerts") return () => document.getElementById("alerts-panel")?.scrollIntoView({ behavior: "smooth" });
-    if (target === "mfa") return () => props.onOpen("mfa-manage");
-    if (target === "password") return () => props.onOpen("password");
-    return null;
-  };
-  const action = go();
-  return (
-    <li class={`rec rec-${r.severity}`} data-testid={`rec-${r.id}`}>
-      <Icon name={REC_ICON[r.severity] ?? "info"} />
-      <span class="rec-message">{r.message}</span>
-      {action ? (
-        <button type="button" class="link-button" onClick={action}>
-          Fix <Icon name="chevronRight" size={14} />
-        </button>
-      ) : null}
-    </li>
   );
 }

@@ -10,6 +10,7 @@ import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { deliveryTone } from "../lib/settings";
 import { useCommand } from "../lib/useCommand";
 import { eventsText, WebhookSecretDialog, webhookState } from "./WebhooksPanel";
+import { StatusBadge } from "../components/StatusBadge";
 
 /** How often the log is read again while a delivery is still pending. */
 const PENDING_POLL_MS = 2000;
@@ -218,9 +219,7 @@ export function DeliveryLog(props: { deliveries: DeliveryView[] | null; error: C
               <tr key={d.id} data-testid={`delivery-row-${d.id}`}>
                 <td class="mono">{d.event_type}</td>
                 <td>
-                  <span class={`pill ${t.tone}`} data-testid={`delivery-status-${d.id}`}>
-                    {t.word}
-                  </span>
+                  <StatusBadge tone={t.tone} label={t.word} testid={`delivery-status-${d.id}`} />
                 </td>
                 <td>{d.attempts}</td>
                 <td title={d.last_response ?? d.last_error ?? undefined}>{answer}</td>

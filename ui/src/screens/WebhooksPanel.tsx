@@ -10,12 +10,13 @@ import { formatDate } from "../lib/format";
 import { EVENT_CHOICES } from "../lib/settings";
 import { useCommand } from "../lib/useCommand";
 import { WebhookDialog } from "./WebhookDialog";
+import { StatusBadge, type BadgeTone } from "../components/StatusBadge";
 
 /** What an endpoint's status reads as. */
-export function webhookState(w: WebhookView): { word: string; tone: string } {
-  if (!w.enabled) return { word: w.disabled_reason === "failing" ? "Disabled: kept failing" : "Disabled", tone: "pill-bad" };
-  if (w.failing_since) return { word: "Failing", tone: "pill-bad" };
-  return { word: "Enabled", tone: "pill-good" };
+export function webhookState(w: WebhookView): { word: string; tone: BadgeTone } {
+  if (!w.enabled) return { word: w.disabled_reason === "failing" ? "Disabled: kept failing" : "Disabled", tone: "bad" };
+  if (w.failing_since) return { word: "Failing", tone: "bad" };
+  return { word: "Enabled", tone: "good" };
 }
 
 export function eventsText(events: string[]): string {
@@ -70,9 +71,7 @@ export function WebhooksPanel() {
                   </td>
                   <td>{eventsText(w.events)}</td>
                   <td>
-                    <span class={`pill ${st.tone}`} data-testid={`webhook-state-${w.id}`}>
-                      {st.word}
-                    </span>
+                    <StatusBadge tone={st.tone} label={st.word} testid={`webhook-state-${w.id}`} />
                   </td>
                   <td class="row-actions">
                     <button type="button" class="button button-secondary button-small" data-testid={`webhook-manage-${w.id}`} onClick={() => setManaging(w.id)}>
