@@ -83,8 +83,9 @@ def desktop(check, run, binary, tmp):
     deb = dist.build("desktop", binary, tmp, "deb", compress="none")
     control, files, _ = inspect(deb, os.path.join(tmp, "desktop"))
     depends = control.get("Depends", "")
-    check("package desktop: Depends WebKitGTK 4.1 and GTK 3",
-          "libwebkit2gtk-4.1-0" in depends and "libgtk-3-0" in depends, depends)
+    check("package desktop: Depends WebKitGTK 4.1, GTK 3 and the tray's AppIndicator",
+          "libwebkit2gtk-4.1-0" in depends and "libgtk-3-0" in depends
+          and "libayatana-appindicator3-1" in depends, depends)
     check("package desktop: entry and icon",
           f"/{layout.ENTRY_DEST}" in files and f"/{layout.ICON_DEST}" in files)
     return files
@@ -157,9 +158,10 @@ def rpm_server(check, run, rpm, root):
 def rpm_desktop(check, run, rpm):
     code, out = run(["rpm", "-qp", "--requires", rpm])
     requires = out.split("\n")
-    check("rpm desktop: requires WebKitGTK 4.1 and GTK 3 as Tauri's bundler names them",
+    check("rpm desktop: requires WebKitGTK 4.1, GTK 3 and AppIndicator as libraries",
           code == 0 and "libwebkit2gtk-4.1.so.0()(64bit)" in requires
-          and "libgtk-3.so.0()(64bit)" in requires, out)
+          and "libgtk-3.so.0()(64bit)" in requires
+          and "libayatana-appindicator3.so.1()(64bit)" in requires, out)
     code, out = run(["rpm", "-qp", "--list", rpm])
     check("rpm desktop: entry and icon",
           f"/{layout.ENTRY_DEST}" in out.split() and f"/{layout.ICON_DEST}" in out.split())

@@ -99,8 +99,11 @@ PACKAGES = {
         "name": "keyhold-desktop",
         "binary": "keyhold-desktop",
         "section": "utils",
-        "requires": {"deb": ["libwebkit2gtk-4.1-0", "libgtk-3-0"],
-                     "rpm": ["libwebkit2gtk-4.1.so.0()(64bit)", "libgtk-3.so.0()(64bit)"]},
+        # The tray icon's AppIndicator library is loaded at run time (dlopen), so neither
+        # format's tools see it: named here.
+        "requires": {"deb": ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libayatana-appindicator3-1"],
+                     "rpm": ["libwebkit2gtk-4.1.so.0()(64bit)", "libgtk-3.so.0()(64bit)",
+                             "libayatana-appindicator3.so.1()(64bit)"]},
         "summary": "Keyhold vault desktop app",
         "description": "The Keyhold dashboard (Tauri 2, WebKitGTK): secrets, members,\n"
                        "tokens and the audit log of a Keyhold vault in a desktop window.",

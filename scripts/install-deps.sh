@@ -6,7 +6,10 @@
 #     clusters of their own from its binaries; its system service is not used), softhsm2
 #     (a PKCS#11 token in a temp dir for the HSM master key tests) and opensc (its
 #     pkcs11-tool checks, independently, that the key stays in the token), rpm and rpmlint
-#     (scripts/dist.py builds RPMs with rpmbuild; make test-deploy inspects and lints them)
+#     (scripts/dist.py builds RPMs with rpmbuild; make test-deploy inspects and lints them),
+#     libayatana-appindicator3-1 (the tray icon, loaded at run time), and for the background-
+#     mode e2e step a session bus, a notification daemon, a window manager and X tools
+#     (dbus-daemon dunst openbox wmctrl xdotool)
 #   - ui/ and sdk/typescript/ node_modules via `npm ci` (when missing or older than package-lock.json)
 #   - tauri-driver 2.x via cargo (when not on PATH). Never the tauri CLI.
 #   - .venv-tools/: a Python venv with the independent verifiers the tests use
@@ -47,6 +50,8 @@ APT_PACKAGES=(
   prometheus
   desktop-file-utils
   rpm rpmlint
+  libayatana-appindicator3-1
+  dbus-daemon dunst openbox wmctrl xdotool
 )
 
 as_root() {

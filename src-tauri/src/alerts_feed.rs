@@ -98,7 +98,10 @@ pub async fn run(
                     let Some(ev) = parse(&ev) else { continue };
                     if worth_notifying(&ev) {
                         let (title, body) = notification_text(&ev);
-                        notify::show(&app, title, body, Urgency::Critical);
+                        // A click brings the window back; the alerts panel is on the
+                        // Security Vault, where the web view's badge already points.
+                        let on_click: notify::OnClick = Box::new(crate::background::show_main);
+                        notify::show(&app, title, body, Urgency::Critical, Some(on_click));
                     }
                     if !send(ev) {
                         return;

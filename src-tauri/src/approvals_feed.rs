@@ -54,9 +54,28 @@ pub fn notification_text(a: &Approval) -> (String, String) {
     )
 }
 
-fn notify(app: &AppHandle, a: &Approval) {
+/// Notify, with a click that brings the window back on this request: the web view gets an
+/// "open" event on the same channel and shows it in the inbox.
+fn notify(app: &AppHandle, a: &Approval, channel: &Channel<ApprovalFeedEvent>) {
     let (title, body) = notification_text(a);
-    crate::notify::show(app, title, body, crate::notify::Urgency::Normal);
+    let channel = channel.clone();
+    let view = backend::approval_view(a);
+    let on_click: crate::notify::OnClick = Box::new(move |app| {
+        crate::background::show_main(app);
+        // The window may have been reloaded since (a new channel): then nothing opens,
+        // but the window is back and the inbox lists the request.
+        let _ = channel.send(ApprovalFeedEvent {
+            kind: "open".to_owned(),
+            approval: Some(view),
+        });
+    });
+    crate::notify::show(
+        app,
+        title,
+        body,
+        crate::notify::Urgency::Normal,
+        Some(on_click),
+    );
 }
 
 /// Follow the feed until the session ends. `me` is the signed-in user's id.
@@ -88,7 +107,7 @@ pub async fn run(
                         continue;
                     };
                     if worth_notifying(&kind, &a, &me) {
-                        notify(&app, &a);
+                        notify(&app, &a, &channel);
                     }
                     if !send(&kind, Some(backend::approval_view(&a))) {
                         return;

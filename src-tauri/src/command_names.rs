@@ -63,6 +63,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "save_tenant_settings",
     "notification_prefs",
     "save_notification_prefs",
+    "set_background_mode",
     "list_webhooks",
     "create_webhook",
     "update_webhook",

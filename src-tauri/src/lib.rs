@@ -8,6 +8,7 @@
 pub mod alerts_feed;
 pub mod approvals_feed;
 pub mod backend;
+pub mod background;
 pub mod clipboard;
 pub mod commands;
 pub mod error;
@@ -97,6 +98,7 @@ macro_rules! with_app_commands {
             settings::save_tenant_settings,
             settings::notification_prefs,
             settings::save_notification_prefs,
+            settings::set_background_mode,
             webhooks::list_webhooks,
             webhooks::create_webhook,
             webhooks::update_webhook,
@@ -155,9 +157,12 @@ pub fn run() {
     let app = app.plugin(tauri_plugin_notification::init());
     let result = app
         .invoke_handler(with_app_commands!(tauri::generate_handler))
+        .on_window_event(background::on_window_event)
         .setup(move |app| {
             let config_dir = app.path().app_config_dir().ok();
             app.manage(state::AppState::new(tokens, config_dir, launched));
+            app.manage(background::Background::default());
+            background::install_tray(app.handle());
             Ok(())
         })
         .run(tauri::generate_context!("../tauri.conf.json"));

@@ -238,7 +238,8 @@ pub struct ApprovalView {
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct ApprovalFeedEvent {
     /// "connected" (the feed is live: reload the list), "requested", "approved",
-    /// "denied", "expired", "used", or "disconnected" (retrying).
+    /// "denied", "expired", "used", or "disconnected" (retrying); "open" when the person
+    /// clicked this request's notification (show it).
     pub kind: String,
     pub approval: Option<ApprovalView>,
 }

@@ -56,7 +56,18 @@ pub fn prerequisites() -> Result<Paths> {
             "WebKitWebDriver is not on PATH: `apt-get install webkit2gtk-driver` (or scripts/install-deps.sh)".to_owned(),
         );
     }
-    for (tool, package) in [("zbarimg", "zbar-tools"), ("oathtool", "oathtool")] {
+    // The background-mode step (tray.rs): a session bus, a notification daemon, a window
+    // manager to close the window, and X tools to see it and ask it.
+    for (tool, package) in [
+        ("zbarimg", "zbar-tools"),
+        ("oathtool", "oathtool"),
+        ("dbus-daemon", "dbus-daemon"),
+        ("dunst", "dunst"),
+        ("dunstctl", "dunst"),
+        ("openbox", "openbox"),
+        ("wmctrl", "wmctrl"),
+        ("xdotool", "xdotool"),
+    ] {
         if on_path(tool).is_none() {
             missing.push(format!(
                 "{tool} is not on PATH: `apt-get install {package}` (or scripts/install-deps.sh)"

@@ -18,6 +18,7 @@ mod pages;
 mod secrets;
 mod settings;
 mod team;
+mod tray;
 mod two_factor;
 
 use anyhow::{Context, Result};
@@ -52,6 +53,7 @@ async fn first_launch(
     app: &mut App,
     server: &TestServer,
     driver: &Driver,
+    desktop: &tray::DesktopSession,
     ada: &mut Person,
 ) -> Result<()> {
     first_run_screen(app, &server.url()).await?;
@@ -73,6 +75,7 @@ async fn first_launch(
     let copied = secrets::approved(app, server, &team, &asked).await?;
     invitations::invite_then_revoke(app, server, ada).await?;
     two_approvers(app, server, ada, &team, &asked).await?;
+    tray::closed_window_still_notifies(app, desktop, driver.home(), &team).await?;
     // Signed in as Bob now; the clipboard check waits for 30 s after the copy, so these
     // steps take no extra time.
     settings::as_approver(app, &team).await?;
@@ -123,7 +126,14 @@ async fn run(paths: Paths) -> Result<()> {
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
     })
     .await;
-    let driver = Driver::start(&[("KEYHOLD_URL", server.url())]).await?;
+    // A session bus with a real notification daemon: the app's notifications are shown,
+    // and clicked, for real (tray.rs).
+    let desktop = tray::DesktopSession::start().await?;
+    let driver = Driver::start(&[
+        ("KEYHOLD_URL", server.url()),
+        ("DBUS_SESSION_BUS_ADDRESS", desktop.bus_address.clone()),
+    ])
+    .await?;
     let mut ada = Person {
         email: unique_email("ada"),
         password: STRONG_PASSWORD.to_owned(),
@@ -135,7 +145,7 @@ async fn run(paths: Paths) -> Result<()> {
         paths.screenshots.clone(),
         0,
     );
-    let outcome = first_launch(&mut app, &server, &driver, &mut ada).await;
+    let outcome = first_launch(&mut app, &server, &driver, &desktop, &mut ada).await;
     let shots = finish(app, &outcome).await;
     outcome.context("first launch")?;
     let shots = shots?;

@@ -14,6 +14,7 @@ import { installTabKeys } from "./lib/tabKeys";
 import { useFocusHeadingOnChange } from "./lib/focus";
 import { seesAlerts, useAlertFeed } from "./lib/useAlertFeed";
 import { useApprovalFeed } from "./lib/useApprovalFeed";
+import { applyBackground, loadBackground } from "./lib/background";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
@@ -80,6 +81,19 @@ export function App() {
   // The team's open alerts (owners and admins), live; their count badges the Vault.
   const alerts = useAlertFeed(session, generation);
   const openAlerts = alerts.open?.length ?? 0;
+
+  // A click on a request's notification (the window was brought back by the app): show it.
+  const [openApproval, setOpenApproval] = useState<string | null>(null);
+  useEffect(() => {
+    if (!feed.opened) return;
+    setOpenApproval(feed.opened.id);
+    setPage("approvals");
+  }, [feed.opened]);
+
+  // Tell the app whether closing the window keeps it in the tray (this device's choice).
+  useEffect(() => {
+    if (session) applyBackground(loadBackground(session.role), false).catch(() => undefined);
+  }, [session]);
 
   // While offline, ask every few seconds; when the server answers, reload the page.
   useEffect(() => {
@@ -214,7 +228,7 @@ export function App() {
           {page === "vault" ? <VaultPage session={session} onNavigate={setPage} onOpenKey={openKey} alerts={seesAlerts(session) ? alerts : null} /> : null}
           {page === "secrets" ? <SecretsPage /> : null}
           {page === "keys" ? <KeysPage session={session} changes={alerts.changes} /> : null}
-          {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
+          {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} openId={openApproval} /> : null}
           {page === "settings" ? <SettingsPage session={session} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>

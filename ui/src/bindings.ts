@@ -164,6 +164,12 @@ export const commands = {
 	saveTenantSettings: (settings: TenantSettingsView) => __TAURI_INVOKE<TenantSettingsView>("save_tenant_settings", { settings }),
 	notificationPrefs: () => __TAURI_INVOKE<NotificationPrefsView>("notification_prefs"),
 	saveNotificationPrefs: (prefs: NotificationPrefsView) => __TAURI_INVOKE<NotificationPrefsView>("save_notification_prefs", { prefs }),
+	/**
+	 *  Background mode on or off (Settings → This device): whether closing the window keeps
+	 *  the app running in the tray. The web view calls it at start and on every change; the
+	 *  answer also says whether a tray exists here.
+	 */
+	setBackgroundMode: (enabled: boolean) => __TAURI_INVOKE<BackgroundView>("set_background_mode", { enabled }),
 	listWebhooks: () => __TAURI_INVOKE<WebhookView[]>("list_webhooks"),
 	/**  Register an endpoint: its signing secret is in the answer, the one time it is shown. */
 	createWebhook: (webhook: NewWebhook) => __TAURI_INVOKE<CreatedWebhook>("create_webhook", { webhook }),
@@ -263,7 +269,8 @@ export type AppStatus = {
 export type ApprovalFeedEvent = {
 	/**
 	 *  "connected" (the feed is live: reload the list), "requested", "approved",
-	 *  "denied", "expired", "used", or "disconnected" (retrying).
+	 *  "denied", "expired", "used", or "disconnected" (retrying); "open" when the person
+	 *  clicked this request's notification (show it).
 	 */
 	kind: string,
 	approval: ApprovalView | null,
@@ -369,6 +376,12 @@ export type AuditFilter = {
 export type AuditPage = {
 	items: AuditEventView[],
 	next_cursor: string | null,
+};
+
+/**  What the Settings page shows: the choice, and whether the tray exists at all. */
+export type BackgroundView = {
+	enabled: boolean,
+	tray_available: boolean,
 };
 
 /**  Shown once. */

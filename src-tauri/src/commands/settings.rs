@@ -55,3 +55,16 @@ pub async fn save_notification_prefs(
     )
     .await
 }
+
+/// Background mode on or off (Settings → This device): whether closing the window keeps
+/// the app running in the tray. The web view calls it at start and on every change; the
+/// answer also says whether a tray exists here.
+#[tauri::command]
+#[specta::specta]
+pub fn set_background_mode(
+    background: State<'_, crate::background::Background>,
+    enabled: bool,
+) -> crate::background::BackgroundView {
+    background.set_enabled(enabled);
+    background.view()
+}

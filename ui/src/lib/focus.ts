@@ -12,7 +12,12 @@ export function useFocusHeadingOnChange(page: string, root: () => HTMLElement | 
       first.current = false;
       return;
     }
-    const heading = root()?.querySelector<HTMLElement>("h1");
+    const main = root();
+    // A page that put focus somewhere itself (a request opened from its notification)
+    // keeps it: the page's own effects run before this one.
+    const active = document.activeElement;
+    if (main && active instanceof HTMLElement && active !== main && main.contains(active)) return;
+    const heading = main?.querySelector<HTMLElement>("h1");
     if (!heading) return;
     heading.setAttribute("tabindex", "-1");
     heading.focus();

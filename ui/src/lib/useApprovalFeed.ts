@@ -12,6 +12,8 @@ export interface ApprovalFeed {
   live: boolean;
   /** Why the pending list could not be loaded (a member who may not approve: forbidden). */
   error: CommandError | null;
+  /** The request whose notification was clicked last (`seq` tells two clicks on one apart). */
+  opened: { id: string; seq: number } | null;
   reload: () => void;
 }
 
@@ -25,6 +27,7 @@ export function useApprovalFeed(session: SessionView | null, generation: number)
   const [live, setLive] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const [tick, setTick] = useState(0);
+  const [opened, setOpened] = useState<{ id: string; seq: number } | null>(null);
 
   useEffect(() => {
     if (!session) {
@@ -60,6 +63,9 @@ export function useApprovalFeed(session: SessionView | null, generation: number)
         setTick((t) => t + 1);
       } else if (ev.kind === "disconnected") {
         setLive(false);
+      } else if (ev.kind === "open") {
+        const id = ev.approval?.id;
+        if (id) setOpened((o) => ({ id, seq: (o?.seq ?? 0) + 1 }));
       } else {
         setPending((list) => (list ? applyFeedEvent(list, ev) : list));
       }
@@ -71,5 +77,5 @@ export function useApprovalFeed(session: SessionView | null, generation: number)
     };
   }, [session, generation]);
 
-  return { pending, live, error, reload: () => setTick((t) => t + 1) };
+  return { pending, live, error, opened, reload: () => setTick((t) => t + 1) };
 }

@@ -36,7 +36,7 @@ function request(id: string, expiresInMin: number): ApprovalView {
 }
 
 function feed(pending: ApprovalView[]): ApprovalFeed {
-  return { pending, live: true, error: null, reload: () => undefined };
+  return { pending, live: true, error: null, opened: null, reload: () => undefined };
 }
 
 beforeEach(() => {

@@ -8,6 +8,7 @@ import { DURATION_UNITS, joinDuration, splitDuration, type DurationUnit } from "
 import { useCommand } from "../lib/useCommand";
 import { TeamPage } from "./TeamPage";
 import { WebhooksPanel } from "./WebhooksPanel";
+import { BackgroundMode } from "./BackgroundMode";
 
 export type SettingsTab = "team" | "policy" | "webhooks" | "notifications";
 
@@ -57,7 +58,12 @@ export function SettingsPage(props: { session: SessionView; initialTab?: Setting
         {tab === "team" ? <TeamPage myId={props.session.user.id} canManage={manages} /> : null}
         {tab === "policy" ? <ApprovalPolicy canManage={manages} /> : null}
         {tab === "webhooks" ? <WebhooksPanel /> : null}
-        {tab === "notifications" ? <Notifications /> : null}
+        {tab === "notifications" ? (
+          <>
+            <Notifications />
+            <BackgroundMode role={props.session.role} />
+          </>
+        ) : null}
       </div>
     </div>
   );
