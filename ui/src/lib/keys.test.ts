@@ -25,8 +25,8 @@ describe("keyStatus", () => {
   it("gives one status: revoked, then suspended, then expired, else active", () => {
     expect(keyStatus(key("a", { revoked_at: "2026-01-02T00:00:00Z", suspended_at: "2026-01-01T00:00:00Z" }), NOW).word).toBe("Revoked");
     expect(keyStatus(key("a", { suspended_at: "2026-01-01T00:00:00Z", expires_at: "2026-01-02T00:00:00Z" }), NOW).word).toBe("Suspended");
-    expect(keyStatus(key("a", { expires_at: "2026-01-02T00:00:00Z" }), NOW)).toEqual({ word: "Expired", tone: "pill-muted" });
-    expect(keyStatus(key("a", { expires_at: "2027-01-02T00:00:00Z" }), NOW)).toEqual({ word: "Active", tone: "pill-good" });
+    expect(keyStatus(key("a", { expires_at: "2026-01-02T00:00:00Z" }), NOW)).toEqual({ word: "Expired", tone: "muted" });
+    expect(keyStatus(key("a", { expires_at: "2027-01-02T00:00:00Z" }), NOW)).toEqual({ word: "Active", tone: "good" });
   });
 });
 

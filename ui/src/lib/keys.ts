@@ -2,15 +2,14 @@
 // scope cell, the rotation overlaps, the edit dialog's expiry text, and which key (and
 // which action) a Security Vault recommendation opens. Tested with vitest.
 import type { AgentKeyView } from "../bindings";
-
-export type KeyTone = "pill-good" | "pill-bad" | "pill-muted" | "pill-warn";
+import type { BadgeTone } from "../components/StatusBadge";
 
 /** One status per key, in sentence case: revoked wins over suspended, suspended over expired. */
-export function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: KeyTone } {
-  if (k.revoked_at) return { word: "Revoked", tone: "pill-muted" };
-  if (k.suspended_at) return { word: "Suspended", tone: "pill-bad" };
-  if (k.expires_at && new Date(k.expires_at) <= now) return { word: "Expired", tone: "pill-muted" };
-  return { word: "Active", tone: "pill-good" };
+export function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: BadgeTone } {
+  if (k.revoked_at) return { word: "Revoked", tone: "muted" };
+  if (k.suspended_at) return { word: "Suspended", tone: "bad" };
+  if (k.expires_at && new Date(k.expires_at) <= now) return { word: "Expired", tone: "muted" };
+  return { word: "Active", tone: "good" };
 }
 
 export type KeyFilter = "active" | "revoked" | "all";

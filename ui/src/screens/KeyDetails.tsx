@@ -3,6 +3,7 @@
 import type { AgentKeyView } from "../bindings";
 import { Dialog } from "../components/Dialog";
 import { ErrorNotice, Notice } from "../components/Notice";
+import { StatusBadge } from "../components/StatusBadge";
 import { formatDate, relativeTime } from "../lib/format";
 import { isSigningKey, keyStatus } from "../lib/keys";
 import { useCommand } from "../lib/useCommand";
@@ -29,9 +30,7 @@ export function KeyDetailsDialog(props: {
         <div>
           <dt>Status</dt>
           <dd>
-            <span class={`pill ${st.tone}`} data-testid="key-details-status">
-              {st.word}
-            </span>
+            <StatusBadge tone={st.tone} label={st.word} testid="key-details-status" />
           </dd>
         </div>
         <div>

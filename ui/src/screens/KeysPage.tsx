@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { AgentKeyView, CreatedAgentKey, RotatedAgentKey, SessionView } from "../bindings";
 import { call } from "../api";
 import { Icon } from "../components/Icon";
+import { StatusBadge } from "../components/StatusBadge";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
@@ -22,7 +23,7 @@ type Open =
 
 function shortDate(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? "—" : d.toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric" });
+  return Number.isNaN(d.getTime()) ? "—" : d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
 /**
@@ -247,9 +248,7 @@ function KeysTable(props: { keys: AgentKeyView[]; highlight: string | null; onOp
                   {relativeTime(k.last_used_at)}
                 </td>
                 <td>
-                  <span class={`pill ${st.tone}`} data-testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined}>
-                    {st.word}
-                  </span>
+                  <StatusBadge tone={st.tone} label={st.word} testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined} />
                 </td>
                 <td class="row-actions">
                   <button type="button" class="button button-secondary button-small" data-testid={`key-details-${k.id}`} aria-label={`Details of ${k.name}`} onClick={() => props.onOpen(k)}>
