@@ -100,7 +100,7 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
         .wait_text(&row, OUTSIDE)
         .await
         .context("the alert did not arrive in the open panel")?;
-    ensure!(text.contains("critical"), "the alert row reads {text:?}");
+    ensure!(text.contains("Critical"), "the alert row reads {text:?}");
     app.wait_text(&format!("alert-response-{}", alert.id), "Key suspended")
         .await?;
     app.testid("alerts-badge")

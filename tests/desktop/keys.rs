@@ -72,14 +72,21 @@ pub async fn agent_key_shown_once(app: &mut App) -> Result<()> {
     app.screenshot("agent-key-details").await?;
     app.click(&format!("revoke-{id}")).await?;
     app.testid("revoke-dialog").await?;
-    // The safe choice has the focus in a destructive dialog.
-    let focused = app
-        .client
-        .execute(
-            "return document.activeElement?.dataset?.testid ?? null;",
-            vec![],
-        )
-        .await?;
+    // The safe choice has the focus in a destructive dialog (once the dialog has opened).
+    let mut focused = serde_json::Value::Null;
+    for _ in 0..30 {
+        focused = app
+            .client
+            .execute(
+                "const a = document.activeElement; return a ? a.getAttribute('data-testid') : null;",
+                vec![],
+            )
+            .await?;
+        if focused.as_str() == Some("keep-key") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     ensure!(
         focused.as_str() == Some("keep-key"),
         "the revoke dialog opened with focus on {focused}"
