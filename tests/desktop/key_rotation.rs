@@ -200,5 +200,7 @@ pub async fn rotate_and_edit(app: &mut App, server: &TestServer, ada: &Person) -
         .await?;
     app.screenshot("agent-keys-revoked-filter").await?;
     app.click("keys-filter-active").await?;
+    // Leave the Secrets page as the next steps expect it (their own secrets only).
+    api.delete_secret(&SecretPath::parse(PATH)?).await?;
     Ok(())
 }
