@@ -38,6 +38,7 @@ mod invitations;
 mod isolation;
 mod kek_schedule;
 mod key_admin;
+mod key_update;
 mod keys;
 mod leaks;
 mod live_feeds;
