@@ -70,6 +70,11 @@ pub struct CommandError {
     pub details: Vec<String>,
     /// Set for `rate_limited`: seconds until a retry may succeed.
     pub retry_after_secs: Option<u32>,
+    /// The request field a 422 is about (the server's `field`), so a form can mark that
+    /// input `aria-invalid` and tie the message to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub field: Option<String>,
 }
 
 impl CommandError {
@@ -79,7 +84,14 @@ impl CommandError {
             message: message.into(),
             details: Vec::new(),
             retry_after_secs: None,
+            field: None,
         }
+    }
+
+    /// The error is about this request field.
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
     }
 
     pub fn with_details(mut self, details: Vec<String>) -> Self {

@@ -10,6 +10,7 @@ use crate::error::CommandError;
 use crate::keystore::KeyringBackend;
 
 pub mod alerts;
+pub mod keys;
 pub mod members;
 pub mod secrets;
 pub mod settings;

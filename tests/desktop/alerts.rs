@@ -135,6 +135,9 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
         .await
         .context("the Keys page does not mark the key suspended")?;
     app.screenshot("key-suspended").await?;
+    // Reinstate is in the key's details, beside Revoke.
+    app.click(&format!("key-details-{key_id}")).await?;
+    app.testid("key-details-dialog").await?;
     app.click(&format!("reinstate-{key_id}")).await?;
     app.wait_text(&format!("key-status-{key_id}"), "Active")
         .await
@@ -154,6 +157,8 @@ pub async fn suspended_key(app: &mut App, server: &TestServer, ada: &Person) -> 
         "the reinstated key answered {status} {code} from inside its allowlist"
     );
     app.screenshot("key-reinstated").await?;
+    app.click("key-details-close").await?;
+    app.wait_gone("key-details-dialog").await?;
     // Back on the Vault, once the score has loaded: its reasons are gone with them.
     app.click("nav-vault").await?;
     app.testid("score-status").await?;

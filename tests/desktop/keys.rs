@@ -1,4 +1,6 @@
-//! Agent keys in the window: shown once, then gone; revoked on request.
+//! Agent keys in the window: shown once, then gone; the table fits the window; details;
+//! revoked on request (from the details, in the app's own confirmation), then found under
+//! the Revoked filter. Rotation and editing are in `key_rotation`.
 
 use anyhow::{Context, Result, ensure};
 
@@ -60,17 +62,79 @@ pub async fn agent_key_shown_once(app: &mut App) -> Result<()> {
         "the key is shown again after closing"
     );
 
+    table_fits(app).await?;
+    app.screenshot("agent-keys-table").await?;
+
+    app.click(&format!("key-details-{id}")).await?;
+    app.testid("key-details-dialog").await?;
+    app.wait_text("key-usage-24h", "0").await?;
+    app.testid("key-ips-none").await?;
+    app.screenshot("agent-key-details").await?;
     app.click(&format!("revoke-{id}")).await?;
     app.testid("revoke-dialog").await?;
+    // The safe choice has the focus in a destructive dialog (once the dialog has opened).
+    let mut focused = serde_json::Value::Null;
+    for _ in 0..30 {
+        focused = app
+            .client
+            .execute(
+                "const a = document.activeElement; return a ? a.getAttribute('data-testid') : null;",
+                vec![],
+            )
+            .await?;
+        if focused.as_str() == Some("keep-key") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ensure!(
+        focused.as_str() == Some("keep-key"),
+        "the revoke dialog opened with focus on {focused}"
+    );
     app.screenshot("agent-key-revoke").await?;
     app.click("confirm-revoke").await?;
     app.wait_gone("revoke-dialog").await?;
-    app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
-    app.wait_gone(&format!("revoke-{id}")).await?;
     // A completed action says so, in the one toast area (role="status").
     app.wait_text("toasts", "Key \"deploy-bot\" revoked.")
         .await?;
+    // Revoked keys leave the default (Active) view and wait under Revoked.
+    app.wait_gone(&format!("key-row-{id}")).await?;
+    app.click("keys-filter-revoked").await?;
+    app.wait_text(&format!("key-row-{id}"), "Revoked").await?;
+    app.click(&format!("key-details-{id}")).await?;
+    app.testid("key-details-dialog").await?;
+    app.wait_gone(&format!("revoke-{id}")).await?;
+    app.wait_gone("key-rotate").await?;
+    app.click("key-details-close").await?;
+    app.wait_gone("key-details-dialog").await?;
     app.screenshot("agent-key-revoked").await?;
+    app.click("keys-filter-active").await?;
+    Ok(())
+}
+
+/// The keys table is no wider than its card, nor the page than the window (1200 px with
+/// the sidebar): compared in the web view itself.
+pub async fn table_fits(app: &App) -> Result<()> {
+    let sizes = app
+        .client
+        .execute(
+            "const w = document.querySelector('[data-testid=\"keys-table-wrap\"]');\
+             const c = document.querySelector('.content');\
+             return [w.scrollWidth, w.clientWidth, c.scrollWidth, c.clientWidth, window.innerWidth];",
+            vec![],
+        )
+        .await?;
+    let n: Vec<i64> = serde_json::from_value(sizes)?;
+    ensure!(n.len() == 5, "no sizes: {n:?}");
+    ensure!(
+        n[0] <= n[1] && n[2] <= n[3],
+        "the keys table overflows at a {} px window: table {} > {} or page {} > {}",
+        n[4],
+        n[0],
+        n[1],
+        n[2],
+        n[3]
+    );
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod audit;
 mod axe;
 mod harness;
 mod invitations;
+mod key_rotation;
 mod keys;
 mod pages;
 mod secrets;
@@ -70,6 +71,7 @@ async fn first_launch(
     let secret = ada.totp.clone().context("Ada has no 2FA")?;
     keys::create_after_sudo_lapsed(app, server, &secret).await?;
     alerts::suspended_key(app, server, ada).await?;
+    key_rotation::rotate_and_edit(app, server, ada).await?;
     let asked = secrets::alone(app, server, ada).await?;
     let team = team::Team::assemble(server, ada).await?;
     let copied = secrets::approved(app, server, &team, &asked).await?;

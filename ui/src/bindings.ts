@@ -63,6 +63,15 @@ export const commands = {
 	revokeLeakedKey: (serverUrl: string, secret: string) => __TAURI_INVOKE<null>("revoke_leaked_key", { serverUrl, secret }),
 	/**  A key a detection rule suspended works again (its owner or an admin, sudo window). */
 	reinstateKey: (id: string) => __TAURI_INVOKE<null>("reinstate_key", { id }),
+	/**  One key with its usage (requests, refusals, recent addresses). */
+	keyDetails: (id: string) => __TAURI_INVOKE<KeyDetailsView>("key_details", { id }),
+	/**  A new expiry and allowlist for a key (sudo window, which the UI's reauth step handles). */
+	updateKey: (id: string, changes: KeyChanges) => __TAURI_INVOKE<AgentKeyView>("update_key", { id, changes }),
+	/**
+	 *  Rotate a key (sudo window): the new secret comes back once; the old key ends after
+	 *  `overlap` ("0s": revoked now).
+	 */
+	rotateKey: (id: string, overlap: string) => __TAURI_INVOKE<RotatedAgentKey>("rotate_key", { id, overlap }),
 	/**  `status`: "open" (not yet acknowledged) or "all"; newest first. */
 	listAlerts: (status: string) => __TAURI_INVOKE<AlertView[]>("list_alerts", { status }),
 	/**  Mark an alert as seen; it stops lowering the security score. */
@@ -410,6 +419,11 @@ export type CommandError = {
 	details: string[],
 	/**  Set for `rate_limited`: seconds until a retry may succeed. */
 	retry_after_secs: number | null,
+	/**
+	 *  The request field a 422 is about (the server's `field`), so a form can mark that
+	 *  input `aria-invalid` and tie the message to it.
+	 */
+	field?: string | null,
 };
 
 /**  Shown once: the key's secret is in this value and nowhere else. */
@@ -489,6 +503,32 @@ export type InvitationView = {
 	email: string,
 	role: string,
 	expires_at: string,
+};
+
+export type KeyAddressView = {
+	ip: string,
+	last_seen_at: string,
+	/**  Requests from it in the last 30 days. */
+	requests: number,
+};
+
+/**  The edit dialog's values: both fields, as they should be afterwards. */
+export type KeyChanges = {
+	/**  RFC 3339, or none for "never expires". */
+	expires_at: string | null,
+	/**  Empty: usable from any address. */
+	ip_allowlist: string[],
+};
+
+/**  One key with its use (`GET /v1/keys/{id}`), read from the audit log. */
+export type KeyDetailsView = {
+	key: AgentKeyView,
+	requests_24h: number,
+	requests_7d: number,
+	/**  Of the last 7 days' requests, those refused. */
+	refused_7d: number,
+	/**  The last 30 days' addresses, most recently seen first. */
+	recent_ips: KeyAddressView[],
 };
 
 /**  Which store holds the token. */
@@ -577,6 +617,14 @@ export type RecommendationView = {
 	message: string,
 	/**  Where the fix lives: "keys", "approvals", "mfa", "email", "password", or a key id. */
 	target: string | null,
+};
+
+/**  Shown once: the rotated key's new secret is in this value and nowhere else. */
+export type RotatedAgentKey = {
+	key: AgentKeyView,
+	secret: string,
+	/**  When the old key stops working (now, when revoked at once). */
+	old_key_expires_at: string,
 };
 
 /**  A file the app wrote on the person's behalf. */

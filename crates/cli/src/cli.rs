@@ -220,6 +220,36 @@ pub enum KeysCommand {
     },
     /// Your agent keys (never their secrets).
     List,
+    /// One key: what it may do, and its use (requests, refusals, recent addresses).
+    Show { id: String },
+    /// Change a key's expiry or IP allowlist (needs a recent sign-in); the secret stays.
+    Update {
+        id: String,
+        /// The new expiry, e.g. 2027-06-30T00:00:00Z.
+        #[arg(long, conflicts_with_all = ["expires_in", "never_expires"])]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The new expiry counted from now (this computer's clock), e.g. 30d.
+        #[arg(long, value_parser = parse_duration, conflicts_with = "never_expires")]
+        expires_in: Option<String>,
+        /// The key never expires.
+        #[arg(long)]
+        never_expires: bool,
+        /// Comma-separated CIDRs the key may be used from (replaces the list).
+        #[arg(long, value_delimiter = ',', conflicts_with = "any_address")]
+        ip_allowlist: Option<Vec<String>>,
+        /// The key may be used from any address (clears the allowlist).
+        #[arg(long)]
+        any_address: bool,
+    },
+    /// Rotate a key (needs a recent sign-in): the new secret is printed once, on stdout;
+    /// the old key keeps working for --overlap.
+    Rotate {
+        id: String,
+        /// How long the old key keeps working: 0s (revoked now, with its tokens) to 7d
+        /// (server default 1h).
+        #[arg(long, value_parser = parse_overlap)]
+        overlap: Option<String>,
+    },
     /// Revoke a key and every token it issued.
     Revoke { id: String },
     /// Reinstate a key a detection rule suspended (needs a recent sign-in).
@@ -378,6 +408,14 @@ fn parse_role(s: &str) -> Result<Role, String> {
 fn parse_std_duration(s: &str) -> Result<std::time::Duration, String> {
     let d = keyhold_core::duration::parse(s).map_err(|e| e.to_string())?;
     d.to_std().map_err(|e| e.to_string())
+}
+
+/// A rotation's overlap: a duration, or zero (`0s`) for none.
+fn parse_overlap(s: &str) -> Result<String, String> {
+    if matches!(s, "0" | "0s" | "0m" | "0h") {
+        return Ok(s.to_owned());
+    }
+    parse_duration(s)
 }
 
 fn parse_duration(s: &str) -> Result<String, String> {

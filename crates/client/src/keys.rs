@@ -3,7 +3,8 @@
 use keyhold_core::Sensitive;
 use keyhold_core::api::{
     AddPublicKeyRequest, AgentKey, CreateKeyRequest, CreateKeyResponse, CreateSigningKeyResponse,
-    IssueTokenRequest, IssueTokenResponse, Page, PublicKeyInfo, RevokeLeakedRequest,
+    IssueTokenRequest, IssueTokenResponse, KeyDetails, Page, PublicKeyInfo, RevokeLeakedRequest,
+    RotateKeyRequest, RotateKeyResponse, UpdateKeyRequest,
 };
 use reqwest::Method;
 
@@ -63,6 +64,35 @@ impl Client {
         }
         self.json(self.request(Method::GET, "/v1/keys")?.query(&q))
             .await
+    }
+
+    /// One key with its usage (requests, refusals, recent addresses).
+    pub async fn key(&self, id: &str) -> Result<KeyDetails> {
+        self.json(self.request_segments(Method::GET, "/v1/keys", &[id])?)
+            .await
+    }
+
+    /// Change a key's expiry and/or IP allowlist (needs a recent sign-in); absent fields
+    /// stay as they are.
+    pub async fn update_key(&self, id: &str, req: &UpdateKeyRequest) -> Result<AgentKey> {
+        self.json(
+            self.request_segments(Method::PATCH, "/v1/keys", &[id])?
+                .json(req),
+        )
+        .await
+    }
+
+    /// Rotate a key (needs a recent sign-in): the answer's `secret` is the new key's only
+    /// copy; the old key ends after `overlap` (`"0s"`: at once; none: the server's default).
+    pub async fn rotate_key(&self, id: &str, overlap: Option<&str>) -> Result<RotateKeyResponse> {
+        let body = RotateKeyRequest {
+            overlap: overlap.map(str::to_owned),
+        };
+        self.json(
+            self.request_segments(Method::POST, "/v1/keys", &[id, "rotate"])?
+                .json(&body),
+        )
+        .await
     }
 
     pub async fn revoke_key(&self, id: &str) -> Result<()> {

@@ -35,6 +35,7 @@ pub mod feeds;
 pub mod ids;
 pub mod invitations;
 pub mod kek_rotation;
+pub mod key_admin;
 pub mod keys;
 pub mod live;
 pub mod login;

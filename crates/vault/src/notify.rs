@@ -29,6 +29,16 @@ pub enum Change {
     AgentKeyCreated {
         name: String,
     },
+    /// An agent key was rotated: a new secret, the old one ending at `old_ends` (UTC).
+    AgentKeyRotated {
+        name: String,
+        old_ends: DateTime<Utc>,
+    },
+    /// An agent key's expiry or IP allowlist changed; `what` says how, in words.
+    AgentKeyChanged {
+        name: String,
+        what: String,
+    },
     /// A new public key was added to an Ed25519 agent key (a rotation's first step).
     PublicKeyAdded {
         name: String,
@@ -62,6 +72,17 @@ pub enum Change {
 }
 
 /// The subject and sentence of an Ed25519 key's rotation step.
+fn agent_key_rotated(name: &str, old_ends: DateTime<Utc>) -> (String, String) {
+    (
+        "an agent key was rotated".into(),
+        format!(
+            "The agent key named \"{name}\" was rotated: a new secret was made, and the old \
+             one stops working at {} UTC.",
+            old_ends.format("%Y-%m-%d %H:%M:%S")
+        ),
+    )
+}
+
 fn public_key_change(name: &str, fingerprint: &str, added: bool) -> (String, String) {
     if added {
         (
@@ -119,6 +140,11 @@ impl Change {
             Self::AgentKeyCreated { name } => (
                 "a new agent key was created".into(),
                 format!("A new agent key named \"{name}\" was created under your account."),
+            ),
+            Self::AgentKeyRotated { name, old_ends } => agent_key_rotated(name, *old_ends),
+            Self::AgentKeyChanged { name, what } => (
+                "an agent key was changed".into(),
+                format!("The agent key named \"{name}\" was changed: {what}."),
             ),
             Self::PublicKeyAdded { name, fingerprint } => {
                 public_key_change(name, fingerprint, true)

@@ -10,12 +10,13 @@ use keyhold_core::httpsig;
 
 use crate::Vault;
 use crate::agent_keys::{created_event, new_key, public_key_info, to_api};
-use crate::audit::{ClientInfo, NewEvent, Outcome};
+use crate::audit::{ClientInfo, NewEvent};
 use crate::auth::{Session, SudoSession};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::notify::{self, Change};
-use crate::store::{KeyRecord, PublicKeyRecord};
+use crate::key_admin::{manageable, with_owner_notice};
+use crate::notify::Change;
+use crate::store::PublicKeyRecord;
 
 /// Longest PEM accepted (an Ed25519 SPKI PEM is about 113 bytes).
 const MAX_PEM: usize = 1024;
@@ -77,51 +78,6 @@ pub async fn create_signing_key(
     let mut api = to_api(&record_new);
     api.public_keys = public_key_info(&pk).into_iter().collect();
     Ok(CreateSigningKeyResponse { key: api })
-}
-
-/// The key `key_id` if the caller may manage it (its owner, or an admin); a refusal is
-/// audited under `action` and answered 404, like a key that does not exist.
-async fn manageable(
-    st: &Vault,
-    s: &Session,
-    key_id: &str,
-    action: &'static str,
-    client: &ClientInfo,
-) -> Result<KeyRecord> {
-    let key = st.store.key(s.tenant_id(), key_id).await?;
-    match key {
-        Some(k) if s.user.role.is_admin() || k.owner_id == s.user.id => Ok(k),
-        _ => {
-            let ev = NewEvent::new(action, st.clock.now(), client)
-                .user(s.tenant_id(), &s.user.id)
-                .outcome(Outcome::Failure)
-                .detail("reason", "not_found");
-            st.store.append_event(ev).await?;
-            Err(Error::NotFound)
-        }
-    }
-}
-
-/// Mail goes to the key's owner, who may not be the admin making the change.
-async fn owner_email(st: &Vault, key: &KeyRecord) -> Result<Option<String>> {
-    Ok(st
-        .store
-        .user(&key.tenant_id, &key.owner_id)
-        .await?
-        .map(|u| u.email))
-}
-
-async fn with_owner_notice(
-    st: &Vault,
-    key: &KeyRecord,
-    ev: NewEvent,
-    change: &Change,
-    client: &ClientInfo,
-) -> Result<NewEvent> {
-    match owner_email(st, key).await? {
-        Some(to) => notify::with_notice(st, ev, &to, change, client),
-        None => Ok(ev),
-    }
 }
 
 /// `POST /v1/keys/{id}/public-keys`: a rotation's first step. The new key verifies at

@@ -27,7 +27,10 @@ pub mod webhooks;
 
 pub use approvals::{approval_view, approvals_feed, approve, deny, list_approvals};
 pub use audit::{audit, audit_actions, audit_export, audit_verify};
-pub use keys::{create_key, list_keys, reinstate_key, revoke_key, revoke_leaked_key};
+pub use keys::{
+    create_key, key_details, list_keys, reinstate_key, revoke_key, revoke_leaked_key, rotate_key,
+    update_key,
+};
 pub use mfa::{
     TotpSecret, mfa_begin, mfa_confirm, mfa_disable, mfa_regenerate_backup_codes, mfa_status,
 };
@@ -106,6 +109,10 @@ pub fn from_client(server: &ServerUrl, e: ClientError) -> CommandError {
             let mut error = CommandError::new(ErrorKind::from(code), message)
                 .with_details(strings("suggestions"));
             error.retry_after_secs = retry_after.map(|s| u32::try_from(s).unwrap_or(u32::MAX));
+            error.field = extra
+                .get("field")
+                .and_then(|f| f.as_str())
+                .map(str::to_owned);
             error
         }
         ClientError::Unreachable { .. } => CommandError::new(

@@ -1,4 +1,5 @@
-//! Agent keys: list, create (the secret is shown once), revoke, revoke a leaked key.
+//! Agent keys: list, create (the secret is shown once), details with usage, edit expiry
+//! and allowlist, rotate (the new secret is shown once), revoke, revoke a leaked key.
 
 use keyhold_core::Sensitive;
 use tauri::State;
@@ -9,6 +10,7 @@ use keyhold_core::scope::{Action, Pattern, Scope};
 
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
+use crate::view::keys::{KeyChanges, KeyDetailsView, RotatedAgentKey};
 use crate::view::{AgentKeyView, CreatedAgentKey, NewAgentKey, ScopeCheck};
 
 #[tauri::command]
@@ -123,6 +125,47 @@ pub async fn create_key(
 pub async fn revoke_key(state: State<'_, AppState>, id: String) -> CommandResult<()> {
     let (server, token) = credentials(&state).await?;
     expire_on_401(&state, backend::revoke_key(&server, &token, &id).await).await
+}
+
+/// One key with its usage (requests, refusals, recent addresses).
+#[tauri::command]
+#[specta::specta]
+pub async fn key_details(state: State<'_, AppState>, id: String) -> CommandResult<KeyDetailsView> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(&state, backend::key_details(&server, &token, &id).await).await
+}
+
+/// A new expiry and allowlist for a key (sudo window, which the UI's reauth step handles).
+#[tauri::command]
+#[specta::specta]
+pub async fn update_key(
+    state: State<'_, AppState>,
+    id: String,
+    changes: KeyChanges,
+) -> CommandResult<AgentKeyView> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(
+        &state,
+        backend::update_key(&server, &token, &id, &changes).await,
+    )
+    .await
+}
+
+/// Rotate a key (sudo window): the new secret comes back once; the old key ends after
+/// `overlap` ("0s": revoked now).
+#[tauri::command]
+#[specta::specta]
+pub async fn rotate_key(
+    state: State<'_, AppState>,
+    id: String,
+    overlap: String,
+) -> CommandResult<RotatedAgentKey> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(
+        &state,
+        backend::rotate_key(&server, &token, &id, &overlap).await,
+    )
+    .await
 }
 
 /// A key a detection rule suspended works again (its owner or an admin, sudo window).

@@ -175,10 +175,12 @@ describe("BlocksPanel", () => {
 });
 
 describe("KeysPage", () => {
-  it("marks a suspended key and reinstates it", async () => {
+  it("marks a suspended key and reinstates it from its details", async () => {
     let suspended = true;
+    const usage = (id: string) => ({ key: key(id, { suspended_at: suspended ? "2026-01-02T00:00:00Z" : null }), requests_24h: 0, requests_7d: 0, refused_7d: 0, recent_ips: [] });
     setScript({
       listKeys: () => [key("key_1", { suspended_at: suspended ? "2026-01-02T00:00:00Z" : null }), key("key_2", { name: "old", revoked_at: "2026-01-02T00:00:00Z", suspended_at: "2026-01-01T00:00:00Z" })],
+      keyDetails: (id) => usage(id as string),
       reinstateKey: () => {
         suspended = false;
         return null;
@@ -187,14 +189,24 @@ describe("KeysPage", () => {
     render(<Toasts />);
     render(<KeysPage session={session("owner") as never} />);
     expect((await screen.findByTestId("key-status-key_1")).textContent).toBe("Suspended");
-    // Revoked wins over suspended, and a revoked key has nothing to reinstate.
-    expect(screen.getByTestId("key-status-key_2").textContent).toBe("Revoked");
+    // Revoked keys are behind the filter; revoked wins over suspended there.
+    expect(screen.queryByTestId("key-row-key_2")).toBeNull();
+    fireEvent.click(screen.getByTestId("keys-filter-revoked"));
+    expect((await screen.findByTestId("key-status-key_2")).textContent).toBe("Revoked");
+    fireEvent.click(screen.getByTestId("key-details-key_2"));
+    await screen.findByTestId("key-details-dialog");
+    // A revoked key has nothing to reinstate, revoke or rotate.
     expect(screen.queryByTestId("reinstate-key_2")).toBeNull();
-    expect(screen.getByTestId("revoke-key_1")).toBeTruthy();
+    expect(screen.queryByTestId("revoke-key_2")).toBeNull();
+    expect(screen.queryByTestId("key-rotate")).toBeNull();
+    fireEvent.click(screen.getByTestId("key-details-close"));
+    fireEvent.click(screen.getByTestId("keys-filter-active"));
 
-    fireEvent.click(screen.getByTestId("reinstate-key_1"));
+    fireEvent.click(await screen.findByTestId("key-details-key_1"));
+    expect(await screen.findByTestId("revoke-key_1")).toBeTruthy();
+    fireEvent.click(await screen.findByTestId("reinstate-key_1"));
     await waitFor(() => expect(screen.getByTestId("key-status-key_1").textContent).toBe("Active"));
-    expect(screen.queryByTestId("reinstate-key_1")).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId("reinstate-key_1")).toBeNull());
     expect(screen.getByTestId("toasts").textContent).toContain('Key "deploy" reinstated.');
     expect(calls).toContain('reinstateKey("key_1")');
   });

@@ -1,28 +1,70 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AgentKeyView, CreatedAgentKey, ScopeCheck, SessionView } from "../bindings";
+import type { AgentKeyView, CreatedAgentKey, RotatedAgentKey, SessionView } from "../bindings";
 import { call } from "../api";
-import { Dialog } from "../components/Dialog";
 import { Icon } from "../components/Icon";
+import { StatusBadge } from "../components/StatusBadge";
 import { ErrorNotice, Notice } from "../components/Notice";
-import { ShowOnceDialog } from "../components/ShowOnce";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { formatDate, relativeTime } from "../lib/format";
+import { KEY_FILTERS, filterKeys, filterShowing, keyStatus, scopeSummary, type KeyFilter, type KeyFocus } from "../lib/keys";
 import { useCommand } from "../lib/useCommand";
-import { toast } from "../lib/toast";
+import { CreateKeyDialog, ShowKeyDialog } from "./KeyCreateDialog";
+import { KeyDetailsDialog } from "./KeyDetails";
+import { EditKeyDialog, RevokeDialog, RotateKeyDialog, RotatedKeyDialog } from "./KeyDialogs";
 
-export function keyStatus(k: AgentKeyView, now = new Date()): { word: string; tone: string } {
-  if (k.revoked_at) return { word: "Revoked", tone: "pill-muted" };
-  if (k.suspended_at) return { word: "Suspended", tone: "pill-bad" };
-  if (k.expires_at && new Date(k.expires_at) <= now) return { word: "Expired", tone: "pill-muted" };
-  return { word: "Active", tone: "pill-good" };
+export { keyStatus } from "../lib/keys";
+export { RevokeDialog } from "./KeyDialogs";
+
+/** Which dialog is up: the details of a key, or one of its actions (one at a time). */
+type Open =
+  | { kind: "details"; id: string }
+  | { kind: "rotate" | "edit" | "revoke"; id: string }
+  | { kind: "rotated"; id: string; rotated: RotatedAgentKey; revokedNow: boolean };
+
+function shortDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "—" : d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-/** `changes`: the alerts feed's counter; a suspension or reinstatement reloads the list. */
-export function KeysPage(props: { session: SessionView; changes?: number }) {
-  const keys = useCommand((c) => c.listKeys(), [props.changes ?? 0]);
+/**
+ * The agent keys. `changes`: the alerts feed's counter; a suspension or reinstatement
+ * reloads the list. `focus`: open on this key (highlighted, the filter that shows it, and
+ * its details or the named dialog), as the Security Vault's recommendations do; the page
+ * calls `onFocusDone` once it acted on it, so that coming back does not open it again.
+ */
+export function KeysPage(props: { session: SessionView; changes?: number; focus?: KeyFocus | null; onFocusDone?: () => void }) {
+  const [tick, setTick] = useState(0);
+  const keys = useCommand((c) => c.listKeys(), [props.changes ?? 0, tick]);
+  const reload = () => setTick((t) => t + 1);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedAgentKey | null>(null);
-  const [revoking, setRevoking] = useState<AgentKeyView | null>(null);
+  const [open, setOpen] = useState<Open | null>(null);
+  const [version, setVersion] = useState(0);
+  const [filter, setFilter] = useState<KeyFilter>("active");
+  const [highlight, setHighlight] = useState<string | null>(null);
+  const all = keys.data ?? [];
+  const shown = filterKeys(all, filter);
+  const openKey = open ? all.find((k) => k.id === open.id) : undefined;
+
+  // A recommendation's key: show it, mark it, open what fixes it.
+  useEffect(() => {
+    const f = props.focus;
+    if (!f || !keys.data) return;
+    const k = keys.data.find((x) => x.id === f.id);
+    if (k) {
+      setFilter((cur) => filterShowing(k, cur));
+      setHighlight(k.id);
+      setOpen({ kind: k.revoked_at ? "details" : f.action === "details" ? "details" : f.action, id: k.id });
+      requestAnimationFrame(() => document.querySelector(`[data-testid="key-row-${k.id}"]`)?.scrollIntoView({ block: "center" }));
+    }
+    props.onFocusDone?.();
+  }, [props.focus, keys.data]);
+
+  const changed = () => {
+    setVersion((v) => v + 1);
+    reload();
+  };
+  const back = (id: string) => setOpen({ kind: "details", id });
 
   return (
     <div class="page" data-testid="keys-page">
@@ -37,66 +79,17 @@ export function KeysPage(props: { session: SessionView; changes?: number }) {
         </button>
       </header>
 
+      {keys.data && keys.data.length > 0 ? (
+        <FilterBar value={filter} onChange={setFilter} counts={{ active: filterKeys(all, "active").length, revoked: filterKeys(all, "revoked").length, all: all.length }} />
+      ) : null}
+
       <section class="card card-flush">
-        {keys.data && keys.data.length > 0 ? (
-          <div class="table-wrap">
-            <table class="table" data-testid="keys-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.map((k) => {
-                  const st = keyStatus(k);
-                  return (
-                    <tr key={k.id} data-testid={`key-row-${k.id}`}>
-                      <td class="strong">{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td>
-                        <div class="chips">
-                          {k.scopes.map((s) => (
-                            <span class="chip" key={s}>
-                              {s}
-                            </span>
-                          ))}
-                        </div>
-                      </td>
-                      <td title={formatDate(k.created_at)}>{relativeTime(k.created_at)}</td>
-                      <td>{k.expires_at ? formatDate(k.expires_at) : <span class="warn-text">Never</span>}</td>
-                      <td title={k.last_used_ip ?? undefined}>{relativeTime(k.last_used_at)}</td>
-                      <td>
-                        <span class={`pill ${st.tone}`} data-testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined}>
-                          {st.word}
-                        </span>
-                      </td>
-                      <td class="row-actions">
-                        <div class="row-actions-stack">
-                          {k.suspended_at && !k.revoked_at ? <ReinstateButton k={k} onDone={keys.reload} /> : null}
-                          {!k.revoked_at ? (
-                            <button type="button" class="button button-danger-ghost button-small" data-testid={`revoke-${k.id}`} onClick={() => setRevoking(k)}>
-                              Revoke
-                            </button>
-                          ) : null}
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+        {keys.data && shown.length > 0 ? (
+          <KeysTable keys={shown} highlight={highlight} onOpen={(k) => setOpen({ kind: "details", id: k.id })} />
+        ) : keys.data && keys.data.length > 0 ? (
+          <p class="muted pad" data-testid="keys-filter-empty">
+            {filter === "revoked" ? "No revoked keys." : "No active keys. Revoked keys are under Revoked."}
+          </p>
         ) : keys.data ? (
           <div class="empty-state">
             <Icon name="key" size={28} />
@@ -120,17 +113,44 @@ export function KeysPage(props: { session: SessionView; changes?: number }) {
           onCreated={(k) => {
             setCreating(false);
             setCreated(k);
-            keys.reload();
+            reload();
           }}
         />
       ) : null}
       {created ? <ShowKeyDialog created={created} onClose={() => setCreated(null)} /> : null}
-      {revoking ? (
+      {open?.kind === "details" && openKey ? (
+        <KeyDetailsDialog k={openKey} version={version} onAction={(a) => setOpen({ kind: a, id: openKey.id })} onChanged={changed} onClose={() => setOpen(null)} />
+      ) : null}
+      {open?.kind === "rotate" && openKey ? (
+        <RotateKeyDialog
+          k={openKey}
+          onClose={() => back(openKey.id)}
+          onRotated={(r, overlap) => {
+            reload();
+            setHighlight(r.key.id);
+            setOpen({ kind: "rotated", id: openKey.id, rotated: r, revokedNow: overlap === "0s" });
+          }}
+        />
+      ) : null}
+      {open?.kind === "rotated" ? <RotatedKeyDialog rotated={open.rotated} revokedNow={open.revokedNow} onClose={() => setOpen(null)} /> : null}
+      {open?.kind === "edit" && openKey ? (
+        <EditKeyDialog
+          k={openKey}
+          onClose={() => back(openKey.id)}
+          onSaved={() => {
+            changed();
+            back(openKey.id);
+          }}
+        />
+      ) : null}
+      {open?.kind === "revoke" && openKey ? (
         <RevokeDialog
-          k={revoking}
+          k={openKey}
           onClose={(done) => {
-            setRevoking(null);
-            if (done) keys.reload();
+            if (done) {
+              changed();
+              setOpen(null);
+            } else back(openKey.id);
           }}
         />
       ) : null}
@@ -138,270 +158,109 @@ export function KeysPage(props: { session: SessionView; changes?: number }) {
   );
 }
 
-const EXPIRY: { value: string | null; label: string }[] = [
-  { value: "24h", label: "1 day" },
-  { value: "168h", label: "7 days" },
-  { value: "720h", label: "30 days" },
-  { value: "2160h", label: "90 days" },
-  { value: null, label: "Never" },
-];
-
-const ACTIONS = ["read", "write", "delete"] as const;
-
-function CreateKeyDialog(props: { onClose: () => void; onCreated: (k: CreatedAgentKey) => void }) {
-  const [name, setName] = useState("");
-  const [action, setAction] = useState<(typeof ACTIONS)[number]>("read");
-  const [pattern, setPattern] = useState("");
-  const [scopes, setScopes] = useState<string[]>([]);
-  const [check, setCheck] = useState<ScopeCheck | null>(null);
-  const [checkError, setCheckError] = useState<CommandError | null>(null);
-  const [expiry, setExpiry] = useState<string | null>("720h");
-  const [ips, setIps] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CommandError | null>(null);
-  const candidate = pattern.trim() ? `secrets:${action}:${pattern.trim()}` : "";
-
-  useEffect(() => {
-    if (!candidate) {
-      setCheck(null);
-      setCheckError(null);
-      return;
-    }
-    let live = true;
-    const t = setTimeout(() => {
-      call((c) => c.checkScope(candidate))
-        .then((r) => {
-          if (!live) return;
-          setCheck(r);
-          setCheckError(null);
-        })
-        .catch((e) => {
-          if (!live) return;
-          setCheck(null);
-          setCheckError(toCommandError(e));
-        });
-    }, 120);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [candidate]);
-
-  const canAdd = candidate !== "" && !scopes.includes(candidate) && (check?.ok ?? checkError?.kind === "not_available");
-
-  async function submit(e: Event) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const allow = ips
-        .split(/[\s,]+/u)
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const k = await call((c) => c.createKey({ name: name.trim(), scopes, expires_in: expiry, ip_allowlist: allow }));
-      props.onCreated(k);
-    } catch (err) {
-      setError(toCommandError(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
+/** Active / Revoked / All: one radio group, arrow keys move the choice. */
+function FilterBar(props: { value: KeyFilter; onChange: (f: KeyFilter) => void; counts: Record<KeyFilter, number> }) {
+  const i = KEY_FILTERS.findIndex((f) => f.value === props.value);
   return (
-    <Dialog title="New agent key" description="Give each agent its own key, with only the scopes it needs." onRequestClose={props.onClose} testid="create-key-dialog" wide>
-      <form class="form" onSubmit={submit} noValidate>
-        <div class="field">
-          <label class="field-label" for="key-name">
-            Name
-          </label>
-          <input id="key-name" data-testid="key-name" type="text" placeholder="billing-agent" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </div>
-        <fieldset class="field">
-          <legend class="field-label">Scopes</legend>
-          <div class="scope-builder">
-            <select aria-label="Permission" data-testid="key-scope-action" value={action} onChange={(e) => setAction(e.currentTarget.value as (typeof ACTIONS)[number])}>
-              {ACTIONS.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
-            </select>
-            <input
-              aria-label="Secret path or pattern"
-              aria-describedby="scope-hint"
-              data-testid="key-scope-pattern"
-              type="text"
-              placeholder="production/stripe/*"
-              spellcheck={false}
-              value={pattern}
-              onInput={(e) => setPattern(e.currentTarget.value)}
-              onKeyDown={(e) => {
-                if (e.key === "Enter") {
-                  e.preventDefault();
-                  if (canAdd) {
-                    setScopes([...scopes, candidate]);
-                    setPattern("");
-                  }
-                }
-              }}
-            />
-            <button
-              type="button"
-              class="button button-secondary"
-              data-testid="add-scope"
-              disabled={!canAdd}
-              onClick={() => {
-                setScopes([...scopes, candidate]);
-                setPattern("");
-              }}
-            >
-              Add
-            </button>
-          </div>
-          <p id="scope-hint" class={`hint ${check && !check.ok ? "hint-error" : ""}`} data-testid="scope-hint">
-            {check ? (check.ok ? (check.summary ?? "Looks good.") : check.problem) : checkError ? checkError.message : "A path, a path ending in /* for everything below it, or * for all."}
-          </p>
-          {scopes.length > 0 ? (
-            <ul class="chips" data-testid="key-scopes">
-              {scopes.map((s) => (
-                <li class="chip chip-removable" key={s}>
-                  {s}
-                  <button type="button" aria-label={`Remove ${s}`} onClick={() => setScopes(scopes.filter((x) => x !== s))}>
-                    <Icon name="x" size={12} />
-                  </button>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          {scopes.some((s) => s.endsWith(":*")) ? <Notice tone="warning">A * scope reaches every secret. Prefer a narrower path.</Notice> : null}
-        </fieldset>
-        <fieldset class="field">
-          <legend class="field-label">Expires after</legend>
-          <div class="segmented segmented-wrap" role="radiogroup" aria-label="Expires after">
-            {EXPIRY.map((x) => (
-              <button
-                key={x.label}
-                type="button"
-                role="radio"
-                aria-checked={expiry === x.value}
-                class={expiry === x.value ? "active" : ""}
-                data-testid={`expiry-${x.value ?? "never"}`}
-                onClick={() => setExpiry(x.value)}
-              >
-                {x.label}
-              </button>
-            ))}
-          </div>
-          {expiry === null ? <p class="hint hint-warn">Keys that never expire are flagged on the Security Vault page.</p> : null}
-        </fieldset>
-        <div class="field">
-          <label class="field-label" for="key-ips">
-            IP allowlist <span class="optional">optional</span>
-          </label>
-          <input
-            id="key-ips"
-            data-testid="key-ip-allowlist"
-            type="text"
-            placeholder="10.0.0.0/8, 203.0.113.7/32"
-            spellcheck={false}
-            value={ips}
-            onInput={(e) => setIps(e.currentTarget.value)}
-          />
-        </div>
-        <ErrorNotice error={error} testid="create-key-error" />
-        <div class="dialog-actions">
-          <button type="button" class="button button-ghost" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button button-primary" data-testid="create-key-submit" disabled={busy || !name.trim() || scopes.length === 0}>
-            {busy ? <span class="spinner" aria-hidden="true" /> : null}
-            Create key
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
-function ShowKeyDialog(props: { created: CreatedAgentKey; onClose: () => void }) {
-  const k = props.created;
-  return (
-    <ShowOnceDialog
-      title={`Key "${k.key.name}" created`}
-      label="Agent key"
-      value={k.secret}
-      stored="I copied the key and stored it safely"
-      fileName={`keyhold-key-${k.key.name.replace(/[^A-Za-z0-9_-]/gu, "-").slice(0, 40) || "agent"}.txt`}
-      fileText={`${k.secret}\n`}
-      onClose={props.onClose}
-    />
-  );
-}
-
-export function RevokeDialog(props: { k: AgentKeyView; onClose: (done: boolean) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CommandError | null>(null);
-  return (
-    <Dialog title={`Revoke "${props.k.name}"?`} onRequestClose={() => props.onClose(false)} testid="revoke-dialog">
-      <p>Agents using this key, and every token it issued, stop working at once. This cannot be undone.</p>
-      <ErrorNotice error={error} />
-      <div class="dialog-actions">
-        <button type="button" class="button button-ghost" onClick={() => props.onClose(false)}>
-          Keep it
-        </button>
+    <div
+      class="segmented"
+      role="radiogroup"
+      aria-label="Show keys"
+      data-testid="keys-filter"
+      onKeyDown={(e) => {
+        const step = e.key === "ArrowRight" || e.key === "ArrowDown" ? 1 : e.key === "ArrowLeft" || e.key === "ArrowUp" ? -1 : 0;
+        if (!step) return;
+        e.preventDefault();
+        const next = KEY_FILTERS[(i + step + KEY_FILTERS.length) % KEY_FILTERS.length]!;
+        props.onChange(next.value);
+        (e.currentTarget as HTMLElement).querySelector<HTMLElement>(`[data-testid="keys-filter-${next.value}"]`)?.focus();
+      }}
+    >
+      {KEY_FILTERS.map((f) => (
         <button
+          key={f.value}
           type="button"
-          class="button button-danger"
-          data-testid="confirm-revoke"
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            try {
-              await call((c) => c.revokeKey(props.k.id));
-              toast(`Key "${props.k.name}" revoked.`);
-              props.onClose(true);
-            } catch (e) {
-              setError(toCommandError(e));
-              setBusy(false);
-            }
-          }}
+          role="radio"
+          aria-checked={props.value === f.value}
+          tabIndex={props.value === f.value ? 0 : -1}
+          class={props.value === f.value ? "active" : ""}
+          data-testid={`keys-filter-${f.value}`}
+          onClick={() => props.onChange(f.value)}
         >
-          Revoke key
+          {f.label} <span class="count">{props.counts[f.value]}</span>
         </button>
-      </div>
-    </Dialog>
+      ))}
+    </div>
   );
 }
 
-/** A suspended key works again; the server asks for the sudo window, which `call` handles. */
-function ReinstateButton(props: { k: AgentKeyView; onDone: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CommandError | null>(null);
+/**
+ * Fits the window (1200 px wide, sidebar included): fixed column widths, long names and
+ * scopes cut with an ellipsis (the whole text in the details), and one Details button per
+ * row where every action lives.
+ */
+function KeysTable(props: { keys: AgentKeyView[]; highlight: string | null; onOpen: (k: AgentKeyView) => void }) {
   return (
-    <>
-      <button
-        type="button"
-        class="button button-secondary button-small"
-        data-testid={`reinstate-${props.k.id}`}
-        disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          setError(null);
-          try {
-            await call((c) => c.reinstateKey(props.k.id));
-            toast(`Key "${props.k.name}" reinstated.`);
-            props.onDone();
-          } catch (e) {
-            setError(toCommandError(e));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        Reinstate
-      </button>
-      <ErrorNotice error={error} testid={`reinstate-error-${props.k.id}`} />
-    </>
+    <div class="table-wrap" data-testid="keys-table-wrap">
+      <table class="table keys-table" data-testid="keys-table">
+        <colgroup>
+          <col class="keys-col-name" />
+          <col class="keys-col-scopes" />
+          <col class="keys-col-expires" />
+          <col class="keys-col-used" />
+          <col class="keys-col-status" />
+          <col class="keys-col-actions" />
+        </colgroup>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Last used</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.keys.map((k) => {
+            const st = keyStatus(k);
+            const sc = scopeSummary(k.scopes);
+            return (
+              <tr key={k.id} data-testid={`key-row-${k.id}`} class={props.highlight === k.id ? "row-selected" : undefined}>
+                <td>
+                  <span class="cell-clip strong" title={k.name}>
+                    {k.name}
+                  </span>
+                  <code class="cell-clip key-prefix">{k.prefix}…</code>
+                </td>
+                <td title={k.scopes.join("\n")}>
+                  <span class="scope-cell">
+                    <span class="chip cell-clip">{sc.first}</span>
+                    {sc.more > 0 ? <span class="scope-more">+{sc.more}</span> : null}
+                  </span>
+                </td>
+                <td class="nowrap" title={k.expires_at ? formatDate(k.expires_at) : undefined}>
+                  {k.expires_at ? shortDate(k.expires_at) : <span class="warn-text">Never</span>}
+                </td>
+                <td class="nowrap" title={[k.last_used_at ? formatDate(k.last_used_at) : "", k.last_used_ip ?? ""].filter(Boolean).join(" from ") || undefined}>
+                  {relativeTime(k.last_used_at)}
+                </td>
+                <td>
+                  <StatusBadge tone={st.tone} label={st.word} testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined} />
+                </td>
+                <td class="row-actions">
+                  <button type="button" class="button button-secondary button-small" data-testid={`key-details-${k.id}`} aria-label={`Details of ${k.name}`} onClick={() => props.onOpen(k)}>
+                    Details
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -1,4 +1,5 @@
-//! `keyhold keys create|list|revoke|revoke-leaked` and `keyhold tokens issue|revoke`.
+//! `keyhold keys create|list|revoke|revoke-leaked` and `keyhold tokens issue|revoke`
+//! (`keys show|update|rotate` are in `key_admin`).
 //!
 //! A new key's or token's secret goes to stdout alone (so `$(keyhold keys create …)`
 //! captures it), with what it is and a warning on stderr.
@@ -54,6 +55,27 @@ pub async fn run(ctx: &Ctx, cmd: &KeysCommand) -> CliResult<()> {
             create(ctx, &req).await
         }
         KeysCommand::List => list(ctx).await,
+        KeysCommand::Show { id } => super::key_admin::show(ctx, id).await,
+        KeysCommand::Update {
+            id,
+            expires_at,
+            expires_in,
+            never_expires,
+            ip_allowlist,
+            any_address,
+        } => {
+            let changes = super::key_admin::Changes {
+                expires_at: *expires_at,
+                expires_in: expires_in.as_deref(),
+                never_expires: *never_expires,
+                ip_allowlist: ip_allowlist.as_deref(),
+                any_address: *any_address,
+            };
+            super::key_admin::update(ctx, id, &changes).await
+        }
+        KeysCommand::Rotate { id, overlap } => {
+            super::key_admin::rotate(ctx, id, overlap.as_deref()).await
+        }
         KeysCommand::Revoke { id } => revoke(ctx, id).await,
         KeysCommand::Reinstate { id } => super::alerts::reinstate(ctx, id).await,
         KeysCommand::RevokeLeaked => revoke_leaked(ctx).await,

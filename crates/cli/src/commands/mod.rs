@@ -2,6 +2,7 @@ pub mod alerts;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod key_admin;
 pub mod keys;
 pub mod members;
 pub mod mfa;

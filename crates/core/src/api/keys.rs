@@ -138,3 +138,90 @@ pub struct IssueTokenResponse {
     pub id: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// `GET /v1/keys/{id}`: the key as the list shows it, and how it was used lately.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct KeyDetails {
+    #[serde(flatten)]
+    pub key: AgentKey,
+    pub usage: KeyUsage,
+}
+
+/// How a key was used, read from the audit log (the key's own events and its tokens'):
+/// secret reads and writes, tokens issued, approval requests and refused attempts. Counted
+/// on request, so the agents' hot path writes nothing more for it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct KeyUsage {
+    /// Audited requests in the last 24 hours.
+    pub requests_24h: u64,
+    /// Audited requests in the last 7 days.
+    pub requests_7d: u64,
+    /// Of the last 7 days' requests, those refused (scope, address, approval, lapsed key).
+    pub refused_7d: u64,
+    /// The addresses of the last 30 days, most recently seen first (at most 10).
+    pub recent_ips: Vec<KeyAddress>,
+}
+
+/// One address a key (or one of its tokens) was used from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct KeyAddress {
+    pub ip: String,
+    pub last_seen_at: DateTime<Utc>,
+    /// Audited requests from it in the last 30 days.
+    pub requests: u64,
+}
+
+/// A field that may be absent (leave it), `null` (clear it) or a value: absent reads as
+/// `None`, `null` as `Some(None)`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /v1/keys/{id}`: change what a key may do without changing its secret. An absent
+/// field is left as it is.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateKeyRequest {
+    /// When the key stops working (RFC 3339, in the future), or `null` for never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// CIDRs (or single addresses) the key may be used from; `[]` or `null`: anywhere.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(schema_with = super::schema::ip_allowlist_or_null)]
+    pub ip_allowlist: Option<Option<Vec<String>>>,
+}
+
+/// `POST /v1/keys/{id}/rotate`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyRequest {
+    /// How long the old key keeps working beside the new one: `"0s"` (revoked now, with
+    /// its tokens) to `"7d"`; default `"1h"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::schema::rotation_overlap_or_null)]
+    pub overlap: Option<String>,
+}
+
+/// `201` from `POST /v1/keys/{id}/rotate`: the new key and its secret (shown this once).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct RotateKeyResponse {
+    pub key: AgentKey,
+    #[schema(value_type = String)]
+    pub secret: Sensitive<String>,
+    /// When the old key stops working: its revocation time when the overlap is 0, else
+    /// the end of the overlap (or its own expiry, if sooner).
+    pub old_key_expires_at: DateTime<Utc>,
+}

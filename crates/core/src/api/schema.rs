@@ -23,6 +23,10 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_REASON_CHARS: usize = 500;
 /// A webhook endpoint's description.
 pub const MAX_DESCRIPTION_CHARS: usize = 200;
+/// How long an agent key's old secret may keep working after a rotation (seconds).
+pub const MAX_ROTATION_OVERLAP: i64 = 7 * 86_400;
+/// The overlap of a rotation that names none.
+pub const DEFAULT_ROTATION_OVERLAP: &str = "1h";
 
 /// Whole numbers in request bodies. JSON (and so JSON Schema) does not tell `3` from
 /// `3.0`; a client or generator may send either, so both are read as the integer.
@@ -210,6 +214,20 @@ fn duration_schema(min: i64, max: i64, zero: bool, what: &str) -> RefOr<Schema> 
 /// An agent key's `expires_in`: any duration the grammar takes.
 pub fn key_lifetime() -> RefOr<Schema> {
     duration_schema(1, duration::MAX_SECONDS, false, "Lifetime")
+}
+
+/// A key rotation's `overlap`: `0s` (the old key is revoked at once) to 7 days.
+pub fn rotation_overlap() -> RefOr<Schema> {
+    duration_schema(
+        1,
+        MAX_ROTATION_OVERLAP,
+        true,
+        "How long the old key keeps working",
+    )
+}
+
+pub fn rotation_overlap_or_null() -> RefOr<Schema> {
+    or_null(rotation_overlap())
 }
 
 /// A token's `ttl`, bounded by the tenant's `max_token_ttl` (at most its own ceiling).

@@ -103,7 +103,18 @@ const LINKS: &[LinkSpec] = &[
         "/v1/approvals/{id}/deny",
         BY_ID,
     ),
+    ("post", "/v1/keys", 201, "get", "/v1/keys/{id}", KEY),
+    ("post", "/v1/keys", 201, "patch", "/v1/keys/{id}", KEY),
+    ("post", "/v1/keys", 201, "post", "/v1/keys/{id}/rotate", KEY),
     ("post", "/v1/keys", 201, "delete", "/v1/keys/{id}", KEY),
+    (
+        "post",
+        "/v1/keys/{id}/rotate",
+        201,
+        "get",
+        "/v1/keys/{id}",
+        KEY,
+    ),
     (
         "post",
         "/v1/tokens",

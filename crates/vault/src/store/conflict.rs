@@ -75,6 +75,9 @@ pub enum Conflict {
     /// Reinstating an agent key that is not suspended (active, or revoked for good).
     #[error("key not suspended")]
     KeyNotSuspended,
+    /// Changing or rotating an agent key that is revoked (revocation is final).
+    #[error("key revoked")]
+    KeyRevoked,
 }
 
 impl Conflict {
@@ -112,6 +115,9 @@ impl Conflict {
             Self::PublicKeyRetired => "This public key is already retired.",
             Self::KeyNotSuspended => {
                 "This key is not suspended: only a suspended key can be reinstated."
+            }
+            Self::KeyRevoked => {
+                "This key is revoked, and revocation is final. Create a new key instead."
             }
             Self::PublicKeyLast => {
                 "This is the key's only public key. Add the new one first, or revoke the key."

@@ -4,7 +4,7 @@
 //!
 //! One trait per area, each in its own file with its records ([`accounts`], [`sessions`],
 //! [`audit`], [`keys`], [`secrets`], [`approvals`], [`settings`], [`members`],
-//! [`invitations`], [`mfa`], [`recovery`], [`signing_keys`]), re-exported here so `crate::store::X` names any of them.
+//! [`invitations`], [`mfa`], [`recovery`], [`signing_keys`], [`key_changes`]), re-exported here so `crate::store::X` names any of them.
 //! A backend implements every area trait and [`Store`] itself; refusals it reports with
 //! the typed [`Conflict`], so the domain matches on variants whatever the backend.
 //!
@@ -22,6 +22,7 @@ pub mod detect;
 pub mod event;
 pub mod failures;
 pub mod invitations;
+pub mod key_changes;
 pub mod keys;
 pub mod members;
 pub mod metrics;
@@ -48,6 +49,7 @@ pub use custody::{CustodyStore, RootKeyInit, WrappedRootKey};
 pub use detect::DetectionStore;
 pub use failures::FailureStore;
 pub use invitations::{InvitationRecord, InvitationStore};
+pub use key_changes::{KeyChangeStore, KeyUsageRecord, OldKeyEnd, UsageWindows};
 pub use keys::{KeyRecord, KeyStore, TokenRecord};
 pub use members::MemberStore;
 pub use mfa::MfaStore;
@@ -89,6 +91,7 @@ pub trait Store:
     + AuditStore
     + MfaStore
     + KeyStore
+    + KeyChangeStore
     + SecretStore
     + ApprovalStore
     + SettingsStore

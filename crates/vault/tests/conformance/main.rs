@@ -26,6 +26,7 @@ mod custody;
 mod detect;
 mod grants;
 mod invitations;
+mod key_changes;
 mod keys;
 mod members;
 mod mfa;
@@ -181,6 +182,11 @@ macro_rules! conformance {
                     use_token_spends_max_uses_exactly,
                     parallel_uses_spend_max_uses_exactly,
                     revoked_or_expired_token_has_no_use,
+                ]
+                key_changes: [
+                    update_sets_expiry_and_allowlist_unless_revoked,
+                    rotation_creates_the_new_key_and_ends_the_old_one_atomically,
+                    usage_counts_the_keys_and_its_tokens_events_per_window,
                 ]
                 members: [
                     demoting_the_last_owner_is_last_owner,

@@ -23,6 +23,7 @@ mod failures;
 mod grants;
 mod invitations;
 mod keks;
+mod key_changes;
 mod keys;
 mod listen;
 mod members;

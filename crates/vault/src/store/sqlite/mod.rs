@@ -21,6 +21,7 @@ mod errors;
 mod events;
 mod grants;
 mod invitations;
+mod key_changes;
 mod keys;
 mod members;
 mod mfa;
