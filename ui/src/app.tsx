@@ -1,23 +1,26 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AppStatus, SessionView } from "./bindings";
-import { call, onOffline, onSignedOut } from "./api";
 import { AccountMenu } from "./components/AccountMenu";
+import { ConnectScreen } from "./components/ConnectScreen";
 import { Icon, type IconName } from "./components/Icon";
+import { LockScreen } from "./components/LockScreen";
 import { Logo } from "./components/Logo";
 import { ReauthHost } from "./components/ReauthDialog";
+import { SessionExpiredDialog } from "./components/SessionExpiredDialog";
 import { Toasts } from "./components/Toasts";
 import { ErrorNotice } from "./components/Notice";
-import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
+import { useIdle, useLockSecs } from "./lib/autolock";
 import { applyTheme, loadTheme, type ThemeChoice } from "./lib/theme";
 import { seesAlerts, useAlertFeed } from "./lib/useAlertFeed";
 import { useApprovalFeed } from "./lib/useApprovalFeed";
+import { useOffline } from "./lib/useOffline";
+import { useSessionFlow } from "./lib/useSessionFlow";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
 import { KeysPage } from "./screens/KeysPage";
 import { SecretsPage } from "./screens/SecretsPage";
-import { SettingsPage } from "./screens/SettingsPage";
+import { SettingsPage, type SettingsTab } from "./screens/SettingsPage";
 import { VaultPage } from "./screens/VaultPage";
 
 export type Page = "vault" | "secrets" | "keys" | "approvals" | "settings" | "audit";
@@ -32,37 +35,14 @@ const NAV: { page: Page; label: string; icon: IconName }[] = [
 ];
 
 export function App() {
-  const [status, setStatus] = useState<AppStatus | null>(null);
-  const [bootError, setBootError] = useState<CommandError | null>(null);
-  const [session, setSession] = useState<SessionView | null>(null);
+  const flow = useSessionFlow();
+  const { status, session } = flow;
   const [page, setPage] = useState<Page>("vault");
+  const [settingsTab, setSettingsTab] = useState<SettingsTab | undefined>(undefined);
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme());
-  const [offline, setOffline] = useState(false);
-  // Bumped when the server comes back, to reload the page that failed.
-  const [generation, setGeneration] = useState(0);
+  const { offline, generation, reload } = useOffline(session);
 
   useEffect(() => applyTheme(theme), [theme]);
-
-  function boot() {
-    call((c) => c.sessionStatus())
-      .then((s) => {
-        setStatus(s);
-        setSession(s.session);
-      })
-      .catch((e) => setBootError(toCommandError(e)));
-  }
-  useEffect(boot, []);
-
-  useEffect(
-    () =>
-      onSignedOut((e) => {
-        setSession(null);
-        setStatus((s) => (s ? { ...s, session: null, restore_problem: e } : s));
-      }),
-    [],
-  );
-
-  useEffect(() => onOffline(() => setOffline(true)), []);
 
   // The inbox and its badge, kept live by the server's feed while signed in.
   const feed = useApprovalFeed(session, generation);
@@ -71,26 +51,22 @@ export function App() {
   const alerts = useAlertFeed(session, generation);
   const openAlerts = alerts.open?.length ?? 0;
 
-  // While offline, ask every few seconds; when the server answers, reload the page.
-  useEffect(() => {
-    if (!offline || !session) return;
-    const t = setInterval(() => {
-      call((c) => c.serverHealth(session.server_url))
-        .then(() => {
-          setOffline(false);
-          setGeneration((g) => g + 1);
-        })
-        .catch(() => undefined);
-    }, 3000);
-    return () => clearInterval(t);
-  }, [offline, session]);
+  // Auto-lock after the chosen idle time, while signed in and nothing else covers the screen.
+  const lockSecs = useLockSecs();
+  useIdle(lockSecs, Boolean(session) && !flow.lock && !flow.expired, flow.lockNow);
 
-  if (bootError) {
+  if (flow.bootError) {
     return (
       <main class="boot">
-        <ErrorNotice error={bootError} />
+        <ErrorNotice error={flow.bootError} />
+        <button type="button" class="button button-primary" onClick={() => void flow.boot()}>
+          Try again
+        </button>
       </main>
     );
+  }
+  if (flow.unreachable) {
+    return <ConnectScreen server={flow.unreachable} onRetry={flow.boot} onChangeServer={flow.changeServer} />;
   }
   if (!status) {
     return (
@@ -104,27 +80,24 @@ export function App() {
     return (
       <FirstRun
         status={status}
-        onRetry={boot}
+        focusServer={flow.focusServer}
+        onRetry={() => void flow.boot()}
         onSignedIn={(s) => {
-          setSession(s);
+          flow.signedIn(s);
           setPage("vault");
         }}
       />
     );
   }
 
-  async function signOut() {
-    try {
-      const s = await call((c) => c.signOut());
-      setStatus(s);
-    } catch {
-      // Signing out never fails locally; keep the last status.
-    }
-    setSession(null);
-  }
+  const signOut = flow.signOut;
+  // While locked or signing in again, the screen stays mounted (drafts kept) but inert;
+  // locked, it is hidden as well.
+  const covered = Boolean(flow.lock) || flow.expired;
 
   return (
-    <div class="shell">
+    <>
+    <div class="shell" inert={covered} hidden={Boolean(flow.lock)} data-testid="shell">
       <a class="skip-link" href="#main">
         Skip to content
       </a>
@@ -143,7 +116,11 @@ export function App() {
           theme={theme}
           onTheme={setTheme}
           onSecurityVault={() => setPage("vault")}
-          onSignOut={signOut}
+          onSessions={() => {
+            setSettingsTab("sessions");
+            setPage("settings");
+          }}
+          onSignOut={() => void signOut()}
         />
       </header>
       <div class="shell-body">
@@ -155,7 +132,10 @@ export function App() {
               class={`nav-item ${page === n.page ? "active" : ""}`}
               aria-current={page === n.page ? "page" : undefined}
               data-testid={`nav-${n.page}`}
-              onClick={() => setPage(n.page)}
+              onClick={() => {
+                setSettingsTab(undefined);
+                setPage(n.page);
+              }}
             >
               <Icon name={n.icon} />
               <span>{n.label}</span>
@@ -182,7 +162,7 @@ export function App() {
             </span>
           </div>
         </nav>
-        <main class="content" id="main" tabIndex={-1} key={`${page}-${generation}`}>
+        <main class="content" id="main" tabIndex={-1} key={`${page}-${generation}-${settingsTab ?? ""}`}>
           {offline ? (
             <div class="offline-banner" role="alert" data-testid="offline-banner">
               <Icon name="wifiOff" />
@@ -192,10 +172,7 @@ export function App() {
               <button
                 type="button"
                 class="button button-secondary button-small"
-                onClick={() => {
-                  setOffline(false);
-                  setGeneration((g) => g + 1);
-                }}
+                onClick={reload}
               >
                 Retry now
               </button>
@@ -205,12 +182,29 @@ export function App() {
           {page === "secrets" ? <SecretsPage /> : null}
           {page === "keys" ? <KeysPage session={session} changes={alerts.changes} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} /> : null}
-          {page === "settings" ? <SettingsPage session={session} /> : null}
+          {page === "settings" ? <SettingsPage session={session} initialTab={settingsTab} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>
       <ReauthHost />
       <Toasts />
     </div>
+    {flow.expired ? (
+      <SessionExpiredDialog
+        session={session}
+        onSignOut={() => void signOut()}
+        onSignedIn={(s) => {
+          // Another account: nothing of the previous person's screen may show.
+          if (!flow.signedInAgain(s)) {
+            setSettingsTab(undefined);
+            setPage("vault");
+            reload();
+          }
+        }}
+      />
+    ) : flow.lock ? (
+      <LockScreen lock={flow.lock} session={session} onUnlocked={flow.unlocked} onSignOut={() => void signOut()} />
+    ) : null}
+    </>
   );
 }
