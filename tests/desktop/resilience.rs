@@ -161,8 +161,8 @@ async fn offline_and_back(app: &mut App, server: TestServer) -> Result<TestServe
 }
 
 /// Account menu → Sessions and lock: this device and Ada's API session; "Sign out
-/// everywhere else" (confirmed in the app, then "Confirm it's you": a restored session has
-/// no sudo window) ends the API session, which the server then refuses.
+/// everywhere else" (confirmed in the app, then "Confirm it's you" past the sudo window)
+/// ends the API session, which the server then refuses.
 async fn sessions(app: &mut App, server: &TestServer, ada: &Person) -> Result<()> {
     let elsewhere = sign_in_with_2fa(server, ada).await?;
     app.click("avatar-button").await?;
@@ -174,6 +174,8 @@ async fn sessions(app: &mut App, server: &TestServer, ada: &Person) -> Result<()
     app.click("end-other-sessions").await?;
     app.testid("end-other-sessions-dialog").await?;
     app.screenshot("sign-out-everywhere-else").await?;
+    // Past the sudo window, whenever the last sign-in was: the server asks first.
+    server.clock.advance(chrono::Duration::minutes(11));
     app.click("confirm-end-other-sessions").await?;
     let secret = ada.totp.as_deref().context("Ada has no 2FA")?;
     app.testid("reauth-dialog").await?;
