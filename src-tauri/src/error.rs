@@ -35,6 +35,9 @@ pub enum ErrorKind {
     Keyring,
     /// A local file could not be written.
     Io,
+    /// The app is locked after idle time: nothing but unlocking or signing out runs until
+    /// the person proves it is them again (see `commands::lock`).
+    Locked,
 }
 
 impl From<keyhold_core::ErrorCode> for ErrorKind {
@@ -112,6 +115,13 @@ impl CommandError {
         Self::new(
             ErrorKind::SignedOut,
             "Your session has ended. Sign in again to continue.",
+        )
+    }
+
+    pub fn locked() -> Self {
+        Self::new(
+            ErrorKind::Locked,
+            "Keyhold is locked. Unlock it with your password or an authenticator code.",
         )
     }
 

@@ -24,8 +24,8 @@ pub mod view;
 include!("command_names.rs");
 
 use commands::{
-    alerts, approvals, audit, files, keys, members, recovery, secrets, security, session, settings,
-    startup, webhooks,
+    alerts, approvals, audit, files, keys, lock, members, recovery, secrets, security, session,
+    settings, startup, webhooks,
 };
 use tauri::Manager;
 
@@ -57,6 +57,10 @@ macro_rules! with_app_commands {
             security::mfa_confirm_enrollment,
             security::mfa_regenerate_backup_codes,
             security::mfa_disable,
+            security::list_sessions,
+            security::end_other_sessions,
+            lock::lock_app,
+            lock::unlock_app,
             keys::list_keys,
             keys::check_scope,
             keys::create_key,

@@ -13,7 +13,7 @@ use crate::commands::startup::Startup;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::keystore::TokenStore;
 use crate::server_url::{self, ServerUrl};
-use crate::view::SessionView;
+use crate::view::{LockView, SessionView};
 
 /// A signed-in session.
 pub struct Session {
@@ -71,6 +71,9 @@ pub struct Inner {
     pub settings: Settings,
     pub session: Option<Session>,
     pub pending_mfa: Option<PendingMfa>,
+    /// Set while the app is locked after idle time: `commands::credentials` refuses every
+    /// signed-in command until `unlock_app` (see `commands::lock`).
+    pub lock: Option<LockView>,
 }
 
 #[derive(Debug)]

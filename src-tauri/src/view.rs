@@ -20,6 +20,10 @@ pub mod settings;
 pub struct AppInfo {
     pub version: String,
     pub default_server_url: String,
+    /// A short auto-lock time in seconds offered as an extra choice, for the end-to-end
+    /// tests: read from `KEYHOLD_DEBUG_LOCK_SECS` in debug builds only, always `None` in a
+    /// release build (a release never shortens the lock behind the person's back).
+    pub debug_lock_secs: Option<u32>,
 }
 
 /// The verdict on a typed server address.
@@ -60,6 +64,26 @@ pub struct AppStatus {
     pub session: Option<SessionView>,
     /// Set when a saved session could not be restored (server down, session expired).
     pub restore_problem: Option<CommandError>,
+    /// Set while the app is locked after idle time (survives a reload of the web view).
+    pub lock: Option<LockView>,
+}
+
+/// The lock screen's facts: what unlocks it. The server's sudo check takes a TOTP code when
+/// 2FA is on, else the password; `None` when that could not be read (ask for either).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Type)]
+pub struct LockView {
+    pub totp_enabled: Option<bool>,
+}
+
+/// One of the person's signed-in sessions (Settings → Sessions). The server keeps no token,
+/// only the id; `current` marks this app's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Type)]
+pub struct SessionItem {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub current: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Type)]

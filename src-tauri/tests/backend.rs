@@ -159,3 +159,50 @@ async fn two_factor_enrollment_needs_the_sudo_window() {
     assert_eq!(codes.codes.len(), 10);
     ts.stop().await;
 }
+
+/// Settings → Sessions: the person's sessions with this one marked current; "Sign out
+/// everywhere else" past the sudo window needs a confirmation, then ends the others (the
+/// server then refuses them) and keeps this one. The lock screen's unlock is the same
+/// confirmation: a wrong password is refused, the right one accepted.
+#[tokio::test]
+async fn sessions_listed_and_the_others_ended() {
+    let ts = TestServer::start().await;
+    let ada = ts.person("desk-sessions").await;
+    let server = Server::connect(server_url::parse(&ts.url()).unwrap()).unwrap();
+    let this = signed_in(&ts, &ada).await;
+
+    let listed = backend::sessions(&server, &this).await.unwrap();
+    // `person` signed in once over the API, and the app once more.
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed.iter().filter(|s| s.current).count(), 1);
+    assert!(
+        listed
+            .iter()
+            .all(|s| !s.id.is_empty() && !s.created_at.is_empty())
+    );
+
+    // Past the sudo window the server asks first; nothing ends.
+    ts.clock.advance(Duration::minutes(11));
+    let e = backend::end_other_sessions(&server, &this)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ReauthRequired);
+    let wrong = Sensitive::new("not the password at all".to_owned());
+    assert!(backend::reauth(&server, &this, &wrong).await.is_err());
+    assert!(
+        ada.client.me().await.is_ok(),
+        "a refused confirmation ended nothing"
+    );
+    let right = Sensitive::new(STRONG_PASSWORD.to_owned());
+    backend::reauth(&server, &this, &right).await.unwrap();
+
+    assert_eq!(
+        backend::end_other_sessions(&server, &this).await.unwrap(),
+        1
+    );
+    let gone = ada.client.me().await.unwrap_err();
+    assert_eq!(gone.code(), Some(keyhold_core::ErrorCode::Unauthenticated));
+    let left = backend::sessions(&server, &this).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].current);
+}

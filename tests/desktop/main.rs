@@ -16,6 +16,7 @@ mod invitations;
 mod key_rotation;
 mod keys;
 mod pages;
+mod resilience;
 mod secrets;
 mod settings;
 mod team;
@@ -76,6 +77,7 @@ async fn first_launch(
     let team = team::Team::assemble(server, ada).await?;
     let copied = secrets::approved(app, server, &team, &asked).await?;
     invitations::invite_then_revoke(app, server, ada).await?;
+    resilience::revoked_mid_comment(app, server, ada, &team).await?;
     two_approvers(app, server, ada, &team, &asked).await?;
     tray::closed_window_still_notifies(app, desktop, driver.home(), &team).await?;
     // Signed in as Bob now; the clipboard check waits for 30 s after the copy, so these
@@ -91,15 +93,26 @@ async fn first_launch(
 }
 
 /// Second launch: the session comes back from the OS keyring (another process reads what
-/// the first one stored), then sign-out clears it.
+/// the first one stored). It stays there for the third launch, which signs out.
 async fn second_launch(app: &mut App) -> Result<()> {
     app.testid("topbar")
         .await
         .context("the saved session was not restored")?;
     app.testid("vault-page").await?;
     app.screenshot("session-restored-from-keyring").await?;
-    sign_out(app).await?;
     Ok(())
+}
+
+/// Third launch, with the server down (see `resilience`); sign-out then clears the
+/// saved session. Gives the server back, running.
+async fn third_launch(
+    app: &mut App,
+    paused: resilience::Paused,
+    ada: &Person,
+) -> Result<TestServer> {
+    let server = resilience::third_launch(app, paused, ada).await?;
+    sign_out(app).await?;
+    Ok(server)
 }
 
 /// Screenshot a failure, then close the session (which quits the app) whatever happened.
@@ -121,12 +134,10 @@ async fn run(paths: Paths) -> Result<()> {
     // The test clock starts at the wall clock so the app's "asked just now" and "24h
     // left" read as people would see them; the test still moves it (TOTP steps, delays).
     // Webhooks go to a receiver on this computer, so private addresses are allowed.
-    let server = TestServer::start_at(keyhold_vault::clock::SystemClock.now(), |c| {
-        c.allow_private_webhooks = true;
-        c.outbox_poll_ms = 50;
-        // The alerts step plays an agent behind a proxy, inside and outside its allowlist.
-        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
-    })
+    let server = TestServer::start_at(
+        keyhold_vault::clock::SystemClock.now(),
+        resilience::configure,
+    )
     .await;
     // A session bus with a real notification daemon: the app's notifications are shown,
     // and clicked, for real (tray.rs).
@@ -134,6 +145,8 @@ async fn run(paths: Paths) -> Result<()> {
     let driver = Driver::start(&[
         ("KEYHOLD_URL", server.url()),
         ("DBUS_SESSION_BUS_ADDRESS", desktop.bus_address.clone()),
+        // The debug build offers this short auto-lock time (resilience::auto_lock).
+        ("KEYHOLD_DEBUG_LOCK_SECS", resilience::LOCK_SECS.to_string()),
     ])
     .await?;
     let mut ada = Person {
@@ -160,6 +173,21 @@ async fn run(paths: Paths) -> Result<()> {
     let outcome = second_launch(&mut app).await;
     let closed = finish(app, &outcome).await;
     outcome.context("second launch")?;
+    let shots = closed?;
+
+    let paused = resilience::Paused::stop(server).await?;
+    let mut app = App::new(
+        driver.session(&paths.app).await?,
+        paths.screenshots.clone(),
+        shots,
+    );
+    let outcome = third_launch(&mut app, paused, &ada).await;
+    let done: Result<()> = match &outcome {
+        Ok(_) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+    };
+    let closed = finish(app, &done).await;
+    let server = outcome.context("third launch")?;
     closed?;
 
     drop(driver);

@@ -301,10 +301,20 @@ impl StoppedServer {
 
     /// A new server on the same data, every cache cold, its clock at [`test_epoch`].
     pub async fn start(self, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        self.start_at(test_epoch(), adjust).await
+    }
+
+    /// [`Self::start`] with the clock at `now`: a restart the clients should not notice
+    /// (the desktop test's server that goes away and comes back, on the same port).
+    pub async fn start_at(
+        self,
+        now: DateTime<Utc>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config::for_data_dir(self.dir.path().to_path_buf());
         (config.database_url, config.migrate_database_url) = self.urls;
         adjust(&mut config);
-        let clock = Arc::new(ManualClock::new(test_epoch()));
+        let clock = Arc::new(ManualClock::new(now));
         let server = RunningServer::start(config, clock.clone()).await.unwrap();
         TestServer {
             server,

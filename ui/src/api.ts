@@ -7,6 +7,7 @@ import { withReauth, type CallOptions } from "./lib/reauth";
 type Listener = (e: CommandError) => void;
 const signedOutListeners = new Set<Listener>();
 const offlineListeners = new Set<Listener>();
+const lockedListeners = new Set<Listener>();
 
 /** Called when any command reports the session ended, so the app can return to sign-in. */
 export function onSignedOut(listener: Listener): () => void {
@@ -18,6 +19,12 @@ export function onSignedOut(listener: Listener): () => void {
 export function onOffline(listener: Listener): () => void {
   offlineListeners.add(listener);
   return () => offlineListeners.delete(listener);
+}
+
+/** Called when a command is refused because the app is locked (see src-tauri commands/lock.rs). */
+export function onLocked(listener: Listener): () => void {
+  lockedListeners.add(listener);
+  return () => lockedListeners.delete(listener);
 }
 
 /**
@@ -35,6 +42,7 @@ async function callOnce<T>(run: (c: typeof commands) => Promise<T>): Promise<T> 
     const e = toCommandError(raw);
     if (e.kind === "signed_out") signedOutListeners.forEach((l) => l(e));
     if (e.kind === "offline") offlineListeners.forEach((l) => l(e));
+    if (e.kind === "locked") lockedListeners.forEach((l) => l(e));
     throw e;
   }
 }

@@ -1,26 +1,30 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AppStatus, SessionView } from "./bindings";
-import { call, onOffline, onSignedOut } from "./api";
 import { AccountMenu } from "./components/AccountMenu";
+import { ConnectScreen } from "./components/ConnectScreen";
 import { Icon, type IconName } from "./components/Icon";
+import { LockScreen } from "./components/LockScreen";
 import { Logo } from "./components/Logo";
 import { ReauthHost } from "./components/ReauthDialog";
+import { SessionExpiredDialog } from "./components/SessionExpiredDialog";
 import { Toasts } from "./components/Toasts";
 import { ErrorNotice } from "./components/Notice";
-import { toCommandError, type CommandError } from "./lib/errors";
 import { pendingCount } from "./lib/approvals";
+import { useIdle, useLockSecs } from "./lib/autolock";
 import { applyTheme, loadTheme, type ThemeChoice } from "./lib/theme";
 import { installTabKeys } from "./lib/tabKeys";
 import { useFocusHeadingOnChange } from "./lib/focus";
 import { seesAlerts, useAlertFeed } from "./lib/useAlertFeed";
 import { useApprovalFeed } from "./lib/useApprovalFeed";
+import type { KeyFocus } from "./lib/keys";
 import { applyBackground, loadBackground } from "./lib/background";
+import { useOffline } from "./lib/useOffline";
+import { useSessionFlow } from "./lib/useSessionFlow";
 import { ApprovalsPage } from "./screens/ApprovalsPage";
 import { AuditPage } from "./screens/AuditPage";
 import { FirstRun } from "./screens/FirstRun";
 import { KeysPage } from "./screens/KeysPage";
 import { SecretsPage } from "./screens/SecretsPage";
-import { SettingsPage } from "./screens/SettingsPage";
+import { SettingsPage, type SettingsTab } from "./screens/SettingsPage";
 import { VaultPage } from "./screens/VaultPage";
 
 export type Page = "vault" | "secrets" | "keys" | "approvals" | "settings" | "audit";
@@ -35,45 +39,22 @@ const NAV: { page: Page; label: string; icon: IconName }[] = [
 ];
 
 export function App() {
-  const [status, setStatus] = useState<AppStatus | null>(null);
-  const [bootError, setBootError] = useState<CommandError | null>(null);
-  const [session, setSession] = useState<SessionView | null>(null);
+  const flow = useSessionFlow();
+  const { status, session } = flow;
   const [page, setPage] = useState<Page>("vault");
+  const [settingsTab, setSettingsTab] = useState<SettingsTab | undefined>(undefined);
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme());
-  const [offline, setOffline] = useState(false);
-  // The agent key a recommendation or an alert points at, opened in the keys page.
-  const [_focusKey, setFocusKey] = useState<string | null>(null);
-  function openKey(id: string) {
-    setFocusKey(id);
+  const { offline, generation, reload } = useOffline(session);
+  // The agent key a recommendation points at, opened in the keys page with its dialog.
+  const [focusKey, setFocusKey] = useState<KeyFocus | null>(null);
+  function openKey(f: KeyFocus) {
+    setFocusKey(f);
     setPage("keys");
   }
-  // Bumped when the server comes back, to reload the page that failed.
-  const [generation, setGeneration] = useState(0);
 
   useEffect(() => applyTheme(theme), [theme]);
   useEffect(() => installTabKeys(document), []);
   useFocusHeadingOnChange(page, () => document.getElementById("main"));
-
-  function boot() {
-    call((c) => c.sessionStatus())
-      .then((s) => {
-        setStatus(s);
-        setSession(s.session);
-      })
-      .catch((e) => setBootError(toCommandError(e)));
-  }
-  useEffect(boot, []);
-
-  useEffect(
-    () =>
-      onSignedOut((e) => {
-        setSession(null);
-        setStatus((s) => (s ? { ...s, session: null, restore_problem: e } : s));
-      }),
-    [],
-  );
-
-  useEffect(() => onOffline(() => setOffline(true)), []);
 
   // The inbox and its badge, kept live by the server's feed while signed in.
   const feed = useApprovalFeed(session, generation);
@@ -95,26 +76,22 @@ export function App() {
     if (session) applyBackground(loadBackground(session.role), false).catch(() => undefined);
   }, [session]);
 
-  // While offline, ask every few seconds; when the server answers, reload the page.
-  useEffect(() => {
-    if (!offline || !session) return;
-    const t = setInterval(() => {
-      call((c) => c.serverHealth(session.server_url))
-        .then(() => {
-          setOffline(false);
-          setGeneration((g) => g + 1);
-        })
-        .catch(() => undefined);
-    }, 3000);
-    return () => clearInterval(t);
-  }, [offline, session]);
+  // Auto-lock after the chosen idle time, while signed in and nothing else covers the screen.
+  const lockSecs = useLockSecs();
+  useIdle(lockSecs, Boolean(session) && !flow.lock && !flow.expired, flow.lockNow);
 
-  if (bootError) {
+  if (flow.bootError) {
     return (
       <main class="boot">
-        <ErrorNotice error={bootError} />
+        <ErrorNotice error={flow.bootError} />
+        <button type="button" class="button button-primary" onClick={() => void flow.boot()}>
+          Try again
+        </button>
       </main>
     );
+  }
+  if (flow.unreachable) {
+    return <ConnectScreen server={flow.unreachable} onRetry={flow.boot} onChangeServer={flow.changeServer} />;
   }
   if (!status) {
     return (
@@ -128,27 +105,24 @@ export function App() {
     return (
       <FirstRun
         status={status}
-        onRetry={boot}
+        focusServer={flow.focusServer}
+        onRetry={() => void flow.boot()}
         onSignedIn={(s) => {
-          setSession(s);
+          flow.signedIn(s);
           setPage("vault");
         }}
       />
     );
   }
 
-  async function signOut() {
-    try {
-      const s = await call((c) => c.signOut());
-      setStatus(s);
-    } catch {
-      // Signing out never fails locally; keep the last status.
-    }
-    setSession(null);
-  }
+  const signOut = flow.signOut;
+  // While locked or signing in again, the screen stays mounted (drafts kept) but inert;
+  // locked, it is hidden as well.
+  const covered = Boolean(flow.lock) || flow.expired;
 
   return (
-    <div class="shell">
+    <>
+    <div class="shell" inert={covered} hidden={Boolean(flow.lock)} data-testid="shell">
       <a class="skip-link" href="#main">
         Skip to content
       </a>
@@ -167,7 +141,11 @@ export function App() {
           theme={theme}
           onTheme={setTheme}
           onSecurityVault={() => setPage("vault")}
-          onSignOut={signOut}
+          onSessions={() => {
+            setSettingsTab("sessions");
+            setPage("settings");
+          }}
+          onSignOut={() => void signOut()}
         />
       </header>
       <div class="shell-body">
@@ -179,7 +157,10 @@ export function App() {
               class={`nav-item ${page === n.page ? "active" : ""}`}
               aria-current={page === n.page ? "page" : undefined}
               data-testid={`nav-${n.page}`}
-              onClick={() => setPage(n.page)}
+              onClick={() => {
+                setSettingsTab(undefined);
+                setPage(n.page);
+              }}
             >
               <Icon name={n.icon} />
               <span>{n.label}</span>
@@ -206,7 +187,7 @@ export function App() {
             </span>
           </div>
         </nav>
-        <main class="content" id="main" tabIndex={-1} key={`${page}-${generation}`}>
+        <main class="content" id="main" tabIndex={-1} key={`${page}-${generation}-${settingsTab ?? ""}`}>
           {offline ? (
             <div class="offline-banner" role="alert" data-testid="offline-banner">
               <Icon name="wifiOff" />
@@ -216,10 +197,7 @@ export function App() {
               <button
                 type="button"
                 class="button button-secondary button-small"
-                onClick={() => {
-                  setOffline(false);
-                  setGeneration((g) => g + 1);
-                }}
+                onClick={reload}
               >
                 Retry now
               </button>
@@ -227,14 +205,31 @@ export function App() {
           ) : null}
           {page === "vault" ? <VaultPage session={session} onNavigate={setPage} onOpenKey={openKey} alerts={seesAlerts(session) ? alerts : null} /> : null}
           {page === "secrets" ? <SecretsPage /> : null}
-          {page === "keys" ? <KeysPage session={session} changes={alerts.changes} /> : null}
+          {page === "keys" ? <KeysPage session={session} changes={alerts.changes} focus={focusKey} onFocusDone={() => setFocusKey(null)} /> : null}
           {page === "approvals" ? <ApprovalsPage myId={session.user.id} feed={feed} openId={openApproval} /> : null}
-          {page === "settings" ? <SettingsPage session={session} /> : null}
+          {page === "settings" ? <SettingsPage session={session} initialTab={settingsTab} /> : null}
           {page === "audit" ? <AuditPage myId={session.user.id} /> : null}
         </main>
       </div>
       <ReauthHost />
       <Toasts />
     </div>
+    {flow.expired ? (
+      <SessionExpiredDialog
+        session={session}
+        onSignOut={() => void signOut()}
+        onSignedIn={(s) => {
+          // Another account: nothing of the previous person's screen may show.
+          if (!flow.signedInAgain(s)) {
+            setSettingsTab(undefined);
+            setPage("vault");
+            reload();
+          }
+        }}
+      />
+    ) : flow.lock ? (
+      <LockScreen lock={flow.lock} session={session} onUnlocked={flow.unlocked} onSignOut={() => void signOut()} />
+    ) : null}
+    </>
   );
 }

@@ -54,6 +54,21 @@ export const commands = {
 	mfaConfirmEnrollment: (code: string) => __TAURI_INVOKE<BackupCodes>("mfa_confirm_enrollment", { code }),
 	mfaRegenerateBackupCodes: (code: string) => __TAURI_INVOKE<BackupCodes>("mfa_regenerate_backup_codes", { code }),
 	mfaDisable: (code: string) => __TAURI_INVOKE<null>("mfa_disable", { code }),
+	/**  The person's signed-in sessions (Settings → Sessions), this app's own marked current. */
+	listSessions: () => __TAURI_INVOKE<SessionItem[]>("list_sessions"),
+	/**
+	 *  "Sign out everywhere else": every other session of the person ends; this one stays.
+	 *  Needs the sudo window (`reauth_required`: the prompt confirms it's them, then retries);
+	 *  the server audits it and mails the owner of the account.
+	 */
+	endOtherSessions: () => __TAURI_INVOKE<number>("end_other_sessions"),
+	/**
+	 *  Lock the app now (the web view's idle timer ran out). Locks at once, before asking the
+	 *  server whether 2FA is on (which decides what unlocks it); locking twice keeps the lock.
+	 */
+	lockApp: () => __TAURI_INVOKE<LockView>("lock_app"),
+	/**  Unlock with a TOTP code (2FA on) or the password (2FA off), checked by the server. */
+	unlockApp: (proof: string) => __TAURI_INVOKE<null>("unlock_app", { proof }),
 	listKeys: () => __TAURI_INVOKE<AgentKeyView[]>("list_keys"),
 	/**  Validate one scope as it is typed (grammar from keyhold-core). */
 	checkScope: (scope: string) => __TAURI_INVOKE<ScopeCheck>("check_scope", { scope }),
@@ -259,6 +274,12 @@ export type AlertView = {
 export type AppInfo = {
 	version: string,
 	default_server_url: string,
+	/**
+	 *  A short auto-lock time in seconds offered as an extra choice, for the end-to-end
+	 *  tests: read from `KEYHOLD_DEBUG_LOCK_SECS` in debug builds only, always `None` in a
+	 *  release build (a release never shortens the lock behind the person's back).
+	 */
+	debug_lock_secs: number | null,
 };
 
 /**  Where the app stands at start-up and after every sign-in or sign-out. */
@@ -269,6 +290,8 @@ export type AppStatus = {
 	session: SessionView | null,
 	/**  Set when a saved session could not be restored (server down, session expired). */
 	restore_problem: CommandError | null,
+	/**  Set while the app is locked after idle time (survives a reload of the web view). */
+	lock: LockView | null,
 };
 
 /**
@@ -470,7 +493,12 @@ export type ErrorKind = "invalid_request" | "unauthenticated" | "mfa_required" |
 /**  The OS keyring failed. */
 "keyring" | 
 /**  A local file could not be written. */
-"io";
+"io" | 
+/**
+ *  The app is locked after idle time: nothing but unlocking or signing out runs until
+ *  the person proves it is them again (see `commands::lock`).
+ */
+"locked";
 
 /**
  *  How far an export has come: sent on a channel while the body streams in, so a long
@@ -535,6 +563,14 @@ export type KeyDetailsView = {
 export type KeyringBackend = "secret_service" | "kernel_keyutils" | 
 /**  No usable keyring: the token lives in memory until the app quits. */
 "memory_only";
+
+/**
+ *  The lock screen's facts: what unlocks it. The server's sudo check takes a TOTP code when
+ *  2FA is on, else the password; `None` when that could not be read (ask for either).
+ */
+export type LockView = {
+	totp_enabled: boolean | null,
+};
 
 /**  A member of the tenant (`GET /v1/members`). */
 export type MemberView = {
@@ -715,6 +751,18 @@ export type ServerUrlCheck = {
 	problem: string | null,
 	/**  True for a plain-http address on this computer. */
 	loopback: boolean,
+};
+
+/**
+ *  One of the person's signed-in sessions (Settings → Sessions). The server keeps no token,
+ *  only the id; `current` marks this app's own.
+ */
+export type SessionItem = {
+	id: string,
+	created_at: string,
+	last_seen_at: string,
+	expires_at: string,
+	current: boolean,
 };
 
 /**  A signed-in session, as the UI may know it (the token stays in Rust). */

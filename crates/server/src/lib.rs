@@ -288,10 +288,7 @@ pub async fn serve(
     let app = http::router(state);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
-        None => axum::serve(listener, make)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")?,
+        None => serve_plain(listener, make, shutdown).await?,
         Some(config) => {
             let handle = axum_server::Handle::new();
             let on_signal = handle.clone();
@@ -325,6 +322,37 @@ pub async fn serve(
     detection.abort();
     store.close().await.context("closing the store")?;
     Ok(())
+}
+
+/// Plain HTTP until `shutdown`, then in-flight requests get [`http::SHUTDOWN_GRACE`] to
+/// finish, as over TLS. Without the bound a live feed (approvals, alerts: a response that
+/// never ends by itself) held the shutdown open for as long as its client stayed connected.
+async fn serve_plain(
+    listener: TcpListener,
+    make: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    let mut on_signal = stopped.clone();
+    let mut for_grace = stopped;
+    let serving = axum::serve(listener, make).with_graceful_shutdown(async move {
+        let _ = on_signal.wait_for(|s| *s).await;
+    });
+    let grace = async move {
+        let _ = for_grace.wait_for(|s| *s).await;
+        tokio::time::sleep(http::SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => served.context("serving HTTP"),
+        () = grace => {
+            tracing::warn!("connections still open {:?} after shutdown began; closing them", http::SHUTDOWN_GRACE);
+            Ok(())
+        }
+    }
 }
 
 /// A server running in this process, for tests and embedding.

@@ -34,7 +34,9 @@ pub use keys::{
 pub use mfa::{
     TotpSecret, mfa_begin, mfa_confirm, mfa_disable, mfa_regenerate_backup_codes, mfa_status,
 };
-pub use security::{change_password, reauth, request_email_verification, security};
+pub use security::{
+    change_password, end_other_sessions, reauth, request_email_verification, security, sessions,
+};
 pub use session::{Granted, Login, healthz, login, login_mfa, logout, me, signup};
 
 /// A Keyhold server: its address and the one HTTP client that talks to it. Built once per

@@ -6,7 +6,7 @@ use keyhold_core::score::{ScoreStatus, SecurityScore, Severity};
 
 use super::Server;
 use crate::error::CommandResult;
-use crate::view::{FactorView, RecommendationView, SecurityOverview, SecurityStatus};
+use crate::view::{FactorView, RecommendationView, SecurityOverview, SecurityStatus, SessionItem};
 
 pub async fn security(
     server: &Server,
@@ -95,5 +95,38 @@ pub async fn reauth(
         .authed(token)
         .reauth(proof.expose())
         .await
+        .map_err(|e| server.error(e))
+}
+
+/// The person's live sessions, this app's own marked `current`, newest first.
+pub async fn sessions(
+    server: &Server,
+    token: &Sensitive<String>,
+) -> CommandResult<Vec<SessionItem>> {
+    let list = server
+        .authed(token)
+        .sessions()
+        .await
+        .map_err(|e| server.error(e))?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionItem {
+            id: s.id,
+            created_at: s.created_at.to_rfc3339(),
+            last_seen_at: s.last_seen_at.to_rfc3339(),
+            expires_at: s.expires_at.to_rfc3339(),
+            current: s.current,
+        })
+        .collect())
+}
+
+/// Sign out every session of the person but this one (sudo); how many ended (a u32 for
+/// the web view, whose numbers are doubles).
+pub async fn end_other_sessions(server: &Server, token: &Sensitive<String>) -> CommandResult<u32> {
+    server
+        .authed(token)
+        .end_other_sessions()
+        .await
+        .map(|e| u32::try_from(e.ended).unwrap_or(u32::MAX))
         .map_err(|e| server.error(e))
 }

@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod audit;
 pub mod files;
 pub mod keys;
+pub mod lock;
 pub mod members;
 pub mod recovery;
 pub mod secrets;
@@ -23,11 +24,16 @@ use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::state::AppState;
 
 /// The signed-in server (with the app's shared client) and token, copied out of the lock
-/// so no request holds it.
+/// so no request holds it. While the app is locked after idle time there are none: every
+/// signed-in command goes through here, so a web view that skipped its lock screen still
+/// gets nothing but `locked` (only `unlock_app` and `sign_out` work then).
 pub(crate) async fn credentials(state: &AppState) -> CommandResult<(Server, Sensitive<String>)> {
     let (url, token) = {
         let inner = state.inner.lock().await;
         let session = inner.session()?;
+        if inner.lock.is_some() {
+            return Err(CommandError::locked());
+        }
         (session.server.clone(), session.token.clone())
     };
     Ok((state.server(&url)?, token))
@@ -43,6 +49,7 @@ pub(crate) async fn expire_on_401<T>(
         Err(e) if e.kind == ErrorKind::Unauthenticated => {
             state.hold_opened(None);
             let mut inner = state.inner.lock().await;
+            inner.lock = None;
             if let Some(session) = inner.session.take()
                 && let Err(err) = state.tokens.delete(session.server.as_str())
             {

@@ -10,7 +10,9 @@ use crate::backend;
 use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::qr;
 use crate::state::AppState;
-use crate::view::{BackupCodes, MfaStatus, PasswordStrength, SecurityOverview, TotpEnrollment};
+use crate::view::{
+    BackupCodes, MfaStatus, PasswordStrength, SecurityOverview, SessionItem, TotpEnrollment,
+};
 
 /// The live strength meter. With `email`, also the policy's verdict for that account.
 /// Runs the Rust zxcvbn, so the web view carries no password logic, and runs it off the
@@ -175,6 +177,24 @@ pub async fn mfa_disable(state: State<'_, AppState>, code: String) -> CommandRes
     let code = Sensitive::new(code.trim().replace(' ', ""));
     let (server, token) = credentials(&state).await?;
     expire_on_401(&state, backend::mfa_disable(&server, &token, &code).await).await
+}
+
+/// The person's signed-in sessions (Settings → Sessions), this app's own marked current.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sessions(state: State<'_, AppState>) -> CommandResult<Vec<SessionItem>> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(&state, backend::sessions(&server, &token).await).await
+}
+
+/// "Sign out everywhere else": every other session of the person ends; this one stays.
+/// Needs the sudo window (`reauth_required`: the prompt confirms it's them, then retries);
+/// the server audits it and mails the owner of the account.
+#[tauri::command]
+#[specta::specta]
+pub async fn end_other_sessions(state: State<'_, AppState>) -> CommandResult<u32> {
+    let (server, token) = credentials(&state).await?;
+    expire_on_401(&state, backend::end_other_sessions(&server, &token).await).await
 }
 
 /// `JBSWY3DPEHPK3PXP` → `JBSW Y3DP EHPK 3PXP`, easier to type.

@@ -20,6 +20,7 @@ pub fn app_info() -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         default_server_url: DEFAULT_SERVER_URL.to_owned(),
+        debug_lock_secs: super::lock::debug_lock_secs(),
     }
 }
 
@@ -66,6 +67,7 @@ fn status(state: &AppState, inner: &Inner, restore_problem: Option<CommandError>
         keyring: state.tokens.backend(),
         session: inner.session.as_ref().map(|s| s.view.clone()),
         restore_problem,
+        lock: inner.lock.filter(|_| inner.session.is_some()),
     }
 }
 
@@ -131,6 +133,8 @@ async fn establish(
     }
     let mut inner = state.inner.lock().await;
     inner.pending_mfa = None;
+    // A fresh sign-in proved who this is: no lock carries over to it.
+    inner.lock = None;
     inner.settings.server_url = Some(server.to_string());
     inner.settings.last_email = Some(email.to_owned());
     state.persist(&inner.settings);
@@ -278,7 +282,11 @@ pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<AppStatus> {
     state.replace_feed(None);
     state.replace_alert_feed(None);
     state.hold_opened(None);
-    let session = state.inner.lock().await.session.take();
+    let session = {
+        let mut inner = state.inner.lock().await;
+        inner.lock = None;
+        inner.session.take()
+    };
     if let Some(session) = session {
         // Forget it locally whatever the server says: signing out must always work.
         let ended = match state.server(&session.server) {

@@ -4,12 +4,14 @@ import { initials } from "../lib/format";
 import type { ThemeChoice } from "../lib/theme";
 import { Icon, type IconName } from "./Icon";
 
-/** The avatar (initials) and its menu: Security Vault, theme, Sign out. */
+/** The avatar (initials) and its menu: Security Vault, Sessions and lock, theme, Sign out. */
 export function AccountMenu(props: {
   session: SessionView;
   theme: ThemeChoice;
   onTheme: (t: ThemeChoice) => void;
   onSecurityVault: () => void;
+  /** Settings → Sessions and lock. */
+  onSessions: () => void;
   onSignOut: () => void;
 }) {
   const [open, setOpen] = useState(false);
@@ -107,6 +109,19 @@ export function AccountMenu(props: {
           >
             <Icon name="shieldCheck" />
             Security Vault
+          </button>
+          <button
+            type="button"
+            role="menuitem"
+            class="menu-item"
+            data-testid="menu-sessions"
+            onClick={() => {
+              close();
+              props.onSessions();
+            }}
+          >
+            <Icon name="monitor" />
+            Sessions and lock
           </button>
           <div class="menu-sep" role="separator" />
           <div class="menu-group-label" id="theme-label" role="presentation">

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { formatWait, useRetryAfter } from "../lib/countdown";
 import type { CommandError } from "../lib/errors";
 import { Icon, type IconName } from "./Icon";
 
@@ -28,9 +29,14 @@ export function Notice(props: { tone: Tone; title?: string; children?: Component
   );
 }
 
-/** A command error as a sentence; "not available yet" reads as pending, not broken. */
+/**
+ * A command error as a sentence; "not available yet" reads as pending, not broken. A rate
+ * limit (`retry_after_secs`) counts down here, where the error is read; the form beside it
+ * keeps its retry button disabled meanwhile with the same hook (`useRetryAfter`).
+ */
 export function ErrorNotice(props: { error: CommandError | null; testid?: string }) {
   const e = props.error;
+  const wait = useRetryAfter(e);
   if (!e) return null;
   const tone: Tone = e.kind === "not_available" ? "pending" : e.kind === "offline" ? "warning" : "danger";
   return (
@@ -42,6 +48,11 @@ export function ErrorNotice(props: { error: CommandError | null; testid?: string
             <li key={d}>{d}</li>
           ))}
         </ul>
+      ) : null}
+      {e.kind === "rate_limited" && e.retry_after_secs ? (
+        <p class="notice-wait" data-testid="retry-wait" aria-live="off">
+          {wait > 0 ? `You can try again in ${formatWait(wait)}.` : "You can try again now."}
+        </p>
       ) : null}
     </Notice>
   );

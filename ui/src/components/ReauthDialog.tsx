@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { call } from "../api";
+import { useRetryAfter } from "../lib/countdown";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { REAUTH_CANCELLED, setReauthPrompt } from "../lib/reauth";
 import { Dialog } from "./Dialog";
@@ -16,6 +17,7 @@ export function ReauthDialog(props: { onConfirmed: () => void; onCancel: () => v
   const [proof, setProof] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
+  const waiting = useRetryAfter(error) > 0;
 
   useEffect(() => {
     call((c) => c.mfaStatus())
@@ -66,7 +68,7 @@ export function ReauthDialog(props: { onConfirmed: () => void; onCancel: () => v
           <button type="button" class="button button-ghost" onClick={props.onCancel}>
             Cancel
           </button>
-          <button type="submit" class="button button-primary" data-testid="reauth-submit" disabled={busy || totp === null || !proof.trim()}>
+          <button type="submit" class="button button-primary" data-testid="reauth-submit" disabled={busy || waiting || totp === null || !proof.trim()}>
             {busy ? <span class="spinner" aria-hidden="true" /> : null}
             Confirm
           </button>

@@ -22,6 +22,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "not_available",
   "keyring",
   "io",
+  "locked",
 ]);
 
 export function isCommandError(value: unknown): value is CommandError {

@@ -5,13 +5,20 @@ import { Icon } from "../components/Icon";
 import { Logo } from "../components/Logo";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { PasswordMeter, usePasswordStrength } from "../components/PasswordMeter";
+import { useRetryAfter } from "../lib/countdown";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { ForgotPassword } from "./ForgotPassword";
 
 type Mode = "signin" | "signup";
 
 /** First run and every sign-in: server address, sign in or create an account, the 2FA step. */
-export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView) => void; onRetry: () => void }) {
+export function FirstRun(props: {
+  status: AppStatus;
+  onSignedIn: (s: SessionView) => void;
+  onRetry: () => void;
+  /** Start on the server address ("Change server" on the can't-reach screen). */
+  focusServer?: boolean;
+}) {
   const [mode, setMode] = useState<Mode>(props.status.last_email ? "signin" : "signup");
   const [server, setServer] = useState(props.status.server_url);
   const [check, setCheck] = useState<ServerUrlCheck | null>(null);
@@ -24,8 +31,13 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
   const [mfaFor, setMfaFor] = useState<string | null>(null);
   const [forgot, setForgot] = useState(false);
   const strength = usePasswordStrength(mode === "signup" ? password : "", email || null);
+  // A rate-limited sign-in keeps its button off until the server's Retry-After ends.
+  const waiting = useRetryAfter(error) > 0;
 
   useEffect(() => reportFirstScreen("sign_in"), []);
+  useEffect(() => {
+    if (props.focusServer) document.getElementById("server-url")?.focus();
+  }, [props.focusServer]);
 
   useEffect(() => {
     let live = true;
@@ -277,7 +289,7 @@ export function FirstRun(props: { status: AppStatus; onSignedIn: (s: SessionView
                   type="submit"
                   class="button button-primary button-block"
                   data-testid="submit-auth"
-                  disabled={busy || (check !== null && !check.ok)}
+                  disabled={busy || waiting || (check !== null && !check.ok)}
                 >
                   {busy ? <span class="spinner" aria-hidden="true" /> : null}
                   {mode === "signup" ? "Create account" : "Sign in"}
@@ -299,6 +311,7 @@ function MfaStep(props: { email: string; onSignedIn: (s: SessionView) => void; o
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CommandError | null>(null);
   const input = useRef<HTMLInputElement>(null);
+  const waiting = useRetryAfter(error) > 0;
   useEffect(() => input.current?.focus(), []);
 
   async function submit(e: Event) {
@@ -347,7 +360,7 @@ function MfaStep(props: { email: string; onSignedIn: (s: SessionView) => void; o
           />
         </div>
         <ErrorNotice error={error} testid="mfa-error" />
-        <button type="submit" class="button button-primary button-block" data-testid="submit-mfa" disabled={busy || !code.trim()}>
+        <button type="submit" class="button button-primary button-block" data-testid="submit-mfa" disabled={busy || waiting || !code.trim()}>
           {busy ? <span class="spinner" aria-hidden="true" /> : null}
           Verify and sign in
         </button>

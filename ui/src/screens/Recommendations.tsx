@@ -6,6 +6,7 @@
 import type { RecommendationView } from "../bindings";
 import type { Page } from "../app";
 import { Icon, type IconName } from "../components/Icon";
+import { focusForRecommendation, type KeyFocus } from "../lib/keys";
 
 export type VaultDialog = "mfa-enroll" | "mfa-manage" | "password" | "verify-email";
 
@@ -13,7 +14,7 @@ export type VaultDialog = "mfa-enroll" | "mfa-manage" | "password" | "verify-ema
 export type RecAction =
   | { kind: "dialog"; dialog: VaultDialog; label: string }
   | { kind: "page"; page: Page; label: string }
-  | { kind: "key"; keyId: string; label: string }
+  | { kind: "key"; focus: KeyFocus; label: string }
   | { kind: "alerts"; label: string };
 
 export function recommendationAction(r: RecommendationView): RecAction {
@@ -33,7 +34,13 @@ export function recommendationAction(r: RecommendationView): RecAction {
     default:
       // key_without_expiry, key_broad_scope, key_unused, key_old, key_suspended and any
       // per-key recommendation to come name their key in `target`.
-      if (r.target) return { kind: "key", keyId: r.target, label: r.id === "key_suspended" ? "Review key" : "Open key" };
+      if (r.target) {
+        // An old key opens its rotation, a key without expiry its edit dialog, the rest
+        // its details (lib/keys.ts).
+        const focus = focusForRecommendation(r.id, r.target) ?? { id: r.target, action: "details" };
+        const label = { rotate: "Rotate it", edit: "Set an expiry", details: r.id === "key_suspended" ? "Review key" : "Open key" }[focus.action];
+        return { kind: "key", focus, label };
+      }
       return { kind: "page", page: "keys", label: "Open agent keys" };
   }
 }
@@ -43,7 +50,7 @@ const REC_ICON: Record<string, IconName> = { critical: "alert", warning: "alert"
 export function Recommendation(props: {
   rec: RecommendationView;
   onNavigate: (p: Page) => void;
-  onOpenKey: (id: string) => void;
+  onOpenKey: (focus: KeyFocus) => void;
   onOpen: (d: VaultDialog) => void;
 }) {
   const r = props.rec;
@@ -55,7 +62,7 @@ export function Recommendation(props: {
       case "page":
         return props.onNavigate(action.page);
       case "key":
-        return props.onOpenKey(action.keyId);
+        return props.onOpenKey(action.focus);
       case "alerts": {
         const panel = document.getElementById("alerts-panel");
         panel?.scrollIntoView({ block: "start" });

@@ -6,17 +6,19 @@ import { ErrorNotice, Notice } from "../components/Notice";
 import { toCommandError, type CommandError } from "../lib/errors";
 import { DURATION_UNITS, joinDuration, splitDuration, type DurationUnit } from "../lib/settings";
 import { useCommand } from "../lib/useCommand";
+import { SessionsPanel } from "./SessionsPanel";
 import { TeamPage } from "./TeamPage";
 import { WebhooksPanel } from "./WebhooksPanel";
 import { BackgroundMode } from "./BackgroundMode";
 
-export type SettingsTab = "team" | "policy" | "webhooks" | "notifications";
+export type SettingsTab = "team" | "policy" | "webhooks" | "notifications" | "sessions";
 
 const TABS: { tab: SettingsTab; label: string; icon: IconName }[] = [
   { tab: "team", label: "Team", icon: "user" },
   { tab: "policy", label: "Approval policy", icon: "shieldCheck" },
   { tab: "webhooks", label: "Webhooks", icon: "send" },
   { tab: "notifications", label: "Notifications", icon: "bell" },
+  { tab: "sessions", label: "Sessions and lock", icon: "monitor" },
 ];
 
 /** Whether the role may change the team's settings (the server decides; this only shapes the page). */
@@ -24,7 +26,7 @@ export function managesTeam(role: string | null | undefined): boolean {
   return role === "owner" || role === "admin";
 }
 
-/** Settings: the team, the approval policy, webhooks and the person's own notifications. */
+/** Settings: the team, the approval policy, webhooks, the person's own notifications, sessions and auto-lock. */
 export function SettingsPage(props: { session: SessionView; initialTab?: SettingsTab }) {
   const [tab, setTab] = useState<SettingsTab>(props.initialTab ?? "team");
   const manages = managesTeam(props.session.role);
@@ -64,6 +66,7 @@ export function SettingsPage(props: { session: SessionView; initialTab?: Setting
             <BackgroundMode role={props.session.role} />
           </>
         ) : null}
+        {tab === "sessions" ? <SessionsPanel /> : null}
       </div>
     </div>
   );

@@ -42,7 +42,7 @@ describe("VaultPage", () => {
     expect(rec.textContent).toContain("edge-agent");
     expect(screen.getByTestId("rec-acknowledge_alerts").textContent).toContain("critical alert");
     fireEvent.click(rec.querySelector("button") as HTMLButtonElement);
-    expect(openKey).toHaveBeenCalledWith("01a24194-e30e-77ab-8a1a-3bcd0c5ac2bb");
+    expect(openKey).toHaveBeenCalledWith({ id: "01a24194-e30e-77ab-8a1a-3bcd0c5ac2bb", action: "details" });
     expect(screen.getByTestId("alerts-panel")).toBeTruthy();
     await screen.findByTestId("blocks-empty");
   });
@@ -86,9 +86,10 @@ describe("VaultPage", () => {
     await vi.waitFor(() => expect(calls).toContain("requestEmailVerification"));
     press("pending_approvals");
     expect(navigate).toHaveBeenCalledWith("approvals");
-    for (const [i, id] of ["key_without_expiry", "key_broad_scope", "key_unused", "key_old"].entries()) {
+    const opens = { key_without_expiry: "edit", key_broad_scope: "details", key_unused: "details", key_old: "rotate" };
+    for (const [i, [id, action]] of Object.entries(opens).entries()) {
       press(id);
-      expect(openKey).toHaveBeenLastCalledWith(`key_${i + 1}`);
+      expect(openKey).toHaveBeenLastCalledWith({ id: `key_${i + 1}`, action });
     }
     press("strengthen_password");
     expect(await screen.findByRole("dialog")).toBeTruthy();

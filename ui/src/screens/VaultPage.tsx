@@ -12,6 +12,7 @@ import { useCommand } from "../lib/useCommand";
 import { AlertsPanel } from "./AlertsPanel";
 import { BlocksPanel } from "./BlocksPanel";
 import { Recommendation, type VaultDialog } from "./Recommendations";
+import type { KeyFocus } from "../lib/keys";
 import { toast } from "../lib/toast";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { MfaEnrollDialog, MfaManageDialog } from "./MfaDialogs";
@@ -33,7 +34,7 @@ function summary(o: SecurityOverview): string {
 }
 
 /** `alerts`: the team's live alerts, for owners and admins (null for everyone else). */
-export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void; onOpenKey: (id: string) => void; alerts: AlertFeed | null }) {
+export function VaultPage(props: { session: SessionView; onNavigate: (p: Page) => void; onOpenKey: (focus: KeyFocus) => void; alerts: AlertFeed | null }) {
   // A new alert, an acknowledgement or a suspension moves the score: reload it with them.
   const overview = useCommand((c) => c.securityOverview(), [props.alerts?.changes ?? 0]);
   const [dialog, setDialog] = useState<null | "mfa-enroll" | "mfa-manage" | "password">(null);
