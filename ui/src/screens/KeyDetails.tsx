@@ -4,7 +4,7 @@ import type { AgentKeyView } from "../bindings";
 import { Dialog } from "../components/Dialog";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { StatusBadge } from "../components/StatusBadge";
-import { formatDate, relativeTime } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { isSigningKey, keyStatus } from "../lib/keys";
 import { useCommand } from "../lib/useCommand";
 import { ReinstateButton } from "./KeyDialogs";
@@ -44,7 +44,7 @@ export function KeyDetailsDialog(props: {
         <div>
           <dt>Last used</dt>
           <dd title={k.last_used_at ? formatDate(k.last_used_at) : undefined}>
-            {relativeTime(k.last_used_at)}
+            {relativeTime(k.last_used_at && notAfterNow(k.last_used_at))}
             {k.last_used_ip ? <span class="muted"> from {k.last_used_ip}</span> : null}
           </dd>
         </div>

@@ -5,7 +5,7 @@ import { Icon } from "../components/Icon";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorNotice, Notice } from "../components/Notice";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { formatDate, relativeTime } from "../lib/format";
+import { formatDate, notAfterNow, relativeTime } from "../lib/format";
 import { KEY_FILTERS, filterKeys, filterShowing, keyStatus, scopeSummary, type KeyFilter, type KeyFocus } from "../lib/keys";
 import { useCommand } from "../lib/useCommand";
 import { CreateKeyDialog, ShowKeyDialog } from "./KeyCreateDialog";
@@ -245,7 +245,7 @@ function KeysTable(props: { keys: AgentKeyView[]; highlight: string | null; onOp
                   {k.expires_at ? shortDate(k.expires_at) : <span class="warn-text">Never</span>}
                 </td>
                 <td class="nowrap" title={[k.last_used_at ? formatDate(k.last_used_at) : "", k.last_used_ip ?? ""].filter(Boolean).join(" from ") || undefined}>
-                  {relativeTime(k.last_used_at)}
+                  {relativeTime(k.last_used_at && notAfterNow(k.last_used_at))}
                 </td>
                 <td>
                   <StatusBadge tone={st.tone} label={st.word} testid={`key-status-${k.id}`} title={k.suspended_at && !k.revoked_at ? `Suspended ${formatDate(k.suspended_at)} by a detection rule` : undefined} />
