@@ -6,6 +6,7 @@ import { toCommandError, type CommandError } from "../lib/errors";
 import { Icon } from "./Icon";
 import { Logo } from "./Logo";
 import { ErrorNotice } from "./Notice";
+import { proofToSend } from "../lib/reauth";
 
 /**
  * The lock screen after idle time. A modal <dialog> over everything (above any dialog that
@@ -57,7 +58,7 @@ export function LockScreen(props: { lock: LockView; session: SessionView; onUnlo
             setBusy(true);
             setError(null);
             try {
-              await call((c) => c.unlockApp(proof), { reauth: "manual" });
+              await call((c) => c.unlockApp(proofToSend(proof, totp)), { reauth: "manual" });
               setProof("");
               props.onUnlocked();
             } catch (err) {

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { call } from "../api";
 import { useRetryAfter } from "../lib/countdown";
 import { toCommandError, type CommandError } from "../lib/errors";
-import { REAUTH_CANCELLED, setReauthPrompt } from "../lib/reauth";
+import { proofToSend, REAUTH_CANCELLED, setReauthPrompt } from "../lib/reauth";
 import { Dialog } from "./Dialog";
 import { ErrorNotice } from "./Notice";
 
@@ -37,9 +37,7 @@ export function ReauthDialog(props: { onConfirmed: () => void; onCancel: () => v
           setBusy(true);
           setError(null);
           try {
-            // A TOTP code may be typed in groups ("123 456"); a password goes as typed.
-            const value = totp === true ? proof.trim().replace(/\s+/gu, "") : proof;
-            await call((c) => c.reauthenticate(value));
+            await call((c) => c.reauthenticate(proofToSend(proof, totp)));
             props.onConfirmed();
           } catch (err) {
             setError(toCommandError(err));

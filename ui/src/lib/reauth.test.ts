@@ -1,7 +1,7 @@
 // The one "Confirm it's you" step: any command answering `reauth_required` shows one
 // prompt, then runs again once; cancelling leaves "not changed".
 import { afterEach, describe, expect, it } from "vitest";
-import { REAUTH_CANCELLED, setReauthPrompt, withReauth } from "./reauth";
+import { proofToSend, REAUTH_CANCELLED, setReauthPrompt, withReauth } from "./reauth";
 
 const REAUTH = { kind: "reauth_required", message: "Confirm it is you.", details: [], retry_after_secs: null };
 
@@ -77,5 +77,13 @@ describe("withReauth", () => {
     const cmd = failing(1);
     await expect(withReauth(cmd.run, { reauth: "manual" })).rejects.toMatchObject({ kind: "reauth_required" });
     expect([prompts, cmd.tries()]).toEqual([0, 1]);
+  });
+});
+
+describe("proofToSend", () => {
+  it("drops the spaces of a grouped code, never touches a password", () => {
+    expect(proofToSend(" 123 456 ", true)).toBe("123456");
+    expect(proofToSend(" pass word ", false)).toBe(" pass word ");
+    expect(proofToSend(" pass word ", null)).toBe(" pass word ");
   });
 });

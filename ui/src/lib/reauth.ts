@@ -52,3 +52,12 @@ export async function withReauth<T>(attempt: () => Promise<T>, opts?: CallOption
     return await attempt();
   }
 }
+
+/**
+ * What a "prove it's you" field sends: a TOTP code may be typed in groups ("123 456"), so
+ * its spaces go; a password goes exactly as typed. Shared by Confirm it's you and the
+ * lock screen, so both accept the same input.
+ */
+export function proofToSend(proof: string, totp: boolean | null | "unknown"): string {
+  return totp === true ? proof.trim().replace(/\s+/gu, "") : proof;
+}
